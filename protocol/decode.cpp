@@ -1,0 +1,395 @@
+#include "protocol/decode.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+
+#include "protocol/json_writer.hpp"
+
+namespace evbroker::ocpp {
+namespace {
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
+}
+
+/// Turns a simdjson error met while reading a value of `expected` type into our error kinds.
+bool fail_read(simdjson::error_code err, std::string_view expected, DecodeContext& ctx) {
+  if (err == simdjson::INCORRECT_TYPE) return ctx.fail(DecodeErrc::wrong_type, "expected " + std::string(expected));
+  if (err == simdjson::NUMBER_OUT_OF_RANGE)
+    return ctx.fail(DecodeErrc::integer_out_of_range, "number does not fit the " + std::string(expected) + " type");
+  return ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
+}
+
+std::size_t count_code_points(std::string_view utf8) noexcept {
+  std::size_t n = 0;
+  for (unsigned char c : utf8) n += (c & 0xC0) != 0x80;  // every byte that does not continue a sequence
+  return n;
+}
+
+bool is_absolute_uri(std::string_view s) noexcept {
+  // RFC 3986: scheme ":" hier-part, scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+  auto colon = s.find(':');
+  if (colon == 0 || colon == std::string_view::npos || colon + 1 == s.size()) return false;
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (!alpha(s[0])) return false;
+  for (std::size_t i = 1; i < colon; ++i) {
+    char c = s[i];
+    if (!(alpha(c) || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.')) return false;
+  }
+  for (unsigned char c : s)
+    if (c <= 0x20 || c == 0x7F || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' || c == '`' ||
+        c == '{' || c == '|' || c == '}')
+      return false;
+  return true;
+}
+
+std::string format_number(double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, end);
+}
+
+/// Re-encodes any JSON value compactly while validating every token (ondemand checks lazily).
+bool copy_any(json::value& v, JsonWriter& out, DecodeContext& ctx) {
+  json::json_type type;
+  if (auto err = v.type().get(type)) return fail_read(err, "a JSON value", ctx);
+  switch (type) {
+    case json::json_type::object: {
+      json::object obj;
+      if (auto err = v.get_object().get(obj)) return fail_read(err, "an object", ctx);
+      out.raw('{');
+      bool first = true;
+      for (auto member : obj) {
+        std::string_view key;
+        json::value value;
+        if (!read_member(member, key, value, ctx)) return false;
+        if (!first) out.raw(',');
+        first = false;
+        out.string(key);
+        out.raw(':');
+        if (!copy_any(value, out, ctx)) return false;
+      }
+      out.raw('}');
+      return true;
+    }
+    case json::json_type::array: {
+      json::array arr;
+      if (auto err = v.get_array().get(arr)) return fail_read(err, "an array", ctx);
+      out.raw('[');
+      bool first = true;
+      for (auto element : arr) {
+        json::value value;
+        if (!read_array_element(element, value, ctx)) return false;
+        if (!first) out.raw(',');
+        first = false;
+        if (!copy_any(value, out, ctx)) return false;
+      }
+      out.raw(']');
+      return true;
+    }
+    case json::json_type::string: {
+      std::string_view s;
+      if (auto err = v.get_string().get(s)) return fail_read(err, "a string", ctx);
+      out.string(s);
+      return true;
+    }
+    case json::json_type::number: {
+      std::string_view token = trim(v.raw_json_token());
+      double d;
+      if (auto err = v.get_double().get(d)) return fail_read(err, "a number", ctx);
+      out.raw(token);
+      return true;
+    }
+    case json::json_type::boolean: {
+      bool b;
+      if (auto err = v.get_bool().get(b)) return fail_read(err, "a boolean", ctx);
+      out.boolean(b);
+      return true;
+    }
+    case json::json_type::null: {
+      bool is_null = false;
+      if (auto err = v.is_null().get(is_null)) return fail_read(err, "null", ctx);
+      if (!is_null) return ctx.fail(DecodeErrc::invalid_json, "invalid literal");
+      out.raw("null");
+      return true;
+    }
+  }
+  return ctx.fail(DecodeErrc::invalid_json, "unknown JSON value");
+}
+
+/// The parser and a padded copy of the input, one per thread: simdjson needs readable padding
+/// after the text, and reusing both keeps the hot path free of allocations.
+struct ThreadParser {
+  json::parser parser;
+  std::unique_ptr<char[]> buffer;
+  std::size_t capacity = 0;
+
+  simdjson::padded_string_view load(std::string_view text) {
+    std::size_t needed = text.size() + simdjson::SIMDJSON_PADDING;
+    if (needed > capacity) {
+      capacity = std::max(needed, capacity * 2);
+      buffer = std::make_unique<char[]>(capacity);
+    }
+    std::memcpy(buffer.get(), text.data(), text.size());
+    std::memset(buffer.get() + text.size(), 0, simdjson::SIMDJSON_PADDING);
+    return simdjson::padded_string_view(buffer.get(), text.size(), capacity);
+  }
+};
+
+}  // namespace
+
+// ---- DecodeContext -----------------------------------------------------------------------------
+
+std::string DecodeContext::pointer(std::string_view leaf) const {
+  std::string p;
+  auto append_key = [&p](std::string_view key) {
+    p.push_back('/');
+    for (char c : key) {
+      if (c == '~') p.append("~0");
+      else if (c == '/') p.append("~1");
+      else p.push_back(c);
+    }
+  };
+  for (std::size_t i = 0; i < std::min(depth_, kMaxDepth); ++i) {
+    if (path_[i].index == kKey) append_key(path_[i].key);
+    else p.append("/").append(std::to_string(path_[i].index));
+  }
+  if (!leaf.empty()) append_key(leaf);
+  return p;
+}
+
+bool DecodeContext::fail(DecodeErrc code, std::string detail, std::string_view leaf) {
+  error_ = DecodeError{code, pointer(leaf), std::move(detail)};
+  return false;
+}
+
+bool DecodeContext::tolerate(DecodeErrc code, std::string detail, std::string_view leaf) {
+  if (!tolerant_) return fail(code, std::move(detail), leaf);
+  tolerated_.push_back(DecodeError{code, pointer(leaf), std::move(detail)});
+  return true;
+}
+
+// ---- readers -----------------------------------------------------------------------------------
+
+bool read_object(json::value& v, json::object& out, DecodeContext& ctx) {
+  if (auto err = v.get_object().get(out)) return fail_read(err, "an object", ctx);
+  return true;
+}
+
+bool read_array(json::value& v, json::array& out, DecodeContext& ctx) {
+  if (auto err = v.get_array().get(out)) return fail_read(err, "an array", ctx);
+  return true;
+}
+
+bool read_member(simdjson::simdjson_result<json::field>& member, std::string_view& key, json::value& value,
+                 DecodeContext& ctx) {
+  if (auto err = member.error()) return ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
+  if (auto err = member.unescaped_key().get(key))
+    return ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
+  if (auto err = member.value().get(value)) return ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
+  return true;
+}
+
+bool read_array_element(simdjson::simdjson_result<json::value>& element, json::value& value, DecodeContext& ctx) {
+  if (auto err = element.get(value)) return ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
+  return true;
+}
+
+bool read_string(json::value& v, std::string& out, std::size_t max_length, DecodeContext& ctx) {
+  std::string_view s;
+  if (auto err = v.get_string().get(s)) return fail_read(err, "a string", ctx);
+  out.assign(s);
+  if (max_length != 0 && s.size() > max_length) {
+    std::size_t length = count_code_points(s);
+    if (length > max_length &&
+        !ctx.tolerate(DecodeErrc::string_too_long,
+                      "length " + std::to_string(length) + " exceeds maxLength " + std::to_string(max_length)))
+      return false;
+  }
+  return true;
+}
+
+bool read_uri(json::value& v, std::string& out, std::size_t max_length, DecodeContext& ctx) {
+  if (!read_string(v, out, max_length, ctx)) return false;
+  if (is_absolute_uri(out)) return true;
+  return ctx.tolerate(DecodeErrc::invalid_uri, "'" + out + "' is not an absolute URI");
+}
+
+bool read_integer(json::value& v, std::int64_t& out, DecodeContext& ctx) {
+  auto err = v.get_int64().get(out);
+  if (!err) [[likely]]
+    return true;
+  if (err != simdjson::INCORRECT_TYPE) return fail_read(err, "integer", ctx);
+  // JSON Schema (draft 6 on) counts 1.0 as an integer; anything else that is not an integer is a
+  // type violation.
+  double d;
+  if (v.get_double().get(d)) return ctx.fail(DecodeErrc::wrong_type, "expected an integer");
+  if (std::trunc(d) != d) return ctx.fail(DecodeErrc::wrong_type, "expected an integer, got " + format_number(d));
+  if (d < -9.2233720368547758e18 || d >= 9.2233720368547758e18)
+    return ctx.fail(DecodeErrc::integer_out_of_range, "number does not fit the integer type");
+  out = static_cast<std::int64_t>(d);
+  return true;
+}
+
+bool read_number(json::value& v, double& out, DecodeContext& ctx) {
+  if (auto err = v.get_double().get(out)) return fail_read(err, "a number", ctx);
+  return true;
+}
+
+bool read_boolean(json::value& v, bool& out, DecodeContext& ctx) {
+  if (auto err = v.get_bool().get(out)) return fail_read(err, "a boolean", ctx);
+  return true;
+}
+
+bool read_date_time(json::value& v, DateTime& out, DecodeContext& ctx) {
+  std::string_view s;
+  if (auto err = v.get_string().get(s)) return fail_read(err, "a date-time string", ctx);
+  if (auto t = DateTime::parse(s)) [[likely]] {
+    out = *t;
+    return true;
+  }
+  std::string detail = "'" + std::string(s) + "' is not an RFC 3339 date-time";
+  auto lenient = DateTime::parse(s, /*lenient=*/true);
+  if (!lenient) return ctx.fail(DecodeErrc::invalid_date_time, std::move(detail));
+  out = *lenient;
+  return ctx.tolerate(DecodeErrc::invalid_date_time, std::move(detail));
+}
+
+bool read_any(json::value& v, AnyJson& out, DecodeContext& ctx) {
+  out.json.clear();
+  JsonWriter w(out.json);
+  return copy_any(v, w, ctx);
+}
+
+bool read_enum_text(json::value& v, std::string_view& out, DecodeContext& ctx) {
+  if (auto err = v.get_string().get(out)) return fail_read(err, "a string", ctx);
+  return true;
+}
+
+bool check_minimum(double value, double minimum, DecodeContext& ctx) {
+  if (value >= minimum) return true;
+  return ctx.fail(DecodeErrc::below_minimum, format_number(value) + " is less than minimum " + format_number(minimum));
+}
+
+bool check_maximum(double value, double maximum, DecodeContext& ctx) {
+  if (value <= maximum) return true;
+  return ctx.fail(DecodeErrc::above_maximum,
+                  format_number(value) + " is greater than maximum " + format_number(maximum));
+}
+
+bool check_multiple_of(double value, double factor, DecodeContext& ctx) {
+  // Decimal factors such as 0.1 have no exact binary form: compare the quotient with a tolerance.
+  double q = value / factor;
+  if (std::fabs(q - std::round(q)) <= 1e-9 * std::max(1.0, std::fabs(q))) return true;
+  return ctx.fail(DecodeErrc::not_multiple_of,
+                  format_number(value) + " is not a multiple of " + format_number(factor));
+}
+
+bool check_max_items(std::size_t count, std::size_t max_items, DecodeContext& ctx) {
+  if (count <= max_items) return true;
+  return ctx.fail(DecodeErrc::too_many_items, "more than maxItems " + std::to_string(max_items) + " items");
+}
+
+bool check_min_items(std::size_t count, std::size_t min_items, DecodeContext& ctx) {
+  if (count >= min_items) return true;
+  return ctx.fail(DecodeErrc::too_few_items,
+                  std::to_string(count) + " items, fewer than minItems " + std::to_string(min_items));
+}
+
+bool unknown_property(std::string_view key, DecodeContext& ctx) {
+  return ctx.tolerate(DecodeErrc::unknown_property, "property is not defined by the schema", key);
+}
+
+bool keep_extra_member(std::string_view key, json::value& v, ExtraMembers& out, DecodeContext& ctx) {
+  std::string name(key);  // the key view dies when the value is read
+  PathScope at(ctx, name);
+  JsonWriter w(out.json);
+  if (!out.json.empty()) w.raw(',');
+  w.string(name);
+  w.raw(':');
+  return copy_any(v, w, ctx);
+}
+
+bool missing_required(std::uint64_t seen, std::uint64_t required, const std::string_view* names,
+                      DecodeContext& ctx) {
+  std::uint64_t missing = required & ~seen;
+  int bit = std::countr_zero(missing);
+  return ctx.fail(DecodeErrc::missing_property, "required property is missing", names[bit]);
+}
+
+std::string invalid_enum_detail(std::string_view text, std::string_view enum_name) {
+  std::string detail = "'";
+  detail.append(text).append("' is not a valid ").append(enum_name);
+  return detail;
+}
+
+DecodeResult decode_document(std::string_view text, RootDecoder decode_root, void* out,
+                             const DecodeOptions& options) {
+  thread_local ThreadParser state;
+  DecodeContext ctx(options);
+  auto fail = [&ctx] { return Unexpected(ctx.error()); };
+
+  json::document doc;
+  if (auto err = state.parser.iterate(state.load(text)).get(doc)) {
+    ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
+    return fail();
+  }
+  json::json_type type;
+  if (auto err = doc.type().get(type)) {
+    ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
+    return fail();
+  }
+  if (type != json::json_type::object) {
+    ctx.fail(DecodeErrc::wrong_type, "the payload must be a JSON object");
+    return fail();
+  }
+  json::value root;
+  if (auto err = doc.get_value().get(root)) {
+    ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
+    return fail();
+  }
+  if (!decode_root(root, out, ctx)) return fail();
+  // OUT_OF_BOUNDS is simdjson's way of saying the iterator consumed every token.
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    ctx.fail(DecodeErrc::invalid_json, "content after the payload object");
+    return fail();
+  }
+  return ctx.take_tolerated();
+}
+
+std::string_view describe(DecodeErrc code) noexcept {
+  switch (code) {
+    case DecodeErrc::invalid_json: return "malformed JSON";
+    case DecodeErrc::wrong_type: return "wrong type";
+    case DecodeErrc::integer_out_of_range: return "integer out of range";
+    case DecodeErrc::missing_property: return "missing required property";
+    case DecodeErrc::unknown_property: return "unknown property";
+    case DecodeErrc::duplicate_property: return "duplicate property";
+    case DecodeErrc::invalid_enum_value: return "invalid enum value";
+    case DecodeErrc::string_too_long: return "string too long";
+    case DecodeErrc::below_minimum: return "value below minimum";
+    case DecodeErrc::above_maximum: return "value above maximum";
+    case DecodeErrc::not_multiple_of: return "value not a multiple of the allowed step";
+    case DecodeErrc::too_few_items: return "too few array items";
+    case DecodeErrc::too_many_items: return "too many array items";
+    case DecodeErrc::invalid_date_time: return "invalid date-time";
+    case DecodeErrc::invalid_uri: return "invalid URI";
+  }
+  return "decode error";
+}
+
+std::string DecodeError::message() const {
+  std::string m = pointer.empty() ? std::string("payload") : pointer;
+  m.append(": ").append(describe(code));
+  if (!detail.empty()) m.append(": ").append(detail);
+  return m;
+}
+
+}  // namespace evbroker::ocpp
