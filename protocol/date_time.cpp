@@ -7,6 +7,10 @@ namespace {
 
 using namespace std::chrono;
 
+// The instants the text form can express: years 0000 to 9999.
+constexpr auto kFirst = sys_days{year{0} / January / 1};
+constexpr auto kLast = sys_days{year{9999} / December / 31} + hours{23} + minutes{59} + seconds{59} + milliseconds{999};
+
 // Reads exactly `n` ASCII digits at text[pos]; advances pos. Returns -1 when they are not digits.
 int read_digits(std::string_view text, std::size_t& pos, std::size_t n) noexcept {
   if (pos + n > text.size()) return -1;
@@ -84,16 +88,14 @@ std::optional<DateTime> DateTime::parse(std::string_view text, bool lenient) noe
   year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;  // 60: a leap second
 
-  auto t = sys_days{ymd} + hours{h} + minutes{mi} + seconds{s} + milliseconds{millis} -
-           minutes{offset_minutes};
-  return DateTime{time_point_cast<milliseconds>(t)};
+  auto t = time_point_cast<milliseconds>(sys_days{ymd} + hours{h} + minutes{mi} + seconds{s} +
+                                         milliseconds{millis} - minutes{offset_minutes});
+  if (t < kFirst || t > kLast) return std::nullopt;  // an offset pushed it out of 0000..9999
+  return DateTime{t};
 }
 
 void DateTime::format(char* out) const noexcept {
-  constexpr auto kMin = sys_days{year{0} / January / 1};
-  constexpr auto kMax = sys_days{year{9999} / December / 31} + hours{23} + minutes{59} + seconds{59} +
-                        milliseconds{999};
-  auto t = std::clamp<TimePoint>(time_, TimePoint{kMin}, TimePoint{kMax});
+  auto t = std::clamp<TimePoint>(time_, TimePoint{kFirst}, TimePoint{kLast});
   auto day_start = floor<days>(t);
   year_month_day ymd{day_start};
   hh_mm_ss<milliseconds> tod{t - day_start};

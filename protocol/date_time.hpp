@@ -28,7 +28,8 @@ class DateTime {
 
   static DateTime from_unix_ms(std::int64_t ms) { return DateTime{TimePoint{std::chrono::milliseconds{ms}}}; }
 
-  /// Strict RFC 3339 date-time ("2024-05-01T12:00:00Z", "2024-05-01T14:00:00.5+02:00").
+  /// Strict RFC 3339 date-time ("2024-05-01T12:00:00Z", "2024-05-01T14:00:00.5+02:00"), in UTC
+  /// within years 0000..9999 (what the text form can write back).
   /// `lenient` also accepts what real chargers send off-spec: a missing offset (read as UTC) and a
   /// space instead of the 'T'.
   static std::optional<DateTime> parse(std::string_view text, bool lenient = false) noexcept;

@@ -8,6 +8,7 @@
 #include <limits>
 #include <memory>
 
+#include "protocol/detail/padded_parser.hpp"
 #include "protocol/json_writer.hpp"
 
 namespace evbroker::ocpp {
@@ -50,6 +51,28 @@ bool is_absolute_uri(std::string_view s) noexcept {
   return true;
 }
 
+bool is_json_space(char c) noexcept { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+/// The text of a string value. Strings without escapes (nearly all of them in OCPP) are read
+/// straight from the input, which simdjson's first stage has already checked for valid UTF-8 and
+/// unescaped control characters; only strings with a backslash go through simdjson's unescaping.
+/// A token runs to the next structural character, so it ends with the closing quote plus any
+/// whitespace. The value is left unconsumed in the fast case: on-demand iteration skips it.
+bool read_text(json::value& v, std::string_view& out, std::string_view expected, DecodeContext& ctx) {
+  std::string_view token = v.raw_json_token();
+  std::size_t end = token.size();
+  while (end > 1 && is_json_space(token[end - 1])) --end;
+  if (end >= 2 && token.front() == '"' && token[end - 1] == '"') {
+    std::string_view text = token.substr(1, end - 2);
+    if (std::memchr(text.data(), '\\', text.size()) == nullptr) {
+      out = text;
+      return true;
+    }
+  }
+  if (auto err = v.get_string().get(out)) return fail_read(err, expected, ctx);
+  return true;
+}
+
 std::string format_number(double v) {
   char buf[32];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
@@ -67,14 +90,15 @@ bool copy_any(json::value& v, JsonWriter& out, DecodeContext& ctx) {
       out.raw('{');
       bool first = true;
       for (auto member : obj) {
+        json::field field;
         std::string_view key;
-        json::value value;
-        if (!read_member(member, key, value, ctx)) return false;
+        if (!read_member(member, field, ctx)) return false;
+        if (auto err = field.unescaped_key().get(key)) return fail_read(err, "a key", ctx);
         if (!first) out.raw(',');
         first = false;
         out.string(key);
         out.raw(':');
-        if (!copy_any(value, out, ctx)) return false;
+        if (!copy_any(field.value(), out, ctx)) return false;
       }
       out.raw('}');
       return true;
@@ -124,26 +148,40 @@ bool copy_any(json::value& v, JsonWriter& out, DecodeContext& ctx) {
   return ctx.fail(DecodeErrc::invalid_json, "unknown JSON value");
 }
 
-/// The parser and a padded copy of the input, one per thread: simdjson needs readable padding
-/// after the text, and reusing both keeps the hot path free of allocations.
-struct ThreadParser {
-  json::parser parser;
-  std::unique_ptr<char[]> buffer;
-  std::size_t capacity = 0;
-
-  simdjson::padded_string_view load(std::string_view text) {
-    std::size_t needed = text.size() + simdjson::SIMDJSON_PADDING;
-    if (needed > capacity) {
-      capacity = std::max(needed, capacity * 2);
-      buffer = std::make_unique<char[]>(capacity);
-    }
-    std::memcpy(buffer.get(), text.data(), text.size());
-    std::memset(buffer.get() + text.size(), 0, simdjson::SIMDJSON_PADDING);
-    return simdjson::padded_string_view(buffer.get(), text.size(), capacity);
-  }
-};
-
 }  // namespace
+
+// ---- the per-thread parser ---------------------------------------------------------------------
+
+namespace detail {
+
+simdjson::simdjson_result<json::document> PaddedParser::iterate(std::string_view text) {
+  std::size_t needed = text.size() + simdjson::SIMDJSON_PADDING;
+  if (needed > capacity_) {
+    capacity_ = std::max(needed, capacity_ * 2);
+    buffer_ = std::make_unique<char[]>(capacity_);
+  }
+  std::memcpy(buffer_.get(), text.data(), text.size());
+  std::memset(buffer_.get() + text.size(), 0, simdjson::SIMDJSON_PADDING);
+  return parser_.iterate(simdjson::padded_string_view(buffer_.get(), text.size(), capacity_));
+}
+
+PaddedParser& thread_parser() {
+  thread_local PaddedParser parser;
+  return parser;
+}
+
+bool is_well_formed(std::string_view text, const char** why) {
+  thread_local simdjson::dom::parser parser;
+  thread_local std::string padded;
+  padded.assign(text);
+  padded.resize(text.size() + simdjson::SIMDJSON_PADDING, '\0');
+  simdjson::dom::element root;
+  auto err = parser.parse(padded.data(), text.size(), false).get(root);
+  if (err && why) *why = simdjson::error_message(err);
+  return !err;
+}
+
+}  // namespace detail
 
 // ---- DecodeContext -----------------------------------------------------------------------------
 
@@ -188,12 +226,23 @@ bool read_array(json::value& v, json::array& out, DecodeContext& ctx) {
   return true;
 }
 
-bool read_member(simdjson::simdjson_result<json::field>& member, std::string_view& key, json::value& value,
-                 DecodeContext& ctx) {
-  if (auto err = member.error()) return ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
-  if (auto err = member.unescaped_key().get(key))
-    return ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
-  if (auto err = member.value().get(value)) return ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
+bool read_member(simdjson::simdjson_result<json::field>& member, json::field& field, DecodeContext& ctx) {
+  if (auto err = std::move(member).get(field)) return ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
+  return true;
+}
+
+bool match_escaped_key(json::field& field, PropertyLookup lookup, int& index, std::string_view& key,
+                       DecodeContext& ctx) {
+  if (auto err = field.unescaped_key().get(key)) return ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
+  // Property names are shorter than 64 characters; the lookup may read that far past the quote.
+  constexpr std::size_t kLongestName = 64;
+  index = -1;
+  if (key.size() < kLongestName) {
+    char buffer[2 * kLongestName] = {};
+    std::memcpy(buffer, key.data(), key.size());
+    buffer[key.size()] = '"';
+    index = lookup(buffer);
+  }
   return true;
 }
 
@@ -204,7 +253,7 @@ bool read_array_element(simdjson::simdjson_result<json::value>& element, json::v
 
 bool read_string(json::value& v, std::string& out, std::size_t max_length, DecodeContext& ctx) {
   std::string_view s;
-  if (auto err = v.get_string().get(s)) return fail_read(err, "a string", ctx);
+  if (!read_text(v, s, "a string", ctx)) return false;
   out.assign(s);
   if (max_length != 0 && s.size() > max_length) {
     std::size_t length = count_code_points(s);
@@ -250,7 +299,7 @@ bool read_boolean(json::value& v, bool& out, DecodeContext& ctx) {
 
 bool read_date_time(json::value& v, DateTime& out, DecodeContext& ctx) {
   std::string_view s;
-  if (auto err = v.get_string().get(s)) return fail_read(err, "a date-time string", ctx);
+  if (!read_text(v, s, "a date-time string", ctx)) return false;
   if (auto t = DateTime::parse(s)) [[likely]] {
     out = *t;
     return true;
@@ -269,8 +318,7 @@ bool read_any(json::value& v, AnyJson& out, DecodeContext& ctx) {
 }
 
 bool read_enum_text(json::value& v, std::string_view& out, DecodeContext& ctx) {
-  if (auto err = v.get_string().get(out)) return fail_read(err, "a string", ctx);
-  return true;
+  return read_text(v, out, "a string", ctx);
 }
 
 bool check_minimum(double value, double minimum, DecodeContext& ctx) {
@@ -303,6 +351,10 @@ bool check_min_items(std::size_t count, std::size_t min_items, DecodeContext& ct
                   std::to_string(count) + " items, fewer than minItems " + std::to_string(min_items));
 }
 
+bool duplicate_property(std::string_view key, DecodeContext& ctx) {
+  return ctx.fail(DecodeErrc::duplicate_property, "property appears more than once", key);
+}
+
 bool unknown_property(std::string_view key, DecodeContext& ctx) {
   return ctx.tolerate(DecodeErrc::unknown_property, "property is not defined by the schema", key);
 }
@@ -330,38 +382,41 @@ std::string invalid_enum_detail(std::string_view text, std::string_view enum_nam
   return detail;
 }
 
+namespace {
+
+/// Runs the on-demand decode; the caller settles what a failure means.
+bool decode_on_demand(std::string_view text, RootDecoder decode_root, void* out, DecodeContext& ctx) {
+  json::document doc;
+  if (auto err = detail::thread_parser().iterate(text).get(doc))
+    return ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
+  json::json_type type;
+  if (auto err = doc.type().get(type)) return ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
+  if (type != json::json_type::object) return ctx.fail(DecodeErrc::wrong_type, "the payload must be a JSON object");
+  json::value root;
+  if (auto err = doc.get_value().get(root)) return ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
+  if (!decode_root(root, out, ctx)) return false;
+  // OUT_OF_BOUNDS is simdjson's way of saying the iterator consumed every token.
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS)
+    return ctx.fail(DecodeErrc::invalid_json, "content after the payload object");
+  return true;
+}
+
+}  // namespace
+
 DecodeResult decode_document(std::string_view text, RootDecoder decode_root, void* out,
                              const DecodeOptions& options) {
-  thread_local ThreadParser state;
   DecodeContext ctx(options);
-  auto fail = [&ctx] { return Unexpected(ctx.error()); };
-
-  json::document doc;
-  if (auto err = state.parser.iterate(state.load(text)).get(doc)) {
-    ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
-    return fail();
+  const char* why = nullptr;
+  // Tolerant decoding skips unknown members without reading them, so check everything up front.
+  if (options.tolerant && !detail::is_well_formed(text, &why)) {
+    ctx.fail(DecodeErrc::invalid_json, why);
+    return Unexpected(ctx.error());
   }
-  json::json_type type;
-  if (auto err = doc.type().get(type)) {
-    ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
-    return fail();
-  }
-  if (type != json::json_type::object) {
-    ctx.fail(DecodeErrc::wrong_type, "the payload must be a JSON object");
-    return fail();
-  }
-  json::value root;
-  if (auto err = doc.get_value().get(root)) {
-    ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
-    return fail();
-  }
-  if (!decode_root(root, out, ctx)) return fail();
-  // OUT_OF_BOUNDS is simdjson's way of saying the iterator consumed every token.
-  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-    ctx.fail(DecodeErrc::invalid_json, "content after the payload object");
-    return fail();
-  }
-  return ctx.take_tolerated();
+  if (decode_on_demand(text, decode_root, out, ctx)) return ctx.take_tolerated();
+  // A schema violation found before a syntax error further on must not hide the syntax error.
+  if (ctx.error().code != DecodeErrc::invalid_json && !options.tolerant && !detail::is_well_formed(text, &why))
+    return Unexpected(DecodeError{DecodeErrc::invalid_json, "", why});
+  return Unexpected(ctx.error());
 }
 
 std::string_view describe(DecodeErrc code) noexcept {

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,7 +63,7 @@ class DecodeContext {
 
   bool tolerant_;
   std::size_t depth_ = 0;
-  std::array<Segment, kMaxDepth> path_{};
+  std::array<Segment, kMaxDepth> path_;  // only [0, depth_) is meaningful: left uninitialised
   DecodeError error_;
   Tolerated tolerated_;
 };
@@ -86,8 +87,17 @@ class PathScope {
 bool read_object(json::value& v, json::object& out, DecodeContext& ctx);
 bool read_array(json::value& v, json::array& out, DecodeContext& ctx);
 /// Advances to the next member of an object being iterated.
-bool read_member(simdjson::simdjson_result<json::field>& member, std::string_view& key, json::value& value,
-                 DecodeContext& ctx);
+bool read_member(simdjson::simdjson_result<json::field>& member, json::field& field, DecodeContext& ctx);
+
+/// Finds which property a key names. A generated lookup compares the raw key in the input (its
+/// text followed by the closing quote) against `name"` literals, so keys are neither measured nor
+/// copied. Returns the property index or -1.
+using PropertyLookup = int (*)(const char* key_then_quote) noexcept;
+
+/// For a key the raw lookup did not match: unescapes it (a key may be written with escapes) and
+/// looks it up again. Sets `key` to the unescaped text, for error messages and extra members.
+bool match_escaped_key(json::field& field, PropertyLookup lookup, int& index, std::string_view& key,
+                       DecodeContext& ctx);
 bool read_array_element(simdjson::simdjson_result<json::value>& element, json::value& value,
                         DecodeContext& ctx);
 /// `max_length` in Unicode code points; 0 means unbounded.
@@ -109,10 +119,13 @@ bool check_min_items(std::size_t count, std::size_t min_items, DecodeContext& ct
 
 // ---- object-level rules ------------------------------------------------------------------------
 
-/// Marks `bit` in `seen`; a property seen twice is a duplicate.
-inline bool claim(std::uint64_t& seen, std::uint64_t bit, std::string_view key, DecodeContext& ctx) {
+[[gnu::cold]] bool duplicate_property(std::string_view key, DecodeContext& ctx);
+
+/// Marks property `index` in `seen`; a property seen twice is a duplicate.
+inline bool claim(std::uint64_t& seen, int index, const std::string_view* names, DecodeContext& ctx) {
+  std::uint64_t bit = std::uint64_t{1} << index;
   if (seen & bit) [[unlikely]]
-    return ctx.fail(DecodeErrc::duplicate_property, "property appears more than once", key);
+    return duplicate_property(names[index], ctx);
   seen |= bit;
   return true;
 }
@@ -127,6 +140,7 @@ bool missing_required(std::uint64_t seen, std::uint64_t required, const std::str
 std::string invalid_enum_detail(std::string_view text, std::string_view enum_name);
 
 /// Enums: the generated `bool parse_enum(std::string_view, E&)` overload is found by ADL.
+/// read_enum_text yields the string's text without copying it when it has no escapes.
 template <class E>
 bool read_enum(json::value& v, E& out, std::string_view enum_name, DecodeContext& ctx) {
   std::string_view text;

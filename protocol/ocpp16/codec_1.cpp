@@ -3,39 +3,676 @@
 
 #include "protocol/ocpp16/codec.hpp"
 
+#include "protocol/detail/literal.hpp"
+
 namespace evbroker::ocpp16 {
+namespace {
+
+int property_of_AuthorizationData(const char* key) noexcept {
+  switch (key[0]) {
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idTagInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "idTag\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_AuthorizeRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idTag\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_AuthorizeResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idTagInfo\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_BootNotificationRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargePointSerialNumber\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "chargeBoxSerialNumber\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "chargePointVendor\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "chargePointModel\"")) return 1;
+      break;
+    case 'f':
+      if (ocpp::detail::starts_with_literal(key, "firmwareVersion\"")) return 4;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "iccid\"")) return 5;
+      if (ocpp::detail::starts_with_literal(key, "imsi\"")) return 6;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "meterSerialNumber\"")) return 8;
+      if (ocpp::detail::starts_with_literal(key, "meterType\"")) return 7;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_BootNotificationResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "currentTime\"")) return 1;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "interval\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CancelReservationRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "reservationId\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CancelReservationResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CertificateHashDataType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'h':
+      if (ocpp::detail::starts_with_literal(key, "hashAlgorithm\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "issuerNameHash\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "issuerKeyHash\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "serialNumber\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CertificateSignedRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "certificateChain\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CertificateSignedResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ChangeAvailabilityRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "connectorId\"")) return 0;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "type\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ChangeAvailabilityResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ChangeConfigurationRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'k':
+      if (ocpp::detail::starts_with_literal(key, "key\"")) return 0;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "value\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ChangeConfigurationResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ChargingProfile(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingProfilePurpose\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "chargingProfileKind\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "chargingProfileId\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "chargingSchedule\"")) return 8;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "recurrencyKind\"")) return 5;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "stackLevel\"")) return 2;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "transactionId\"")) return 1;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "validFrom\"")) return 6;
+      if (ocpp::detail::starts_with_literal(key, "validTo\"")) return 7;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ChargingSchedule(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingSchedulePeriod\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "chargingRateUnit\"")) return 2;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "duration\"")) return 0;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "minChargingRate\"")) return 4;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "startSchedule\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ChargingSchedulePeriod(const char* key) noexcept {
+  switch (key[0]) {
+    case 'l':
+      if (ocpp::detail::starts_with_literal(key, "limit\"")) return 1;
+      break;
+    case 'n':
+      if (ocpp::detail::starts_with_literal(key, "numberPhases\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "startPeriod\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearCacheRequest(const char* key) noexcept {
+  (void)key;
+  return -1;
+}
+
+int property_of_ClearCacheResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearChargingProfileRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingProfilePurpose\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "connectorId\"")) return 1;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "stackLevel\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearChargingProfileResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DataTransferRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "data\"")) return 2;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "messageId\"")) return 1;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "vendorId\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DataTransferResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "data\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DeleteCertificateRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "certificateHashData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DeleteCertificateResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DiagnosticsStatusNotificationRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DiagnosticsStatusNotificationResponse(const char* key) noexcept {
+  (void)key;
+  return -1;
+}
+
+int property_of_ExtendedTriggerMessageRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "connectorId\"")) return 1;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestedMessage\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ExtendedTriggerMessageResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_FirmwareStatusNotificationRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_FirmwareStatusNotificationResponse(const char* key) noexcept {
+  (void)key;
+  return -1;
+}
+
+int property_of_FirmwareType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "installDateTime\"")) return 2;
+      break;
+    case 'l':
+      if (ocpp::detail::starts_with_literal(key, "location\"")) return 0;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "retrieveDateTime\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "signingCertificate\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "signature\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetCompositeScheduleRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingRateUnit\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "connectorId\"")) return 0;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "duration\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetCompositeScheduleResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingSchedule\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "connectorId\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "scheduleStart\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetConfigurationRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'k':
+      if (ocpp::detail::starts_with_literal(key, "key\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetConfigurationResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "configurationKey\"")) return 0;
+      break;
+    case 'u':
+      if (ocpp::detail::starts_with_literal(key, "unknownKey\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetDiagnosticsRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'l':
+      if (ocpp::detail::starts_with_literal(key, "location\"")) return 0;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "retryInterval\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "retries\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "startTime\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "stopTime\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetDiagnosticsResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'f':
+      if (ocpp::detail::starts_with_literal(key, "fileName\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetInstalledCertificateIdsRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "certificateType\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetInstalledCertificateIdsResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "certificateHashData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetLocalListVersionRequest(const char* key) noexcept {
+  (void)key;
+  return -1;
+}
+
+int property_of_GetLocalListVersionResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'l':
+      if (ocpp::detail::starts_with_literal(key, "listVersion\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetLogRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'l':
+      if (ocpp::detail::starts_with_literal(key, "logType\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "log\"")) return 0;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "retryInterval\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "retries\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetLogResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'f':
+      if (ocpp::detail::starts_with_literal(key, "filename\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_HeartbeatRequest(const char* key) noexcept {
+  (void)key;
+  return -1;
+}
+
+int property_of_HeartbeatResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "currentTime\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_IdTagInfo(const char* key) noexcept {
+  switch (key[0]) {
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "expiryDate\"")) return 0;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "parentIdTag\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_InstallCertificateRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "certificateType\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "certificate\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+}  // namespace
 
 bool decode(ocpp::json::value& json, AuthorizationData& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"idTag", "idTagInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 5:
-        if (key == "idTag") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idTag");
-          if (!ocpp::read_string(value, out.idTag, 20, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_AuthorizationData(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_AuthorizationData, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // idTag
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.idTag, 20, ctx)) return false;
         break;
-      case 9:
-        if (key == "idTagInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idTagInfo");
-          if (!decode(value, out.idTagInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // idTagInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.idTagInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"idTag", "idTagInfo"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -54,26 +691,27 @@ void encode(ocpp::JsonWriter& w, const AuthorizationData& message) {
 bool decode(ocpp::json::value& json, AuthorizeRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"idTag"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 5:
-        if (key == "idTag") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idTag");
-          if (!ocpp::read_string(value, out.idTag, 20, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_AuthorizeRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_AuthorizeRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // idTag
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.idTag, 20, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"idTag"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -88,26 +726,27 @@ void encode(ocpp::JsonWriter& w, const AuthorizeRequest& message) {
 bool decode(ocpp::json::value& json, AuthorizeResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"idTagInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 9:
-        if (key == "idTagInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idTagInfo");
-          if (!decode(value, out.idTagInfo, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_AuthorizeResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_AuthorizeResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // idTagInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.idTagInfo, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"idTagInfo"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -122,88 +761,82 @@ void encode(ocpp::JsonWriter& w, const AuthorizeResponse& message) {
 bool decode(ocpp::json::value& json, BootNotificationRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"chargePointVendor", "chargePointModel", "chargePointSerialNumber", "chargeBoxSerialNumber", "firmwareVersion", "iccid", "imsi", "meterType", "meterSerialNumber"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "imsi") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "imsi");
-          if (!ocpp::read_string(value, out.imsi.emplace(), 20, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_BootNotificationRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_BootNotificationRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // chargePointVendor
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.chargePointVendor, 20, ctx)) return false;
         break;
-      case 5:
-        if (key == "iccid") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "iccid");
-          if (!ocpp::read_string(value, out.iccid.emplace(), 20, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // chargePointModel
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.chargePointModel, 20, ctx)) return false;
         break;
-      case 9:
-        if (key == "meterType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "meterType");
-          if (!ocpp::read_string(value, out.meterType.emplace(), 25, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // chargePointSerialNumber
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.chargePointSerialNumber.emplace();
+        if (!ocpp::read_string(value, target, 25, ctx)) return false;
         break;
-      case 15:
-        if (key == "firmwareVersion") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "firmwareVersion");
-          if (!ocpp::read_string(value, out.firmwareVersion.emplace(), 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // chargeBoxSerialNumber
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.chargeBoxSerialNumber.emplace();
+        if (!ocpp::read_string(value, target, 25, ctx)) return false;
         break;
-      case 16:
-        if (key == "chargePointModel") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargePointModel");
-          if (!ocpp::read_string(value, out.chargePointModel, 20, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // firmwareVersion
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.firmwareVersion.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
         break;
-      case 17:
-        if (key == "chargePointVendor") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargePointVendor");
-          if (!ocpp::read_string(value, out.chargePointVendor, 20, ctx)) return false;
-          continue;
-        }
-        if (key == "meterSerialNumber") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "meterSerialNumber");
-          if (!ocpp::read_string(value, out.meterSerialNumber.emplace(), 25, ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // iccid
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.iccid.emplace();
+        if (!ocpp::read_string(value, target, 20, ctx)) return false;
         break;
-      case 21:
-        if (key == "chargeBoxSerialNumber") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargeBoxSerialNumber");
-          if (!ocpp::read_string(value, out.chargeBoxSerialNumber.emplace(), 25, ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // imsi
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.imsi.emplace();
+        if (!ocpp::read_string(value, target, 20, ctx)) return false;
         break;
-      case 23:
-        if (key == "chargePointSerialNumber") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargePointSerialNumber");
-          if (!ocpp::read_string(value, out.chargePointSerialNumber.emplace(), 25, ctx)) return false;
-          continue;
-        }
+      }
+      case 7: {  // meterType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.meterType.emplace();
+        if (!ocpp::read_string(value, target, 25, ctx)) return false;
         break;
+      }
+      case 8: {  // meterSerialNumber
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.meterSerialNumber.emplace();
+        if (!ocpp::read_string(value, target, 25, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"chargePointVendor", "chargePointModel", "chargePointSerialNumber", "chargeBoxSerialNumber", "firmwareVersion", "iccid", "imsi", "meterType", "meterSerialNumber"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -248,42 +881,39 @@ void encode(ocpp::JsonWriter& w, const BootNotificationRequest& message) {
 bool decode(ocpp::json::value& json, BootNotificationResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "currentTime", "interval"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "RegistrationStatus", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_BootNotificationResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_BootNotificationResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "RegistrationStatus", ctx)) return false;
         break;
-      case 8:
-        if (key == "interval") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "interval");
-          if (!ocpp::read_integer(value, out.interval, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // currentTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.currentTime, ctx)) return false;
         break;
-      case 11:
-        if (key == "currentTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "currentTime");
-          if (!ocpp::read_date_time(value, out.currentTime, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // interval
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.interval, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "currentTime", "interval"};
   constexpr std::uint64_t kRequired = 0x7;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -302,26 +932,27 @@ void encode(ocpp::JsonWriter& w, const BootNotificationResponse& message) {
 bool decode(ocpp::json::value& json, CancelReservationRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"reservationId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 13:
-        if (key == "reservationId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "reservationId");
-          if (!ocpp::read_integer(value, out.reservationId, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CancelReservationRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CancelReservationRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // reservationId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.reservationId, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"reservationId"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -336,26 +967,27 @@ void encode(ocpp::JsonWriter& w, const CancelReservationRequest& message) {
 bool decode(ocpp::json::value& json, CancelReservationResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "CancelReservationStatus", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CancelReservationResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CancelReservationResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "CancelReservationStatus", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -370,48 +1002,45 @@ void encode(ocpp::JsonWriter& w, const CancelReservationResponse& message) {
 bool decode(ocpp::json::value& json, CertificateHashDataType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"hashAlgorithm", "issuerNameHash", "issuerKeyHash", "serialNumber"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 12:
-        if (key == "serialNumber") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "serialNumber");
-          if (!ocpp::read_string(value, out.serialNumber, 40, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CertificateHashDataType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CertificateHashDataType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // hashAlgorithm
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.hashAlgorithm, "HashAlgorithmEnumType", ctx)) return false;
         break;
-      case 13:
-        if (key == "hashAlgorithm") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "hashAlgorithm");
-          if (!ocpp::read_enum(value, out.hashAlgorithm, "HashAlgorithmEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "issuerKeyHash") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "issuerKeyHash");
-          if (!ocpp::read_string(value, out.issuerKeyHash, 128, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // issuerNameHash
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.issuerNameHash, 128, ctx)) return false;
         break;
-      case 14:
-        if (key == "issuerNameHash") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "issuerNameHash");
-          if (!ocpp::read_string(value, out.issuerNameHash, 128, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // issuerKeyHash
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.issuerKeyHash, 128, ctx)) return false;
         break;
+      }
+      case 3: {  // serialNumber
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.serialNumber, 40, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"hashAlgorithm", "issuerNameHash", "issuerKeyHash", "serialNumber"};
   constexpr std::uint64_t kRequired = 0xf;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -432,26 +1061,27 @@ void encode(ocpp::JsonWriter& w, const CertificateHashDataType& message) {
 bool decode(ocpp::json::value& json, CertificateSignedRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"certificateChain"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 16:
-        if (key == "certificateChain") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateChain");
-          if (!ocpp::read_string(value, out.certificateChain, 10000, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CertificateSignedRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CertificateSignedRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // certificateChain
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.certificateChain, 10000, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"certificateChain"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -466,26 +1096,27 @@ void encode(ocpp::JsonWriter& w, const CertificateSignedRequest& message) {
 bool decode(ocpp::json::value& json, CertificateSignedResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "CertificateSignedStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CertificateSignedResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CertificateSignedResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "CertificateSignedStatusEnumType", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -500,34 +1131,33 @@ void encode(ocpp::JsonWriter& w, const CertificateSignedResponse& message) {
 bool decode(ocpp::json::value& json, ChangeAvailabilityRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"connectorId", "type"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "type") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "type");
-          if (!ocpp::read_enum(value, out.type, "AvailabilityType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ChangeAvailabilityRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ChangeAvailabilityRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // connectorId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.connectorId, ctx)) return false;
         break;
-      case 11:
-        if (key == "connectorId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "connectorId");
-          if (!ocpp::read_integer(value, out.connectorId, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // type
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.type, "AvailabilityType", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"connectorId", "type"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -544,26 +1174,27 @@ void encode(ocpp::JsonWriter& w, const ChangeAvailabilityRequest& message) {
 bool decode(ocpp::json::value& json, ChangeAvailabilityResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "AvailabilityStatus", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ChangeAvailabilityResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ChangeAvailabilityResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "AvailabilityStatus", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -578,34 +1209,33 @@ void encode(ocpp::JsonWriter& w, const ChangeAvailabilityResponse& message) {
 bool decode(ocpp::json::value& json, ChangeConfigurationRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"key", "value"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 3:
-        if (key == "key") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "key");
-          if (!ocpp::read_string(value, out.key, 50, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ChangeConfigurationRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ChangeConfigurationRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // key
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.key, 50, ctx)) return false;
         break;
-      case 5:
-        if (key == "value") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "value");
-          if (!ocpp::read_string(value, out.value, 500, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // value
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.value, 500, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"key", "value"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -622,26 +1252,27 @@ void encode(ocpp::JsonWriter& w, const ChangeConfigurationRequest& message) {
 bool decode(ocpp::json::value& json, ChangeConfigurationResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "ConfigurationStatus", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ChangeConfigurationResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ChangeConfigurationResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "ConfigurationStatus", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -656,90 +1287,78 @@ void encode(ocpp::JsonWriter& w, const ChangeConfigurationResponse& message) {
 bool decode(ocpp::json::value& json, ChargingProfile& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"chargingProfileId", "transactionId", "stackLevel", "chargingProfilePurpose", "chargingProfileKind", "recurrencyKind", "validFrom", "validTo", "chargingSchedule"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 7:
-        if (key == "validTo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "validTo");
-          if (!ocpp::read_date_time(value, out.validTo.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ChargingProfile(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ChargingProfile, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // chargingProfileId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.chargingProfileId, ctx)) return false;
         break;
-      case 9:
-        if (key == "validFrom") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "validFrom");
-          if (!ocpp::read_date_time(value, out.validFrom.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // transactionId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.transactionId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "stackLevel") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "stackLevel");
-          if (!ocpp::read_integer(value, out.stackLevel, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // stackLevel
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.stackLevel, ctx)) return false;
         break;
-      case 13:
-        if (key == "transactionId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transactionId");
-          if (!ocpp::read_integer(value, out.transactionId.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // chargingProfilePurpose
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.chargingProfilePurpose, "ChargingProfilePurposeType", ctx)) return false;
         break;
-      case 14:
-        if (key == "recurrencyKind") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "recurrencyKind");
-          if (!ocpp::read_optional_enum(value, out.recurrencyKind, "RecurrencyKindType", ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // chargingProfileKind
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.chargingProfileKind, "ChargingProfileKindType", ctx)) return false;
         break;
-      case 16:
-        if (key == "chargingSchedule") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingSchedule");
-          if (!decode(value, out.chargingSchedule, ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // recurrencyKind
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.recurrencyKind, "RecurrencyKindType", ctx)) return false;
         break;
-      case 17:
-        if (key == "chargingProfileId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingProfileId");
-          if (!ocpp::read_integer(value, out.chargingProfileId, ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // validFrom
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.validFrom.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
         break;
-      case 19:
-        if (key == "chargingProfileKind") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingProfileKind");
-          if (!ocpp::read_enum(value, out.chargingProfileKind, "ChargingProfileKindType", ctx)) return false;
-          continue;
-        }
+      }
+      case 7: {  // validTo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.validTo.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
         break;
-      case 22:
-        if (key == "chargingProfilePurpose") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingProfilePurpose");
-          if (!ocpp::read_enum(value, out.chargingProfilePurpose, "ChargingProfilePurposeType", ctx)) return false;
-          continue;
-        }
+      }
+      case 8: {  // chargingSchedule
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.chargingSchedule, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"chargingProfileId", "transactionId", "stackLevel", "chargingProfilePurpose", "chargingProfileKind", "recurrencyKind", "validFrom", "validTo", "chargingSchedule"};
   constexpr std::uint64_t kRequired = 0x11d;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -778,69 +1397,64 @@ void encode(ocpp::JsonWriter& w, const ChargingProfile& message) {
 bool decode(ocpp::json::value& json, ChargingSchedule& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"duration", "startSchedule", "chargingRateUnit", "chargingSchedulePeriod", "minChargingRate"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "duration") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "duration");
-          if (!ocpp::read_integer(value, out.duration.emplace(), ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ChargingSchedule(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ChargingSchedule, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // duration
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.duration.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        break;
+      }
+      case 1: {  // startSchedule
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.startSchedule.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
+        break;
+      }
+      case 2: {  // chargingRateUnit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.chargingRateUnit, "ChargingRateUnitType", ctx)) return false;
+        break;
+      }
+      case 3: {  // chargingSchedulePeriod
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.chargingSchedulePeriod;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
         break;
-      case 13:
-        if (key == "startSchedule") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "startSchedule");
-          if (!ocpp::read_date_time(value, out.startSchedule.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // minChargingRate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minChargingRate.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        if (!ocpp::check_multiple_of(target, 0.1, ctx)) return false;
         break;
-      case 15:
-        if (key == "minChargingRate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minChargingRate");
-          if (!ocpp::read_number(value, out.minChargingRate.emplace(), ctx)) return false;
-          if (!ocpp::check_multiple_of(out.minChargingRate.emplace(), 0.1, ctx)) return false;
-          continue;
-        }
-        break;
-      case 16:
-        if (key == "chargingRateUnit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingRateUnit");
-          if (!ocpp::read_enum(value, out.chargingRateUnit, "ChargingRateUnitType", ctx)) return false;
-          continue;
-        }
-        break;
-      case 22:
-        if (key == "chargingSchedulePeriod") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingSchedulePeriod");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.chargingSchedulePeriod;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-          }
-          continue;
-        }
-        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"duration", "startSchedule", "chargingRateUnit", "chargingSchedulePeriod", "minChargingRate"};
   constexpr std::uint64_t kRequired = 0xc;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -877,43 +1491,41 @@ void encode(ocpp::JsonWriter& w, const ChargingSchedule& message) {
 bool decode(ocpp::json::value& json, ChargingSchedulePeriod& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"startPeriod", "limit", "numberPhases"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 5:
-        if (key == "limit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "limit");
-          if (!ocpp::read_number(value, out.limit, ctx)) return false;
-          if (!ocpp::check_multiple_of(out.limit, 0.1, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ChargingSchedulePeriod(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ChargingSchedulePeriod, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // startPeriod
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.startPeriod, ctx)) return false;
         break;
-      case 11:
-        if (key == "startPeriod") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "startPeriod");
-          if (!ocpp::read_integer(value, out.startPeriod, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // limit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.limit, ctx)) return false;
+        if (!ocpp::check_multiple_of(out.limit, 0.1, ctx)) return false;
         break;
-      case 12:
-        if (key == "numberPhases") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "numberPhases");
-          if (!ocpp::read_integer(value, out.numberPhases.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // numberPhases
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.numberPhases.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"startPeriod", "limit", "numberPhases"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -936,10 +1548,18 @@ bool decode(ocpp::json::value& json, ClearCacheRequest& out, ocpp::DecodeContext
   if (!ocpp::read_object(json, object, ctx)) return false;
   (void)out;  // no properties to fill
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    if (!ocpp::unknown_property(key, ctx)) return false;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearCacheRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearCacheRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      default:
+        (void)value;
+        if (!ocpp::unknown_property(key, ctx)) return false;
+        break;
+    }
   }
   return true;
 }
@@ -952,26 +1572,27 @@ void encode(ocpp::JsonWriter& w, const ClearCacheRequest& message) {
 bool decode(ocpp::json::value& json, ClearCacheResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "ClearCacheStatus", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearCacheResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearCacheResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "ClearCacheStatus", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -986,48 +1607,47 @@ void encode(ocpp::JsonWriter& w, const ClearCacheResponse& message) {
 bool decode(ocpp::json::value& json, ClearChargingProfileRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"id", "connectorId", "chargingProfilePurpose", "stackLevel"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_integer(value, out.id.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearChargingProfileRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearChargingProfileRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.id.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "stackLevel") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "stackLevel");
-          if (!ocpp::read_integer(value, out.stackLevel.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // connectorId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.connectorId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 11:
-        if (key == "connectorId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "connectorId");
-          if (!ocpp::read_integer(value, out.connectorId.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // chargingProfilePurpose
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.chargingProfilePurpose, "ChargingProfilePurposeType", ctx)) return false;
         break;
-      case 22:
-        if (key == "chargingProfilePurpose") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingProfilePurpose");
-          if (!ocpp::read_optional_enum(value, out.chargingProfilePurpose, "ChargingProfilePurposeType", ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // stackLevel
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.stackLevel.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1065,26 +1685,27 @@ void encode(ocpp::JsonWriter& w, const ClearChargingProfileRequest& message) {
 bool decode(ocpp::json::value& json, ClearChargingProfileResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "ClearChargingProfileStatus", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearChargingProfileResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearChargingProfileResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "ClearChargingProfileStatus", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1099,42 +1720,41 @@ void encode(ocpp::JsonWriter& w, const ClearChargingProfileResponse& message) {
 bool decode(ocpp::json::value& json, DataTransferRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"vendorId", "messageId", "data"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "data") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "data");
-          if (!ocpp::read_string(value, out.data.emplace(), 0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DataTransferRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DataTransferRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // vendorId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.vendorId, 255, ctx)) return false;
         break;
-      case 8:
-        if (key == "vendorId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "vendorId");
-          if (!ocpp::read_string(value, out.vendorId, 255, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // messageId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.messageId.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
         break;
-      case 9:
-        if (key == "messageId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "messageId");
-          if (!ocpp::read_string(value, out.messageId.emplace(), 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // data
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.data.emplace();
+        if (!ocpp::read_string(value, target, 0, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"vendorId", "messageId", "data"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1157,34 +1777,34 @@ void encode(ocpp::JsonWriter& w, const DataTransferRequest& message) {
 bool decode(ocpp::json::value& json, DataTransferResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "data"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "data") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "data");
-          if (!ocpp::read_string(value, out.data.emplace(), 0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DataTransferResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DataTransferResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "DataTransferStatus", ctx)) return false;
         break;
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "DataTransferStatus", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // data
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.data.emplace();
+        if (!ocpp::read_string(value, target, 0, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "data"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1203,26 +1823,27 @@ void encode(ocpp::JsonWriter& w, const DataTransferResponse& message) {
 bool decode(ocpp::json::value& json, DeleteCertificateRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"certificateHashData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 19:
-        if (key == "certificateHashData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateHashData");
-          if (!decode(value, out.certificateHashData, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DeleteCertificateRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DeleteCertificateRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // certificateHashData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.certificateHashData, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"certificateHashData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1237,26 +1858,27 @@ void encode(ocpp::JsonWriter& w, const DeleteCertificateRequest& message) {
 bool decode(ocpp::json::value& json, DeleteCertificateResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "DeleteCertificateStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DeleteCertificateResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DeleteCertificateResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "DeleteCertificateStatusEnumType", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1271,26 +1893,27 @@ void encode(ocpp::JsonWriter& w, const DeleteCertificateResponse& message) {
 bool decode(ocpp::json::value& json, DiagnosticsStatusNotificationRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "DiagnosticsStatus", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DiagnosticsStatusNotificationRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DiagnosticsStatusNotificationRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "DiagnosticsStatus", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1307,10 +1930,18 @@ bool decode(ocpp::json::value& json, DiagnosticsStatusNotificationResponse& out,
   if (!ocpp::read_object(json, object, ctx)) return false;
   (void)out;  // no properties to fill
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    if (!ocpp::unknown_property(key, ctx)) return false;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DiagnosticsStatusNotificationResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DiagnosticsStatusNotificationResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      default:
+        (void)value;
+        if (!ocpp::unknown_property(key, ctx)) return false;
+        break;
+    }
   }
   return true;
 }
@@ -1323,34 +1954,34 @@ void encode(ocpp::JsonWriter& w, const DiagnosticsStatusNotificationResponse& me
 bool decode(ocpp::json::value& json, ExtendedTriggerMessageRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"requestedMessage", "connectorId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 11:
-        if (key == "connectorId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "connectorId");
-          if (!ocpp::read_integer(value, out.connectorId.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ExtendedTriggerMessageRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ExtendedTriggerMessageRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // requestedMessage
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.requestedMessage, "MessageTriggerEnumType", ctx)) return false;
         break;
-      case 16:
-        if (key == "requestedMessage") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestedMessage");
-          if (!ocpp::read_enum(value, out.requestedMessage, "MessageTriggerEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // connectorId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.connectorId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"requestedMessage", "connectorId"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1369,26 +2000,27 @@ void encode(ocpp::JsonWriter& w, const ExtendedTriggerMessageRequest& message) {
 bool decode(ocpp::json::value& json, ExtendedTriggerMessageResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "TriggerMessageStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ExtendedTriggerMessageResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ExtendedTriggerMessageResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "TriggerMessageStatusEnumType", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1403,26 +2035,27 @@ void encode(ocpp::JsonWriter& w, const ExtendedTriggerMessageResponse& message) 
 bool decode(ocpp::json::value& json, FirmwareStatusNotificationRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "FirmwareStatus", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_FirmwareStatusNotificationRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_FirmwareStatusNotificationRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "FirmwareStatus", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1439,10 +2072,18 @@ bool decode(ocpp::json::value& json, FirmwareStatusNotificationResponse& out, oc
   if (!ocpp::read_object(json, object, ctx)) return false;
   (void)out;  // no properties to fill
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    if (!ocpp::unknown_property(key, ctx)) return false;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_FirmwareStatusNotificationResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_FirmwareStatusNotificationResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      default:
+        (void)value;
+        if (!ocpp::unknown_property(key, ctx)) return false;
+        break;
+    }
   }
   return true;
 }
@@ -1455,58 +2096,52 @@ void encode(ocpp::JsonWriter& w, const FirmwareStatusNotificationResponse& messa
 bool decode(ocpp::json::value& json, FirmwareType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"location", "retrieveDateTime", "installDateTime", "signingCertificate", "signature"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "location") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "location");
-          if (!ocpp::read_string(value, out.location, 512, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_FirmwareType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_FirmwareType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // location
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.location, 512, ctx)) return false;
         break;
-      case 9:
-        if (key == "signature") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "signature");
-          if (!ocpp::read_string(value, out.signature, 800, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // retrieveDateTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.retrieveDateTime, ctx)) return false;
         break;
-      case 15:
-        if (key == "installDateTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "installDateTime");
-          if (!ocpp::read_date_time(value, out.installDateTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // installDateTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.installDateTime.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
         break;
-      case 16:
-        if (key == "retrieveDateTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "retrieveDateTime");
-          if (!ocpp::read_date_time(value, out.retrieveDateTime, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // signingCertificate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.signingCertificate, 5500, ctx)) return false;
         break;
-      case 18:
-        if (key == "signingCertificate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "signingCertificate");
-          if (!ocpp::read_string(value, out.signingCertificate, 5500, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // signature
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.signature, 800, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"location", "retrieveDateTime", "installDateTime", "signingCertificate", "signature"};
   constexpr std::uint64_t kRequired = 0x1b;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1531,42 +2166,39 @@ void encode(ocpp::JsonWriter& w, const FirmwareType& message) {
 bool decode(ocpp::json::value& json, GetCompositeScheduleRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"connectorId", "duration", "chargingRateUnit"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "duration") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "duration");
-          if (!ocpp::read_integer(value, out.duration, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetCompositeScheduleRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetCompositeScheduleRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // connectorId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.connectorId, ctx)) return false;
         break;
-      case 11:
-        if (key == "connectorId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "connectorId");
-          if (!ocpp::read_integer(value, out.connectorId, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // duration
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.duration, ctx)) return false;
         break;
-      case 16:
-        if (key == "chargingRateUnit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingRateUnit");
-          if (!ocpp::read_optional_enum(value, out.chargingRateUnit, "ChargingRateUnitType", ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // chargingRateUnit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.chargingRateUnit, "ChargingRateUnitType", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"connectorId", "duration", "chargingRateUnit"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1587,50 +2219,48 @@ void encode(ocpp::JsonWriter& w, const GetCompositeScheduleRequest& message) {
 bool decode(ocpp::json::value& json, GetCompositeScheduleResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "connectorId", "scheduleStart", "chargingSchedule"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GetCompositeScheduleStatus", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetCompositeScheduleResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetCompositeScheduleResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GetCompositeScheduleStatus", ctx)) return false;
         break;
-      case 11:
-        if (key == "connectorId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "connectorId");
-          if (!ocpp::read_integer(value, out.connectorId.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // connectorId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.connectorId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 13:
-        if (key == "scheduleStart") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "scheduleStart");
-          if (!ocpp::read_date_time(value, out.scheduleStart.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // scheduleStart
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.scheduleStart.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
         break;
-      case 16:
-        if (key == "chargingSchedule") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingSchedule");
-          if (!decode(value, out.chargingSchedule.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // chargingSchedule
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.chargingSchedule.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "connectorId", "scheduleStart", "chargingSchedule"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1657,34 +2287,36 @@ void encode(ocpp::JsonWriter& w, const GetCompositeScheduleResponse& message) {
 bool decode(ocpp::json::value& json, GetConfigurationRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"key"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 3:
-        if (key == "key") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "key");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.key.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_string(item0, items0.emplace_back(), 50, ctx)) return false;
-            }
-          }
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetConfigurationRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetConfigurationRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // key
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.key.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_string(item0, target0, 50, ctx)) return false;
         }
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1712,52 +2344,52 @@ void encode(ocpp::JsonWriter& w, const GetConfigurationRequest& message) {
 bool decode(ocpp::json::value& json, GetConfigurationResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"configurationKey", "unknownKey"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "unknownKey") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "unknownKey");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.unknownKey.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_string(item0, items0.emplace_back(), 50, ctx)) return false;
-            }
-          }
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetConfigurationResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetConfigurationResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // configurationKey
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.configurationKey.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
         break;
-      case 16:
-        if (key == "configurationKey") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "configurationKey");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.configurationKey.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-          }
-          continue;
+      }
+      case 1: {  // unknownKey
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.unknownKey.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_string(item0, target0, 50, ctx)) return false;
         }
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1799,56 +2431,55 @@ void encode(ocpp::JsonWriter& w, const GetConfigurationResponse& message) {
 bool decode(ocpp::json::value& json, GetDiagnosticsRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"location", "retries", "retryInterval", "startTime", "stopTime"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 7:
-        if (key == "retries") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "retries");
-          if (!ocpp::read_integer(value, out.retries.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetDiagnosticsRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetDiagnosticsRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // location
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_uri(value, out.location, 0, ctx)) return false;
         break;
-      case 8:
-        if (key == "location") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "location");
-          if (!ocpp::read_uri(value, out.location, 0, ctx)) return false;
-          continue;
-        }
-        if (key == "stopTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "stopTime");
-          if (!ocpp::read_date_time(value, out.stopTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // retries
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.retries.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 9:
-        if (key == "startTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "startTime");
-          if (!ocpp::read_date_time(value, out.startTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // retryInterval
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.retryInterval.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 13:
-        if (key == "retryInterval") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "retryInterval");
-          if (!ocpp::read_integer(value, out.retryInterval.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // startTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.startTime.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
         break;
+      }
+      case 4: {  // stopTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.stopTime.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"location", "retries", "retryInterval", "startTime", "stopTime"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1879,24 +2510,27 @@ void encode(ocpp::JsonWriter& w, const GetDiagnosticsRequest& message) {
 bool decode(ocpp::json::value& json, GetDiagnosticsResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"fileName"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "fileName") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "fileName");
-          if (!ocpp::read_string(value, out.fileName.emplace(), 255, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetDiagnosticsResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetDiagnosticsResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // fileName
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.fileName.emplace();
+        if (!ocpp::read_string(value, target, 255, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1916,26 +2550,27 @@ void encode(ocpp::JsonWriter& w, const GetDiagnosticsResponse& message) {
 bool decode(ocpp::json::value& json, GetInstalledCertificateIdsRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"certificateType"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 15:
-        if (key == "certificateType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateType");
-          if (!ocpp::read_enum(value, out.certificateType, "CertificateUseEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetInstalledCertificateIdsRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetInstalledCertificateIdsRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // certificateType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.certificateType, "CertificateUseEnumType", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"certificateType"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1950,45 +2585,44 @@ void encode(ocpp::JsonWriter& w, const GetInstalledCertificateIdsRequest& messag
 bool decode(ocpp::json::value& json, GetInstalledCertificateIdsResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"certificateHashData", "status"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GetInstalledCertificateStatusEnumType", ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetInstalledCertificateIdsResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetInstalledCertificateIdsResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // certificateHashData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.certificateHashData.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 19:
-        if (key == "certificateHashData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateHashData");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.certificateHashData.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GetInstalledCertificateStatusEnumType", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"certificateHashData", "status"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2017,10 +2651,18 @@ bool decode(ocpp::json::value& json, GetLocalListVersionRequest& out, ocpp::Deco
   if (!ocpp::read_object(json, object, ctx)) return false;
   (void)out;  // no properties to fill
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    if (!ocpp::unknown_property(key, ctx)) return false;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetLocalListVersionRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetLocalListVersionRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      default:
+        (void)value;
+        if (!ocpp::unknown_property(key, ctx)) return false;
+        break;
+    }
   }
   return true;
 }
@@ -2033,26 +2675,27 @@ void encode(ocpp::JsonWriter& w, const GetLocalListVersionRequest& message) {
 bool decode(ocpp::json::value& json, GetLocalListVersionResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"listVersion"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 11:
-        if (key == "listVersion") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "listVersion");
-          if (!ocpp::read_integer(value, out.listVersion, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetLocalListVersionResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetLocalListVersionResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // listVersion
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.listVersion, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"listVersion"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2067,56 +2710,53 @@ void encode(ocpp::JsonWriter& w, const GetLocalListVersionResponse& message) {
 bool decode(ocpp::json::value& json, GetLogRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"log", "logType", "requestId", "retries", "retryInterval"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 3:
-        if (key == "log") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "log");
-          if (!decode(value, out.log, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetLogRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetLogRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // log
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.log, ctx)) return false;
         break;
-      case 7:
-        if (key == "logType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "logType");
-          if (!ocpp::read_enum(value, out.logType, "LogEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "retries") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "retries");
-          if (!ocpp::read_integer(value, out.retries.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // logType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.logType, "LogEnumType", ctx)) return false;
         break;
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
         break;
-      case 13:
-        if (key == "retryInterval") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "retryInterval");
-          if (!ocpp::read_integer(value, out.retryInterval.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // retries
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.retries.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
+      }
+      case 4: {  // retryInterval
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.retryInterval.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"log", "logType", "requestId", "retries", "retryInterval"};
   constexpr std::uint64_t kRequired = 0x7;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2143,34 +2783,34 @@ void encode(ocpp::JsonWriter& w, const GetLogRequest& message) {
 bool decode(ocpp::json::value& json, GetLogResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "filename"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "LogStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetLogResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetLogResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "LogStatusEnumType", ctx)) return false;
         break;
-      case 8:
-        if (key == "filename") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "filename");
-          if (!ocpp::read_string(value, out.filename.emplace(), 255, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // filename
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.filename.emplace();
+        if (!ocpp::read_string(value, target, 255, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "filename"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2191,10 +2831,18 @@ bool decode(ocpp::json::value& json, HeartbeatRequest& out, ocpp::DecodeContext&
   if (!ocpp::read_object(json, object, ctx)) return false;
   (void)out;  // no properties to fill
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    if (!ocpp::unknown_property(key, ctx)) return false;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_HeartbeatRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_HeartbeatRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      default:
+        (void)value;
+        if (!ocpp::unknown_property(key, ctx)) return false;
+        break;
+    }
   }
   return true;
 }
@@ -2207,26 +2855,27 @@ void encode(ocpp::JsonWriter& w, const HeartbeatRequest& message) {
 bool decode(ocpp::json::value& json, HeartbeatResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"currentTime"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 11:
-        if (key == "currentTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "currentTime");
-          if (!ocpp::read_date_time(value, out.currentTime, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_HeartbeatResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_HeartbeatResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // currentTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.currentTime, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"currentTime"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2241,42 +2890,41 @@ void encode(ocpp::JsonWriter& w, const HeartbeatResponse& message) {
 bool decode(ocpp::json::value& json, IdTagInfo& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"expiryDate", "parentIdTag", "status"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "AuthorizationStatus", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_IdTagInfo(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_IdTagInfo, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // expiryDate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.expiryDate.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "expiryDate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "expiryDate");
-          if (!ocpp::read_date_time(value, out.expiryDate.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // parentIdTag
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.parentIdTag.emplace();
+        if (!ocpp::read_string(value, target, 20, ctx)) return false;
         break;
-      case 11:
-        if (key == "parentIdTag") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "parentIdTag");
-          if (!ocpp::read_string(value, out.parentIdTag.emplace(), 20, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "AuthorizationStatus", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"expiryDate", "parentIdTag", "status"};
   constexpr std::uint64_t kRequired = 0x4;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2299,34 +2947,33 @@ void encode(ocpp::JsonWriter& w, const IdTagInfo& message) {
 bool decode(ocpp::json::value& json, InstallCertificateRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"certificateType", "certificate"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 11:
-        if (key == "certificate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificate");
-          if (!ocpp::read_string(value, out.certificate, 5500, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_InstallCertificateRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_InstallCertificateRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // certificateType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.certificateType, "CertificateUseEnumType", ctx)) return false;
         break;
-      case 15:
-        if (key == "certificateType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateType");
-          if (!ocpp::read_enum(value, out.certificateType, "CertificateUseEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // certificate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.certificate, 5500, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"certificateType", "certificate"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;

@@ -5,6 +5,8 @@
 
 #include <array>
 
+#include "protocol/detail/literal.hpp"
+
 namespace evbroker::ocpp16 {
 
 namespace {
@@ -21,15 +23,15 @@ void encode(ocpp::JsonWriter& w, AuthorizationStatus value) { w.raw(kAuthorizati
 bool parse_enum(std::string_view text, AuthorizationStatus& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "Blocked") { out = AuthorizationStatus::Blocked; return true; }
-      if (text == "Expired") { out = AuthorizationStatus::Expired; return true; }
-      if (text == "Invalid") { out = AuthorizationStatus::Invalid; return true; }
+      if (ocpp::detail::same_as_literal(text, "Blocked")) { out = AuthorizationStatus::Blocked; return true; }
+      if (ocpp::detail::same_as_literal(text, "Expired")) { out = AuthorizationStatus::Expired; return true; }
+      if (ocpp::detail::same_as_literal(text, "Invalid")) { out = AuthorizationStatus::Invalid; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = AuthorizationStatus::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = AuthorizationStatus::Accepted; return true; }
       break;
     case 12:
-      if (text == "ConcurrentTx") { out = AuthorizationStatus::ConcurrentTx; return true; }
+      if (ocpp::detail::same_as_literal(text, "ConcurrentTx")) { out = AuthorizationStatus::ConcurrentTx; return true; }
       break;
     default:
       break;
@@ -51,11 +53,11 @@ void encode(ocpp::JsonWriter& w, AvailabilityStatus value) { w.raw(kAvailability
 bool parse_enum(std::string_view text, AvailabilityStatus& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = AvailabilityStatus::Accepted; return true; }
-      if (text == "Rejected") { out = AvailabilityStatus::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = AvailabilityStatus::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = AvailabilityStatus::Rejected; return true; }
       break;
     case 9:
-      if (text == "Scheduled") { out = AvailabilityStatus::Scheduled; return true; }
+      if (ocpp::detail::same_as_literal(text, "Scheduled")) { out = AvailabilityStatus::Scheduled; return true; }
       break;
     default:
       break;
@@ -77,10 +79,10 @@ void encode(ocpp::JsonWriter& w, AvailabilityType value) { w.raw(kAvailabilityTy
 bool parse_enum(std::string_view text, AvailabilityType& out) noexcept {
   switch (text.size()) {
     case 9:
-      if (text == "Operative") { out = AvailabilityType::Operative; return true; }
+      if (ocpp::detail::same_as_literal(text, "Operative")) { out = AvailabilityType::Operative; return true; }
       break;
     case 11:
-      if (text == "Inoperative") { out = AvailabilityType::Inoperative; return true; }
+      if (ocpp::detail::same_as_literal(text, "Inoperative")) { out = AvailabilityType::Inoperative; return true; }
       break;
     default:
       break;
@@ -102,8 +104,8 @@ void encode(ocpp::JsonWriter& w, CancelReservationStatus value) { w.raw(kCancelR
 bool parse_enum(std::string_view text, CancelReservationStatus& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = CancelReservationStatus::Accepted; return true; }
-      if (text == "Rejected") { out = CancelReservationStatus::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = CancelReservationStatus::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = CancelReservationStatus::Rejected; return true; }
       break;
     default:
       break;
@@ -125,8 +127,8 @@ void encode(ocpp::JsonWriter& w, CertificateSignedStatusEnumType value) { w.raw(
 bool parse_enum(std::string_view text, CertificateSignedStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = CertificateSignedStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = CertificateSignedStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = CertificateSignedStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = CertificateSignedStatusEnumType::Rejected; return true; }
       break;
     default:
       break;
@@ -148,10 +150,10 @@ void encode(ocpp::JsonWriter& w, CertificateUseEnumType value) { w.raw(kCertific
 bool parse_enum(std::string_view text, CertificateUseEnumType& out) noexcept {
   switch (text.size()) {
     case 27:
-      if (text == "ManufacturerRootCertificate") { out = CertificateUseEnumType::ManufacturerRootCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "ManufacturerRootCertificate")) { out = CertificateUseEnumType::ManufacturerRootCertificate; return true; }
       break;
     case 28:
-      if (text == "CentralSystemRootCertificate") { out = CertificateUseEnumType::CentralSystemRootCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "CentralSystemRootCertificate")) { out = CertificateUseEnumType::CentralSystemRootCertificate; return true; }
       break;
     default:
       break;
@@ -173,38 +175,38 @@ void encode(ocpp::JsonWriter& w, ChargePointErrorCode value) { w.raw(kChargePoin
 bool parse_enum(std::string_view text, ChargePointErrorCode& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "NoError") { out = ChargePointErrorCode::NoError; return true; }
+      if (ocpp::detail::same_as_literal(text, "NoError")) { out = ChargePointErrorCode::NoError; return true; }
       break;
     case 10:
-      if (text == "OtherError") { out = ChargePointErrorCode::OtherError; return true; }
-      if (text == "WeakSignal") { out = ChargePointErrorCode::WeakSignal; return true; }
+      if (ocpp::detail::same_as_literal(text, "OtherError")) { out = ChargePointErrorCode::OtherError; return true; }
+      if (ocpp::detail::same_as_literal(text, "WeakSignal")) { out = ChargePointErrorCode::WeakSignal; return true; }
       break;
     case 11:
-      if (text == "OverVoltage") { out = ChargePointErrorCode::OverVoltage; return true; }
+      if (ocpp::detail::same_as_literal(text, "OverVoltage")) { out = ChargePointErrorCode::OverVoltage; return true; }
       break;
     case 12:
-      if (text == "ResetFailure") { out = ChargePointErrorCode::ResetFailure; return true; }
-      if (text == "UnderVoltage") { out = ChargePointErrorCode::UnderVoltage; return true; }
+      if (ocpp::detail::same_as_literal(text, "ResetFailure")) { out = ChargePointErrorCode::ResetFailure; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnderVoltage")) { out = ChargePointErrorCode::UnderVoltage; return true; }
       break;
     case 13:
-      if (text == "GroundFailure") { out = ChargePointErrorCode::GroundFailure; return true; }
-      if (text == "InternalError") { out = ChargePointErrorCode::InternalError; return true; }
-      if (text == "ReaderFailure") { out = ChargePointErrorCode::ReaderFailure; return true; }
+      if (ocpp::detail::same_as_literal(text, "GroundFailure")) { out = ChargePointErrorCode::GroundFailure; return true; }
+      if (ocpp::detail::same_as_literal(text, "InternalError")) { out = ChargePointErrorCode::InternalError; return true; }
+      if (ocpp::detail::same_as_literal(text, "ReaderFailure")) { out = ChargePointErrorCode::ReaderFailure; return true; }
       break;
     case 15:
-      if (text == "HighTemperature") { out = ChargePointErrorCode::HighTemperature; return true; }
+      if (ocpp::detail::same_as_literal(text, "HighTemperature")) { out = ChargePointErrorCode::HighTemperature; return true; }
       break;
     case 17:
-      if (text == "LocalListConflict") { out = ChargePointErrorCode::LocalListConflict; return true; }
-      if (text == "PowerMeterFailure") { out = ChargePointErrorCode::PowerMeterFailure; return true; }
+      if (ocpp::detail::same_as_literal(text, "LocalListConflict")) { out = ChargePointErrorCode::LocalListConflict; return true; }
+      if (ocpp::detail::same_as_literal(text, "PowerMeterFailure")) { out = ChargePointErrorCode::PowerMeterFailure; return true; }
       break;
     case 18:
-      if (text == "OverCurrentFailure") { out = ChargePointErrorCode::OverCurrentFailure; return true; }
-      if (text == "PowerSwitchFailure") { out = ChargePointErrorCode::PowerSwitchFailure; return true; }
+      if (ocpp::detail::same_as_literal(text, "OverCurrentFailure")) { out = ChargePointErrorCode::OverCurrentFailure; return true; }
+      if (ocpp::detail::same_as_literal(text, "PowerSwitchFailure")) { out = ChargePointErrorCode::PowerSwitchFailure; return true; }
       break;
     case 20:
-      if (text == "ConnectorLockFailure") { out = ChargePointErrorCode::ConnectorLockFailure; return true; }
-      if (text == "EVCommunicationError") { out = ChargePointErrorCode::EVCommunicationError; return true; }
+      if (ocpp::detail::same_as_literal(text, "ConnectorLockFailure")) { out = ChargePointErrorCode::ConnectorLockFailure; return true; }
+      if (ocpp::detail::same_as_literal(text, "EVCommunicationError")) { out = ChargePointErrorCode::EVCommunicationError; return true; }
       break;
     default:
       break;
@@ -226,23 +228,23 @@ void encode(ocpp::JsonWriter& w, ChargePointStatus value) { w.raw(kChargePointSt
 bool parse_enum(std::string_view text, ChargePointStatus& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "Faulted") { out = ChargePointStatus::Faulted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Faulted")) { out = ChargePointStatus::Faulted; return true; }
       break;
     case 8:
-      if (text == "Charging") { out = ChargePointStatus::Charging; return true; }
-      if (text == "Reserved") { out = ChargePointStatus::Reserved; return true; }
+      if (ocpp::detail::same_as_literal(text, "Charging")) { out = ChargePointStatus::Charging; return true; }
+      if (ocpp::detail::same_as_literal(text, "Reserved")) { out = ChargePointStatus::Reserved; return true; }
       break;
     case 9:
-      if (text == "Available") { out = ChargePointStatus::Available; return true; }
-      if (text == "Preparing") { out = ChargePointStatus::Preparing; return true; }
-      if (text == "Finishing") { out = ChargePointStatus::Finishing; return true; }
+      if (ocpp::detail::same_as_literal(text, "Available")) { out = ChargePointStatus::Available; return true; }
+      if (ocpp::detail::same_as_literal(text, "Preparing")) { out = ChargePointStatus::Preparing; return true; }
+      if (ocpp::detail::same_as_literal(text, "Finishing")) { out = ChargePointStatus::Finishing; return true; }
       break;
     case 11:
-      if (text == "SuspendedEV") { out = ChargePointStatus::SuspendedEV; return true; }
-      if (text == "Unavailable") { out = ChargePointStatus::Unavailable; return true; }
+      if (ocpp::detail::same_as_literal(text, "SuspendedEV")) { out = ChargePointStatus::SuspendedEV; return true; }
+      if (ocpp::detail::same_as_literal(text, "Unavailable")) { out = ChargePointStatus::Unavailable; return true; }
       break;
     case 13:
-      if (text == "SuspendedEVSE") { out = ChargePointStatus::SuspendedEVSE; return true; }
+      if (ocpp::detail::same_as_literal(text, "SuspendedEVSE")) { out = ChargePointStatus::SuspendedEVSE; return true; }
       break;
     default:
       break;
@@ -264,11 +266,11 @@ void encode(ocpp::JsonWriter& w, ChargingProfileKindType value) { w.raw(kChargin
 bool parse_enum(std::string_view text, ChargingProfileKindType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Absolute") { out = ChargingProfileKindType::Absolute; return true; }
-      if (text == "Relative") { out = ChargingProfileKindType::Relative; return true; }
+      if (ocpp::detail::same_as_literal(text, "Absolute")) { out = ChargingProfileKindType::Absolute; return true; }
+      if (ocpp::detail::same_as_literal(text, "Relative")) { out = ChargingProfileKindType::Relative; return true; }
       break;
     case 9:
-      if (text == "Recurring") { out = ChargingProfileKindType::Recurring; return true; }
+      if (ocpp::detail::same_as_literal(text, "Recurring")) { out = ChargingProfileKindType::Recurring; return true; }
       break;
     default:
       break;
@@ -290,13 +292,13 @@ void encode(ocpp::JsonWriter& w, ChargingProfilePurposeType value) { w.raw(kChar
 bool parse_enum(std::string_view text, ChargingProfilePurposeType& out) noexcept {
   switch (text.size()) {
     case 9:
-      if (text == "TxProfile") { out = ChargingProfilePurposeType::TxProfile; return true; }
+      if (ocpp::detail::same_as_literal(text, "TxProfile")) { out = ChargingProfilePurposeType::TxProfile; return true; }
       break;
     case 16:
-      if (text == "TxDefaultProfile") { out = ChargingProfilePurposeType::TxDefaultProfile; return true; }
+      if (ocpp::detail::same_as_literal(text, "TxDefaultProfile")) { out = ChargingProfilePurposeType::TxDefaultProfile; return true; }
       break;
     case 21:
-      if (text == "ChargePointMaxProfile") { out = ChargingProfilePurposeType::ChargePointMaxProfile; return true; }
+      if (ocpp::detail::same_as_literal(text, "ChargePointMaxProfile")) { out = ChargingProfilePurposeType::ChargePointMaxProfile; return true; }
       break;
     default:
       break;
@@ -318,11 +320,11 @@ void encode(ocpp::JsonWriter& w, ChargingProfileStatus value) { w.raw(kChargingP
 bool parse_enum(std::string_view text, ChargingProfileStatus& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = ChargingProfileStatus::Accepted; return true; }
-      if (text == "Rejected") { out = ChargingProfileStatus::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = ChargingProfileStatus::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = ChargingProfileStatus::Rejected; return true; }
       break;
     case 12:
-      if (text == "NotSupported") { out = ChargingProfileStatus::NotSupported; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotSupported")) { out = ChargingProfileStatus::NotSupported; return true; }
       break;
     default:
       break;
@@ -344,8 +346,8 @@ void encode(ocpp::JsonWriter& w, ChargingRateUnitType value) { w.raw(kChargingRa
 bool parse_enum(std::string_view text, ChargingRateUnitType& out) noexcept {
   switch (text.size()) {
     case 1:
-      if (text == "A") { out = ChargingRateUnitType::A; return true; }
-      if (text == "W") { out = ChargingRateUnitType::W; return true; }
+      if (ocpp::detail::same_as_literal(text, "A")) { out = ChargingRateUnitType::A; return true; }
+      if (ocpp::detail::same_as_literal(text, "W")) { out = ChargingRateUnitType::W; return true; }
       break;
     default:
       break;
@@ -367,8 +369,8 @@ void encode(ocpp::JsonWriter& w, ClearCacheStatus value) { w.raw(kClearCacheStat
 bool parse_enum(std::string_view text, ClearCacheStatus& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = ClearCacheStatus::Accepted; return true; }
-      if (text == "Rejected") { out = ClearCacheStatus::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = ClearCacheStatus::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = ClearCacheStatus::Rejected; return true; }
       break;
     default:
       break;
@@ -390,10 +392,10 @@ void encode(ocpp::JsonWriter& w, ClearChargingProfileStatus value) { w.raw(kClea
 bool parse_enum(std::string_view text, ClearChargingProfileStatus& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "Unknown") { out = ClearChargingProfileStatus::Unknown; return true; }
+      if (ocpp::detail::same_as_literal(text, "Unknown")) { out = ClearChargingProfileStatus::Unknown; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = ClearChargingProfileStatus::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = ClearChargingProfileStatus::Accepted; return true; }
       break;
     default:
       break;
@@ -415,14 +417,14 @@ void encode(ocpp::JsonWriter& w, ConfigurationStatus value) { w.raw(kConfigurati
 bool parse_enum(std::string_view text, ConfigurationStatus& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = ConfigurationStatus::Accepted; return true; }
-      if (text == "Rejected") { out = ConfigurationStatus::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = ConfigurationStatus::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = ConfigurationStatus::Rejected; return true; }
       break;
     case 12:
-      if (text == "NotSupported") { out = ConfigurationStatus::NotSupported; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotSupported")) { out = ConfigurationStatus::NotSupported; return true; }
       break;
     case 14:
-      if (text == "RebootRequired") { out = ConfigurationStatus::RebootRequired; return true; }
+      if (ocpp::detail::same_as_literal(text, "RebootRequired")) { out = ConfigurationStatus::RebootRequired; return true; }
       break;
     default:
       break;
@@ -444,14 +446,14 @@ void encode(ocpp::JsonWriter& w, DataTransferStatus value) { w.raw(kDataTransfer
 bool parse_enum(std::string_view text, DataTransferStatus& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = DataTransferStatus::Accepted; return true; }
-      if (text == "Rejected") { out = DataTransferStatus::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = DataTransferStatus::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = DataTransferStatus::Rejected; return true; }
       break;
     case 15:
-      if (text == "UnknownVendorId") { out = DataTransferStatus::UnknownVendorId; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnknownVendorId")) { out = DataTransferStatus::UnknownVendorId; return true; }
       break;
     case 16:
-      if (text == "UnknownMessageId") { out = DataTransferStatus::UnknownMessageId; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnknownMessageId")) { out = DataTransferStatus::UnknownMessageId; return true; }
       break;
     default:
       break;
@@ -473,11 +475,11 @@ void encode(ocpp::JsonWriter& w, DeleteCertificateStatusEnumType value) { w.raw(
 bool parse_enum(std::string_view text, DeleteCertificateStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "Failed") { out = DeleteCertificateStatusEnumType::Failed; return true; }
+      if (ocpp::detail::same_as_literal(text, "Failed")) { out = DeleteCertificateStatusEnumType::Failed; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = DeleteCertificateStatusEnumType::Accepted; return true; }
-      if (text == "NotFound") { out = DeleteCertificateStatusEnumType::NotFound; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = DeleteCertificateStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotFound")) { out = DeleteCertificateStatusEnumType::NotFound; return true; }
       break;
     default:
       break;
@@ -499,16 +501,16 @@ void encode(ocpp::JsonWriter& w, DiagnosticsStatus value) { w.raw(kDiagnosticsSt
 bool parse_enum(std::string_view text, DiagnosticsStatus& out) noexcept {
   switch (text.size()) {
     case 4:
-      if (text == "Idle") { out = DiagnosticsStatus::Idle; return true; }
+      if (ocpp::detail::same_as_literal(text, "Idle")) { out = DiagnosticsStatus::Idle; return true; }
       break;
     case 8:
-      if (text == "Uploaded") { out = DiagnosticsStatus::Uploaded; return true; }
+      if (ocpp::detail::same_as_literal(text, "Uploaded")) { out = DiagnosticsStatus::Uploaded; return true; }
       break;
     case 9:
-      if (text == "Uploading") { out = DiagnosticsStatus::Uploading; return true; }
+      if (ocpp::detail::same_as_literal(text, "Uploading")) { out = DiagnosticsStatus::Uploading; return true; }
       break;
     case 12:
-      if (text == "UploadFailed") { out = DiagnosticsStatus::UploadFailed; return true; }
+      if (ocpp::detail::same_as_literal(text, "UploadFailed")) { out = DiagnosticsStatus::UploadFailed; return true; }
       break;
     default:
       break;
@@ -530,23 +532,23 @@ void encode(ocpp::JsonWriter& w, FirmwareStatus value) { w.raw(kFirmwareStatusJs
 bool parse_enum(std::string_view text, FirmwareStatus& out) noexcept {
   switch (text.size()) {
     case 4:
-      if (text == "Idle") { out = FirmwareStatus::Idle; return true; }
+      if (ocpp::detail::same_as_literal(text, "Idle")) { out = FirmwareStatus::Idle; return true; }
       break;
     case 9:
-      if (text == "Installed") { out = FirmwareStatus::Installed; return true; }
+      if (ocpp::detail::same_as_literal(text, "Installed")) { out = FirmwareStatus::Installed; return true; }
       break;
     case 10:
-      if (text == "Downloaded") { out = FirmwareStatus::Downloaded; return true; }
-      if (text == "Installing") { out = FirmwareStatus::Installing; return true; }
+      if (ocpp::detail::same_as_literal(text, "Downloaded")) { out = FirmwareStatus::Downloaded; return true; }
+      if (ocpp::detail::same_as_literal(text, "Installing")) { out = FirmwareStatus::Installing; return true; }
       break;
     case 11:
-      if (text == "Downloading") { out = FirmwareStatus::Downloading; return true; }
+      if (ocpp::detail::same_as_literal(text, "Downloading")) { out = FirmwareStatus::Downloading; return true; }
       break;
     case 14:
-      if (text == "DownloadFailed") { out = FirmwareStatus::DownloadFailed; return true; }
+      if (ocpp::detail::same_as_literal(text, "DownloadFailed")) { out = FirmwareStatus::DownloadFailed; return true; }
       break;
     case 18:
-      if (text == "InstallationFailed") { out = FirmwareStatus::InstallationFailed; return true; }
+      if (ocpp::detail::same_as_literal(text, "InstallationFailed")) { out = FirmwareStatus::InstallationFailed; return true; }
       break;
     default:
       break;
@@ -568,36 +570,36 @@ void encode(ocpp::JsonWriter& w, FirmwareStatusEnumType value) { w.raw(kFirmware
 bool parse_enum(std::string_view text, FirmwareStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 4:
-      if (text == "Idle") { out = FirmwareStatusEnumType::Idle; return true; }
+      if (ocpp::detail::same_as_literal(text, "Idle")) { out = FirmwareStatusEnumType::Idle; return true; }
       break;
     case 9:
-      if (text == "Installed") { out = FirmwareStatusEnumType::Installed; return true; }
+      if (ocpp::detail::same_as_literal(text, "Installed")) { out = FirmwareStatusEnumType::Installed; return true; }
       break;
     case 10:
-      if (text == "Downloaded") { out = FirmwareStatusEnumType::Downloaded; return true; }
-      if (text == "Installing") { out = FirmwareStatusEnumType::Installing; return true; }
+      if (ocpp::detail::same_as_literal(text, "Downloaded")) { out = FirmwareStatusEnumType::Downloaded; return true; }
+      if (ocpp::detail::same_as_literal(text, "Installing")) { out = FirmwareStatusEnumType::Installing; return true; }
       break;
     case 11:
-      if (text == "Downloading") { out = FirmwareStatusEnumType::Downloading; return true; }
+      if (ocpp::detail::same_as_literal(text, "Downloading")) { out = FirmwareStatusEnumType::Downloading; return true; }
       break;
     case 14:
-      if (text == "DownloadFailed") { out = FirmwareStatusEnumType::DownloadFailed; return true; }
-      if (text == "DownloadPaused") { out = FirmwareStatusEnumType::DownloadPaused; return true; }
+      if (ocpp::detail::same_as_literal(text, "DownloadFailed")) { out = FirmwareStatusEnumType::DownloadFailed; return true; }
+      if (ocpp::detail::same_as_literal(text, "DownloadPaused")) { out = FirmwareStatusEnumType::DownloadPaused; return true; }
       break;
     case 16:
-      if (text == "InstallRebooting") { out = FirmwareStatusEnumType::InstallRebooting; return true; }
-      if (text == "InstallScheduled") { out = FirmwareStatusEnumType::InstallScheduled; return true; }
-      if (text == "InvalidSignature") { out = FirmwareStatusEnumType::InvalidSignature; return true; }
+      if (ocpp::detail::same_as_literal(text, "InstallRebooting")) { out = FirmwareStatusEnumType::InstallRebooting; return true; }
+      if (ocpp::detail::same_as_literal(text, "InstallScheduled")) { out = FirmwareStatusEnumType::InstallScheduled; return true; }
+      if (ocpp::detail::same_as_literal(text, "InvalidSignature")) { out = FirmwareStatusEnumType::InvalidSignature; return true; }
       break;
     case 17:
-      if (text == "DownloadScheduled") { out = FirmwareStatusEnumType::DownloadScheduled; return true; }
-      if (text == "SignatureVerified") { out = FirmwareStatusEnumType::SignatureVerified; return true; }
+      if (ocpp::detail::same_as_literal(text, "DownloadScheduled")) { out = FirmwareStatusEnumType::DownloadScheduled; return true; }
+      if (ocpp::detail::same_as_literal(text, "SignatureVerified")) { out = FirmwareStatusEnumType::SignatureVerified; return true; }
       break;
     case 18:
-      if (text == "InstallationFailed") { out = FirmwareStatusEnumType::InstallationFailed; return true; }
+      if (ocpp::detail::same_as_literal(text, "InstallationFailed")) { out = FirmwareStatusEnumType::InstallationFailed; return true; }
       break;
     case 25:
-      if (text == "InstallVerificationFailed") { out = FirmwareStatusEnumType::InstallVerificationFailed; return true; }
+      if (ocpp::detail::same_as_literal(text, "InstallVerificationFailed")) { out = FirmwareStatusEnumType::InstallVerificationFailed; return true; }
       break;
     default:
       break;
@@ -619,8 +621,8 @@ void encode(ocpp::JsonWriter& w, GenericStatusEnumType value) { w.raw(kGenericSt
 bool parse_enum(std::string_view text, GenericStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = GenericStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = GenericStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = GenericStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = GenericStatusEnumType::Rejected; return true; }
       break;
     default:
       break;
@@ -642,8 +644,8 @@ void encode(ocpp::JsonWriter& w, GetCompositeScheduleStatus value) { w.raw(kGetC
 bool parse_enum(std::string_view text, GetCompositeScheduleStatus& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = GetCompositeScheduleStatus::Accepted; return true; }
-      if (text == "Rejected") { out = GetCompositeScheduleStatus::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = GetCompositeScheduleStatus::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = GetCompositeScheduleStatus::Rejected; return true; }
       break;
     default:
       break;
@@ -665,8 +667,8 @@ void encode(ocpp::JsonWriter& w, GetInstalledCertificateStatusEnumType value) { 
 bool parse_enum(std::string_view text, GetInstalledCertificateStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = GetInstalledCertificateStatusEnumType::Accepted; return true; }
-      if (text == "NotFound") { out = GetInstalledCertificateStatusEnumType::NotFound; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = GetInstalledCertificateStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotFound")) { out = GetInstalledCertificateStatusEnumType::NotFound; return true; }
       break;
     default:
       break;
@@ -688,9 +690,9 @@ void encode(ocpp::JsonWriter& w, HashAlgorithmEnumType value) { w.raw(kHashAlgor
 bool parse_enum(std::string_view text, HashAlgorithmEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "SHA256") { out = HashAlgorithmEnumType::SHA256; return true; }
-      if (text == "SHA384") { out = HashAlgorithmEnumType::SHA384; return true; }
-      if (text == "SHA512") { out = HashAlgorithmEnumType::SHA512; return true; }
+      if (ocpp::detail::same_as_literal(text, "SHA256")) { out = HashAlgorithmEnumType::SHA256; return true; }
+      if (ocpp::detail::same_as_literal(text, "SHA384")) { out = HashAlgorithmEnumType::SHA384; return true; }
+      if (ocpp::detail::same_as_literal(text, "SHA512")) { out = HashAlgorithmEnumType::SHA512; return true; }
       break;
     default:
       break;
@@ -712,11 +714,11 @@ void encode(ocpp::JsonWriter& w, InstallCertificateStatusEnumType value) { w.raw
 bool parse_enum(std::string_view text, InstallCertificateStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "Failed") { out = InstallCertificateStatusEnumType::Failed; return true; }
+      if (ocpp::detail::same_as_literal(text, "Failed")) { out = InstallCertificateStatusEnumType::Failed; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = InstallCertificateStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = InstallCertificateStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = InstallCertificateStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = InstallCertificateStatusEnumType::Rejected; return true; }
       break;
     default:
       break;
@@ -738,17 +740,17 @@ void encode(ocpp::JsonWriter& w, Location value) { w.raw(kLocationJson[static_ca
 bool parse_enum(std::string_view text, Location& out) noexcept {
   switch (text.size()) {
     case 2:
-      if (text == "EV") { out = Location::EV; return true; }
+      if (ocpp::detail::same_as_literal(text, "EV")) { out = Location::EV; return true; }
       break;
     case 4:
-      if (text == "Body") { out = Location::Body; return true; }
+      if (ocpp::detail::same_as_literal(text, "Body")) { out = Location::Body; return true; }
       break;
     case 5:
-      if (text == "Cable") { out = Location::Cable; return true; }
-      if (text == "Inlet") { out = Location::Inlet; return true; }
+      if (ocpp::detail::same_as_literal(text, "Cable")) { out = Location::Cable; return true; }
+      if (ocpp::detail::same_as_literal(text, "Inlet")) { out = Location::Inlet; return true; }
       break;
     case 6:
-      if (text == "Outlet") { out = Location::Outlet; return true; }
+      if (ocpp::detail::same_as_literal(text, "Outlet")) { out = Location::Outlet; return true; }
       break;
     default:
       break;
@@ -770,10 +772,10 @@ void encode(ocpp::JsonWriter& w, LogEnumType value) { w.raw(kLogEnumTypeJson[sta
 bool parse_enum(std::string_view text, LogEnumType& out) noexcept {
   switch (text.size()) {
     case 11:
-      if (text == "SecurityLog") { out = LogEnumType::SecurityLog; return true; }
+      if (ocpp::detail::same_as_literal(text, "SecurityLog")) { out = LogEnumType::SecurityLog; return true; }
       break;
     case 14:
-      if (text == "DiagnosticsLog") { out = LogEnumType::DiagnosticsLog; return true; }
+      if (ocpp::detail::same_as_literal(text, "DiagnosticsLog")) { out = LogEnumType::DiagnosticsLog; return true; }
       break;
     default:
       break;
@@ -795,11 +797,11 @@ void encode(ocpp::JsonWriter& w, LogStatusEnumType value) { w.raw(kLogStatusEnum
 bool parse_enum(std::string_view text, LogStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = LogStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = LogStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = LogStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = LogStatusEnumType::Rejected; return true; }
       break;
     case 16:
-      if (text == "AcceptedCanceled") { out = LogStatusEnumType::AcceptedCanceled; return true; }
+      if (ocpp::detail::same_as_literal(text, "AcceptedCanceled")) { out = LogStatusEnumType::AcceptedCanceled; return true; }
       break;
     default:
       break;
@@ -821,50 +823,50 @@ void encode(ocpp::JsonWriter& w, Measurand value) { w.raw(kMeasurandJson[static_
 bool parse_enum(std::string_view text, Measurand& out) noexcept {
   switch (text.size()) {
     case 3:
-      if (text == "SoC") { out = Measurand::SoC; return true; }
-      if (text == "RPM") { out = Measurand::RPM; return true; }
+      if (ocpp::detail::same_as_literal(text, "SoC")) { out = Measurand::SoC; return true; }
+      if (ocpp::detail::same_as_literal(text, "RPM")) { out = Measurand::RPM; return true; }
       break;
     case 7:
-      if (text == "Voltage") { out = Measurand::Voltage; return true; }
+      if (ocpp::detail::same_as_literal(text, "Voltage")) { out = Measurand::Voltage; return true; }
       break;
     case 9:
-      if (text == "Frequency") { out = Measurand::Frequency; return true; }
+      if (ocpp::detail::same_as_literal(text, "Frequency")) { out = Measurand::Frequency; return true; }
       break;
     case 11:
-      if (text == "Temperature") { out = Measurand::Temperature; return true; }
+      if (ocpp::detail::same_as_literal(text, "Temperature")) { out = Measurand::Temperature; return true; }
       break;
     case 12:
-      if (text == "Power.Factor") { out = Measurand::Power_Factor; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Factor")) { out = Measurand::Power_Factor; return true; }
       break;
     case 13:
-      if (text == "Power.Offered") { out = Measurand::Power_Offered; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Offered")) { out = Measurand::Power_Offered; return true; }
       break;
     case 14:
-      if (text == "Current.Import") { out = Measurand::Current_Import; return true; }
-      if (text == "Current.Export") { out = Measurand::Current_Export; return true; }
+      if (ocpp::detail::same_as_literal(text, "Current.Import")) { out = Measurand::Current_Import; return true; }
+      if (ocpp::detail::same_as_literal(text, "Current.Export")) { out = Measurand::Current_Export; return true; }
       break;
     case 15:
-      if (text == "Current.Offered") { out = Measurand::Current_Offered; return true; }
+      if (ocpp::detail::same_as_literal(text, "Current.Offered")) { out = Measurand::Current_Offered; return true; }
       break;
     case 19:
-      if (text == "Power.Active.Export") { out = Measurand::Power_Active_Export; return true; }
-      if (text == "Power.Active.Import") { out = Measurand::Power_Active_Import; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Active.Export")) { out = Measurand::Power_Active_Export; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Active.Import")) { out = Measurand::Power_Active_Import; return true; }
       break;
     case 21:
-      if (text == "Power.Reactive.Export") { out = Measurand::Power_Reactive_Export; return true; }
-      if (text == "Power.Reactive.Import") { out = Measurand::Power_Reactive_Import; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Reactive.Export")) { out = Measurand::Power_Reactive_Export; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Reactive.Import")) { out = Measurand::Power_Reactive_Import; return true; }
       break;
     case 29:
-      if (text == "Energy.Active.Export.Register") { out = Measurand::Energy_Active_Export_Register; return true; }
-      if (text == "Energy.Active.Import.Register") { out = Measurand::Energy_Active_Import_Register; return true; }
-      if (text == "Energy.Active.Export.Interval") { out = Measurand::Energy_Active_Export_Interval; return true; }
-      if (text == "Energy.Active.Import.Interval") { out = Measurand::Energy_Active_Import_Interval; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Active.Export.Register")) { out = Measurand::Energy_Active_Export_Register; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Active.Import.Register")) { out = Measurand::Energy_Active_Import_Register; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Active.Export.Interval")) { out = Measurand::Energy_Active_Export_Interval; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Active.Import.Interval")) { out = Measurand::Energy_Active_Import_Interval; return true; }
       break;
     case 31:
-      if (text == "Energy.Reactive.Export.Register") { out = Measurand::Energy_Reactive_Export_Register; return true; }
-      if (text == "Energy.Reactive.Import.Register") { out = Measurand::Energy_Reactive_Import_Register; return true; }
-      if (text == "Energy.Reactive.Export.Interval") { out = Measurand::Energy_Reactive_Export_Interval; return true; }
-      if (text == "Energy.Reactive.Import.Interval") { out = Measurand::Energy_Reactive_Import_Interval; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Reactive.Export.Register")) { out = Measurand::Energy_Reactive_Export_Register; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Reactive.Import.Register")) { out = Measurand::Energy_Reactive_Import_Register; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Reactive.Export.Interval")) { out = Measurand::Energy_Reactive_Export_Interval; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Reactive.Import.Interval")) { out = Measurand::Energy_Reactive_Import_Interval; return true; }
       break;
     default:
       break;
@@ -886,22 +888,22 @@ void encode(ocpp::JsonWriter& w, MessageTrigger value) { w.raw(kMessageTriggerJs
 bool parse_enum(std::string_view text, MessageTrigger& out) noexcept {
   switch (text.size()) {
     case 9:
-      if (text == "Heartbeat") { out = MessageTrigger::Heartbeat; return true; }
+      if (ocpp::detail::same_as_literal(text, "Heartbeat")) { out = MessageTrigger::Heartbeat; return true; }
       break;
     case 11:
-      if (text == "MeterValues") { out = MessageTrigger::MeterValues; return true; }
+      if (ocpp::detail::same_as_literal(text, "MeterValues")) { out = MessageTrigger::MeterValues; return true; }
       break;
     case 16:
-      if (text == "BootNotification") { out = MessageTrigger::BootNotification; return true; }
+      if (ocpp::detail::same_as_literal(text, "BootNotification")) { out = MessageTrigger::BootNotification; return true; }
       break;
     case 18:
-      if (text == "StatusNotification") { out = MessageTrigger::StatusNotification; return true; }
+      if (ocpp::detail::same_as_literal(text, "StatusNotification")) { out = MessageTrigger::StatusNotification; return true; }
       break;
     case 26:
-      if (text == "FirmwareStatusNotification") { out = MessageTrigger::FirmwareStatusNotification; return true; }
+      if (ocpp::detail::same_as_literal(text, "FirmwareStatusNotification")) { out = MessageTrigger::FirmwareStatusNotification; return true; }
       break;
     case 29:
-      if (text == "DiagnosticsStatusNotification") { out = MessageTrigger::DiagnosticsStatusNotification; return true; }
+      if (ocpp::detail::same_as_literal(text, "DiagnosticsStatusNotification")) { out = MessageTrigger::DiagnosticsStatusNotification; return true; }
       break;
     default:
       break;
@@ -923,23 +925,23 @@ void encode(ocpp::JsonWriter& w, MessageTriggerEnumType value) { w.raw(kMessageT
 bool parse_enum(std::string_view text, MessageTriggerEnumType& out) noexcept {
   switch (text.size()) {
     case 9:
-      if (text == "Heartbeat") { out = MessageTriggerEnumType::Heartbeat; return true; }
+      if (ocpp::detail::same_as_literal(text, "Heartbeat")) { out = MessageTriggerEnumType::Heartbeat; return true; }
       break;
     case 11:
-      if (text == "MeterValues") { out = MessageTriggerEnumType::MeterValues; return true; }
+      if (ocpp::detail::same_as_literal(text, "MeterValues")) { out = MessageTriggerEnumType::MeterValues; return true; }
       break;
     case 16:
-      if (text == "BootNotification") { out = MessageTriggerEnumType::BootNotification; return true; }
+      if (ocpp::detail::same_as_literal(text, "BootNotification")) { out = MessageTriggerEnumType::BootNotification; return true; }
       break;
     case 18:
-      if (text == "StatusNotification") { out = MessageTriggerEnumType::StatusNotification; return true; }
+      if (ocpp::detail::same_as_literal(text, "StatusNotification")) { out = MessageTriggerEnumType::StatusNotification; return true; }
       break;
     case 21:
-      if (text == "LogStatusNotification") { out = MessageTriggerEnumType::LogStatusNotification; return true; }
+      if (ocpp::detail::same_as_literal(text, "LogStatusNotification")) { out = MessageTriggerEnumType::LogStatusNotification; return true; }
       break;
     case 26:
-      if (text == "FirmwareStatusNotification") { out = MessageTriggerEnumType::FirmwareStatusNotification; return true; }
-      if (text == "SignChargePointCertificate") { out = MessageTriggerEnumType::SignChargePointCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "FirmwareStatusNotification")) { out = MessageTriggerEnumType::FirmwareStatusNotification; return true; }
+      if (ocpp::detail::same_as_literal(text, "SignChargePointCertificate")) { out = MessageTriggerEnumType::SignChargePointCertificate; return true; }
       break;
     default:
       break;
@@ -961,22 +963,22 @@ void encode(ocpp::JsonWriter& w, Phase value) { w.raw(kPhaseJson[static_cast<std
 bool parse_enum(std::string_view text, Phase& out) noexcept {
   switch (text.size()) {
     case 1:
-      if (text == "N") { out = Phase::N; return true; }
+      if (ocpp::detail::same_as_literal(text, "N")) { out = Phase::N; return true; }
       break;
     case 2:
-      if (text == "L1") { out = Phase::L1; return true; }
-      if (text == "L2") { out = Phase::L2; return true; }
-      if (text == "L3") { out = Phase::L3; return true; }
+      if (ocpp::detail::same_as_literal(text, "L1")) { out = Phase::L1; return true; }
+      if (ocpp::detail::same_as_literal(text, "L2")) { out = Phase::L2; return true; }
+      if (ocpp::detail::same_as_literal(text, "L3")) { out = Phase::L3; return true; }
       break;
     case 4:
-      if (text == "L1-N") { out = Phase::L1_N; return true; }
-      if (text == "L2-N") { out = Phase::L2_N; return true; }
-      if (text == "L3-N") { out = Phase::L3_N; return true; }
+      if (ocpp::detail::same_as_literal(text, "L1-N")) { out = Phase::L1_N; return true; }
+      if (ocpp::detail::same_as_literal(text, "L2-N")) { out = Phase::L2_N; return true; }
+      if (ocpp::detail::same_as_literal(text, "L3-N")) { out = Phase::L3_N; return true; }
       break;
     case 5:
-      if (text == "L1-L2") { out = Phase::L1_L2; return true; }
-      if (text == "L2-L3") { out = Phase::L2_L3; return true; }
-      if (text == "L3-L1") { out = Phase::L3_L1; return true; }
+      if (ocpp::detail::same_as_literal(text, "L1-L2")) { out = Phase::L1_L2; return true; }
+      if (ocpp::detail::same_as_literal(text, "L2-L3")) { out = Phase::L2_L3; return true; }
+      if (ocpp::detail::same_as_literal(text, "L3-L1")) { out = Phase::L3_L1; return true; }
       break;
     default:
       break;
@@ -998,26 +1000,26 @@ void encode(ocpp::JsonWriter& w, ReadingContext value) { w.raw(kReadingContextJs
 bool parse_enum(std::string_view text, ReadingContext& out) noexcept {
   switch (text.size()) {
     case 5:
-      if (text == "Other") { out = ReadingContext::Other; return true; }
+      if (ocpp::detail::same_as_literal(text, "Other")) { out = ReadingContext::Other; return true; }
       break;
     case 7:
-      if (text == "Trigger") { out = ReadingContext::Trigger; return true; }
+      if (ocpp::detail::same_as_literal(text, "Trigger")) { out = ReadingContext::Trigger; return true; }
       break;
     case 12:
-      if (text == "Sample.Clock") { out = ReadingContext::Sample_Clock; return true; }
+      if (ocpp::detail::same_as_literal(text, "Sample.Clock")) { out = ReadingContext::Sample_Clock; return true; }
       break;
     case 15:
-      if (text == "Sample.Periodic") { out = ReadingContext::Sample_Periodic; return true; }
-      if (text == "Transaction.End") { out = ReadingContext::Transaction_End; return true; }
+      if (ocpp::detail::same_as_literal(text, "Sample.Periodic")) { out = ReadingContext::Sample_Periodic; return true; }
+      if (ocpp::detail::same_as_literal(text, "Transaction.End")) { out = ReadingContext::Transaction_End; return true; }
       break;
     case 16:
-      if (text == "Interruption.End") { out = ReadingContext::Interruption_End; return true; }
+      if (ocpp::detail::same_as_literal(text, "Interruption.End")) { out = ReadingContext::Interruption_End; return true; }
       break;
     case 17:
-      if (text == "Transaction.Begin") { out = ReadingContext::Transaction_Begin; return true; }
+      if (ocpp::detail::same_as_literal(text, "Transaction.Begin")) { out = ReadingContext::Transaction_Begin; return true; }
       break;
     case 18:
-      if (text == "Interruption.Begin") { out = ReadingContext::Interruption_Begin; return true; }
+      if (ocpp::detail::same_as_literal(text, "Interruption.Begin")) { out = ReadingContext::Interruption_Begin; return true; }
       break;
     default:
       break;
@@ -1039,27 +1041,27 @@ void encode(ocpp::JsonWriter& w, Reason value) { w.raw(kReasonJson[static_cast<s
 bool parse_enum(std::string_view text, Reason& out) noexcept {
   switch (text.size()) {
     case 5:
-      if (text == "Local") { out = Reason::Local; return true; }
-      if (text == "Other") { out = Reason::Other; return true; }
+      if (ocpp::detail::same_as_literal(text, "Local")) { out = Reason::Local; return true; }
+      if (ocpp::detail::same_as_literal(text, "Other")) { out = Reason::Other; return true; }
       break;
     case 6:
-      if (text == "Reboot") { out = Reason::Reboot; return true; }
-      if (text == "Remote") { out = Reason::Remote; return true; }
+      if (ocpp::detail::same_as_literal(text, "Reboot")) { out = Reason::Reboot; return true; }
+      if (ocpp::detail::same_as_literal(text, "Remote")) { out = Reason::Remote; return true; }
       break;
     case 9:
-      if (text == "HardReset") { out = Reason::HardReset; return true; }
-      if (text == "PowerLoss") { out = Reason::PowerLoss; return true; }
-      if (text == "SoftReset") { out = Reason::SoftReset; return true; }
+      if (ocpp::detail::same_as_literal(text, "HardReset")) { out = Reason::HardReset; return true; }
+      if (ocpp::detail::same_as_literal(text, "PowerLoss")) { out = Reason::PowerLoss; return true; }
+      if (ocpp::detail::same_as_literal(text, "SoftReset")) { out = Reason::SoftReset; return true; }
       break;
     case 12:
-      if (text == "DeAuthorized") { out = Reason::DeAuthorized; return true; }
+      if (ocpp::detail::same_as_literal(text, "DeAuthorized")) { out = Reason::DeAuthorized; return true; }
       break;
     case 13:
-      if (text == "EmergencyStop") { out = Reason::EmergencyStop; return true; }
-      if (text == "UnlockCommand") { out = Reason::UnlockCommand; return true; }
+      if (ocpp::detail::same_as_literal(text, "EmergencyStop")) { out = Reason::EmergencyStop; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnlockCommand")) { out = Reason::UnlockCommand; return true; }
       break;
     case 14:
-      if (text == "EVDisconnected") { out = Reason::EVDisconnected; return true; }
+      if (ocpp::detail::same_as_literal(text, "EVDisconnected")) { out = Reason::EVDisconnected; return true; }
       break;
     default:
       break;
@@ -1081,10 +1083,10 @@ void encode(ocpp::JsonWriter& w, RecurrencyKindType value) { w.raw(kRecurrencyKi
 bool parse_enum(std::string_view text, RecurrencyKindType& out) noexcept {
   switch (text.size()) {
     case 5:
-      if (text == "Daily") { out = RecurrencyKindType::Daily; return true; }
+      if (ocpp::detail::same_as_literal(text, "Daily")) { out = RecurrencyKindType::Daily; return true; }
       break;
     case 6:
-      if (text == "Weekly") { out = RecurrencyKindType::Weekly; return true; }
+      if (ocpp::detail::same_as_literal(text, "Weekly")) { out = RecurrencyKindType::Weekly; return true; }
       break;
     default:
       break;
@@ -1106,11 +1108,11 @@ void encode(ocpp::JsonWriter& w, RegistrationStatus value) { w.raw(kRegistration
 bool parse_enum(std::string_view text, RegistrationStatus& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "Pending") { out = RegistrationStatus::Pending; return true; }
+      if (ocpp::detail::same_as_literal(text, "Pending")) { out = RegistrationStatus::Pending; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = RegistrationStatus::Accepted; return true; }
-      if (text == "Rejected") { out = RegistrationStatus::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = RegistrationStatus::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = RegistrationStatus::Rejected; return true; }
       break;
     default:
       break;
@@ -1132,8 +1134,8 @@ void encode(ocpp::JsonWriter& w, RemoteStartStopStatus value) { w.raw(kRemoteSta
 bool parse_enum(std::string_view text, RemoteStartStopStatus& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = RemoteStartStopStatus::Accepted; return true; }
-      if (text == "Rejected") { out = RemoteStartStopStatus::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = RemoteStartStopStatus::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = RemoteStartStopStatus::Rejected; return true; }
       break;
     default:
       break;
@@ -1155,15 +1157,15 @@ void encode(ocpp::JsonWriter& w, ReservationStatus value) { w.raw(kReservationSt
 bool parse_enum(std::string_view text, ReservationStatus& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "Faulted") { out = ReservationStatus::Faulted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Faulted")) { out = ReservationStatus::Faulted; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = ReservationStatus::Accepted; return true; }
-      if (text == "Occupied") { out = ReservationStatus::Occupied; return true; }
-      if (text == "Rejected") { out = ReservationStatus::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = ReservationStatus::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Occupied")) { out = ReservationStatus::Occupied; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = ReservationStatus::Rejected; return true; }
       break;
     case 11:
-      if (text == "Unavailable") { out = ReservationStatus::Unavailable; return true; }
+      if (ocpp::detail::same_as_literal(text, "Unavailable")) { out = ReservationStatus::Unavailable; return true; }
       break;
     default:
       break;
@@ -1185,8 +1187,8 @@ void encode(ocpp::JsonWriter& w, ResetStatus value) { w.raw(kResetStatusJson[sta
 bool parse_enum(std::string_view text, ResetStatus& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = ResetStatus::Accepted; return true; }
-      if (text == "Rejected") { out = ResetStatus::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = ResetStatus::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = ResetStatus::Rejected; return true; }
       break;
     default:
       break;
@@ -1208,8 +1210,8 @@ void encode(ocpp::JsonWriter& w, ResetType value) { w.raw(kResetTypeJson[static_
 bool parse_enum(std::string_view text, ResetType& out) noexcept {
   switch (text.size()) {
     case 4:
-      if (text == "Hard") { out = ResetType::Hard; return true; }
-      if (text == "Soft") { out = ResetType::Soft; return true; }
+      if (ocpp::detail::same_as_literal(text, "Hard")) { out = ResetType::Hard; return true; }
+      if (ocpp::detail::same_as_literal(text, "Soft")) { out = ResetType::Soft; return true; }
       break;
     default:
       break;
@@ -1231,11 +1233,11 @@ void encode(ocpp::JsonWriter& w, TriggerMessageStatus value) { w.raw(kTriggerMes
 bool parse_enum(std::string_view text, TriggerMessageStatus& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = TriggerMessageStatus::Accepted; return true; }
-      if (text == "Rejected") { out = TriggerMessageStatus::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = TriggerMessageStatus::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = TriggerMessageStatus::Rejected; return true; }
       break;
     case 14:
-      if (text == "NotImplemented") { out = TriggerMessageStatus::NotImplemented; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotImplemented")) { out = TriggerMessageStatus::NotImplemented; return true; }
       break;
     default:
       break;
@@ -1257,11 +1259,11 @@ void encode(ocpp::JsonWriter& w, TriggerMessageStatusEnumType value) { w.raw(kTr
 bool parse_enum(std::string_view text, TriggerMessageStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = TriggerMessageStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = TriggerMessageStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = TriggerMessageStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = TriggerMessageStatusEnumType::Rejected; return true; }
       break;
     case 14:
-      if (text == "NotImplemented") { out = TriggerMessageStatusEnumType::NotImplemented; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotImplemented")) { out = TriggerMessageStatusEnumType::NotImplemented; return true; }
       break;
     default:
       break;
@@ -1283,35 +1285,35 @@ void encode(ocpp::JsonWriter& w, UnitOfMeasure value) { w.raw(kUnitOfMeasureJson
 bool parse_enum(std::string_view text, UnitOfMeasure& out) noexcept {
   switch (text.size()) {
     case 1:
-      if (text == "W") { out = UnitOfMeasure::W; return true; }
-      if (text == "A") { out = UnitOfMeasure::A; return true; }
-      if (text == "V") { out = UnitOfMeasure::V; return true; }
-      if (text == "K") { out = UnitOfMeasure::K; return true; }
+      if (ocpp::detail::same_as_literal(text, "W")) { out = UnitOfMeasure::W; return true; }
+      if (ocpp::detail::same_as_literal(text, "A")) { out = UnitOfMeasure::A; return true; }
+      if (ocpp::detail::same_as_literal(text, "V")) { out = UnitOfMeasure::V; return true; }
+      if (ocpp::detail::same_as_literal(text, "K")) { out = UnitOfMeasure::K; return true; }
       break;
     case 2:
-      if (text == "Wh") { out = UnitOfMeasure::Wh; return true; }
-      if (text == "kW") { out = UnitOfMeasure::kW; return true; }
-      if (text == "VA") { out = UnitOfMeasure::VA; return true; }
+      if (ocpp::detail::same_as_literal(text, "Wh")) { out = UnitOfMeasure::Wh; return true; }
+      if (ocpp::detail::same_as_literal(text, "kW")) { out = UnitOfMeasure::kW; return true; }
+      if (ocpp::detail::same_as_literal(text, "VA")) { out = UnitOfMeasure::VA; return true; }
       break;
     case 3:
-      if (text == "kWh") { out = UnitOfMeasure::kWh; return true; }
-      if (text == "kVA") { out = UnitOfMeasure::kVA; return true; }
-      if (text == "var") { out = UnitOfMeasure::var; return true; }
+      if (ocpp::detail::same_as_literal(text, "kWh")) { out = UnitOfMeasure::kWh; return true; }
+      if (ocpp::detail::same_as_literal(text, "kVA")) { out = UnitOfMeasure::kVA; return true; }
+      if (ocpp::detail::same_as_literal(text, "var")) { out = UnitOfMeasure::var; return true; }
       break;
     case 4:
-      if (text == "varh") { out = UnitOfMeasure::varh; return true; }
-      if (text == "kvar") { out = UnitOfMeasure::kvar; return true; }
+      if (ocpp::detail::same_as_literal(text, "varh")) { out = UnitOfMeasure::varh; return true; }
+      if (ocpp::detail::same_as_literal(text, "kvar")) { out = UnitOfMeasure::kvar; return true; }
       break;
     case 5:
-      if (text == "kvarh") { out = UnitOfMeasure::kvarh; return true; }
+      if (ocpp::detail::same_as_literal(text, "kvarh")) { out = UnitOfMeasure::kvarh; return true; }
       break;
     case 7:
-      if (text == "Celcius") { out = UnitOfMeasure::Celcius; return true; }
-      if (text == "Celsius") { out = UnitOfMeasure::Celsius; return true; }
-      if (text == "Percent") { out = UnitOfMeasure::Percent; return true; }
+      if (ocpp::detail::same_as_literal(text, "Celcius")) { out = UnitOfMeasure::Celcius; return true; }
+      if (ocpp::detail::same_as_literal(text, "Celsius")) { out = UnitOfMeasure::Celsius; return true; }
+      if (ocpp::detail::same_as_literal(text, "Percent")) { out = UnitOfMeasure::Percent; return true; }
       break;
     case 10:
-      if (text == "Fahrenheit") { out = UnitOfMeasure::Fahrenheit; return true; }
+      if (ocpp::detail::same_as_literal(text, "Fahrenheit")) { out = UnitOfMeasure::Fahrenheit; return true; }
       break;
     default:
       break;
@@ -1333,11 +1335,11 @@ void encode(ocpp::JsonWriter& w, UnlockStatus value) { w.raw(kUnlockStatusJson[s
 bool parse_enum(std::string_view text, UnlockStatus& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Unlocked") { out = UnlockStatus::Unlocked; return true; }
+      if (ocpp::detail::same_as_literal(text, "Unlocked")) { out = UnlockStatus::Unlocked; return true; }
       break;
     case 12:
-      if (text == "UnlockFailed") { out = UnlockStatus::UnlockFailed; return true; }
-      if (text == "NotSupported") { out = UnlockStatus::NotSupported; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnlockFailed")) { out = UnlockStatus::UnlockFailed; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotSupported")) { out = UnlockStatus::NotSupported; return true; }
       break;
     default:
       break;
@@ -1359,15 +1361,15 @@ void encode(ocpp::JsonWriter& w, UpdateFirmwareStatusEnumType value) { w.raw(kUp
 bool parse_enum(std::string_view text, UpdateFirmwareStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = UpdateFirmwareStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = UpdateFirmwareStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = UpdateFirmwareStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = UpdateFirmwareStatusEnumType::Rejected; return true; }
       break;
     case 16:
-      if (text == "AcceptedCanceled") { out = UpdateFirmwareStatusEnumType::AcceptedCanceled; return true; }
+      if (ocpp::detail::same_as_literal(text, "AcceptedCanceled")) { out = UpdateFirmwareStatusEnumType::AcceptedCanceled; return true; }
       break;
     case 18:
-      if (text == "InvalidCertificate") { out = UpdateFirmwareStatusEnumType::InvalidCertificate; return true; }
-      if (text == "RevokedCertificate") { out = UpdateFirmwareStatusEnumType::RevokedCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "InvalidCertificate")) { out = UpdateFirmwareStatusEnumType::InvalidCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "RevokedCertificate")) { out = UpdateFirmwareStatusEnumType::RevokedCertificate; return true; }
       break;
     default:
       break;
@@ -1389,16 +1391,16 @@ void encode(ocpp::JsonWriter& w, UpdateStatus value) { w.raw(kUpdateStatusJson[s
 bool parse_enum(std::string_view text, UpdateStatus& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "Failed") { out = UpdateStatus::Failed; return true; }
+      if (ocpp::detail::same_as_literal(text, "Failed")) { out = UpdateStatus::Failed; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = UpdateStatus::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = UpdateStatus::Accepted; return true; }
       break;
     case 12:
-      if (text == "NotSupported") { out = UpdateStatus::NotSupported; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotSupported")) { out = UpdateStatus::NotSupported; return true; }
       break;
     case 15:
-      if (text == "VersionMismatch") { out = UpdateStatus::VersionMismatch; return true; }
+      if (ocpp::detail::same_as_literal(text, "VersionMismatch")) { out = UpdateStatus::VersionMismatch; return true; }
       break;
     default:
       break;
@@ -1420,10 +1422,10 @@ void encode(ocpp::JsonWriter& w, UpdateType value) { w.raw(kUpdateTypeJson[stati
 bool parse_enum(std::string_view text, UpdateType& out) noexcept {
   switch (text.size()) {
     case 4:
-      if (text == "Full") { out = UpdateType::Full; return true; }
+      if (ocpp::detail::same_as_literal(text, "Full")) { out = UpdateType::Full; return true; }
       break;
     case 12:
-      if (text == "Differential") { out = UpdateType::Differential; return true; }
+      if (ocpp::detail::same_as_literal(text, "Differential")) { out = UpdateType::Differential; return true; }
       break;
     default:
       break;
@@ -1445,25 +1447,25 @@ void encode(ocpp::JsonWriter& w, UploadLogStatusEnumType value) { w.raw(kUploadL
 bool parse_enum(std::string_view text, UploadLogStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 4:
-      if (text == "Idle") { out = UploadLogStatusEnumType::Idle; return true; }
+      if (ocpp::detail::same_as_literal(text, "Idle")) { out = UploadLogStatusEnumType::Idle; return true; }
       break;
     case 8:
-      if (text == "Uploaded") { out = UploadLogStatusEnumType::Uploaded; return true; }
+      if (ocpp::detail::same_as_literal(text, "Uploaded")) { out = UploadLogStatusEnumType::Uploaded; return true; }
       break;
     case 9:
-      if (text == "Uploading") { out = UploadLogStatusEnumType::Uploading; return true; }
+      if (ocpp::detail::same_as_literal(text, "Uploading")) { out = UploadLogStatusEnumType::Uploading; return true; }
       break;
     case 10:
-      if (text == "BadMessage") { out = UploadLogStatusEnumType::BadMessage; return true; }
+      if (ocpp::detail::same_as_literal(text, "BadMessage")) { out = UploadLogStatusEnumType::BadMessage; return true; }
       break;
     case 13:
-      if (text == "UploadFailure") { out = UploadLogStatusEnumType::UploadFailure; return true; }
+      if (ocpp::detail::same_as_literal(text, "UploadFailure")) { out = UploadLogStatusEnumType::UploadFailure; return true; }
       break;
     case 16:
-      if (text == "PermissionDenied") { out = UploadLogStatusEnumType::PermissionDenied; return true; }
+      if (ocpp::detail::same_as_literal(text, "PermissionDenied")) { out = UploadLogStatusEnumType::PermissionDenied; return true; }
       break;
     case 21:
-      if (text == "NotSupportedOperation") { out = UploadLogStatusEnumType::NotSupportedOperation; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotSupportedOperation")) { out = UploadLogStatusEnumType::NotSupportedOperation; return true; }
       break;
     default:
       break;
@@ -1485,10 +1487,10 @@ void encode(ocpp::JsonWriter& w, ValueFormat value) { w.raw(kValueFormatJson[sta
 bool parse_enum(std::string_view text, ValueFormat& out) noexcept {
   switch (text.size()) {
     case 3:
-      if (text == "Raw") { out = ValueFormat::Raw; return true; }
+      if (ocpp::detail::same_as_literal(text, "Raw")) { out = ValueFormat::Raw; return true; }
       break;
     case 10:
-      if (text == "SignedData") { out = ValueFormat::SignedData; return true; }
+      if (ocpp::detail::same_as_literal(text, "SignedData")) { out = ValueFormat::SignedData; return true; }
       break;
     default:
       break;

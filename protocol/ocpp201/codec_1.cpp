@@ -3,57 +3,879 @@
 
 #include "protocol/ocpp201/codec.hpp"
 
+#include "protocol/detail/literal.hpp"
+
 namespace evbroker::ocpp201 {
+namespace {
+
+int property_of_ACChargingParametersType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "energyAmount\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "evMinCurrent\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "evMaxCurrent\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "evMaxVoltage\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_APNType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "apnAuthentication\"")) return 7;
+      if (ocpp::detail::starts_with_literal(key, "apnUserName\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "apnPassword\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "apn\"")) return 1;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "preferredNetwork\"")) return 5;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "simPin\"")) return 4;
+      break;
+    case 'u':
+      if (ocpp::detail::starts_with_literal(key, "useOnlyPreferredNetwork\"")) return 6;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_AdditionalInfoType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "additionalIdToken\"")) return 1;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "type\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_AuthorizationData(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idTokenInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "idToken\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_AuthorizeRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "certificate\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "iso15118CertificateHashData\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "idToken\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_AuthorizeResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "certificateStatus\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idTokenInfo\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_BootNotificationRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingStation\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "reason\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_BootNotificationResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "currentTime\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "interval\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CancelReservationRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "reservationId\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CancelReservationResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CertificateHashDataChainType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "childCertificateHashData\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "certificateHashData\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "certificateType\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CertificateHashDataType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'h':
+      if (ocpp::detail::starts_with_literal(key, "hashAlgorithm\"")) return 1;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "issuerNameHash\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "issuerKeyHash\"")) return 3;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "serialNumber\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CertificateSignedRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "certificateChain\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "certificateType\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CertificateSignedResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ChangeAvailabilityRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evse\"")) return 1;
+      break;
+    case 'o':
+      if (ocpp::detail::starts_with_literal(key, "operationalStatus\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ChangeAvailabilityResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ChargingLimitType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingLimitSource\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "isGridCritical\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ChargingNeedsType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "acChargingParameters\"")) return 1;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "dcChargingParameters\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "departureTime\"")) return 4;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestedEnergyTransfer\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ChargingProfileCriterionType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingProfilePurpose\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "chargingLimitSource\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "chargingProfileId\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "stackLevel\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ChargingProfileType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingProfilePurpose\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "chargingProfileKind\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "chargingSchedule\"")) return 8;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 1;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "recurrencyKind\"")) return 5;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "stackLevel\"")) return 2;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "transactionId\"")) return 9;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "validFrom\"")) return 6;
+      if (ocpp::detail::starts_with_literal(key, "validTo\"")) return 7;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ChargingSchedulePeriodType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'l':
+      if (ocpp::detail::starts_with_literal(key, "limit\"")) return 2;
+      break;
+    case 'n':
+      if (ocpp::detail::starts_with_literal(key, "numberPhases\"")) return 3;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "phaseToUse\"")) return 4;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "startPeriod\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ChargingScheduleType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingSchedulePeriod\"")) return 5;
+      if (ocpp::detail::starts_with_literal(key, "chargingRateUnit\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "duration\"")) return 3;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 1;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "minChargingRate\"")) return 6;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "startSchedule\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "salesTariff\"")) return 7;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ChargingStationType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'f':
+      if (ocpp::detail::starts_with_literal(key, "firmwareVersion\"")) return 5;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "model\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "modem\"")) return 3;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "serialNumber\"")) return 1;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "vendorName\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearCacheRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearCacheResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearChargingProfileRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingProfileCriteria\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "chargingProfileId\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearChargingProfileResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearChargingProfileType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingProfilePurpose\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "stackLevel\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearDisplayMessageRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearDisplayMessageResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearMonitoringResultType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearVariableMonitoringRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearVariableMonitoringResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "clearMonitoringResult\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearedChargingLimitRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingLimitSource\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearedChargingLimitResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ComponentType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evse\"")) return 1;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "instance\"")) return 3;
+      break;
+    case 'n':
+      if (ocpp::detail::starts_with_literal(key, "name\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ComponentVariableType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "component\"")) return 1;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "variable\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CompositeScheduleType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingSchedulePeriod\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "chargingRateUnit\"")) return 5;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "duration\"")) return 3;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "scheduleStart\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ConsumptionCostType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "cost\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "startValue\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CostType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "amountMultiplier\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "amount\"")) return 2;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "costKind\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CostUpdatedRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "transactionId\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "totalCost\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CostUpdatedResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CustomDataType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "vendorId\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CustomerInformationRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customerCertificate\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customerIdentifier\"")) return 6;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "clear\"")) return 5;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idToken\"")) return 2;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "report\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CustomerInformationResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DCChargingParametersType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'b':
+      if (ocpp::detail::starts_with_literal(key, "bulkSoC\"")) return 8;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evEnergyCapacity\"")) return 6;
+      if (ocpp::detail::starts_with_literal(key, "evMaxCurrent\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "evMaxVoltage\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "energyAmount\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "evMaxPower\"")) return 4;
+      break;
+    case 'f':
+      if (ocpp::detail::starts_with_literal(key, "fullSoC\"")) return 7;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "stateOfCharge\"")) return 5;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DataTransferRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "data\"")) return 2;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "messageId\"")) return 1;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "vendorId\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DataTransferResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "data\"")) return 3;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+}  // namespace
 
 bool decode(ocpp::json::value& json, ACChargingParametersType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "energyAmount", "evMinCurrent", "evMaxCurrent", "evMaxVoltage"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ACChargingParametersType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ACChargingParametersType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 12:
-        if (key == "energyAmount") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "energyAmount");
-          if (!ocpp::read_integer(value, out.energyAmount, ctx)) return false;
-          continue;
-        }
-        if (key == "evMinCurrent") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evMinCurrent");
-          if (!ocpp::read_integer(value, out.evMinCurrent, ctx)) return false;
-          continue;
-        }
-        if (key == "evMaxCurrent") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evMaxCurrent");
-          if (!ocpp::read_integer(value, out.evMaxCurrent, ctx)) return false;
-          continue;
-        }
-        if (key == "evMaxVoltage") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evMaxVoltage");
-          if (!ocpp::read_integer(value, out.evMaxVoltage, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // energyAmount
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.energyAmount, ctx)) return false;
         break;
+      }
+      case 2: {  // evMinCurrent
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.evMinCurrent, ctx)) return false;
+        break;
+      }
+      case 3: {  // evMaxCurrent
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.evMaxCurrent, ctx)) return false;
+        break;
+      }
+      case 4: {  // evMaxVoltage
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.evMaxVoltage, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "energyAmount", "evMinCurrent", "evMaxCurrent", "evMaxVoltage"};
   constexpr std::uint64_t kRequired = 0x1e;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -78,80 +900,75 @@ void encode(ocpp::JsonWriter& w, const ACChargingParametersType& message) {
 bool decode(ocpp::json::value& json, APNType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "apn", "apnUserName", "apnPassword", "simPin", "preferredNetwork", "useOnlyPreferredNetwork", "apnAuthentication"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 3:
-        if (key == "apn") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "apn");
-          if (!ocpp::read_string(value, out.apn, 512, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_APNType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_APNType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 6:
-        if (key == "simPin") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "simPin");
-          if (!ocpp::read_integer(value, out.simPin.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // apn
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.apn, 512, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // apnUserName
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.apnUserName.emplace();
+        if (!ocpp::read_string(value, target, 20, ctx)) return false;
         break;
-      case 11:
-        if (key == "apnUserName") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "apnUserName");
-          if (!ocpp::read_string(value, out.apnUserName.emplace(), 20, ctx)) return false;
-          continue;
-        }
-        if (key == "apnPassword") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "apnPassword");
-          if (!ocpp::read_string(value, out.apnPassword.emplace(), 20, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // apnPassword
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.apnPassword.emplace();
+        if (!ocpp::read_string(value, target, 20, ctx)) return false;
         break;
-      case 16:
-        if (key == "preferredNetwork") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "preferredNetwork");
-          if (!ocpp::read_string(value, out.preferredNetwork.emplace(), 6, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // simPin
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.simPin.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 17:
-        if (key == "apnAuthentication") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "apnAuthentication");
-          if (!ocpp::read_enum(value, out.apnAuthentication, "APNAuthenticationEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // preferredNetwork
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.preferredNetwork.emplace();
+        if (!ocpp::read_string(value, target, 6, ctx)) return false;
         break;
-      case 23:
-        if (key == "useOnlyPreferredNetwork") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "useOnlyPreferredNetwork");
-          if (!ocpp::read_boolean(value, out.useOnlyPreferredNetwork.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // useOnlyPreferredNetwork
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.useOnlyPreferredNetwork.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
+      }
+      case 7: {  // apnAuthentication
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.apnAuthentication, "APNAuthenticationEnumType", ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "apn", "apnUserName", "apnPassword", "simPin", "preferredNetwork", "useOnlyPreferredNetwork", "apnAuthentication"};
   constexpr std::uint64_t kRequired = 0x82;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -192,42 +1009,40 @@ void encode(ocpp::JsonWriter& w, const APNType& message) {
 bool decode(ocpp::json::value& json, AdditionalInfoType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "additionalIdToken", "type"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "type") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "type");
-          if (!ocpp::read_string(value, out.type, 50, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_AdditionalInfoType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_AdditionalInfoType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // additionalIdToken
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.additionalIdToken, 36, ctx)) return false;
         break;
-      case 17:
-        if (key == "additionalIdToken") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "additionalIdToken");
-          if (!ocpp::read_string(value, out.additionalIdToken, 36, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // type
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.type, 50, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "additionalIdToken", "type"};
   constexpr std::uint64_t kRequired = 0x6;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -248,42 +1063,41 @@ void encode(ocpp::JsonWriter& w, const AdditionalInfoType& message) {
 bool decode(ocpp::json::value& json, AuthorizationData& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "idToken", "idTokenInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 7:
-        if (key == "idToken") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idToken");
-          if (!decode(value, out.idToken, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_AuthorizationData(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_AuthorizationData, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // idToken
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.idToken, ctx)) return false;
         break;
-      case 11:
-        if (key == "idTokenInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idTokenInfo");
-          if (!decode(value, out.idTokenInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // idTokenInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.idTokenInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "idToken", "idTokenInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -306,62 +1120,59 @@ void encode(ocpp::JsonWriter& w, const AuthorizationData& message) {
 bool decode(ocpp::json::value& json, AuthorizeRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "idToken", "certificate", "iso15118CertificateHashData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 7:
-        if (key == "idToken") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idToken");
-          if (!decode(value, out.idToken, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_AuthorizeRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_AuthorizeRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // idToken
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.idToken, ctx)) return false;
         break;
-      case 11:
-        if (key == "certificate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificate");
-          if (!ocpp::read_string(value, out.certificate.emplace(), 5500, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // certificate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.certificate.emplace();
+        if (!ocpp::read_string(value, target, 5500, ctx)) return false;
         break;
-      case 27:
-        if (key == "iso15118CertificateHashData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "iso15118CertificateHashData");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.iso15118CertificateHashData.emplace();
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 4, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+      }
+      case 3: {  // iso15118CertificateHashData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.iso15118CertificateHashData.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 4, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "idToken", "certificate", "iso15118CertificateHashData"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -396,42 +1207,40 @@ void encode(ocpp::JsonWriter& w, const AuthorizeRequest& message) {
 bool decode(ocpp::json::value& json, AuthorizeResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "idTokenInfo", "certificateStatus"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_AuthorizeResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_AuthorizeResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 11:
-        if (key == "idTokenInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idTokenInfo");
-          if (!decode(value, out.idTokenInfo, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // idTokenInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.idTokenInfo, ctx)) return false;
         break;
-      case 17:
-        if (key == "certificateStatus") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateStatus");
-          if (!ocpp::read_optional_enum(value, out.certificateStatus, "AuthorizeCertificateStatusEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // certificateStatus
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.certificateStatus, "AuthorizeCertificateStatusEnumType", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "idTokenInfo", "certificateStatus"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -454,42 +1263,40 @@ void encode(ocpp::JsonWriter& w, const AuthorizeResponse& message) {
 bool decode(ocpp::json::value& json, BootNotificationRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "chargingStation", "reason"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "reason") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "reason");
-          if (!ocpp::read_enum(value, out.reason, "BootReasonEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_BootNotificationRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_BootNotificationRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // chargingStation
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.chargingStation, ctx)) return false;
         break;
-      case 15:
-        if (key == "chargingStation") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingStation");
-          if (!decode(value, out.chargingStation, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // reason
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.reason, "BootReasonEnumType", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "chargingStation", "reason"};
   constexpr std::uint64_t kRequired = 0x6;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -510,56 +1317,53 @@ void encode(ocpp::JsonWriter& w, const BootNotificationRequest& message) {
 bool decode(ocpp::json::value& json, BootNotificationResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "currentTime", "interval", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "RegistrationStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_BootNotificationResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_BootNotificationResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "interval") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "interval");
-          if (!ocpp::read_integer(value, out.interval, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // currentTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.currentTime, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // interval
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.interval, ctx)) return false;
         break;
-      case 11:
-        if (key == "currentTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "currentTime");
-          if (!ocpp::read_date_time(value, out.currentTime, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "RegistrationStatusEnumType", ctx)) return false;
         break;
+      }
+      case 4: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "currentTime", "interval", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0xe;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -586,34 +1390,34 @@ void encode(ocpp::JsonWriter& w, const BootNotificationResponse& message) {
 bool decode(ocpp::json::value& json, CancelReservationRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "reservationId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CancelReservationRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CancelReservationRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 13:
-        if (key == "reservationId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "reservationId");
-          if (!ocpp::read_integer(value, out.reservationId, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // reservationId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.reservationId, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "reservationId"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -632,40 +1436,41 @@ void encode(ocpp::JsonWriter& w, const CancelReservationRequest& message) {
 bool decode(ocpp::json::value& json, CancelReservationResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "CancelReservationStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CancelReservationResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CancelReservationResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "CancelReservationStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -688,62 +1493,58 @@ void encode(ocpp::JsonWriter& w, const CancelReservationResponse& message) {
 bool decode(ocpp::json::value& json, CertificateHashDataChainType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "certificateHashData", "certificateType", "childCertificateHashData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CertificateHashDataChainType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CertificateHashDataChainType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 15:
-        if (key == "certificateType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateType");
-          if (!ocpp::read_enum(value, out.certificateType, "GetCertificateIdUseEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // certificateHashData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.certificateHashData, ctx)) return false;
         break;
-      case 19:
-        if (key == "certificateHashData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateHashData");
-          if (!decode(value, out.certificateHashData, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // certificateType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.certificateType, "GetCertificateIdUseEnumType", ctx)) return false;
         break;
-      case 24:
-        if (key == "childCertificateHashData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "childCertificateHashData");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.childCertificateHashData.emplace();
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 4, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+      }
+      case 3: {  // childCertificateHashData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.childCertificateHashData.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 4, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "certificateHashData", "certificateType", "childCertificateHashData"};
   constexpr std::uint64_t kRequired = 0x6;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -776,56 +1577,52 @@ void encode(ocpp::JsonWriter& w, const CertificateHashDataChainType& message) {
 bool decode(ocpp::json::value& json, CertificateHashDataType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "hashAlgorithm", "issuerNameHash", "issuerKeyHash", "serialNumber"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CertificateHashDataType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CertificateHashDataType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 12:
-        if (key == "serialNumber") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "serialNumber");
-          if (!ocpp::read_string(value, out.serialNumber, 40, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // hashAlgorithm
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.hashAlgorithm, "HashAlgorithmEnumType", ctx)) return false;
         break;
-      case 13:
-        if (key == "hashAlgorithm") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "hashAlgorithm");
-          if (!ocpp::read_enum(value, out.hashAlgorithm, "HashAlgorithmEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "issuerKeyHash") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "issuerKeyHash");
-          if (!ocpp::read_string(value, out.issuerKeyHash, 128, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // issuerNameHash
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.issuerNameHash, 128, ctx)) return false;
         break;
-      case 14:
-        if (key == "issuerNameHash") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "issuerNameHash");
-          if (!ocpp::read_string(value, out.issuerNameHash, 128, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // issuerKeyHash
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.issuerKeyHash, 128, ctx)) return false;
         break;
+      }
+      case 4: {  // serialNumber
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.serialNumber, 40, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "hashAlgorithm", "issuerNameHash", "issuerKeyHash", "serialNumber"};
   constexpr std::uint64_t kRequired = 0x1e;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -850,42 +1647,40 @@ void encode(ocpp::JsonWriter& w, const CertificateHashDataType& message) {
 bool decode(ocpp::json::value& json, CertificateSignedRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "certificateChain", "certificateType"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CertificateSignedRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CertificateSignedRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 15:
-        if (key == "certificateType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateType");
-          if (!ocpp::read_optional_enum(value, out.certificateType, "CertificateSigningUseEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // certificateChain
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.certificateChain, 10000, ctx)) return false;
         break;
-      case 16:
-        if (key == "certificateChain") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateChain");
-          if (!ocpp::read_string(value, out.certificateChain, 10000, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // certificateType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.certificateType, "CertificateSigningUseEnumType", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "certificateChain", "certificateType"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -908,40 +1703,41 @@ void encode(ocpp::JsonWriter& w, const CertificateSignedRequest& message) {
 bool decode(ocpp::json::value& json, CertificateSignedResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "CertificateSignedStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CertificateSignedResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CertificateSignedResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "CertificateSignedStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -964,42 +1760,41 @@ void encode(ocpp::JsonWriter& w, const CertificateSignedResponse& message) {
 bool decode(ocpp::json::value& json, ChangeAvailabilityRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "evse", "operationalStatus"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "evse") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evse");
-          if (!decode(value, out.evse.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ChangeAvailabilityRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ChangeAvailabilityRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // evse
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evse.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 17:
-        if (key == "operationalStatus") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "operationalStatus");
-          if (!ocpp::read_enum(value, out.operationalStatus, "OperationalStatusEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // operationalStatus
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.operationalStatus, "OperationalStatusEnumType", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "evse", "operationalStatus"};
   constexpr std::uint64_t kRequired = 0x4;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1022,40 +1817,41 @@ void encode(ocpp::JsonWriter& w, const ChangeAvailabilityRequest& message) {
 bool decode(ocpp::json::value& json, ChangeAvailabilityResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "ChangeAvailabilityStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ChangeAvailabilityResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ChangeAvailabilityResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "ChangeAvailabilityStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1078,42 +1874,41 @@ void encode(ocpp::JsonWriter& w, const ChangeAvailabilityResponse& message) {
 bool decode(ocpp::json::value& json, ChargingLimitType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "chargingLimitSource", "isGridCritical"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ChargingLimitType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ChargingLimitType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 14:
-        if (key == "isGridCritical") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "isGridCritical");
-          if (!ocpp::read_boolean(value, out.isGridCritical.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // chargingLimitSource
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.chargingLimitSource, "ChargingLimitSourceEnumType", ctx)) return false;
         break;
-      case 19:
-        if (key == "chargingLimitSource") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingLimitSource");
-          if (!ocpp::read_enum(value, out.chargingLimitSource, "ChargingLimitSourceEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // isGridCritical
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.isGridCritical.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "chargingLimitSource", "isGridCritical"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1136,56 +1931,55 @@ void encode(ocpp::JsonWriter& w, const ChargingLimitType& message) {
 bool decode(ocpp::json::value& json, ChargingNeedsType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "acChargingParameters", "dcChargingParameters", "requestedEnergyTransfer", "departureTime"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ChargingNeedsType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ChargingNeedsType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 13:
-        if (key == "departureTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "departureTime");
-          if (!ocpp::read_date_time(value, out.departureTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // acChargingParameters
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.acChargingParameters.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 20:
-        if (key == "acChargingParameters") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "acChargingParameters");
-          if (!decode(value, out.acChargingParameters.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "dcChargingParameters") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "dcChargingParameters");
-          if (!decode(value, out.dcChargingParameters.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // dcChargingParameters
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.dcChargingParameters.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 23:
-        if (key == "requestedEnergyTransfer") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestedEnergyTransfer");
-          if (!ocpp::read_enum(value, out.requestedEnergyTransfer, "EnergyTransferModeEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // requestedEnergyTransfer
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.requestedEnergyTransfer, "EnergyTransferModeEnumType", ctx)) return false;
         break;
+      }
+      case 4: {  // departureTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.departureTime.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "acChargingParameters", "dcChargingParameters", "requestedEnergyTransfer", "departureTime"};
   constexpr std::uint64_t kRequired = 0x8;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1216,77 +2010,75 @@ void encode(ocpp::JsonWriter& w, const ChargingNeedsType& message) {
 bool decode(ocpp::json::value& json, ChargingProfileCriterionType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "chargingProfilePurpose", "stackLevel", "chargingProfileId", "chargingLimitSource"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "stackLevel") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "stackLevel");
-          if (!ocpp::read_integer(value, out.stackLevel.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ChargingProfileCriterionType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ChargingProfileCriterionType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 17:
-        if (key == "chargingProfileId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingProfileId");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.chargingProfileId.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_integer(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // chargingProfilePurpose
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.chargingProfilePurpose, "ChargingProfilePurposeEnumType", ctx)) return false;
         break;
-      case 19:
-        if (key == "chargingLimitSource") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingLimitSource");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.chargingLimitSource.emplace();
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 4, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_enum(item0, items0.emplace_back(), "ChargingLimitSourceEnumType", ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 2: {  // stackLevel
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.stackLevel.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 22:
-        if (key == "chargingProfilePurpose") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingProfilePurpose");
-          if (!ocpp::read_optional_enum(value, out.chargingProfilePurpose, "ChargingProfilePurposeEnumType", ctx)) return false;
-          continue;
+      }
+      case 3: {  // chargingProfileId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.chargingProfileId.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_integer(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
+      case 4: {  // chargingLimitSource
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.chargingLimitSource.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 4, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_enum(item0, target0, "ChargingLimitSourceEnumType", ctx)) return false;
+        }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1346,108 +2138,96 @@ void encode(ocpp::JsonWriter& w, const ChargingProfileCriterionType& message) {
 bool decode(ocpp::json::value& json, ChargingProfileType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "id", "stackLevel", "chargingProfilePurpose", "chargingProfileKind", "recurrencyKind", "validFrom", "validTo", "chargingSchedule", "transactionId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_integer(value, out.id, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ChargingProfileType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ChargingProfileType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 7:
-        if (key == "validTo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "validTo");
-          if (!ocpp::read_date_time(value, out.validTo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.id, ctx)) return false;
         break;
-      case 9:
-        if (key == "validFrom") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "validFrom");
-          if (!ocpp::read_date_time(value, out.validFrom.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // stackLevel
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.stackLevel, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "stackLevel") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "stackLevel");
-          if (!ocpp::read_integer(value, out.stackLevel, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // chargingProfilePurpose
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.chargingProfilePurpose, "ChargingProfilePurposeEnumType", ctx)) return false;
         break;
-      case 13:
-        if (key == "transactionId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 9, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transactionId");
-          if (!ocpp::read_string(value, out.transactionId.emplace(), 36, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // chargingProfileKind
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.chargingProfileKind, "ChargingProfileKindEnumType", ctx)) return false;
         break;
-      case 14:
-        if (key == "recurrencyKind") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "recurrencyKind");
-          if (!ocpp::read_optional_enum(value, out.recurrencyKind, "RecurrencyKindEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // recurrencyKind
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.recurrencyKind, "RecurrencyKindEnumType", ctx)) return false;
         break;
-      case 16:
-        if (key == "chargingSchedule") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingSchedule");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.chargingSchedule;
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 3, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 6: {  // validFrom
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.validFrom.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
         break;
-      case 19:
-        if (key == "chargingProfileKind") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingProfileKind");
-          if (!ocpp::read_enum(value, out.chargingProfileKind, "ChargingProfileKindEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 7: {  // validTo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.validTo.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
         break;
-      case 22:
-        if (key == "chargingProfilePurpose") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingProfilePurpose");
-          if (!ocpp::read_enum(value, out.chargingProfilePurpose, "ChargingProfilePurposeEnumType", ctx)) return false;
-          continue;
+      }
+      case 8: {  // chargingSchedule
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.chargingSchedule;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 3, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
+      case 9: {  // transactionId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.transactionId.emplace();
+        if (!ocpp::read_string(value, target, 36, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "id", "stackLevel", "chargingProfilePurpose", "chargingProfileKind", "recurrencyKind", "validFrom", "validTo", "chargingSchedule", "transactionId"};
   constexpr std::uint64_t kRequired = 0x11e;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1498,56 +2278,54 @@ void encode(ocpp::JsonWriter& w, const ChargingProfileType& message) {
 bool decode(ocpp::json::value& json, ChargingSchedulePeriodType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "startPeriod", "limit", "numberPhases", "phaseToUse"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 5:
-        if (key == "limit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "limit");
-          if (!ocpp::read_number(value, out.limit, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ChargingSchedulePeriodType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ChargingSchedulePeriodType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "phaseToUse") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "phaseToUse");
-          if (!ocpp::read_integer(value, out.phaseToUse.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // startPeriod
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.startPeriod, ctx)) return false;
         break;
-      case 11:
-        if (key == "startPeriod") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "startPeriod");
-          if (!ocpp::read_integer(value, out.startPeriod, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // limit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.limit, ctx)) return false;
         break;
-      case 12:
-        if (key == "numberPhases") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "numberPhases");
-          if (!ocpp::read_integer(value, out.numberPhases.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // numberPhases
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.numberPhases.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
+      }
+      case 4: {  // phaseToUse
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.phaseToUse.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "startPeriod", "limit", "numberPhases", "phaseToUse"};
   constexpr std::uint64_t kRequired = 0x6;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1576,94 +2354,85 @@ void encode(ocpp::JsonWriter& w, const ChargingSchedulePeriodType& message) {
 bool decode(ocpp::json::value& json, ChargingScheduleType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "id", "startSchedule", "duration", "chargingRateUnit", "chargingSchedulePeriod", "minChargingRate", "salesTariff"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_integer(value, out.id, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ChargingScheduleType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ChargingScheduleType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "duration") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "duration");
-          if (!ocpp::read_integer(value, out.duration.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.id, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // startSchedule
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.startSchedule.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
         break;
-      case 11:
-        if (key == "salesTariff") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "salesTariff");
-          if (!decode(value, out.salesTariff.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // duration
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.duration.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 13:
-        if (key == "startSchedule") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "startSchedule");
-          if (!ocpp::read_date_time(value, out.startSchedule.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // chargingRateUnit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.chargingRateUnit, "ChargingRateUnitEnumType", ctx)) return false;
         break;
-      case 15:
-        if (key == "minChargingRate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minChargingRate");
-          if (!ocpp::read_number(value, out.minChargingRate.emplace(), ctx)) return false;
-          continue;
+      }
+      case 5: {  // chargingSchedulePeriod
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.chargingSchedulePeriod;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 1024, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 16:
-        if (key == "chargingRateUnit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingRateUnit");
-          if (!ocpp::read_enum(value, out.chargingRateUnit, "ChargingRateUnitEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // minChargingRate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minChargingRate.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 22:
-        if (key == "chargingSchedulePeriod") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingSchedulePeriod");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.chargingSchedulePeriod;
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 1024, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 7: {  // salesTariff
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.salesTariff.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "id", "startSchedule", "duration", "chargingRateUnit", "chargingSchedulePeriod", "minChargingRate", "salesTariff"};
   constexpr std::uint64_t kRequired = 0x32;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1710,62 +2479,61 @@ void encode(ocpp::JsonWriter& w, const ChargingScheduleType& message) {
 bool decode(ocpp::json::value& json, ChargingStationType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "serialNumber", "model", "modem", "vendorName", "firmwareVersion"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 5:
-        if (key == "model") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "model");
-          if (!ocpp::read_string(value, out.model, 20, ctx)) return false;
-          continue;
-        }
-        if (key == "modem") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "modem");
-          if (!decode(value, out.modem.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ChargingStationType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ChargingStationType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "vendorName") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "vendorName");
-          if (!ocpp::read_string(value, out.vendorName, 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // serialNumber
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.serialNumber.emplace();
+        if (!ocpp::read_string(value, target, 25, ctx)) return false;
         break;
-      case 12:
-        if (key == "serialNumber") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "serialNumber");
-          if (!ocpp::read_string(value, out.serialNumber.emplace(), 25, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // model
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.model, 20, ctx)) return false;
         break;
-      case 15:
-        if (key == "firmwareVersion") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "firmwareVersion");
-          if (!ocpp::read_string(value, out.firmwareVersion.emplace(), 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // modem
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.modem.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 4: {  // vendorName
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.vendorName, 50, ctx)) return false;
+        break;
+      }
+      case 5: {  // firmwareVersion
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.firmwareVersion.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "serialNumber", "model", "modem", "vendorName", "firmwareVersion"};
   constexpr std::uint64_t kRequired = 0x14;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1798,24 +2566,27 @@ void encode(ocpp::JsonWriter& w, const ChargingStationType& message) {
 bool decode(ocpp::json::value& json, ClearCacheRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearCacheRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearCacheRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1835,40 +2606,41 @@ void encode(ocpp::JsonWriter& w, const ClearCacheRequest& message) {
 bool decode(ocpp::json::value& json, ClearCacheResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "ClearCacheStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearCacheResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearCacheResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "ClearCacheStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1891,40 +2663,41 @@ void encode(ocpp::JsonWriter& w, const ClearCacheResponse& message) {
 bool decode(ocpp::json::value& json, ClearChargingProfileRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "chargingProfileId", "chargingProfileCriteria"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearChargingProfileRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearChargingProfileRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 17:
-        if (key == "chargingProfileId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingProfileId");
-          if (!ocpp::read_integer(value, out.chargingProfileId.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // chargingProfileId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.chargingProfileId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 23:
-        if (key == "chargingProfileCriteria") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingProfileCriteria");
-          if (!decode(value, out.chargingProfileCriteria.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // chargingProfileCriteria
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.chargingProfileCriteria.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1956,40 +2729,41 @@ void encode(ocpp::JsonWriter& w, const ClearChargingProfileRequest& message) {
 bool decode(ocpp::json::value& json, ClearChargingProfileResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "ClearChargingProfileStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearChargingProfileResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearChargingProfileResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "ClearChargingProfileStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2012,46 +2786,47 @@ void encode(ocpp::JsonWriter& w, const ClearChargingProfileResponse& message) {
 bool decode(ocpp::json::value& json, ClearChargingProfileType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "evseId", "chargingProfilePurpose", "stackLevel"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearChargingProfileType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearChargingProfileType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "stackLevel") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "stackLevel");
-          if (!ocpp::read_integer(value, out.stackLevel.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evseId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 22:
-        if (key == "chargingProfilePurpose") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingProfilePurpose");
-          if (!ocpp::read_optional_enum(value, out.chargingProfilePurpose, "ChargingProfilePurposeEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // chargingProfilePurpose
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.chargingProfilePurpose, "ChargingProfilePurposeEnumType", ctx)) return false;
         break;
+      }
+      case 3: {  // stackLevel
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.stackLevel.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -2089,34 +2864,34 @@ void encode(ocpp::JsonWriter& w, const ClearChargingProfileType& message) {
 bool decode(ocpp::json::value& json, ClearDisplayMessageRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "id"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_integer(value, out.id, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearDisplayMessageRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearDisplayMessageRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.id, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "id"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2135,40 +2910,41 @@ void encode(ocpp::JsonWriter& w, const ClearDisplayMessageRequest& message) {
 bool decode(ocpp::json::value& json, ClearDisplayMessageResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "ClearMessageStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearDisplayMessageResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearDisplayMessageResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "ClearMessageStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2191,48 +2967,47 @@ void encode(ocpp::JsonWriter& w, const ClearDisplayMessageResponse& message) {
 bool decode(ocpp::json::value& json, ClearMonitoringResultType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "id", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_integer(value, out.id, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearMonitoringResultType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearMonitoringResultType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "ClearMonitoringStatusEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "ClearMonitoringStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.id, ctx)) return false;
         break;
+      }
+      case 3: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "id", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x6;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2257,45 +3032,44 @@ void encode(ocpp::JsonWriter& w, const ClearMonitoringResultType& message) {
 bool decode(ocpp::json::value& json, ClearVariableMonitoringRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "id"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.id;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_integer(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearVariableMonitoringRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearVariableMonitoringRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+      }
+      case 1: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.id;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_integer(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "id"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2322,45 +3096,44 @@ void encode(ocpp::JsonWriter& w, const ClearVariableMonitoringRequest& message) 
 bool decode(ocpp::json::value& json, ClearVariableMonitoringResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "clearMonitoringResult"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearVariableMonitoringResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearVariableMonitoringResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 21:
-        if (key == "clearMonitoringResult") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "clearMonitoringResult");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.clearMonitoringResult;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+      }
+      case 1: {  // clearMonitoringResult
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.clearMonitoringResult;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "clearMonitoringResult"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2387,42 +3160,41 @@ void encode(ocpp::JsonWriter& w, const ClearVariableMonitoringResponse& message)
 bool decode(ocpp::json::value& json, ClearedChargingLimitRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "chargingLimitSource", "evseId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearedChargingLimitRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearedChargingLimitRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // chargingLimitSource
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.chargingLimitSource, "ChargingLimitSourceEnumType", ctx)) return false;
         break;
-      case 19:
-        if (key == "chargingLimitSource") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingLimitSource");
-          if (!ocpp::read_enum(value, out.chargingLimitSource, "ChargingLimitSourceEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evseId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "chargingLimitSource", "evseId"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2445,24 +3217,27 @@ void encode(ocpp::JsonWriter& w, const ClearedChargingLimitRequest& message) {
 bool decode(ocpp::json::value& json, ClearedChargingLimitResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearedChargingLimitResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearedChargingLimitResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -2482,48 +3257,48 @@ void encode(ocpp::JsonWriter& w, const ClearedChargingLimitResponse& message) {
 bool decode(ocpp::json::value& json, ComponentType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "evse", "name", "instance"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "evse") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evse");
-          if (!decode(value, out.evse.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "name") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "name");
-          if (!ocpp::read_string(value, out.name, 50, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ComponentType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ComponentType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "instance") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "instance");
-          if (!ocpp::read_string(value, out.instance.emplace(), 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // evse
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evse.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // name
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.name, 50, ctx)) return false;
         break;
+      }
+      case 3: {  // instance
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.instance.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "evse", "name", "instance"};
   constexpr std::uint64_t kRequired = 0x4;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2550,42 +3325,41 @@ void encode(ocpp::JsonWriter& w, const ComponentType& message) {
 bool decode(ocpp::json::value& json, ComponentVariableType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "component", "variable"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "variable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variable");
-          if (!decode(value, out.variable.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ComponentVariableType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ComponentVariableType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 9:
-        if (key == "component") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "component");
-          if (!decode(value, out.component, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // component
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.component, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // variable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.variable.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "component", "variable"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2608,77 +3382,68 @@ void encode(ocpp::JsonWriter& w, const ComponentVariableType& message) {
 bool decode(ocpp::json::value& json, CompositeScheduleType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "chargingSchedulePeriod", "evseId", "duration", "scheduleStart", "chargingRateUnit"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CompositeScheduleType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CompositeScheduleType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "duration") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "duration");
-          if (!ocpp::read_integer(value, out.duration, ctx)) return false;
-          continue;
+      }
+      case 1: {  // chargingSchedulePeriod
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.chargingSchedulePeriod;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
         break;
-      case 13:
-        if (key == "scheduleStart") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "scheduleStart");
-          if (!ocpp::read_date_time(value, out.scheduleStart, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // duration
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.duration, ctx)) return false;
         break;
-      case 16:
-        if (key == "chargingRateUnit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingRateUnit");
-          if (!ocpp::read_enum(value, out.chargingRateUnit, "ChargingRateUnitEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // scheduleStart
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.scheduleStart, ctx)) return false;
         break;
-      case 22:
-        if (key == "chargingSchedulePeriod") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingSchedulePeriod");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.chargingSchedulePeriod;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 5: {  // chargingRateUnit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.chargingRateUnit, "ChargingRateUnitEnumType", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "chargingSchedulePeriod", "evseId", "duration", "scheduleStart", "chargingRateUnit"};
   constexpr std::uint64_t kRequired = 0x3e;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2713,52 +3478,51 @@ void encode(ocpp::JsonWriter& w, const CompositeScheduleType& message) {
 bool decode(ocpp::json::value& json, ConsumptionCostType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "startValue", "cost"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "cost") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "cost");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.cost;
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 3, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ConsumptionCostType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ConsumptionCostType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "startValue") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "startValue");
-          if (!ocpp::read_number(value, out.startValue, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // startValue
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.startValue, ctx)) return false;
         break;
+      }
+      case 2: {  // cost
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.cost;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 3, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
+        }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "startValue", "cost"};
   constexpr std::uint64_t kRequired = 0x6;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2787,50 +3551,47 @@ void encode(ocpp::JsonWriter& w, const ConsumptionCostType& message) {
 bool decode(ocpp::json::value& json, CostType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "costKind", "amount", "amountMultiplier"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "amount") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "amount");
-          if (!ocpp::read_integer(value, out.amount, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CostType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CostType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "costKind") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "costKind");
-          if (!ocpp::read_enum(value, out.costKind, "CostKindEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // costKind
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.costKind, "CostKindEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // amount
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.amount, ctx)) return false;
         break;
-      case 16:
-        if (key == "amountMultiplier") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "amountMultiplier");
-          if (!ocpp::read_integer(value, out.amountMultiplier.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // amountMultiplier
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.amountMultiplier.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "costKind", "amount", "amountMultiplier"};
   constexpr std::uint64_t kRequired = 0x6;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2855,42 +3616,40 @@ void encode(ocpp::JsonWriter& w, const CostType& message) {
 bool decode(ocpp::json::value& json, CostUpdatedRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "totalCost", "transactionId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 9:
-        if (key == "totalCost") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "totalCost");
-          if (!ocpp::read_number(value, out.totalCost, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CostUpdatedRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CostUpdatedRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // totalCost
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.totalCost, ctx)) return false;
         break;
-      case 13:
-        if (key == "transactionId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transactionId");
-          if (!ocpp::read_string(value, out.transactionId, 36, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // transactionId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.transactionId, 36, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "totalCost", "transactionId"};
   constexpr std::uint64_t kRequired = 0x6;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2911,24 +3670,27 @@ void encode(ocpp::JsonWriter& w, const CostUpdatedRequest& message) {
 bool decode(ocpp::json::value& json, CostUpdatedResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CostUpdatedResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CostUpdatedResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -2948,26 +3710,27 @@ void encode(ocpp::JsonWriter& w, const CostUpdatedResponse& message) {
 bool decode(ocpp::json::value& json, CustomDataType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"vendorId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "vendorId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "vendorId");
-          if (!ocpp::read_string(value, out.vendorId, 255, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CustomDataType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CustomDataType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // vendorId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.vendorId, 255, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::keep_extra_member(key, value, out.extra_members, ctx)) return false;
         break;
     }
-    if (!ocpp::keep_extra_member(key, value, out.extra_members, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"vendorId"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2986,74 +3749,67 @@ void encode(ocpp::JsonWriter& w, const CustomDataType& message) {
 bool decode(ocpp::json::value& json, CustomerInformationRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "customerCertificate", "idToken", "requestId", "report", "clear", "customerIdentifier"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 5:
-        if (key == "clear") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "clear");
-          if (!ocpp::read_boolean(value, out.clear, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CustomerInformationRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CustomerInformationRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 6:
-        if (key == "report") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "report");
-          if (!ocpp::read_boolean(value, out.report, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // customerCertificate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customerCertificate.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 7:
-        if (key == "idToken") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idToken");
-          if (!decode(value, out.idToken.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // idToken
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.idToken.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // report
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.report, ctx)) return false;
         break;
-      case 18:
-        if (key == "customerIdentifier") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customerIdentifier");
-          if (!ocpp::read_string(value, out.customerIdentifier.emplace(), 64, ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // clear
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.clear, ctx)) return false;
         break;
-      case 19:
-        if (key == "customerCertificate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customerCertificate");
-          if (!decode(value, out.customerCertificate.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // customerIdentifier
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customerIdentifier.emplace();
+        if (!ocpp::read_string(value, target, 64, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "customerCertificate", "idToken", "requestId", "report", "clear", "customerIdentifier"};
   constexpr std::uint64_t kRequired = 0x38;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3088,40 +3844,41 @@ void encode(ocpp::JsonWriter& w, const CustomerInformationRequest& message) {
 bool decode(ocpp::json::value& json, CustomerInformationResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "CustomerInformationStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CustomerInformationResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CustomerInformationResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "CustomerInformationStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3144,88 +3901,88 @@ void encode(ocpp::JsonWriter& w, const CustomerInformationResponse& message) {
 bool decode(ocpp::json::value& json, DCChargingParametersType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "evMaxCurrent", "evMaxVoltage", "energyAmount", "evMaxPower", "stateOfCharge", "evEnergyCapacity", "fullSoC", "bulkSoC"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 7:
-        if (key == "fullSoC") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "fullSoC");
-          if (!ocpp::read_integer(value, out.fullSoC.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.fullSoC.emplace()), 0.0, ctx)) return false;
-          if (!ocpp::check_maximum(static_cast<double>(out.fullSoC.emplace()), 100.0, ctx)) return false;
-          continue;
-        }
-        if (key == "bulkSoC") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "bulkSoC");
-          if (!ocpp::read_integer(value, out.bulkSoC.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.bulkSoC.emplace()), 0.0, ctx)) return false;
-          if (!ocpp::check_maximum(static_cast<double>(out.bulkSoC.emplace()), 100.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DCChargingParametersType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DCChargingParametersType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "evMaxPower") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evMaxPower");
-          if (!ocpp::read_integer(value, out.evMaxPower.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // evMaxCurrent
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.evMaxCurrent, ctx)) return false;
         break;
-      case 12:
-        if (key == "evMaxCurrent") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evMaxCurrent");
-          if (!ocpp::read_integer(value, out.evMaxCurrent, ctx)) return false;
-          continue;
-        }
-        if (key == "evMaxVoltage") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evMaxVoltage");
-          if (!ocpp::read_integer(value, out.evMaxVoltage, ctx)) return false;
-          continue;
-        }
-        if (key == "energyAmount") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "energyAmount");
-          if (!ocpp::read_integer(value, out.energyAmount.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // evMaxVoltage
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.evMaxVoltage, ctx)) return false;
         break;
-      case 13:
-        if (key == "stateOfCharge") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "stateOfCharge");
-          if (!ocpp::read_integer(value, out.stateOfCharge.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.stateOfCharge.emplace()), 0.0, ctx)) return false;
-          if (!ocpp::check_maximum(static_cast<double>(out.stateOfCharge.emplace()), 100.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // energyAmount
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.energyAmount.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 16:
-        if (key == "evEnergyCapacity") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evEnergyCapacity");
-          if (!ocpp::read_integer(value, out.evEnergyCapacity.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // evMaxPower
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evMaxPower.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
+      }
+      case 5: {  // stateOfCharge
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.stateOfCharge.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
+        if (!ocpp::check_maximum(static_cast<double>(target), 100.0, ctx)) return false;
+        break;
+      }
+      case 6: {  // evEnergyCapacity
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evEnergyCapacity.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        break;
+      }
+      case 7: {  // fullSoC
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.fullSoC.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
+        if (!ocpp::check_maximum(static_cast<double>(target), 100.0, ctx)) return false;
+        break;
+      }
+      case 8: {  // bulkSoC
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.bulkSoC.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
+        if (!ocpp::check_maximum(static_cast<double>(target), 100.0, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "evMaxCurrent", "evMaxVoltage", "energyAmount", "evMaxPower", "stateOfCharge", "evEnergyCapacity", "fullSoC", "bulkSoC"};
   constexpr std::uint64_t kRequired = 0x6;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3270,50 +4027,48 @@ void encode(ocpp::JsonWriter& w, const DCChargingParametersType& message) {
 bool decode(ocpp::json::value& json, DataTransferRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "messageId", "data", "vendorId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "data") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "data");
-          if (!ocpp::read_any(value, out.data.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DataTransferRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DataTransferRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "vendorId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "vendorId");
-          if (!ocpp::read_string(value, out.vendorId, 255, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // messageId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.messageId.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
         break;
-      case 9:
-        if (key == "messageId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "messageId");
-          if (!ocpp::read_string(value, out.messageId.emplace(), 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // data
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.data.emplace();
+        if (!ocpp::read_any(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // vendorId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.vendorId, 255, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "messageId", "data", "vendorId"};
   constexpr std::uint64_t kRequired = 0x8;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3340,48 +4095,48 @@ void encode(ocpp::JsonWriter& w, const DataTransferRequest& message) {
 bool decode(ocpp::json::value& json, DataTransferResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo", "data"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "data") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "data");
-          if (!ocpp::read_any(value, out.data.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DataTransferResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DataTransferResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "DataTransferStatusEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "DataTransferStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 3: {  // data
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.data.emplace();
+        if (!ocpp::read_any(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo", "data"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;

@@ -3,29 +3,860 @@
 
 #include "protocol/ocpp201/codec.hpp"
 
+#include "protocol/detail/literal.hpp"
+
 namespace evbroker::ocpp201 {
+namespace {
+
+int property_of_MeterValuesResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ModemType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "iccid\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "imsi\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_MonitoringDataType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "component\"")) return 1;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "variableMonitoring\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "variable\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_NetworkConnectionProfileType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "apn\"")) return 1;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "messageTimeout\"")) return 5;
+      break;
+    case 'o':
+      if (ocpp::detail::starts_with_literal(key, "ocppTransport\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "ocppInterface\"")) return 7;
+      if (ocpp::detail::starts_with_literal(key, "ocppVersion\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "ocppCsmsUrl\"")) return 4;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "securityProfile\"")) return 6;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "vpn\"")) return 8;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_NotifyChargingLimitRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingSchedule\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "chargingLimit\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_NotifyChargingLimitResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_NotifyCustomerInformationRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "data\"")) return 1;
+      break;
+    case 'g':
+      if (ocpp::detail::starts_with_literal(key, "generatedAt\"")) return 4;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 5;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "seqNo\"")) return 3;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "tbc\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_NotifyCustomerInformationResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_NotifyDisplayMessagesRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "messageInfo\"")) return 1;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 2;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "tbc\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_NotifyDisplayMessagesResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_NotifyEVChargingNeedsRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingNeeds\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 3;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "maxScheduleTuples\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_NotifyEVChargingNeedsResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_NotifyEVChargingScheduleRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingSchedule\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 3;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "timeBase\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_NotifyEVChargingScheduleResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_NotifyEventRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "eventData\"")) return 4;
+      break;
+    case 'g':
+      if (ocpp::detail::starts_with_literal(key, "generatedAt\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "seqNo\"")) return 3;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "tbc\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_NotifyEventResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_NotifyMonitoringReportRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'g':
+      if (ocpp::detail::starts_with_literal(key, "generatedAt\"")) return 5;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "monitor\"")) return 1;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "seqNo\"")) return 4;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "tbc\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_NotifyMonitoringReportResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_NotifyReportRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'g':
+      if (ocpp::detail::starts_with_literal(key, "generatedAt\"")) return 2;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "reportData\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "seqNo\"")) return 5;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "tbc\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_NotifyReportResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_OCSPRequestDataType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'h':
+      if (ocpp::detail::starts_with_literal(key, "hashAlgorithm\"")) return 1;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "issuerNameHash\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "issuerKeyHash\"")) return 3;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "responderURL\"")) return 5;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "serialNumber\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_PublishFirmwareRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "checksum\"")) return 3;
+      break;
+    case 'l':
+      if (ocpp::detail::starts_with_literal(key, "location\"")) return 1;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "retryInterval\"")) return 5;
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "retries\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_PublishFirmwareResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_PublishFirmwareStatusNotificationRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'l':
+      if (ocpp::detail::starts_with_literal(key, "location\"")) return 2;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 3;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_PublishFirmwareStatusNotificationResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_RelativeTimeIntervalType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "duration\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "start\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ReportChargingProfilesRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingLimitSource\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "chargingProfile\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 5;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 1;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "tbc\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ReportChargingProfilesResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ReportDataType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "component\"")) return 1;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "variableCharacteristics\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "variableAttribute\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "variable\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_RequestStartTransactionRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingProfile\"")) return 5;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 1;
+      break;
+    case 'g':
+      if (ocpp::detail::starts_with_literal(key, "groupIdToken\"")) return 2;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idToken\"")) return 3;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "remoteStartId\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_RequestStartTransactionResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "transactionId\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_RequestStopTransactionRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "transactionId\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_RequestStopTransactionResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ReservationStatusUpdateRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "reservationUpdateStatus\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "reservationId\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ReservationStatusUpdateResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ReserveNowRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "connectorType\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "expiryDateTime\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 5;
+      break;
+    case 'g':
+      if (ocpp::detail::starts_with_literal(key, "groupIdToken\"")) return 6;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idToken\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ReserveNowResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ResetRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 2;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "type\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ResetResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SalesTariffEntryType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "consumptionCost\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "ePriceLevel\"")) return 2;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "relativeTimeInterval\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SalesTariffType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 1;
+      break;
+    case 'n':
+      if (ocpp::detail::starts_with_literal(key, "numEPriceLevels\"")) return 3;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "salesTariffDescription\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "salesTariffEntry\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SampledValueType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "context\"")) return 2;
+      break;
+    case 'l':
+      if (ocpp::detail::starts_with_literal(key, "location\"")) return 5;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "measurand\"")) return 3;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "phase\"")) return 4;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "signedMeterValue\"")) return 6;
+      break;
+    case 'u':
+      if (ocpp::detail::starts_with_literal(key, "unitOfMeasure\"")) return 7;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "value\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SecurityEventNotificationRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "timestamp\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "techInfo\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "type\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SecurityEventNotificationResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SendLocalListRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'l':
+      if (ocpp::detail::starts_with_literal(key, "localAuthorizationList\"")) return 1;
+      break;
+    case 'u':
+      if (ocpp::detail::starts_with_literal(key, "updateType\"")) return 3;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "versionNumber\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SendLocalListResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetChargingProfileRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingProfile\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetChargingProfileResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+}  // namespace
 
 bool decode(ocpp::json::value& json, MeterValuesResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_MeterValuesResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_MeterValuesResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -45,40 +876,41 @@ void encode(ocpp::JsonWriter& w, const MeterValuesResponse& message) {
 bool decode(ocpp::json::value& json, ModemType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "iccid", "imsi"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "imsi") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "imsi");
-          if (!ocpp::read_string(value, out.imsi.emplace(), 20, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ModemType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ModemType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 5:
-        if (key == "iccid") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "iccid");
-          if (!ocpp::read_string(value, out.iccid.emplace(), 20, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // iccid
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.iccid.emplace();
+        if (!ocpp::read_string(value, target, 20, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // imsi
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.imsi.emplace();
+        if (!ocpp::read_string(value, target, 20, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -110,61 +942,56 @@ void encode(ocpp::JsonWriter& w, const ModemType& message) {
 bool decode(ocpp::json::value& json, MonitoringDataType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "component", "variable", "variableMonitoring"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "variable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variable");
-          if (!decode(value, out.variable, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_MonitoringDataType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_MonitoringDataType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 9:
-        if (key == "component") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "component");
-          if (!decode(value, out.component, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // component
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.component, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // variable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.variable, ctx)) return false;
         break;
-      case 18:
-        if (key == "variableMonitoring") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variableMonitoring");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.variableMonitoring;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+      }
+      case 3: {  // variableMonitoring
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.variableMonitoring;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "component", "variable", "variableMonitoring"};
   constexpr std::uint64_t kRequired = 0xe;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -195,84 +1022,78 @@ void encode(ocpp::JsonWriter& w, const MonitoringDataType& message) {
 bool decode(ocpp::json::value& json, NetworkConnectionProfileType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "apn", "ocppVersion", "ocppTransport", "ocppCsmsUrl", "messageTimeout", "securityProfile", "ocppInterface", "vpn"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 3:
-        if (key == "apn") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "apn");
-          if (!decode(value, out.apn.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "vpn") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "vpn");
-          if (!decode(value, out.vpn.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_NetworkConnectionProfileType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_NetworkConnectionProfileType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // apn
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.apn.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 11:
-        if (key == "ocppVersion") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "ocppVersion");
-          if (!ocpp::read_enum(value, out.ocppVersion, "OCPPVersionEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "ocppCsmsUrl") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "ocppCsmsUrl");
-          if (!ocpp::read_string(value, out.ocppCsmsUrl, 512, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // ocppVersion
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.ocppVersion, "OCPPVersionEnumType", ctx)) return false;
         break;
-      case 13:
-        if (key == "ocppTransport") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "ocppTransport");
-          if (!ocpp::read_enum(value, out.ocppTransport, "OCPPTransportEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "ocppInterface") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "ocppInterface");
-          if (!ocpp::read_enum(value, out.ocppInterface, "OCPPInterfaceEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // ocppTransport
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.ocppTransport, "OCPPTransportEnumType", ctx)) return false;
         break;
-      case 14:
-        if (key == "messageTimeout") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "messageTimeout");
-          if (!ocpp::read_integer(value, out.messageTimeout, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // ocppCsmsUrl
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.ocppCsmsUrl, 512, ctx)) return false;
         break;
-      case 15:
-        if (key == "securityProfile") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "securityProfile");
-          if (!ocpp::read_integer(value, out.securityProfile, ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // messageTimeout
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.messageTimeout, ctx)) return false;
         break;
+      }
+      case 6: {  // securityProfile
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.securityProfile, ctx)) return false;
+        break;
+      }
+      case 7: {  // ocppInterface
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.ocppInterface, "OCPPInterfaceEnumType", ctx)) return false;
+        break;
+      }
+      case 8: {  // vpn
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.vpn.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "apn", "ocppVersion", "ocppTransport", "ocppCsmsUrl", "messageTimeout", "securityProfile", "ocppInterface", "vpn"};
   constexpr std::uint64_t kRequired = 0xfc;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -309,61 +1130,58 @@ void encode(ocpp::JsonWriter& w, const NetworkConnectionProfileType& message) {
 bool decode(ocpp::json::value& json, NotifyChargingLimitRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "chargingSchedule", "evseId", "chargingLimit"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_NotifyChargingLimitRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_NotifyChargingLimitRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+      }
+      case 1: {  // chargingSchedule
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.chargingSchedule.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 13:
-        if (key == "chargingLimit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingLimit");
-          if (!decode(value, out.chargingLimit, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evseId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 16:
-        if (key == "chargingSchedule") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingSchedule");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.chargingSchedule.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 3: {  // chargingLimit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.chargingLimit, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "chargingSchedule", "evseId", "chargingLimit"};
   constexpr std::uint64_t kRequired = 0x8;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -398,24 +1216,27 @@ void encode(ocpp::JsonWriter& w, const NotifyChargingLimitRequest& message) {
 bool decode(ocpp::json::value& json, NotifyChargingLimitResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_NotifyChargingLimitResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_NotifyChargingLimitResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -435,66 +1256,59 @@ void encode(ocpp::JsonWriter& w, const NotifyChargingLimitResponse& message) {
 bool decode(ocpp::json::value& json, NotifyCustomerInformationRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "data", "tbc", "seqNo", "generatedAt", "requestId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 3:
-        if (key == "tbc") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "tbc");
-          if (!ocpp::read_boolean(value, out.tbc.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_NotifyCustomerInformationRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_NotifyCustomerInformationRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 4:
-        if (key == "data") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "data");
-          if (!ocpp::read_string(value, out.data, 512, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // data
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.data, 512, ctx)) return false;
         break;
-      case 5:
-        if (key == "seqNo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "seqNo");
-          if (!ocpp::read_integer(value, out.seqNo, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // tbc
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.tbc.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // seqNo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.seqNo, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // generatedAt
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.generatedAt, ctx)) return false;
         break;
-      case 11:
-        if (key == "generatedAt") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "generatedAt");
-          if (!ocpp::read_date_time(value, out.generatedAt, ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "data", "tbc", "seqNo", "generatedAt", "requestId"};
   constexpr std::uint64_t kRequired = 0x3a;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -523,24 +1337,27 @@ void encode(ocpp::JsonWriter& w, const NotifyCustomerInformationRequest& message
 bool decode(ocpp::json::value& json, NotifyCustomerInformationResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_NotifyCustomerInformationResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_NotifyCustomerInformationResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -560,61 +1377,58 @@ void encode(ocpp::JsonWriter& w, const NotifyCustomerInformationResponse& messag
 bool decode(ocpp::json::value& json, NotifyDisplayMessagesRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "messageInfo", "requestId", "tbc"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 3:
-        if (key == "tbc") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "tbc");
-          if (!ocpp::read_boolean(value, out.tbc.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_NotifyDisplayMessagesRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_NotifyDisplayMessagesRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          continue;
+      }
+      case 1: {  // messageInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.messageInfo.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
         break;
-      case 11:
-        if (key == "messageInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "messageInfo");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.messageInfo.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 3: {  // tbc
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.tbc.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "messageInfo", "requestId", "tbc"};
   constexpr std::uint64_t kRequired = 0x4;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -649,24 +1463,27 @@ void encode(ocpp::JsonWriter& w, const NotifyDisplayMessagesRequest& message) {
 bool decode(ocpp::json::value& json, NotifyDisplayMessagesResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_NotifyDisplayMessagesResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_NotifyDisplayMessagesResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -686,50 +1503,47 @@ void encode(ocpp::JsonWriter& w, const NotifyDisplayMessagesResponse& message) {
 bool decode(ocpp::json::value& json, NotifyEVChargingNeedsRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "maxScheduleTuples", "chargingNeeds", "evseId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_NotifyEVChargingNeedsRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_NotifyEVChargingNeedsRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // maxScheduleTuples
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxScheduleTuples.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 13:
-        if (key == "chargingNeeds") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingNeeds");
-          if (!decode(value, out.chargingNeeds, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // chargingNeeds
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.chargingNeeds, ctx)) return false;
         break;
-      case 17:
-        if (key == "maxScheduleTuples") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxScheduleTuples");
-          if (!ocpp::read_integer(value, out.maxScheduleTuples.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "maxScheduleTuples", "chargingNeeds", "evseId"};
   constexpr std::uint64_t kRequired = 0xc;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -754,40 +1568,41 @@ void encode(ocpp::JsonWriter& w, const NotifyEVChargingNeedsRequest& message) {
 bool decode(ocpp::json::value& json, NotifyEVChargingNeedsResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "NotifyEVChargingNeedsStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_NotifyEVChargingNeedsResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_NotifyEVChargingNeedsResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "NotifyEVChargingNeedsStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -810,50 +1625,46 @@ void encode(ocpp::JsonWriter& w, const NotifyEVChargingNeedsResponse& message) {
 bool decode(ocpp::json::value& json, NotifyEVChargingScheduleRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "timeBase", "chargingSchedule", "evseId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_NotifyEVChargingScheduleRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_NotifyEVChargingScheduleRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "timeBase") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "timeBase");
-          if (!ocpp::read_date_time(value, out.timeBase, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // timeBase
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.timeBase, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // chargingSchedule
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.chargingSchedule, ctx)) return false;
         break;
-      case 16:
-        if (key == "chargingSchedule") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingSchedule");
-          if (!decode(value, out.chargingSchedule, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "timeBase", "chargingSchedule", "evseId"};
   constexpr std::uint64_t kRequired = 0xe;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -876,40 +1687,41 @@ void encode(ocpp::JsonWriter& w, const NotifyEVChargingScheduleRequest& message)
 bool decode(ocpp::json::value& json, NotifyEVChargingScheduleResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GenericStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_NotifyEVChargingScheduleResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_NotifyEVChargingScheduleResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GenericStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -932,69 +1744,63 @@ void encode(ocpp::JsonWriter& w, const NotifyEVChargingScheduleResponse& message
 bool decode(ocpp::json::value& json, NotifyEventRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "generatedAt", "tbc", "seqNo", "eventData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 3:
-        if (key == "tbc") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "tbc");
-          if (!ocpp::read_boolean(value, out.tbc.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_NotifyEventRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_NotifyEventRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 5:
-        if (key == "seqNo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "seqNo");
-          if (!ocpp::read_integer(value, out.seqNo, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // generatedAt
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.generatedAt, ctx)) return false;
         break;
-      case 9:
-        if (key == "eventData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "eventData");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.eventData;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 2: {  // tbc
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.tbc.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // seqNo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.seqNo, ctx)) return false;
         break;
-      case 11:
-        if (key == "generatedAt") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "generatedAt");
-          if (!ocpp::read_date_time(value, out.generatedAt, ctx)) return false;
-          continue;
+      }
+      case 4: {  // eventData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.eventData;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "generatedAt", "tbc", "seqNo", "eventData"};
   constexpr std::uint64_t kRequired = 0x1a;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1029,24 +1835,27 @@ void encode(ocpp::JsonWriter& w, const NotifyEventRequest& message) {
 bool decode(ocpp::json::value& json, NotifyEventResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_NotifyEventResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_NotifyEventResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1066,77 +1875,70 @@ void encode(ocpp::JsonWriter& w, const NotifyEventResponse& message) {
 bool decode(ocpp::json::value& json, NotifyMonitoringReportRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "monitor", "requestId", "tbc", "seqNo", "generatedAt"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 3:
-        if (key == "tbc") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "tbc");
-          if (!ocpp::read_boolean(value, out.tbc.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_NotifyMonitoringReportRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_NotifyMonitoringReportRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 5:
-        if (key == "seqNo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "seqNo");
-          if (!ocpp::read_integer(value, out.seqNo, ctx)) return false;
-          continue;
+      }
+      case 1: {  // monitor
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.monitor.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 7:
-        if (key == "monitor") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "monitor");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.monitor.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 2: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
         break;
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // tbc
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.tbc.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // seqNo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.seqNo, ctx)) return false;
         break;
-      case 11:
-        if (key == "generatedAt") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "generatedAt");
-          if (!ocpp::read_date_time(value, out.generatedAt, ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // generatedAt
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.generatedAt, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "monitor", "requestId", "tbc", "seqNo", "generatedAt"};
   constexpr std::uint64_t kRequired = 0x34;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1175,24 +1977,27 @@ void encode(ocpp::JsonWriter& w, const NotifyMonitoringReportRequest& message) {
 bool decode(ocpp::json::value& json, NotifyMonitoringReportResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_NotifyMonitoringReportResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_NotifyMonitoringReportResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1212,75 +2017,70 @@ void encode(ocpp::JsonWriter& w, const NotifyMonitoringReportResponse& message) 
 bool decode(ocpp::json::value& json, NotifyReportRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "requestId", "generatedAt", "reportData", "tbc", "seqNo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 3:
-        if (key == "tbc") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "tbc");
-          if (!ocpp::read_boolean(value, out.tbc.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_NotifyReportRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_NotifyReportRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 5:
-        if (key == "seqNo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "seqNo");
-          if (!ocpp::read_integer(value, out.seqNo, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
         break;
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // generatedAt
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.generatedAt, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+      }
+      case 3: {  // reportData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.reportData.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
-        if (key == "reportData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "reportData");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.reportData.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 11:
-        if (key == "generatedAt") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "generatedAt");
-          if (!ocpp::read_date_time(value, out.generatedAt, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // tbc
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.tbc.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
+      }
+      case 5: {  // seqNo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.seqNo, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "requestId", "generatedAt", "reportData", "tbc", "seqNo"};
   constexpr std::uint64_t kRequired = 0x26;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1319,24 +2119,27 @@ void encode(ocpp::JsonWriter& w, const NotifyReportRequest& message) {
 bool decode(ocpp::json::value& json, NotifyReportResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_NotifyReportResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_NotifyReportResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1356,62 +2159,58 @@ void encode(ocpp::JsonWriter& w, const NotifyReportResponse& message) {
 bool decode(ocpp::json::value& json, OCSPRequestDataType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "hashAlgorithm", "issuerNameHash", "issuerKeyHash", "serialNumber", "responderURL"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_OCSPRequestDataType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_OCSPRequestDataType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 12:
-        if (key == "serialNumber") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "serialNumber");
-          if (!ocpp::read_string(value, out.serialNumber, 40, ctx)) return false;
-          continue;
-        }
-        if (key == "responderURL") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "responderURL");
-          if (!ocpp::read_string(value, out.responderURL, 512, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // hashAlgorithm
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.hashAlgorithm, "HashAlgorithmEnumType", ctx)) return false;
         break;
-      case 13:
-        if (key == "hashAlgorithm") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "hashAlgorithm");
-          if (!ocpp::read_enum(value, out.hashAlgorithm, "HashAlgorithmEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "issuerKeyHash") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "issuerKeyHash");
-          if (!ocpp::read_string(value, out.issuerKeyHash, 128, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // issuerNameHash
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.issuerNameHash, 128, ctx)) return false;
         break;
-      case 14:
-        if (key == "issuerNameHash") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "issuerNameHash");
-          if (!ocpp::read_string(value, out.issuerNameHash, 128, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // issuerKeyHash
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.issuerKeyHash, 128, ctx)) return false;
         break;
+      }
+      case 4: {  // serialNumber
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.serialNumber, 40, ctx)) return false;
+        break;
+      }
+      case 5: {  // responderURL
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.responderURL, 512, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "hashAlgorithm", "issuerNameHash", "issuerKeyHash", "serialNumber", "responderURL"};
   constexpr std::uint64_t kRequired = 0x3e;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1438,64 +2237,60 @@ void encode(ocpp::JsonWriter& w, const OCSPRequestDataType& message) {
 bool decode(ocpp::json::value& json, PublishFirmwareRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "location", "retries", "checksum", "requestId", "retryInterval"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 7:
-        if (key == "retries") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "retries");
-          if (!ocpp::read_integer(value, out.retries.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_PublishFirmwareRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_PublishFirmwareRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "location") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "location");
-          if (!ocpp::read_string(value, out.location, 512, ctx)) return false;
-          continue;
-        }
-        if (key == "checksum") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "checksum");
-          if (!ocpp::read_string(value, out.checksum, 32, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // location
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.location, 512, ctx)) return false;
         break;
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // retries
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.retries.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // checksum
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.checksum, 32, ctx)) return false;
         break;
-      case 13:
-        if (key == "retryInterval") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "retryInterval");
-          if (!ocpp::read_integer(value, out.retryInterval.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
         break;
+      }
+      case 5: {  // retryInterval
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.retryInterval.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "location", "retries", "checksum", "requestId", "retryInterval"};
   constexpr std::uint64_t kRequired = 0x1a;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1526,40 +2321,41 @@ void encode(ocpp::JsonWriter& w, const PublishFirmwareRequest& message) {
 bool decode(ocpp::json::value& json, PublishFirmwareResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GenericStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_PublishFirmwareResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_PublishFirmwareResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GenericStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1582,61 +2378,58 @@ void encode(ocpp::JsonWriter& w, const PublishFirmwareResponse& message) {
 bool decode(ocpp::json::value& json, PublishFirmwareStatusNotificationRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "location", "requestId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "PublishFirmwareStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_PublishFirmwareStatusNotificationRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_PublishFirmwareStatusNotificationRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "location") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "location");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.location.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_string(item0, items0.emplace_back(), 512, ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "PublishFirmwareStatusEnumType", ctx)) return false;
         break;
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId.emplace(), ctx)) return false;
-          continue;
+      }
+      case 2: {  // location
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.location.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_string(item0, target0, 512, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.requestId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "location", "requestId"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1671,24 +2464,27 @@ void encode(ocpp::JsonWriter& w, const PublishFirmwareStatusNotificationRequest&
 bool decode(ocpp::json::value& json, PublishFirmwareStatusNotificationResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_PublishFirmwareStatusNotificationResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_PublishFirmwareStatusNotificationResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1708,42 +2504,41 @@ void encode(ocpp::JsonWriter& w, const PublishFirmwareStatusNotificationResponse
 bool decode(ocpp::json::value& json, RelativeTimeIntervalType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "start", "duration"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 5:
-        if (key == "start") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "start");
-          if (!ocpp::read_integer(value, out.start, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_RelativeTimeIntervalType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_RelativeTimeIntervalType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "duration") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "duration");
-          if (!ocpp::read_integer(value, out.duration.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // start
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.start, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // duration
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.duration.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "start", "duration"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1766,77 +2561,69 @@ void encode(ocpp::JsonWriter& w, const RelativeTimeIntervalType& message) {
 bool decode(ocpp::json::value& json, ReportChargingProfilesRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "requestId", "chargingLimitSource", "chargingProfile", "tbc", "evseId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 3:
-        if (key == "tbc") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "tbc");
-          if (!ocpp::read_boolean(value, out.tbc.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ReportChargingProfilesRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ReportChargingProfilesRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
         break;
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // chargingLimitSource
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.chargingLimitSource, "ChargingLimitSourceEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+      }
+      case 3: {  // chargingProfile
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.chargingProfile;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 15:
-        if (key == "chargingProfile") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingProfile");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.chargingProfile;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 4: {  // tbc
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.tbc.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
-      case 19:
-        if (key == "chargingLimitSource") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingLimitSource");
-          if (!ocpp::read_enum(value, out.chargingLimitSource, "ChargingLimitSourceEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "requestId", "chargingLimitSource", "chargingProfile", "tbc", "evseId"};
   constexpr std::uint64_t kRequired = 0x2e;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1873,24 +2660,27 @@ void encode(ocpp::JsonWriter& w, const ReportChargingProfilesRequest& message) {
 bool decode(ocpp::json::value& json, ReportChargingProfilesResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ReportChargingProfilesResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ReportChargingProfilesResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1910,70 +2700,64 @@ void encode(ocpp::JsonWriter& w, const ReportChargingProfilesResponse& message) 
 bool decode(ocpp::json::value& json, ReportDataType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "component", "variable", "variableAttribute", "variableCharacteristics"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "variable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variable");
-          if (!decode(value, out.variable, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ReportDataType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ReportDataType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 9:
-        if (key == "component") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "component");
-          if (!decode(value, out.component, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // component
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.component, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // variable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.variable, ctx)) return false;
         break;
-      case 17:
-        if (key == "variableAttribute") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variableAttribute");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.variableAttribute;
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 4, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+      }
+      case 3: {  // variableAttribute
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.variableAttribute;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 4, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 23:
-        if (key == "variableCharacteristics") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variableCharacteristics");
-          if (!decode(value, out.variableCharacteristics.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // variableCharacteristics
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.variableCharacteristics.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "component", "variable", "variableAttribute", "variableCharacteristics"};
   constexpr std::uint64_t kRequired = 0xe;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2008,66 +2792,61 @@ void encode(ocpp::JsonWriter& w, const ReportDataType& message) {
 bool decode(ocpp::json::value& json, RequestStartTransactionRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "evseId", "groupIdToken", "idToken", "remoteStartId", "chargingProfile"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_RequestStartTransactionRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_RequestStartTransactionRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 7:
-        if (key == "idToken") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idToken");
-          if (!decode(value, out.idToken, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evseId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // groupIdToken
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.groupIdToken.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 12:
-        if (key == "groupIdToken") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "groupIdToken");
-          if (!decode(value, out.groupIdToken.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // idToken
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.idToken, ctx)) return false;
         break;
-      case 13:
-        if (key == "remoteStartId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "remoteStartId");
-          if (!ocpp::read_integer(value, out.remoteStartId, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // remoteStartId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.remoteStartId, ctx)) return false;
         break;
-      case 15:
-        if (key == "chargingProfile") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingProfile");
-          if (!decode(value, out.chargingProfile.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // chargingProfile
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.chargingProfile.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "evseId", "groupIdToken", "idToken", "remoteStartId", "chargingProfile"};
   constexpr std::uint64_t kRequired = 0x18;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2100,48 +2879,48 @@ void encode(ocpp::JsonWriter& w, const RequestStartTransactionRequest& message) 
 bool decode(ocpp::json::value& json, RequestStartTransactionResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo", "transactionId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "RequestStartStopStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_RequestStartTransactionResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_RequestStartTransactionResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "RequestStartStopStatusEnumType", ctx)) return false;
         break;
-      case 13:
-        if (key == "transactionId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transactionId");
-          if (!ocpp::read_string(value, out.transactionId.emplace(), 36, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 3: {  // transactionId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.transactionId.emplace();
+        if (!ocpp::read_string(value, target, 36, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo", "transactionId"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2168,34 +2947,34 @@ void encode(ocpp::JsonWriter& w, const RequestStartTransactionResponse& message)
 bool decode(ocpp::json::value& json, RequestStopTransactionRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "transactionId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_RequestStopTransactionRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_RequestStopTransactionRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 13:
-        if (key == "transactionId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transactionId");
-          if (!ocpp::read_string(value, out.transactionId, 36, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // transactionId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.transactionId, 36, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "transactionId"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2214,40 +2993,41 @@ void encode(ocpp::JsonWriter& w, const RequestStopTransactionRequest& message) {
 bool decode(ocpp::json::value& json, RequestStopTransactionResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "RequestStartStopStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_RequestStopTransactionResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_RequestStopTransactionResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "RequestStartStopStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2270,42 +3050,40 @@ void encode(ocpp::JsonWriter& w, const RequestStopTransactionResponse& message) 
 bool decode(ocpp::json::value& json, ReservationStatusUpdateRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "reservationId", "reservationUpdateStatus"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ReservationStatusUpdateRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ReservationStatusUpdateRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 13:
-        if (key == "reservationId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "reservationId");
-          if (!ocpp::read_integer(value, out.reservationId, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // reservationId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.reservationId, ctx)) return false;
         break;
-      case 23:
-        if (key == "reservationUpdateStatus") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "reservationUpdateStatus");
-          if (!ocpp::read_enum(value, out.reservationUpdateStatus, "ReservationUpdateStatusEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // reservationUpdateStatus
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.reservationUpdateStatus, "ReservationUpdateStatusEnumType", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "reservationId", "reservationUpdateStatus"};
   constexpr std::uint64_t kRequired = 0x6;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2326,24 +3104,27 @@ void encode(ocpp::JsonWriter& w, const ReservationStatusUpdateRequest& message) 
 bool decode(ocpp::json::value& json, ReservationStatusUpdateResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ReservationStatusUpdateResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ReservationStatusUpdateResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -2363,74 +3144,66 @@ void encode(ocpp::JsonWriter& w, const ReservationStatusUpdateResponse& message)
 bool decode(ocpp::json::value& json, ReserveNowRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "id", "expiryDateTime", "connectorType", "idToken", "evseId", "groupIdToken"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_integer(value, out.id, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ReserveNowRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ReserveNowRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.id, ctx)) return false;
         break;
-      case 7:
-        if (key == "idToken") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idToken");
-          if (!decode(value, out.idToken, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // expiryDateTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.expiryDateTime, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // connectorType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.connectorType, "ConnectorEnumType", ctx)) return false;
         break;
-      case 12:
-        if (key == "groupIdToken") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "groupIdToken");
-          if (!decode(value, out.groupIdToken.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // idToken
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.idToken, ctx)) return false;
         break;
-      case 13:
-        if (key == "connectorType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "connectorType");
-          if (!ocpp::read_optional_enum(value, out.connectorType, "ConnectorEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evseId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 14:
-        if (key == "expiryDateTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "expiryDateTime");
-          if (!ocpp::read_date_time(value, out.expiryDateTime, ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // groupIdToken
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.groupIdToken.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "id", "expiryDateTime", "connectorType", "idToken", "evseId", "groupIdToken"};
   constexpr std::uint64_t kRequired = 0x16;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2465,40 +3238,41 @@ void encode(ocpp::JsonWriter& w, const ReserveNowRequest& message) {
 bool decode(ocpp::json::value& json, ReserveNowResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "ReserveNowStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ReserveNowResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ReserveNowResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "ReserveNowStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2521,42 +3295,41 @@ void encode(ocpp::JsonWriter& w, const ReserveNowResponse& message) {
 bool decode(ocpp::json::value& json, ResetRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "type", "evseId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "type") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "type");
-          if (!ocpp::read_enum(value, out.type, "ResetEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ResetRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ResetRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // type
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.type, "ResetEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evseId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "type", "evseId"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2579,40 +3352,41 @@ void encode(ocpp::JsonWriter& w, const ResetRequest& message) {
 bool decode(ocpp::json::value& json, ResetResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "ResetStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ResetResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ResetResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "ResetStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2635,63 +3409,60 @@ void encode(ocpp::JsonWriter& w, const ResetResponse& message) {
 bool decode(ocpp::json::value& json, SalesTariffEntryType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "relativeTimeInterval", "ePriceLevel", "consumptionCost"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SalesTariffEntryType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SalesTariffEntryType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 11:
-        if (key == "ePriceLevel") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "ePriceLevel");
-          if (!ocpp::read_integer(value, out.ePriceLevel.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.ePriceLevel.emplace()), 0.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // relativeTimeInterval
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.relativeTimeInterval, ctx)) return false;
         break;
-      case 15:
-        if (key == "consumptionCost") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "consumptionCost");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.consumptionCost.emplace();
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 3, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 2: {  // ePriceLevel
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.ePriceLevel.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
         break;
-      case 20:
-        if (key == "relativeTimeInterval") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "relativeTimeInterval");
-          if (!decode(value, out.relativeTimeInterval, ctx)) return false;
-          continue;
+      }
+      case 3: {  // consumptionCost
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.consumptionCost.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 3, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "relativeTimeInterval", "ePriceLevel", "consumptionCost"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2726,70 +3497,65 @@ void encode(ocpp::JsonWriter& w, const SalesTariffEntryType& message) {
 bool decode(ocpp::json::value& json, SalesTariffType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "id", "salesTariffDescription", "numEPriceLevels", "salesTariffEntry"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_integer(value, out.id, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SalesTariffType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SalesTariffType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.id, ctx)) return false;
         break;
-      case 15:
-        if (key == "numEPriceLevels") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "numEPriceLevels");
-          if (!ocpp::read_integer(value, out.numEPriceLevels.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // salesTariffDescription
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.salesTariffDescription.emplace();
+        if (!ocpp::read_string(value, target, 32, ctx)) return false;
         break;
-      case 16:
-        if (key == "salesTariffEntry") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "salesTariffEntry");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.salesTariffEntry;
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 1024, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 3: {  // numEPriceLevels
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.numEPriceLevels.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 22:
-        if (key == "salesTariffDescription") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "salesTariffDescription");
-          if (!ocpp::read_string(value, out.salesTariffDescription.emplace(), 32, ctx)) return false;
-          continue;
+      }
+      case 4: {  // salesTariffEntry
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.salesTariffEntry;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 1024, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "id", "salesTariffDescription", "numEPriceLevels", "salesTariffEntry"};
   constexpr std::uint64_t kRequired = 0x12;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2826,80 +3592,72 @@ void encode(ocpp::JsonWriter& w, const SalesTariffType& message) {
 bool decode(ocpp::json::value& json, SampledValueType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "value", "context", "measurand", "phase", "location", "signedMeterValue", "unitOfMeasure"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 5:
-        if (key == "value") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "value");
-          if (!ocpp::read_number(value, out.value, ctx)) return false;
-          continue;
-        }
-        if (key == "phase") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "phase");
-          if (!ocpp::read_optional_enum(value, out.phase, "PhaseEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SampledValueType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SampledValueType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 7:
-        if (key == "context") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "context");
-          if (!ocpp::read_optional_enum(value, out.context, "ReadingContextEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // value
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.value, ctx)) return false;
         break;
-      case 8:
-        if (key == "location") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "location");
-          if (!ocpp::read_optional_enum(value, out.location, "LocationEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // context
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.context, "ReadingContextEnumType", ctx)) return false;
         break;
-      case 9:
-        if (key == "measurand") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "measurand");
-          if (!ocpp::read_optional_enum(value, out.measurand, "MeasurandEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // measurand
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.measurand, "MeasurandEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // phase
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.phase, "PhaseEnumType", ctx)) return false;
         break;
-      case 13:
-        if (key == "unitOfMeasure") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "unitOfMeasure");
-          if (!decode(value, out.unitOfMeasure.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // location
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.location, "LocationEnumType", ctx)) return false;
         break;
-      case 16:
-        if (key == "signedMeterValue") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "signedMeterValue");
-          if (!decode(value, out.signedMeterValue.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // signedMeterValue
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.signedMeterValue.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 7: {  // unitOfMeasure
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.unitOfMeasure.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "value", "context", "measurand", "phase", "location", "signedMeterValue", "unitOfMeasure"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2942,50 +3700,47 @@ void encode(ocpp::JsonWriter& w, const SampledValueType& message) {
 bool decode(ocpp::json::value& json, SecurityEventNotificationRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "type", "timestamp", "techInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "type") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "type");
-          if (!ocpp::read_string(value, out.type, 50, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SecurityEventNotificationRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SecurityEventNotificationRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "techInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "techInfo");
-          if (!ocpp::read_string(value, out.techInfo.emplace(), 255, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // type
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.type, 50, ctx)) return false;
         break;
-      case 9:
-        if (key == "timestamp") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "timestamp");
-          if (!ocpp::read_date_time(value, out.timestamp, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // timestamp
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.timestamp, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // techInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.techInfo.emplace();
+        if (!ocpp::read_string(value, target, 255, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "type", "timestamp", "techInfo"};
   constexpr std::uint64_t kRequired = 0x6;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3010,24 +3765,27 @@ void encode(ocpp::JsonWriter& w, const SecurityEventNotificationRequest& message
 bool decode(ocpp::json::value& json, SecurityEventNotificationResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SecurityEventNotificationResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SecurityEventNotificationResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -3047,59 +3805,57 @@ void encode(ocpp::JsonWriter& w, const SecurityEventNotificationResponse& messag
 bool decode(ocpp::json::value& json, SendLocalListRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "localAuthorizationList", "versionNumber", "updateType"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "updateType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "updateType");
-          if (!ocpp::read_enum(value, out.updateType, "UpdateEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SendLocalListRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SendLocalListRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 13:
-        if (key == "versionNumber") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "versionNumber");
-          if (!ocpp::read_integer(value, out.versionNumber, ctx)) return false;
-          continue;
+      }
+      case 1: {  // localAuthorizationList
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.localAuthorizationList.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 22:
-        if (key == "localAuthorizationList") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "localAuthorizationList");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.localAuthorizationList.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 2: {  // versionNumber
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.versionNumber, ctx)) return false;
         break;
+      }
+      case 3: {  // updateType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.updateType, "UpdateEnumType", ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "localAuthorizationList", "versionNumber", "updateType"};
   constexpr std::uint64_t kRequired = 0xc;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3132,40 +3888,41 @@ void encode(ocpp::JsonWriter& w, const SendLocalListRequest& message) {
 bool decode(ocpp::json::value& json, SendLocalListResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "SendLocalListStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SendLocalListResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SendLocalListResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "SendLocalListStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3188,42 +3945,40 @@ void encode(ocpp::JsonWriter& w, const SendLocalListResponse& message) {
 bool decode(ocpp::json::value& json, SetChargingProfileRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "evseId", "chargingProfile"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetChargingProfileRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetChargingProfileRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
         break;
-      case 15:
-        if (key == "chargingProfile") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingProfile");
-          if (!decode(value, out.chargingProfile, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // chargingProfile
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.chargingProfile, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "evseId", "chargingProfile"};
   constexpr std::uint64_t kRequired = 0x6;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3244,40 +3999,41 @@ void encode(ocpp::JsonWriter& w, const SetChargingProfileRequest& message) {
 bool decode(ocpp::json::value& json, SetChargingProfileResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "ChargingProfileStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetChargingProfileResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetChargingProfileResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "ChargingProfileStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;

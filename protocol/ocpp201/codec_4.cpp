@@ -3,39 +3,744 @@
 
 #include "protocol/ocpp201/codec.hpp"
 
+#include "protocol/detail/literal.hpp"
+
 namespace evbroker::ocpp201 {
+namespace {
+
+int property_of_SetDisplayMessageRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "message\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetDisplayMessageResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetMonitoringBaseRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "monitoringBase\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetMonitoringBaseResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetMonitoringDataType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "component\"")) return 6;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "severity\"")) return 5;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "transaction\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "type\"")) return 4;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "variable\"")) return 7;
+      if (ocpp::detail::starts_with_literal(key, "value\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetMonitoringLevelRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "severity\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetMonitoringLevelResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetMonitoringResultType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "component\"")) return 5;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "severity\"")) return 7;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 3;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "type\"")) return 4;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "variable\"")) return 6;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetNetworkProfileRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "configurationSlot\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "connectionData\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetNetworkProfileResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetVariableDataType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "attributeValue\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "attributeType\"")) return 1;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "component\"")) return 3;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "variable\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetVariableMonitoringRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "setMonitoringData\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetVariableMonitoringResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "setMonitoringResult\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetVariableResultType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "attributeStatusInfo\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "attributeStatus\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "attributeType\"")) return 1;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "component\"")) return 4;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "variable\"")) return 5;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetVariablesRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "setVariableData\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetVariablesResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "setVariableResult\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SignCertificateRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "certificateType\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "csr\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SignCertificateResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SignedMeterValueType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "encodingMethod\"")) return 3;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "publicKey\"")) return 4;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "signedMeterData\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "signingMethod\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_StatusInfoType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "additionalInfo\"")) return 2;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "reasonCode\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_StatusNotificationRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "connectorStatus\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "connectorId\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 3;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "timestamp\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_StatusNotificationResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TransactionEventRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "cableMaxCurrent\"")) return 8;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "eventType\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "evse\"")) return 11;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idToken\"")) return 12;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "meterValue\"")) return 2;
+      break;
+    case 'n':
+      if (ocpp::detail::starts_with_literal(key, "numberOfPhasesUsed\"")) return 7;
+      break;
+    case 'o':
+      if (ocpp::detail::starts_with_literal(key, "offline\"")) return 6;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "reservationId\"")) return 9;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "seqNo\"")) return 5;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "transactionInfo\"")) return 10;
+      if (ocpp::detail::starts_with_literal(key, "triggerReason\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "timestamp\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TransactionEventResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingPriority\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idTokenInfo\"")) return 3;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "totalCost\"")) return 1;
+      break;
+    case 'u':
+      if (ocpp::detail::starts_with_literal(key, "updatedPersonalMessage\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TransactionType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingState\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "remoteStartId\"")) return 5;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "stoppedReason\"")) return 4;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "timeSpentCharging\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "transactionId\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TriggerMessageRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evse\"")) return 1;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestedMessage\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TriggerMessageResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_UnitOfMeasureType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "multiplier\"")) return 2;
+      break;
+    case 'u':
+      if (ocpp::detail::starts_with_literal(key, "unit\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_UnlockConnectorRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "connectorId\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_UnlockConnectorResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_UnpublishFirmwareRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "checksum\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_UnpublishFirmwareResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_UpdateFirmwareRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'f':
+      if (ocpp::detail::starts_with_literal(key, "firmware\"")) return 4;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "retryInterval\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "retries\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_UpdateFirmwareResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_VPNType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'g':
+      if (ocpp::detail::starts_with_literal(key, "group\"")) return 3;
+      break;
+    case 'k':
+      if (ocpp::detail::starts_with_literal(key, "key\"")) return 5;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "password\"")) return 4;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "server\"")) return 1;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "type\"")) return 6;
+      break;
+    case 'u':
+      if (ocpp::detail::starts_with_literal(key, "user\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_VariableAttributeType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "constant\"")) return 5;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "mutability\"")) return 3;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "persistent\"")) return 4;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "type\"")) return 1;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "value\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_VariableCharacteristicsType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "dataType\"")) return 2;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "minLimit\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "maxLimit\"")) return 4;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "supportsMonitoring\"")) return 6;
+      break;
+    case 'u':
+      if (ocpp::detail::starts_with_literal(key, "unit\"")) return 1;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "valuesList\"")) return 5;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_VariableMonitoringType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "severity\"")) return 5;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "transaction\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "type\"")) return 4;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "value\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_VariableType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "instance\"")) return 2;
+      break;
+    case 'n':
+      if (ocpp::detail::starts_with_literal(key, "name\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+}  // namespace
 
 bool decode(ocpp::json::value& json, SetDisplayMessageRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "message"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 7:
-        if (key == "message") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "message");
-          if (!decode(value, out.message, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetDisplayMessageRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetDisplayMessageRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // message
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.message, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "message"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -54,40 +759,41 @@ void encode(ocpp::JsonWriter& w, const SetDisplayMessageRequest& message) {
 bool decode(ocpp::json::value& json, SetDisplayMessageResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "DisplayMessageStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetDisplayMessageResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetDisplayMessageResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "DisplayMessageStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -110,34 +816,34 @@ void encode(ocpp::JsonWriter& w, const SetDisplayMessageResponse& message) {
 bool decode(ocpp::json::value& json, SetMonitoringBaseRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "monitoringBase"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetMonitoringBaseRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetMonitoringBaseRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 14:
-        if (key == "monitoringBase") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "monitoringBase");
-          if (!ocpp::read_enum(value, out.monitoringBase, "MonitoringBaseEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // monitoringBase
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.monitoringBase, "MonitoringBaseEnumType", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "monitoringBase"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -156,40 +862,41 @@ void encode(ocpp::JsonWriter& w, const SetMonitoringBaseRequest& message) {
 bool decode(ocpp::json::value& json, SetMonitoringBaseResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GenericDeviceModelStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetMonitoringBaseResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetMonitoringBaseResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GenericDeviceModelStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -212,80 +919,72 @@ void encode(ocpp::JsonWriter& w, const SetMonitoringBaseResponse& message) {
 bool decode(ocpp::json::value& json, SetMonitoringDataType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "id", "transaction", "value", "type", "severity", "component", "variable"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_integer(value, out.id.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetMonitoringDataType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetMonitoringDataType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 4:
-        if (key == "type") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "type");
-          if (!ocpp::read_enum(value, out.type, "MonitorEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.id.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 5:
-        if (key == "value") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "value");
-          if (!ocpp::read_number(value, out.value, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // transaction
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.transaction.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "severity") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "severity");
-          if (!ocpp::read_integer(value, out.severity, ctx)) return false;
-          continue;
-        }
-        if (key == "variable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variable");
-          if (!decode(value, out.variable, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // value
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.value, ctx)) return false;
         break;
-      case 9:
-        if (key == "component") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "component");
-          if (!decode(value, out.component, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // type
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.type, "MonitorEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // severity
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.severity, ctx)) return false;
         break;
-      case 11:
-        if (key == "transaction") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transaction");
-          if (!ocpp::read_boolean(value, out.transaction.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // component
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.component, ctx)) return false;
         break;
+      }
+      case 7: {  // variable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.variable, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "id", "transaction", "value", "type", "severity", "component", "variable"};
   constexpr std::uint64_t kRequired = 0xf8;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -320,34 +1019,34 @@ void encode(ocpp::JsonWriter& w, const SetMonitoringDataType& message) {
 bool decode(ocpp::json::value& json, SetMonitoringLevelRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "severity"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "severity") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "severity");
-          if (!ocpp::read_integer(value, out.severity, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetMonitoringLevelRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetMonitoringLevelRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // severity
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.severity, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "severity"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -366,40 +1065,41 @@ void encode(ocpp::JsonWriter& w, const SetMonitoringLevelRequest& message) {
 bool decode(ocpp::json::value& json, SetMonitoringLevelResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GenericStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetMonitoringLevelResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetMonitoringLevelResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GenericStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -422,78 +1122,72 @@ void encode(ocpp::JsonWriter& w, const SetMonitoringLevelResponse& message) {
 bool decode(ocpp::json::value& json, SetMonitoringResultType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "id", "statusInfo", "status", "type", "component", "variable", "severity"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_integer(value, out.id.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetMonitoringResultType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetMonitoringResultType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 4:
-        if (key == "type") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "type");
-          if (!ocpp::read_enum(value, out.type, "MonitorEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.id.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "SetMonitoringStatusEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "variable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variable");
-          if (!decode(value, out.variable, ctx)) return false;
-          continue;
-        }
-        if (key == "severity") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "severity");
-          if (!ocpp::read_integer(value, out.severity, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "SetMonitoringStatusEnumType", ctx)) return false;
         break;
-      case 9:
-        if (key == "component") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "component");
-          if (!decode(value, out.component, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // type
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.type, "MonitorEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // component
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.component, ctx)) return false;
         break;
+      }
+      case 6: {  // variable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.variable, ctx)) return false;
+        break;
+      }
+      case 7: {  // severity
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.severity, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "id", "statusInfo", "status", "type", "component", "variable", "severity"};
   constexpr std::uint64_t kRequired = 0xf8;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -528,42 +1222,40 @@ void encode(ocpp::JsonWriter& w, const SetMonitoringResultType& message) {
 bool decode(ocpp::json::value& json, SetNetworkProfileRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "configurationSlot", "connectionData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetNetworkProfileRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetNetworkProfileRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 14:
-        if (key == "connectionData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "connectionData");
-          if (!decode(value, out.connectionData, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // configurationSlot
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.configurationSlot, ctx)) return false;
         break;
-      case 17:
-        if (key == "configurationSlot") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "configurationSlot");
-          if (!ocpp::read_integer(value, out.configurationSlot, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // connectionData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.connectionData, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "configurationSlot", "connectionData"};
   constexpr std::uint64_t kRequired = 0x6;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -584,40 +1276,41 @@ void encode(ocpp::JsonWriter& w, const SetNetworkProfileRequest& message) {
 bool decode(ocpp::json::value& json, SetNetworkProfileResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "SetNetworkProfileStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetNetworkProfileResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetNetworkProfileResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "SetNetworkProfileStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -640,58 +1333,52 @@ void encode(ocpp::JsonWriter& w, const SetNetworkProfileResponse& message) {
 bool decode(ocpp::json::value& json, SetVariableDataType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "attributeType", "attributeValue", "component", "variable"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "variable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variable");
-          if (!decode(value, out.variable, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetVariableDataType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetVariableDataType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 9:
-        if (key == "component") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "component");
-          if (!decode(value, out.component, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // attributeType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.attributeType, "AttributeEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // attributeValue
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.attributeValue, 1000, ctx)) return false;
         break;
-      case 13:
-        if (key == "attributeType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "attributeType");
-          if (!ocpp::read_optional_enum(value, out.attributeType, "AttributeEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // component
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.component, ctx)) return false;
         break;
-      case 14:
-        if (key == "attributeValue") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "attributeValue");
-          if (!ocpp::read_string(value, out.attributeValue, 1000, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // variable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.variable, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "attributeType", "attributeValue", "component", "variable"};
   constexpr std::uint64_t kRequired = 0x1c;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -718,45 +1405,44 @@ void encode(ocpp::JsonWriter& w, const SetVariableDataType& message) {
 bool decode(ocpp::json::value& json, SetVariableMonitoringRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "setMonitoringData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetVariableMonitoringRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetVariableMonitoringRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 17:
-        if (key == "setMonitoringData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "setMonitoringData");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.setMonitoringData;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+      }
+      case 1: {  // setMonitoringData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.setMonitoringData;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "setMonitoringData"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -783,45 +1469,44 @@ void encode(ocpp::JsonWriter& w, const SetVariableMonitoringRequest& message) {
 bool decode(ocpp::json::value& json, SetVariableMonitoringResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "setMonitoringResult"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetVariableMonitoringResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetVariableMonitoringResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 19:
-        if (key == "setMonitoringResult") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "setMonitoringResult");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.setMonitoringResult;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+      }
+      case 1: {  // setMonitoringResult
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.setMonitoringResult;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "setMonitoringResult"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -848,66 +1533,59 @@ void encode(ocpp::JsonWriter& w, const SetVariableMonitoringResponse& message) {
 bool decode(ocpp::json::value& json, SetVariableResultType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "attributeType", "attributeStatus", "attributeStatusInfo", "component", "variable"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "variable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variable");
-          if (!decode(value, out.variable, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetVariableResultType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetVariableResultType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 9:
-        if (key == "component") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "component");
-          if (!decode(value, out.component, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // attributeType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.attributeType, "AttributeEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // attributeStatus
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.attributeStatus, "SetVariableStatusEnumType", ctx)) return false;
         break;
-      case 13:
-        if (key == "attributeType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "attributeType");
-          if (!ocpp::read_optional_enum(value, out.attributeType, "AttributeEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // attributeStatusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.attributeStatusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 15:
-        if (key == "attributeStatus") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "attributeStatus");
-          if (!ocpp::read_enum(value, out.attributeStatus, "SetVariableStatusEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // component
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.component, ctx)) return false;
         break;
-      case 19:
-        if (key == "attributeStatusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "attributeStatusInfo");
-          if (!decode(value, out.attributeStatusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // variable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.variable, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "attributeType", "attributeStatus", "attributeStatusInfo", "component", "variable"};
   constexpr std::uint64_t kRequired = 0x34;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -938,45 +1616,44 @@ void encode(ocpp::JsonWriter& w, const SetVariableResultType& message) {
 bool decode(ocpp::json::value& json, SetVariablesRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "setVariableData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetVariablesRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetVariablesRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 15:
-        if (key == "setVariableData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "setVariableData");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.setVariableData;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+      }
+      case 1: {  // setVariableData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.setVariableData;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "setVariableData"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1003,45 +1680,44 @@ void encode(ocpp::JsonWriter& w, const SetVariablesRequest& message) {
 bool decode(ocpp::json::value& json, SetVariablesResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "setVariableResult"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetVariablesResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetVariablesResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 17:
-        if (key == "setVariableResult") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "setVariableResult");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.setVariableResult;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+      }
+      case 1: {  // setVariableResult
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.setVariableResult;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "setVariableResult"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1068,42 +1744,40 @@ void encode(ocpp::JsonWriter& w, const SetVariablesResponse& message) {
 bool decode(ocpp::json::value& json, SignCertificateRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "csr", "certificateType"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 3:
-        if (key == "csr") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "csr");
-          if (!ocpp::read_string(value, out.csr, 5500, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SignCertificateRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SignCertificateRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // csr
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.csr, 5500, ctx)) return false;
         break;
-      case 15:
-        if (key == "certificateType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateType");
-          if (!ocpp::read_optional_enum(value, out.certificateType, "CertificateSigningUseEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // certificateType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.certificateType, "CertificateSigningUseEnumType", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "csr", "certificateType"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1126,40 +1800,41 @@ void encode(ocpp::JsonWriter& w, const SignCertificateRequest& message) {
 bool decode(ocpp::json::value& json, SignCertificateResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GenericStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SignCertificateResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SignCertificateResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GenericStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1182,58 +1857,52 @@ void encode(ocpp::JsonWriter& w, const SignCertificateResponse& message) {
 bool decode(ocpp::json::value& json, SignedMeterValueType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "signedMeterData", "signingMethod", "encodingMethod", "publicKey"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 9:
-        if (key == "publicKey") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "publicKey");
-          if (!ocpp::read_string(value, out.publicKey, 2500, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SignedMeterValueType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SignedMeterValueType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // signedMeterData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.signedMeterData, 2500, ctx)) return false;
         break;
-      case 13:
-        if (key == "signingMethod") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "signingMethod");
-          if (!ocpp::read_string(value, out.signingMethod, 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // signingMethod
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.signingMethod, 50, ctx)) return false;
         break;
-      case 14:
-        if (key == "encodingMethod") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "encodingMethod");
-          if (!ocpp::read_string(value, out.encodingMethod, 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // encodingMethod
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.encodingMethod, 50, ctx)) return false;
         break;
-      case 15:
-        if (key == "signedMeterData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "signedMeterData");
-          if (!ocpp::read_string(value, out.signedMeterData, 2500, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // publicKey
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.publicKey, 2500, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "signedMeterData", "signingMethod", "encodingMethod", "publicKey"};
   constexpr std::uint64_t kRequired = 0x1e;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1258,40 +1927,41 @@ void encode(ocpp::JsonWriter& w, const SignedMeterValueType& message) {
 bool decode(ocpp::json::value& json, StatusInfoType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "reasonCode", "additionalInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "reasonCode") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "reasonCode");
-          if (!ocpp::read_string(value, out.reasonCode, 20, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_StatusInfoType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_StatusInfoType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 14:
-        if (key == "additionalInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "additionalInfo");
-          if (!ocpp::read_string(value, out.additionalInfo.emplace(), 512, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // reasonCode
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.reasonCode, 20, ctx)) return false;
         break;
+      }
+      case 2: {  // additionalInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.additionalInfo.emplace();
+        if (!ocpp::read_string(value, target, 512, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "reasonCode", "additionalInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1314,58 +1984,52 @@ void encode(ocpp::JsonWriter& w, const StatusInfoType& message) {
 bool decode(ocpp::json::value& json, StatusNotificationRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "timestamp", "connectorStatus", "evseId", "connectorId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_StatusNotificationRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_StatusNotificationRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 9:
-        if (key == "timestamp") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "timestamp");
-          if (!ocpp::read_date_time(value, out.timestamp, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // timestamp
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.timestamp, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // connectorStatus
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.connectorStatus, "ConnectorStatusEnumType", ctx)) return false;
         break;
-      case 11:
-        if (key == "connectorId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "connectorId");
-          if (!ocpp::read_integer(value, out.connectorId, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
         break;
-      case 15:
-        if (key == "connectorStatus") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "connectorStatus");
-          if (!ocpp::read_enum(value, out.connectorStatus, "ConnectorStatusEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // connectorId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.connectorId, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "timestamp", "connectorStatus", "evseId", "connectorId"};
   constexpr std::uint64_t kRequired = 0x1e;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1390,24 +2054,27 @@ void encode(ocpp::JsonWriter& w, const StatusNotificationRequest& message) {
 bool decode(ocpp::json::value& json, StatusNotificationResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_StatusNotificationResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_StatusNotificationResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1427,123 +2094,117 @@ void encode(ocpp::JsonWriter& w, const StatusNotificationResponse& message) {
 bool decode(ocpp::json::value& json, TransactionEventRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "eventType", "meterValue", "timestamp", "triggerReason", "seqNo", "offline", "numberOfPhasesUsed", "cableMaxCurrent", "reservationId", "transactionInfo", "evse", "idToken"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "evse") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 11, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evse");
-          if (!decode(value, out.evse.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TransactionEventRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TransactionEventRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 5:
-        if (key == "seqNo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "seqNo");
-          if (!ocpp::read_integer(value, out.seqNo, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // eventType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.eventType, "TransactionEventEnumType", ctx)) return false;
         break;
-      case 7:
-        if (key == "offline") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "offline");
-          if (!ocpp::read_boolean(value, out.offline.emplace(), ctx)) return false;
-          continue;
+      }
+      case 2: {  // meterValue
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.meterValue.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
-        if (key == "idToken") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 12, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idToken");
-          if (!decode(value, out.idToken.emplace(), ctx)) return false;
-          continue;
-        }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 9:
-        if (key == "eventType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "eventType");
-          if (!ocpp::read_enum(value, out.eventType, "TransactionEventEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "timestamp") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "timestamp");
-          if (!ocpp::read_date_time(value, out.timestamp, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // timestamp
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.timestamp, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "meterValue") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "meterValue");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.meterValue.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 4: {  // triggerReason
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.triggerReason, "TriggerReasonEnumType", ctx)) return false;
         break;
-      case 13:
-        if (key == "triggerReason") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "triggerReason");
-          if (!ocpp::read_enum(value, out.triggerReason, "TriggerReasonEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "reservationId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 9, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "reservationId");
-          if (!ocpp::read_integer(value, out.reservationId.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // seqNo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.seqNo, ctx)) return false;
         break;
-      case 15:
-        if (key == "cableMaxCurrent") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "cableMaxCurrent");
-          if (!ocpp::read_integer(value, out.cableMaxCurrent.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "transactionInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 10, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transactionInfo");
-          if (!decode(value, out.transactionInfo, ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // offline
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.offline.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
-      case 18:
-        if (key == "numberOfPhasesUsed") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "numberOfPhasesUsed");
-          if (!ocpp::read_integer(value, out.numberOfPhasesUsed.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 7: {  // numberOfPhasesUsed
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.numberOfPhasesUsed.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
+      }
+      case 8: {  // cableMaxCurrent
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.cableMaxCurrent.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        break;
+      }
+      case 9: {  // reservationId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.reservationId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        break;
+      }
+      case 10: {  // transactionInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.transactionInfo, ctx)) return false;
+        break;
+      }
+      case 11: {  // evse
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evse.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
+      case 12: {  // idToken
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.idToken.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "eventType", "meterValue", "timestamp", "triggerReason", "seqNo", "offline", "numberOfPhasesUsed", "cableMaxCurrent", "reservationId", "transactionInfo", "evse", "idToken"};
   constexpr std::uint64_t kRequired = 0x43a;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1606,56 +2267,55 @@ void encode(ocpp::JsonWriter& w, const TransactionEventRequest& message) {
 bool decode(ocpp::json::value& json, TransactionEventResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "totalCost", "chargingPriority", "idTokenInfo", "updatedPersonalMessage"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 9:
-        if (key == "totalCost") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "totalCost");
-          if (!ocpp::read_number(value, out.totalCost.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TransactionEventResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TransactionEventResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // totalCost
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.totalCost.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 11:
-        if (key == "idTokenInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idTokenInfo");
-          if (!decode(value, out.idTokenInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // chargingPriority
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.chargingPriority.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 16:
-        if (key == "chargingPriority") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingPriority");
-          if (!ocpp::read_integer(value, out.chargingPriority.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // idTokenInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.idTokenInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 22:
-        if (key == "updatedPersonalMessage") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "updatedPersonalMessage");
-          if (!decode(value, out.updatedPersonalMessage.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // updatedPersonalMessage
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.updatedPersonalMessage.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1699,60 +2359,60 @@ void encode(ocpp::JsonWriter& w, const TransactionEventResponse& message) {
 bool decode(ocpp::json::value& json, TransactionType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "transactionId", "chargingState", "timeSpentCharging", "stoppedReason", "remoteStartId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TransactionType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TransactionType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 13:
-        if (key == "transactionId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transactionId");
-          if (!ocpp::read_string(value, out.transactionId, 36, ctx)) return false;
-          continue;
-        }
-        if (key == "chargingState") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingState");
-          if (!ocpp::read_optional_enum(value, out.chargingState, "ChargingStateEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "stoppedReason") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "stoppedReason");
-          if (!ocpp::read_optional_enum(value, out.stoppedReason, "ReasonEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "remoteStartId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "remoteStartId");
-          if (!ocpp::read_integer(value, out.remoteStartId.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // transactionId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.transactionId, 36, ctx)) return false;
         break;
-      case 17:
-        if (key == "timeSpentCharging") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "timeSpentCharging");
-          if (!ocpp::read_integer(value, out.timeSpentCharging.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // chargingState
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.chargingState, "ChargingStateEnumType", ctx)) return false;
         break;
+      }
+      case 3: {  // timeSpentCharging
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.timeSpentCharging.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        break;
+      }
+      case 4: {  // stoppedReason
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.stoppedReason, "ReasonEnumType", ctx)) return false;
+        break;
+      }
+      case 5: {  // remoteStartId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.remoteStartId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "transactionId", "chargingState", "timeSpentCharging", "stoppedReason", "remoteStartId"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1787,42 +2447,41 @@ void encode(ocpp::JsonWriter& w, const TransactionType& message) {
 bool decode(ocpp::json::value& json, TriggerMessageRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "evse", "requestedMessage"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "evse") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evse");
-          if (!decode(value, out.evse.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TriggerMessageRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TriggerMessageRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // evse
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evse.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 16:
-        if (key == "requestedMessage") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestedMessage");
-          if (!ocpp::read_enum(value, out.requestedMessage, "MessageTriggerEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // requestedMessage
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.requestedMessage, "MessageTriggerEnumType", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "evse", "requestedMessage"};
   constexpr std::uint64_t kRequired = 0x4;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1845,40 +2504,41 @@ void encode(ocpp::JsonWriter& w, const TriggerMessageRequest& message) {
 bool decode(ocpp::json::value& json, TriggerMessageResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "TriggerMessageStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TriggerMessageResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TriggerMessageResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "TriggerMessageStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1901,38 +2561,41 @@ void encode(ocpp::JsonWriter& w, const TriggerMessageResponse& message) {
 bool decode(ocpp::json::value& json, UnitOfMeasureType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "unit", "multiplier"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "unit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "unit");
-          if (!ocpp::read_string(value, out.unit.emplace(), 20, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UnitOfMeasureType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UnitOfMeasureType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "multiplier") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "multiplier");
-          if (!ocpp::read_integer(value, out.multiplier.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // unit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.unit.emplace();
+        if (!ocpp::read_string(value, target, 20, ctx)) return false;
         break;
+      }
+      case 2: {  // multiplier
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.multiplier.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1964,42 +2627,40 @@ void encode(ocpp::JsonWriter& w, const UnitOfMeasureType& message) {
 bool decode(ocpp::json::value& json, UnlockConnectorRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "evseId", "connectorId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UnlockConnectorRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UnlockConnectorRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
         break;
-      case 11:
-        if (key == "connectorId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "connectorId");
-          if (!ocpp::read_integer(value, out.connectorId, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // connectorId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.connectorId, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "evseId", "connectorId"};
   constexpr std::uint64_t kRequired = 0x6;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2020,40 +2681,41 @@ void encode(ocpp::JsonWriter& w, const UnlockConnectorRequest& message) {
 bool decode(ocpp::json::value& json, UnlockConnectorResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "UnlockStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UnlockConnectorResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UnlockConnectorResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "UnlockStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2076,34 +2738,34 @@ void encode(ocpp::JsonWriter& w, const UnlockConnectorResponse& message) {
 bool decode(ocpp::json::value& json, UnpublishFirmwareRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "checksum"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "checksum") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "checksum");
-          if (!ocpp::read_string(value, out.checksum, 32, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UnpublishFirmwareRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UnpublishFirmwareRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // checksum
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.checksum, 32, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "checksum"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2122,34 +2784,34 @@ void encode(ocpp::JsonWriter& w, const UnpublishFirmwareRequest& message) {
 bool decode(ocpp::json::value& json, UnpublishFirmwareResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "UnpublishFirmwareStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UnpublishFirmwareResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UnpublishFirmwareResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "UnpublishFirmwareStatusEnumType", ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2168,58 +2830,54 @@ void encode(ocpp::JsonWriter& w, const UnpublishFirmwareResponse& message) {
 bool decode(ocpp::json::value& json, UpdateFirmwareRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "retries", "retryInterval", "requestId", "firmware"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 7:
-        if (key == "retries") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "retries");
-          if (!ocpp::read_integer(value, out.retries.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UpdateFirmwareRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UpdateFirmwareRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "firmware") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "firmware");
-          if (!decode(value, out.firmware, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // retries
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.retries.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // retryInterval
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.retryInterval.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
         break;
-      case 13:
-        if (key == "retryInterval") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "retryInterval");
-          if (!ocpp::read_integer(value, out.retryInterval.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // firmware
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.firmware, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "retries", "retryInterval", "requestId", "firmware"};
   constexpr std::uint64_t kRequired = 0x18;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2248,40 +2906,41 @@ void encode(ocpp::JsonWriter& w, const UpdateFirmwareRequest& message) {
 bool decode(ocpp::json::value& json, UpdateFirmwareResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "UpdateFirmwareStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UpdateFirmwareResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UpdateFirmwareResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "UpdateFirmwareStatusEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "status", "statusInfo"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2304,72 +2963,65 @@ void encode(ocpp::JsonWriter& w, const UpdateFirmwareResponse& message) {
 bool decode(ocpp::json::value& json, VPNType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "server", "user", "group", "password", "key", "type"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 3:
-        if (key == "key") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "key");
-          if (!ocpp::read_string(value, out.key, 255, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_VPNType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_VPNType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 4:
-        if (key == "user") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "user");
-          if (!ocpp::read_string(value, out.user, 20, ctx)) return false;
-          continue;
-        }
-        if (key == "type") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "type");
-          if (!ocpp::read_enum(value, out.type, "VPNEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // server
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.server, 512, ctx)) return false;
         break;
-      case 5:
-        if (key == "group") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "group");
-          if (!ocpp::read_string(value, out.group.emplace(), 20, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // user
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.user, 20, ctx)) return false;
         break;
-      case 6:
-        if (key == "server") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "server");
-          if (!ocpp::read_string(value, out.server, 512, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // group
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.group.emplace();
+        if (!ocpp::read_string(value, target, 20, ctx)) return false;
         break;
-      case 8:
-        if (key == "password") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "password");
-          if (!ocpp::read_string(value, out.password, 20, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // password
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.password, 20, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // key
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.key, 255, ctx)) return false;
         break;
+      }
+      case 6: {  // type
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.type, "VPNEnumType", ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "server", "user", "group", "password", "key", "type"};
   constexpr std::uint64_t kRequired = 0x76;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2400,60 +3052,60 @@ void encode(ocpp::JsonWriter& w, const VPNType& message) {
 bool decode(ocpp::json::value& json, VariableAttributeType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "type", "value", "mutability", "persistent", "constant"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "type") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "type");
-          if (!ocpp::read_optional_enum(value, out.type, "AttributeEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_VariableAttributeType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_VariableAttributeType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 5:
-        if (key == "value") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "value");
-          if (!ocpp::read_string(value, out.value.emplace(), 2500, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // type
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.type, "AttributeEnumType", ctx)) return false;
         break;
-      case 8:
-        if (key == "constant") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "constant");
-          if (!ocpp::read_boolean(value, out.constant.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // value
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.value.emplace();
+        if (!ocpp::read_string(value, target, 2500, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "mutability") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "mutability");
-          if (!ocpp::read_optional_enum(value, out.mutability, "MutabilityEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "persistent") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "persistent");
-          if (!ocpp::read_boolean(value, out.persistent.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // mutability
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.mutability, "MutabilityEnumType", ctx)) return false;
         break;
+      }
+      case 4: {  // persistent
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.persistent.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
+        break;
+      }
+      case 5: {  // constant
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.constant.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -2503,68 +3155,68 @@ void encode(ocpp::JsonWriter& w, const VariableAttributeType& message) {
 bool decode(ocpp::json::value& json, VariableCharacteristicsType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "unit", "dataType", "minLimit", "maxLimit", "valuesList", "supportsMonitoring"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "unit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "unit");
-          if (!ocpp::read_string(value, out.unit.emplace(), 16, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_VariableCharacteristicsType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_VariableCharacteristicsType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "dataType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "dataType");
-          if (!ocpp::read_enum(value, out.dataType, "DataEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "minLimit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minLimit");
-          if (!ocpp::read_number(value, out.minLimit.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxLimit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxLimit");
-          if (!ocpp::read_number(value, out.maxLimit.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // unit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.unit.emplace();
+        if (!ocpp::read_string(value, target, 16, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "valuesList") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "valuesList");
-          if (!ocpp::read_string(value, out.valuesList.emplace(), 1000, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // dataType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.dataType, "DataEnumType", ctx)) return false;
         break;
-      case 18:
-        if (key == "supportsMonitoring") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "supportsMonitoring");
-          if (!ocpp::read_boolean(value, out.supportsMonitoring, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // minLimit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minLimit.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
+      }
+      case 4: {  // maxLimit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxLimit.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 5: {  // valuesList
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.valuesList.emplace();
+        if (!ocpp::read_string(value, target, 1000, ctx)) return false;
+        break;
+      }
+      case 6: {  // supportsMonitoring
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.supportsMonitoring, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "unit", "dataType", "minLimit", "maxLimit", "valuesList", "supportsMonitoring"};
   constexpr std::uint64_t kRequired = 0x44;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2601,66 +3253,58 @@ void encode(ocpp::JsonWriter& w, const VariableCharacteristicsType& message) {
 bool decode(ocpp::json::value& json, VariableMonitoringType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "id", "transaction", "value", "type", "severity"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_integer(value, out.id, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_VariableMonitoringType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_VariableMonitoringType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 4:
-        if (key == "type") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "type");
-          if (!ocpp::read_enum(value, out.type, "MonitorEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.id, ctx)) return false;
         break;
-      case 5:
-        if (key == "value") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "value");
-          if (!ocpp::read_number(value, out.value, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // transaction
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.transaction, ctx)) return false;
         break;
-      case 8:
-        if (key == "severity") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "severity");
-          if (!ocpp::read_integer(value, out.severity, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // value
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.value, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // type
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.type, "MonitorEnumType", ctx)) return false;
         break;
-      case 11:
-        if (key == "transaction") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transaction");
-          if (!ocpp::read_boolean(value, out.transaction, ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // severity
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.severity, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "id", "transaction", "value", "type", "severity"};
   constexpr std::uint64_t kRequired = 0x3e;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2687,42 +3331,41 @@ void encode(ocpp::JsonWriter& w, const VariableMonitoringType& message) {
 bool decode(ocpp::json::value& json, VariableType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData", "name", "instance"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "name") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "name");
-          if (!ocpp::read_string(value, out.name, 50, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_VariableType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_VariableType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "instance") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "instance");
-          if (!ocpp::read_string(value, out.instance.emplace(), 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // name
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.name, 50, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // instance
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.instance.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customData", "name", "instance"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;

@@ -3,54 +3,952 @@
 
 #include "protocol/ocpp21/codec.hpp"
 
+#include "protocol/detail/literal.hpp"
+
 namespace evbroker::ocpp21 {
+namespace {
+
+int property_of_ClearMonitoringResultType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearTariffsRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 1;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "tariffIds\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearTariffsResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "clearTariffsResult\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearTariffsResultType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 2;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "tariffId\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearVariableMonitoringRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearVariableMonitoringResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "clearMonitoringResult\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearedChargingLimitRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingLimitSource\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClearedChargingLimitResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClosePeriodicEventStreamRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ClosePeriodicEventStreamResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ComponentType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evse\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "instance\"")) return 2;
+      break;
+    case 'n':
+      if (ocpp::detail::starts_with_literal(key, "name\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ComponentVariableType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "component\"")) return 0;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "variable\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CompositeScheduleType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingSchedulePeriod\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "chargingRateUnit\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 5;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "duration\"")) return 1;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "scheduleStart\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ConstantStreamDataType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 0;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "params\"")) return 1;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "variableMonitoringId\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_ConsumptionCostType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "cost\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "startValue\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CostDetailsType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingPeriods\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 5;
+      break;
+    case 'f':
+      if (ocpp::detail::starts_with_literal(key, "failureToCalculate\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "failureReason\"")) return 4;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "totalUsage\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "totalCost\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CostDimensionType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "type\"")) return 0;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "volume\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CostType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "amountMultiplier\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "amount\"")) return 1;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "costKind\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CostUpdatedRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "transactionId\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "totalCost\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CostUpdatedResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CustomDataType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "vendorId\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CustomerInformationRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customerCertificate\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "customerIdentifier\"")) return 5;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 6;
+      if (ocpp::detail::starts_with_literal(key, "clear\"")) return 4;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idToken\"")) return 1;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "report\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_CustomerInformationResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DCChargingParametersType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'b':
+      if (ocpp::detail::starts_with_literal(key, "bulkSoC\"")) return 7;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 8;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evEnergyCapacity\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "evMaxCurrent\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "evMaxVoltage\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "energyAmount\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "evMaxPower\"")) return 2;
+      break;
+    case 'f':
+      if (ocpp::detail::starts_with_literal(key, "fullSoC\"")) return 6;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "stateOfCharge\"")) return 5;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DERChargingParametersType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 41;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evSessionTotalDischargeEnergyAvailable\"")) return 40;
+      if (ocpp::detail::starts_with_literal(key, "evUnderExcitedMaxDischargePower\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "evOverExcitedMaxDischargePower\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "evDurationLevel1DCInjection\"")) return 36;
+      if (ocpp::detail::starts_with_literal(key, "evDurationLevel2DCInjection\"")) return 38;
+      if (ocpp::detail::starts_with_literal(key, "evIslandingDetectionMethod\"")) return 33;
+      if (ocpp::detail::starts_with_literal(key, "evMaximumLevel1DCInjection\"")) return 35;
+      if (ocpp::detail::starts_with_literal(key, "evMaximumLevel2DCInjection\"")) return 37;
+      if (ocpp::detail::starts_with_literal(key, "evUnderExcitedPowerFactor\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "evOverExcitedPowerFactor\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "evInverterManufacturer\"")) return 28;
+      if (ocpp::detail::starts_with_literal(key, "evInverterSerialNumber\"")) return 30;
+      if (ocpp::detail::starts_with_literal(key, "evSupportedDERControl\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "evReactiveSusceptance\"")) return 39;
+      if (ocpp::detail::starts_with_literal(key, "evInverterSwVersion\"")) return 31;
+      if (ocpp::detail::starts_with_literal(key, "evInverterHwVersion\"")) return 32;
+      if (ocpp::detail::starts_with_literal(key, "evIslandingTripTime\"")) return 34;
+      if (ocpp::detail::starts_with_literal(key, "evInverterModel\"")) return 29;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "maxDischargeApparentPower_L2\"")) return 10;
+      if (ocpp::detail::starts_with_literal(key, "maxDischargeApparentPower_L3\"")) return 11;
+      if (ocpp::detail::starts_with_literal(key, "maxDischargeReactivePower_L2\"")) return 19;
+      if (ocpp::detail::starts_with_literal(key, "maxDischargeReactivePower_L3\"")) return 20;
+      if (ocpp::detail::starts_with_literal(key, "minDischargeReactivePower_L2\"")) return 22;
+      if (ocpp::detail::starts_with_literal(key, "minDischargeReactivePower_L3\"")) return 23;
+      if (ocpp::detail::starts_with_literal(key, "maxChargeApparentPower_L2\"")) return 7;
+      if (ocpp::detail::starts_with_literal(key, "maxChargeApparentPower_L3\"")) return 8;
+      if (ocpp::detail::starts_with_literal(key, "maxDischargeApparentPower\"")) return 9;
+      if (ocpp::detail::starts_with_literal(key, "maxChargeReactivePower_L2\"")) return 13;
+      if (ocpp::detail::starts_with_literal(key, "maxChargeReactivePower_L3\"")) return 14;
+      if (ocpp::detail::starts_with_literal(key, "minChargeReactivePower_L2\"")) return 16;
+      if (ocpp::detail::starts_with_literal(key, "minChargeReactivePower_L3\"")) return 17;
+      if (ocpp::detail::starts_with_literal(key, "maxDischargeReactivePower\"")) return 18;
+      if (ocpp::detail::starts_with_literal(key, "minDischargeReactivePower\"")) return 21;
+      if (ocpp::detail::starts_with_literal(key, "maxChargeApparentPower\"")) return 6;
+      if (ocpp::detail::starts_with_literal(key, "maxChargeReactivePower\"")) return 12;
+      if (ocpp::detail::starts_with_literal(key, "minChargeReactivePower\"")) return 15;
+      if (ocpp::detail::starts_with_literal(key, "maxNominalVoltage\"")) return 26;
+      if (ocpp::detail::starts_with_literal(key, "minNominalVoltage\"")) return 27;
+      if (ocpp::detail::starts_with_literal(key, "maxApparentPower\"")) return 5;
+      break;
+    case 'n':
+      if (ocpp::detail::starts_with_literal(key, "nominalVoltageOffset\"")) return 25;
+      if (ocpp::detail::starts_with_literal(key, "nominalVoltage\"")) return 24;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DERCurveGetType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 5;
+      if (ocpp::detail::starts_with_literal(key, "curveType\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "curve\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "isSuperseded\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "isDefault\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DERCurvePointsType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'x':
+      if (ocpp::detail::starts_with_literal(key, "x\"")) return 0;
+      break;
+    case 'y':
+      if (ocpp::detail::starts_with_literal(key, "y\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DERCurveType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 9;
+      if (ocpp::detail::starts_with_literal(key, "curveData\"")) return 0;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "duration\"")) return 8;
+      break;
+    case 'h':
+      if (ocpp::detail::starts_with_literal(key, "hysteresis\"")) return 1;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "priority\"")) return 2;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "reactivePowerParams\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "responseTime\"")) return 6;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "startTime\"")) return 7;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "voltageParams\"")) return 4;
+      break;
+    case 'y':
+      if (ocpp::detail::starts_with_literal(key, "yUnit\"")) return 5;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DataTransferRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "data\"")) return 1;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "messageId\"")) return 0;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "vendorId\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DataTransferResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "data\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DeleteCertificateRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "certificateHashData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_DeleteCertificateResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_EVAbsolutePriceScheduleEntryType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "duration\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evPriceRule\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_EVAbsolutePriceScheduleType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "currency\"")) return 1;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evAbsolutePriceScheduleEntries\"")) return 2;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "priceAlgorithm\"")) return 3;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "timeAnchor\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_EVEnergyOfferType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evAbsolutePriceSchedule\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "evPowerSchedule\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_EVPowerScheduleEntryType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "duration\"")) return 0;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "power\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_EVPowerScheduleType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evPowerScheduleEntries\"")) return 0;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "timeAnchor\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_EVPriceRuleType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "energyFee\"")) return 0;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "powerRangeStart\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_EVSEType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "connectorId\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_EnterServiceGetType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "enterService\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_EnterServiceType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 8;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "delay\"")) return 5;
+      break;
+    case 'h':
+      if (ocpp::detail::starts_with_literal(key, "highVoltage\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "highFreq\"")) return 3;
+      break;
+    case 'l':
+      if (ocpp::detail::starts_with_literal(key, "lowVoltage\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "lowFreq\"")) return 4;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "priority\"")) return 0;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "randomDelay\"")) return 6;
+      if (ocpp::detail::starts_with_literal(key, "rampRate\"")) return 7;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_EventDataType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "actualValue\"")) return 4;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 14;
+      if (ocpp::detail::starts_with_literal(key, "component\"")) return 9;
+      if (ocpp::detail::starts_with_literal(key, "cleared\"")) return 7;
+      if (ocpp::detail::starts_with_literal(key, "cause\"")) return 3;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "eventNotificationType\"")) return 11;
+      if (ocpp::detail::starts_with_literal(key, "eventId\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "severity\"")) return 13;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "transactionId\"")) return 8;
+      if (ocpp::detail::starts_with_literal(key, "timestamp\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "techCode\"")) return 5;
+      if (ocpp::detail::starts_with_literal(key, "techInfo\"")) return 6;
+      if (ocpp::detail::starts_with_literal(key, "trigger\"")) return 2;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "variableMonitoringId\"")) return 10;
+      if (ocpp::detail::starts_with_literal(key, "variable\"")) return 12;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_FirmwareStatusNotificationRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_FirmwareStatusNotificationResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_FirmwareType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 5;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "installDateTime\"")) return 2;
+      break;
+    case 'l':
+      if (ocpp::detail::starts_with_literal(key, "location\"")) return 0;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "retrieveDateTime\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "signingCertificate\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "signature\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_FixedPFGetType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 4;
+      break;
+    case 'f':
+      if (ocpp::detail::starts_with_literal(key, "fixedPF\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "isSuperseded\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "isDefault\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_FixedPFType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 5;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "displacement\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "duration\"")) return 4;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "excitation\"")) return 2;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "priority\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "startTime\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_FixedVarGetType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 4;
+      break;
+    case 'f':
+      if (ocpp::detail::starts_with_literal(key, "fixedVar\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "isSuperseded\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "isDefault\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+}  // namespace
 
 bool decode(ocpp::json::value& json, ClearMonitoringResultType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "id", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_integer(value, out.id, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.id), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearMonitoringResultType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearMonitoringResultType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "ClearMonitoringStatusEnumType", ctx)) return false;
         break;
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "ClearMonitoringStatusEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.id, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.id), 0.0, ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "id", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -75,52 +973,52 @@ void encode(ocpp::JsonWriter& w, const ClearMonitoringResultType& message) {
 bool decode(ocpp::json::value& json, ClearTariffsRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"tariffIds", "evseId", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.evseId.emplace()), 0.0, ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearTariffsRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearTariffsRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // tariffIds
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.tariffIds.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_string(item0, target0, 60, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 9:
-        if (key == "tariffIds") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "tariffIds");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.tariffIds.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_string(item0, items0.emplace_back(), 60, ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evseId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -160,45 +1058,44 @@ void encode(ocpp::JsonWriter& w, const ClearTariffsRequest& message) {
 bool decode(ocpp::json::value& json, ClearTariffsResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"clearTariffsResult", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearTariffsResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearTariffsResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // clearTariffsResult
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.clearTariffsResult;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 18:
-        if (key == "clearTariffsResult") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "clearTariffsResult");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.clearTariffsResult;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"clearTariffsResult", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -225,48 +1122,48 @@ void encode(ocpp::JsonWriter& w, const ClearTariffsResponse& message) {
 bool decode(ocpp::json::value& json, ClearTariffsResultType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"statusInfo", "tariffId", "status", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "TariffClearStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearTariffsResultType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearTariffsResultType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "tariffId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "tariffId");
-          if (!ocpp::read_string(value, out.tariffId.emplace(), 60, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // tariffId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.tariffId.emplace();
+        if (!ocpp::read_string(value, target, 60, ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "TariffClearStatusEnumType", ctx)) return false;
         break;
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"statusInfo", "tariffId", "status", "customData"};
   constexpr std::uint64_t kRequired = 0x4;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -293,46 +1190,45 @@ void encode(ocpp::JsonWriter& w, const ClearTariffsResultType& message) {
 bool decode(ocpp::json::value& json, ClearVariableMonitoringRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"id", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.id;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_integer(item0, items0.emplace_back(), ctx)) return false;
-              if (!ocpp::check_minimum(static_cast<double>(items0.emplace_back()), 0.0, ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearVariableMonitoringRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearVariableMonitoringRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.id;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_integer(item0, target0, ctx)) return false;
+          if (!ocpp::check_minimum(static_cast<double>(target0), 0.0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"id", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -359,45 +1255,44 @@ void encode(ocpp::JsonWriter& w, const ClearVariableMonitoringRequest& message) 
 bool decode(ocpp::json::value& json, ClearVariableMonitoringResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"clearMonitoringResult", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearVariableMonitoringResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearVariableMonitoringResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // clearMonitoringResult
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.clearMonitoringResult;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 21:
-        if (key == "clearMonitoringResult") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "clearMonitoringResult");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.clearMonitoringResult;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"clearMonitoringResult", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -424,43 +1319,42 @@ void encode(ocpp::JsonWriter& w, const ClearVariableMonitoringResponse& message)
 bool decode(ocpp::json::value& json, ClearedChargingLimitRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"chargingLimitSource", "evseId", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.evseId.emplace()), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearedChargingLimitRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearedChargingLimitRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // chargingLimitSource
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.chargingLimitSource, 20, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evseId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
         break;
-      case 19:
-        if (key == "chargingLimitSource") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingLimitSource");
-          if (!ocpp::read_string(value, out.chargingLimitSource, 20, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"chargingLimitSource", "evseId", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -483,24 +1377,27 @@ void encode(ocpp::JsonWriter& w, const ClearedChargingLimitRequest& message) {
 bool decode(ocpp::json::value& json, ClearedChargingLimitResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClearedChargingLimitResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClearedChargingLimitResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -520,35 +1417,35 @@ void encode(ocpp::JsonWriter& w, const ClearedChargingLimitResponse& message) {
 bool decode(ocpp::json::value& json, ClosePeriodicEventStreamRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"id", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_integer(value, out.id, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.id), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClosePeriodicEventStreamRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClosePeriodicEventStreamRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.id, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.id), 0.0, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"id", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -567,24 +1464,27 @@ void encode(ocpp::JsonWriter& w, const ClosePeriodicEventStreamRequest& message)
 bool decode(ocpp::json::value& json, ClosePeriodicEventStreamResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ClosePeriodicEventStreamResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ClosePeriodicEventStreamResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -604,48 +1504,48 @@ void encode(ocpp::JsonWriter& w, const ClosePeriodicEventStreamResponse& message
 bool decode(ocpp::json::value& json, ComponentType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"evse", "name", "instance", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "evse") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evse");
-          if (!decode(value, out.evse.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "name") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "name");
-          if (!ocpp::read_string(value, out.name, 50, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ComponentType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ComponentType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // evse
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evse.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "instance") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "instance");
-          if (!ocpp::read_string(value, out.instance.emplace(), 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // name
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.name, 50, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // instance
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.instance.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
         break;
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"evse", "name", "instance", "customData"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -672,42 +1572,41 @@ void encode(ocpp::JsonWriter& w, const ComponentType& message) {
 bool decode(ocpp::json::value& json, ComponentVariableType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"component", "variable", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "variable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variable");
-          if (!decode(value, out.variable.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ComponentVariableType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ComponentVariableType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // component
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.component, ctx)) return false;
         break;
-      case 9:
-        if (key == "component") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "component");
-          if (!decode(value, out.component, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // variable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.variable.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"component", "variable", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -730,78 +1629,69 @@ void encode(ocpp::JsonWriter& w, const ComponentVariableType& message) {
 bool decode(ocpp::json::value& json, CompositeScheduleType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"evseId", "duration", "scheduleStart", "chargingRateUnit", "chargingSchedulePeriod", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.evseId), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CompositeScheduleType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CompositeScheduleType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.evseId), 0.0, ctx)) return false;
         break;
-      case 8:
-        if (key == "duration") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "duration");
-          if (!ocpp::read_integer(value, out.duration, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // duration
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.duration, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // scheduleStart
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.scheduleStart, ctx)) return false;
         break;
-      case 13:
-        if (key == "scheduleStart") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "scheduleStart");
-          if (!ocpp::read_date_time(value, out.scheduleStart, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // chargingRateUnit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.chargingRateUnit, "ChargingRateUnitEnumType", ctx)) return false;
         break;
-      case 16:
-        if (key == "chargingRateUnit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingRateUnit");
-          if (!ocpp::read_enum(value, out.chargingRateUnit, "ChargingRateUnitEnumType", ctx)) return false;
-          continue;
+      }
+      case 4: {  // chargingSchedulePeriod
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.chargingSchedulePeriod;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 22:
-        if (key == "chargingSchedulePeriod") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingSchedulePeriod");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.chargingSchedulePeriod;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 5: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"evseId", "duration", "scheduleStart", "chargingRateUnit", "chargingSchedulePeriod", "customData"};
   constexpr std::uint64_t kRequired = 0x1f;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -836,52 +1726,48 @@ void encode(ocpp::JsonWriter& w, const CompositeScheduleType& message) {
 bool decode(ocpp::json::value& json, ConstantStreamDataType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"id", "params", "variableMonitoringId", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_integer(value, out.id, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.id), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ConstantStreamDataType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ConstantStreamDataType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.id, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.id), 0.0, ctx)) return false;
         break;
-      case 6:
-        if (key == "params") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "params");
-          if (!decode(value, out.params, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // params
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.params, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // variableMonitoringId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.variableMonitoringId, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.variableMonitoringId), 0.0, ctx)) return false;
         break;
-      case 20:
-        if (key == "variableMonitoringId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variableMonitoringId");
-          if (!ocpp::read_integer(value, out.variableMonitoringId, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.variableMonitoringId), 0.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"id", "params", "variableMonitoringId", "customData"};
   constexpr std::uint64_t kRequired = 0x7;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -904,52 +1790,51 @@ void encode(ocpp::JsonWriter& w, const ConstantStreamDataType& message) {
 bool decode(ocpp::json::value& json, ConsumptionCostType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"startValue", "cost", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "cost") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "cost");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.cost;
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 3, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_ConsumptionCostType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_ConsumptionCostType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // startValue
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.startValue, ctx)) return false;
         break;
-      case 10:
-        if (key == "startValue") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "startValue");
-          if (!ocpp::read_number(value, out.startValue, ctx)) return false;
-          continue;
+      }
+      case 1: {  // cost
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.cost;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 3, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"startValue", "cost", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -978,75 +1863,71 @@ void encode(ocpp::JsonWriter& w, const ConsumptionCostType& message) {
 bool decode(ocpp::json::value& json, CostDetailsType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"chargingPeriods", "totalCost", "totalUsage", "failureToCalculate", "failureReason", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 9:
-        if (key == "totalCost") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "totalCost");
-          if (!decode(value, out.totalCost, ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CostDetailsType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CostDetailsType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // chargingPeriods
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.chargingPeriods.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 10:
-        if (key == "totalUsage") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "totalUsage");
-          if (!decode(value, out.totalUsage, ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // totalCost
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.totalCost, ctx)) return false;
         break;
-      case 13:
-        if (key == "failureReason") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "failureReason");
-          if (!ocpp::read_string(value, out.failureReason.emplace(), 500, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // totalUsage
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.totalUsage, ctx)) return false;
         break;
-      case 15:
-        if (key == "chargingPeriods") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingPeriods");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.chargingPeriods.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 3: {  // failureToCalculate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.failureToCalculate.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
-      case 18:
-        if (key == "failureToCalculate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "failureToCalculate");
-          if (!ocpp::read_boolean(value, out.failureToCalculate.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // failureReason
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.failureReason.emplace();
+        if (!ocpp::read_string(value, target, 500, ctx)) return false;
         break;
+      }
+      case 5: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"chargingPeriods", "totalCost", "totalUsage", "failureToCalculate", "failureReason", "customData"};
   constexpr std::uint64_t kRequired = 0x6;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1087,42 +1968,40 @@ void encode(ocpp::JsonWriter& w, const CostDetailsType& message) {
 bool decode(ocpp::json::value& json, CostDimensionType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"type", "volume", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "type") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "type");
-          if (!ocpp::read_enum(value, out.type, "CostDimensionEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CostDimensionType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CostDimensionType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // type
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.type, "CostDimensionEnumType", ctx)) return false;
         break;
-      case 6:
-        if (key == "volume") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "volume");
-          if (!ocpp::read_number(value, out.volume, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // volume
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.volume, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"type", "volume", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1143,50 +2022,47 @@ void encode(ocpp::JsonWriter& w, const CostDimensionType& message) {
 bool decode(ocpp::json::value& json, CostType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"costKind", "amount", "amountMultiplier", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "amount") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "amount");
-          if (!ocpp::read_integer(value, out.amount, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CostType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CostType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // costKind
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.costKind, "CostKindEnumType", ctx)) return false;
         break;
-      case 8:
-        if (key == "costKind") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "costKind");
-          if (!ocpp::read_enum(value, out.costKind, "CostKindEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // amount
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.amount, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // amountMultiplier
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.amountMultiplier.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 16:
-        if (key == "amountMultiplier") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "amountMultiplier");
-          if (!ocpp::read_integer(value, out.amountMultiplier.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"costKind", "amount", "amountMultiplier", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1211,42 +2087,40 @@ void encode(ocpp::JsonWriter& w, const CostType& message) {
 bool decode(ocpp::json::value& json, CostUpdatedRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"totalCost", "transactionId", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 9:
-        if (key == "totalCost") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "totalCost");
-          if (!ocpp::read_number(value, out.totalCost, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CostUpdatedRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CostUpdatedRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // totalCost
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.totalCost, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // transactionId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.transactionId, 36, ctx)) return false;
         break;
-      case 13:
-        if (key == "transactionId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transactionId");
-          if (!ocpp::read_string(value, out.transactionId, 36, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"totalCost", "transactionId", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1267,24 +2141,27 @@ void encode(ocpp::JsonWriter& w, const CostUpdatedRequest& message) {
 bool decode(ocpp::json::value& json, CostUpdatedResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CostUpdatedResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CostUpdatedResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1304,26 +2181,27 @@ void encode(ocpp::JsonWriter& w, const CostUpdatedResponse& message) {
 bool decode(ocpp::json::value& json, CustomDataType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"vendorId"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "vendorId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "vendorId");
-          if (!ocpp::read_string(value, out.vendorId, 255, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CustomDataType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CustomDataType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // vendorId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.vendorId, 255, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::keep_extra_member(key, value, out.extra_members, ctx)) return false;
         break;
     }
-    if (!ocpp::keep_extra_member(key, value, out.extra_members, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"vendorId"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1342,75 +2220,68 @@ void encode(ocpp::JsonWriter& w, const CustomDataType& message) {
 bool decode(ocpp::json::value& json, CustomerInformationRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customerCertificate", "idToken", "requestId", "report", "clear", "customerIdentifier", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 5:
-        if (key == "clear") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "clear");
-          if (!ocpp::read_boolean(value, out.clear, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CustomerInformationRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CustomerInformationRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customerCertificate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customerCertificate.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 6:
-        if (key == "report") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "report");
-          if (!ocpp::read_boolean(value, out.report, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // idToken
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.idToken.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 7:
-        if (key == "idToken") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idToken");
-          if (!decode(value, out.idToken.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.requestId), 0.0, ctx)) return false;
         break;
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.requestId), 0.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // report
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.report, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // clear
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.clear, ctx)) return false;
         break;
-      case 18:
-        if (key == "customerIdentifier") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customerIdentifier");
-          if (!ocpp::read_string(value, out.customerIdentifier.emplace(), 64, ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // customerIdentifier
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customerIdentifier.emplace();
+        if (!ocpp::read_string(value, target, 64, ctx)) return false;
         break;
-      case 19:
-        if (key == "customerCertificate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customerCertificate");
-          if (!decode(value, out.customerCertificate.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"customerCertificate", "idToken", "requestId", "report", "clear", "customerIdentifier", "customData"};
   constexpr std::uint64_t kRequired = 0x1c;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1445,40 +2316,41 @@ void encode(ocpp::JsonWriter& w, const CustomerInformationRequest& message) {
 bool decode(ocpp::json::value& json, CustomerInformationResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "CustomerInformationStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_CustomerInformationResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_CustomerInformationResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "CustomerInformationStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1501,88 +2373,88 @@ void encode(ocpp::JsonWriter& w, const CustomerInformationResponse& message) {
 bool decode(ocpp::json::value& json, DCChargingParametersType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"evMaxCurrent", "evMaxVoltage", "evMaxPower", "evEnergyCapacity", "energyAmount", "stateOfCharge", "fullSoC", "bulkSoC", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 7:
-        if (key == "fullSoC") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "fullSoC");
-          if (!ocpp::read_integer(value, out.fullSoC.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.fullSoC.emplace()), 0.0, ctx)) return false;
-          if (!ocpp::check_maximum(static_cast<double>(out.fullSoC.emplace()), 100.0, ctx)) return false;
-          continue;
-        }
-        if (key == "bulkSoC") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "bulkSoC");
-          if (!ocpp::read_integer(value, out.bulkSoC.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.bulkSoC.emplace()), 0.0, ctx)) return false;
-          if (!ocpp::check_maximum(static_cast<double>(out.bulkSoC.emplace()), 100.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DCChargingParametersType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DCChargingParametersType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // evMaxCurrent
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.evMaxCurrent, ctx)) return false;
         break;
-      case 10:
-        if (key == "evMaxPower") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evMaxPower");
-          if (!ocpp::read_number(value, out.evMaxPower.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // evMaxVoltage
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.evMaxVoltage, ctx)) return false;
         break;
-      case 12:
-        if (key == "evMaxCurrent") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evMaxCurrent");
-          if (!ocpp::read_number(value, out.evMaxCurrent, ctx)) return false;
-          continue;
-        }
-        if (key == "evMaxVoltage") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evMaxVoltage");
-          if (!ocpp::read_number(value, out.evMaxVoltage, ctx)) return false;
-          continue;
-        }
-        if (key == "energyAmount") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "energyAmount");
-          if (!ocpp::read_number(value, out.energyAmount.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // evMaxPower
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evMaxPower.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 13:
-        if (key == "stateOfCharge") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "stateOfCharge");
-          if (!ocpp::read_integer(value, out.stateOfCharge.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.stateOfCharge.emplace()), 0.0, ctx)) return false;
-          if (!ocpp::check_maximum(static_cast<double>(out.stateOfCharge.emplace()), 100.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // evEnergyCapacity
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evEnergyCapacity.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 16:
-        if (key == "evEnergyCapacity") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evEnergyCapacity");
-          if (!ocpp::read_number(value, out.evEnergyCapacity.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // energyAmount
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.energyAmount.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
+      }
+      case 5: {  // stateOfCharge
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.stateOfCharge.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
+        if (!ocpp::check_maximum(static_cast<double>(target), 100.0, ctx)) return false;
+        break;
+      }
+      case 6: {  // fullSoC
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.fullSoC.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
+        if (!ocpp::check_maximum(static_cast<double>(target), 100.0, ctx)) return false;
+        break;
+      }
+      case 7: {  // bulkSoC
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.bulkSoC.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
+        if (!ocpp::check_maximum(static_cast<double>(target), 100.0, ctx)) return false;
+        break;
+      }
+      case 8: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"evMaxCurrent", "evMaxVoltage", "evMaxPower", "evEnergyCapacity", "energyAmount", "stateOfCharge", "fullSoC", "bulkSoC", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1627,324 +2499,334 @@ void encode(ocpp::JsonWriter& w, const DCChargingParametersType& message) {
 bool decode(ocpp::json::value& json, DERChargingParametersType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"evSupportedDERControl", "evOverExcitedMaxDischargePower", "evOverExcitedPowerFactor", "evUnderExcitedMaxDischargePower", "evUnderExcitedPowerFactor", "maxApparentPower", "maxChargeApparentPower", "maxChargeApparentPower_L2", "maxChargeApparentPower_L3", "maxDischargeApparentPower", "maxDischargeApparentPower_L2", "maxDischargeApparentPower_L3", "maxChargeReactivePower", "maxChargeReactivePower_L2", "maxChargeReactivePower_L3", "minChargeReactivePower", "minChargeReactivePower_L2", "minChargeReactivePower_L3", "maxDischargeReactivePower", "maxDischargeReactivePower_L2", "maxDischargeReactivePower_L3", "minDischargeReactivePower", "minDischargeReactivePower_L2", "minDischargeReactivePower_L3", "nominalVoltage", "nominalVoltageOffset", "maxNominalVoltage", "minNominalVoltage", "evInverterManufacturer", "evInverterModel", "evInverterSerialNumber", "evInverterSwVersion", "evInverterHwVersion", "evIslandingDetectionMethod", "evIslandingTripTime", "evMaximumLevel1DCInjection", "evDurationLevel1DCInjection", "evMaximumLevel2DCInjection", "evDurationLevel2DCInjection", "evReactiveSusceptance", "evSessionTotalDischargeEnergyAvailable", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 41, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DERChargingParametersType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DERChargingParametersType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // evSupportedDERControl
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evSupportedDERControl.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_enum(item0, target0, "DERControlEnumType", ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 14:
-        if (key == "nominalVoltage") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 24, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "nominalVoltage");
-          if (!ocpp::read_number(value, out.nominalVoltage.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // evOverExcitedMaxDischargePower
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evOverExcitedMaxDischargePower.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 15:
-        if (key == "evInverterModel") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 29, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evInverterModel");
-          if (!ocpp::read_string(value, out.evInverterModel.emplace(), 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // evOverExcitedPowerFactor
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evOverExcitedPowerFactor.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 16:
-        if (key == "maxApparentPower") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxApparentPower");
-          if (!ocpp::read_number(value, out.maxApparentPower.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // evUnderExcitedMaxDischargePower
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evUnderExcitedMaxDischargePower.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 17:
-        if (key == "maxNominalVoltage") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 26, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxNominalVoltage");
-          if (!ocpp::read_number(value, out.maxNominalVoltage.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "minNominalVoltage") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 27, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minNominalVoltage");
-          if (!ocpp::read_number(value, out.minNominalVoltage.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // evUnderExcitedPowerFactor
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evUnderExcitedPowerFactor.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 19:
-        if (key == "evInverterSwVersion") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 31, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evInverterSwVersion");
-          if (!ocpp::read_string(value, out.evInverterSwVersion.emplace(), 50, ctx)) return false;
-          continue;
-        }
-        if (key == "evInverterHwVersion") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 32, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evInverterHwVersion");
-          if (!ocpp::read_string(value, out.evInverterHwVersion.emplace(), 50, ctx)) return false;
-          continue;
-        }
-        if (key == "evIslandingTripTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 34, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evIslandingTripTime");
-          if (!ocpp::read_number(value, out.evIslandingTripTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // maxApparentPower
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxApparentPower.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 20:
-        if (key == "nominalVoltageOffset") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 25, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "nominalVoltageOffset");
-          if (!ocpp::read_number(value, out.nominalVoltageOffset.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // maxChargeApparentPower
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxChargeApparentPower.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 21:
-        if (key == "evSupportedDERControl") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evSupportedDERControl");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.evSupportedDERControl.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_enum(item0, items0.emplace_back(), "DERControlEnumType", ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
-        if (key == "evReactiveSusceptance") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 39, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evReactiveSusceptance");
-          if (!ocpp::read_number(value, out.evReactiveSusceptance.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 7: {  // maxChargeApparentPower_L2
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxChargeApparentPower_L2.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 22:
-        if (key == "maxChargeApparentPower") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxChargeApparentPower");
-          if (!ocpp::read_number(value, out.maxChargeApparentPower.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxChargeReactivePower") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 12, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxChargeReactivePower");
-          if (!ocpp::read_number(value, out.maxChargeReactivePower.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "minChargeReactivePower") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 15, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minChargeReactivePower");
-          if (!ocpp::read_number(value, out.minChargeReactivePower.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "evInverterManufacturer") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 28, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evInverterManufacturer");
-          if (!ocpp::read_string(value, out.evInverterManufacturer.emplace(), 50, ctx)) return false;
-          continue;
-        }
-        if (key == "evInverterSerialNumber") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 30, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evInverterSerialNumber");
-          if (!ocpp::read_string(value, out.evInverterSerialNumber.emplace(), 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 8: {  // maxChargeApparentPower_L3
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxChargeApparentPower_L3.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 24:
-        if (key == "evOverExcitedPowerFactor") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evOverExcitedPowerFactor");
-          if (!ocpp::read_number(value, out.evOverExcitedPowerFactor.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 9: {  // maxDischargeApparentPower
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxDischargeApparentPower.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 25:
-        if (key == "evUnderExcitedPowerFactor") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evUnderExcitedPowerFactor");
-          if (!ocpp::read_number(value, out.evUnderExcitedPowerFactor.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxChargeApparentPower_L2") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxChargeApparentPower_L2");
-          if (!ocpp::read_number(value, out.maxChargeApparentPower_L2.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxChargeApparentPower_L3") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxChargeApparentPower_L3");
-          if (!ocpp::read_number(value, out.maxChargeApparentPower_L3.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxDischargeApparentPower") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 9, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxDischargeApparentPower");
-          if (!ocpp::read_number(value, out.maxDischargeApparentPower.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxChargeReactivePower_L2") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 13, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxChargeReactivePower_L2");
-          if (!ocpp::read_number(value, out.maxChargeReactivePower_L2.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxChargeReactivePower_L3") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 14, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxChargeReactivePower_L3");
-          if (!ocpp::read_number(value, out.maxChargeReactivePower_L3.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "minChargeReactivePower_L2") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 16, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minChargeReactivePower_L2");
-          if (!ocpp::read_number(value, out.minChargeReactivePower_L2.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "minChargeReactivePower_L3") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 17, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minChargeReactivePower_L3");
-          if (!ocpp::read_number(value, out.minChargeReactivePower_L3.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxDischargeReactivePower") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 18, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxDischargeReactivePower");
-          if (!ocpp::read_number(value, out.maxDischargeReactivePower.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "minDischargeReactivePower") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 21, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minDischargeReactivePower");
-          if (!ocpp::read_number(value, out.minDischargeReactivePower.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 10: {  // maxDischargeApparentPower_L2
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxDischargeApparentPower_L2.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 26:
-        if (key == "evIslandingDetectionMethod") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 33, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evIslandingDetectionMethod");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.evIslandingDetectionMethod.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_enum(item0, items0.emplace_back(), "IslandingDetectionEnumType", ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
-        if (key == "evMaximumLevel1DCInjection") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 35, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evMaximumLevel1DCInjection");
-          if (!ocpp::read_number(value, out.evMaximumLevel1DCInjection.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "evMaximumLevel2DCInjection") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 37, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evMaximumLevel2DCInjection");
-          if (!ocpp::read_number(value, out.evMaximumLevel2DCInjection.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 11: {  // maxDischargeApparentPower_L3
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxDischargeApparentPower_L3.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 27:
-        if (key == "evDurationLevel1DCInjection") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 36, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evDurationLevel1DCInjection");
-          if (!ocpp::read_number(value, out.evDurationLevel1DCInjection.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "evDurationLevel2DCInjection") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 38, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evDurationLevel2DCInjection");
-          if (!ocpp::read_number(value, out.evDurationLevel2DCInjection.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 12: {  // maxChargeReactivePower
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxChargeReactivePower.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 28:
-        if (key == "maxDischargeApparentPower_L2") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 10, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxDischargeApparentPower_L2");
-          if (!ocpp::read_number(value, out.maxDischargeApparentPower_L2.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxDischargeApparentPower_L3") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 11, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxDischargeApparentPower_L3");
-          if (!ocpp::read_number(value, out.maxDischargeApparentPower_L3.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxDischargeReactivePower_L2") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 19, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxDischargeReactivePower_L2");
-          if (!ocpp::read_number(value, out.maxDischargeReactivePower_L2.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxDischargeReactivePower_L3") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 20, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxDischargeReactivePower_L3");
-          if (!ocpp::read_number(value, out.maxDischargeReactivePower_L3.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "minDischargeReactivePower_L2") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 22, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minDischargeReactivePower_L2");
-          if (!ocpp::read_number(value, out.minDischargeReactivePower_L2.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "minDischargeReactivePower_L3") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 23, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minDischargeReactivePower_L3");
-          if (!ocpp::read_number(value, out.minDischargeReactivePower_L3.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 13: {  // maxChargeReactivePower_L2
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxChargeReactivePower_L2.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 30:
-        if (key == "evOverExcitedMaxDischargePower") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evOverExcitedMaxDischargePower");
-          if (!ocpp::read_number(value, out.evOverExcitedMaxDischargePower.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 14: {  // maxChargeReactivePower_L3
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxChargeReactivePower_L3.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 31:
-        if (key == "evUnderExcitedMaxDischargePower") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evUnderExcitedMaxDischargePower");
-          if (!ocpp::read_number(value, out.evUnderExcitedMaxDischargePower.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 15: {  // minChargeReactivePower
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minChargeReactivePower.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 38:
-        if (key == "evSessionTotalDischargeEnergyAvailable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 40, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evSessionTotalDischargeEnergyAvailable");
-          if (!ocpp::read_number(value, out.evSessionTotalDischargeEnergyAvailable.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 16: {  // minChargeReactivePower_L2
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minChargeReactivePower_L2.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
+      }
+      case 17: {  // minChargeReactivePower_L3
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minChargeReactivePower_L3.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 18: {  // maxDischargeReactivePower
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxDischargeReactivePower.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 19: {  // maxDischargeReactivePower_L2
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxDischargeReactivePower_L2.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 20: {  // maxDischargeReactivePower_L3
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxDischargeReactivePower_L3.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 21: {  // minDischargeReactivePower
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minDischargeReactivePower.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 22: {  // minDischargeReactivePower_L2
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minDischargeReactivePower_L2.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 23: {  // minDischargeReactivePower_L3
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minDischargeReactivePower_L3.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 24: {  // nominalVoltage
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.nominalVoltage.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 25: {  // nominalVoltageOffset
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.nominalVoltageOffset.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 26: {  // maxNominalVoltage
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxNominalVoltage.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 27: {  // minNominalVoltage
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minNominalVoltage.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 28: {  // evInverterManufacturer
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evInverterManufacturer.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
+        break;
+      }
+      case 29: {  // evInverterModel
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evInverterModel.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
+        break;
+      }
+      case 30: {  // evInverterSerialNumber
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evInverterSerialNumber.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
+        break;
+      }
+      case 31: {  // evInverterSwVersion
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evInverterSwVersion.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
+        break;
+      }
+      case 32: {  // evInverterHwVersion
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evInverterHwVersion.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
+        break;
+      }
+      case 33: {  // evIslandingDetectionMethod
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evIslandingDetectionMethod.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_enum(item0, target0, "IslandingDetectionEnumType", ctx)) return false;
+        }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
+        break;
+      }
+      case 34: {  // evIslandingTripTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evIslandingTripTime.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 35: {  // evMaximumLevel1DCInjection
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evMaximumLevel1DCInjection.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 36: {  // evDurationLevel1DCInjection
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evDurationLevel1DCInjection.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 37: {  // evMaximumLevel2DCInjection
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evMaximumLevel2DCInjection.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 38: {  // evDurationLevel2DCInjection
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evDurationLevel2DCInjection.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 39: {  // evReactiveSusceptance
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evReactiveSusceptance.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 40: {  // evSessionTotalDischargeEnergyAvailable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evSessionTotalDischargeEnergyAvailable.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 41: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -2226,64 +3108,58 @@ void encode(ocpp::JsonWriter& w, const DERChargingParametersType& message) {
 bool decode(ocpp::json::value& json, DERCurveGetType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"curve", "id", "curveType", "isDefault", "isSuperseded", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_string(value, out.id, 36, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DERCurveGetType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DERCurveGetType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // curve
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.curve, ctx)) return false;
         break;
-      case 5:
-        if (key == "curve") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "curve");
-          if (!decode(value, out.curve, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.id, 36, ctx)) return false;
         break;
-      case 9:
-        if (key == "curveType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "curveType");
-          if (!ocpp::read_enum(value, out.curveType, "DERControlEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "isDefault") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "isDefault");
-          if (!ocpp::read_boolean(value, out.isDefault, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // curveType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.curveType, "DERControlEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // isDefault
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.isDefault, ctx)) return false;
         break;
-      case 12:
-        if (key == "isSuperseded") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "isSuperseded");
-          if (!ocpp::read_boolean(value, out.isSuperseded, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // isSuperseded
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.isSuperseded, ctx)) return false;
         break;
+      }
+      case 5: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"curve", "id", "curveType", "isDefault", "isSuperseded", "customData"};
   constexpr std::uint64_t kRequired = 0x1f;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2310,40 +3186,40 @@ void encode(ocpp::JsonWriter& w, const DERCurveGetType& message) {
 bool decode(ocpp::json::value& json, DERCurvePointsType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"x", "y", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 1:
-        if (key == "x") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "x");
-          if (!ocpp::read_number(value, out.x, ctx)) return false;
-          continue;
-        }
-        if (key == "y") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "y");
-          if (!ocpp::read_number(value, out.y, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DERCurvePointsType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DERCurvePointsType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // x
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.x, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // y
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.y, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"x", "y", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2364,105 +3240,100 @@ void encode(ocpp::JsonWriter& w, const DERCurvePointsType& message) {
 bool decode(ocpp::json::value& json, DERCurveType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"curveData", "hysteresis", "priority", "reactivePowerParams", "voltageParams", "yUnit", "responseTime", "startTime", "duration", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 5:
-        if (key == "yUnit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "yUnit");
-          if (!ocpp::read_enum(value, out.yUnit, "DERUnitEnumType", ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DERCurveType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DERCurveType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // curveData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.curveData;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 10, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 8:
-        if (key == "priority") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "priority");
-          if (!ocpp::read_integer(value, out.priority, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.priority), 0.0, ctx)) return false;
-          continue;
-        }
-        if (key == "duration") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "duration");
-          if (!ocpp::read_number(value, out.duration.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // hysteresis
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.hysteresis.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 9:
-        if (key == "curveData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "curveData");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.curveData;
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 10, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
-        if (key == "startTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "startTime");
-          if (!ocpp::read_date_time(value, out.startTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // priority
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.priority, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.priority), 0.0, ctx)) return false;
         break;
-      case 10:
-        if (key == "hysteresis") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "hysteresis");
-          if (!decode(value, out.hysteresis.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 9, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // reactivePowerParams
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.reactivePowerParams.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 12:
-        if (key == "responseTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "responseTime");
-          if (!ocpp::read_number(value, out.responseTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // voltageParams
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.voltageParams.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 13:
-        if (key == "voltageParams") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "voltageParams");
-          if (!decode(value, out.voltageParams.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // yUnit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.yUnit, "DERUnitEnumType", ctx)) return false;
         break;
-      case 19:
-        if (key == "reactivePowerParams") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "reactivePowerParams");
-          if (!decode(value, out.reactivePowerParams.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // responseTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.responseTime.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
+      }
+      case 7: {  // startTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.startTime.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
+        break;
+      }
+      case 8: {  // duration
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.duration.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 9: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"curveData", "hysteresis", "priority", "reactivePowerParams", "voltageParams", "yUnit", "responseTime", "startTime", "duration", "customData"};
   constexpr std::uint64_t kRequired = 0x25;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2517,50 +3388,48 @@ void encode(ocpp::JsonWriter& w, const DERCurveType& message) {
 bool decode(ocpp::json::value& json, DataTransferRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"messageId", "data", "vendorId", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "data") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "data");
-          if (!ocpp::read_any(value, out.data.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DataTransferRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DataTransferRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // messageId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.messageId.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
         break;
-      case 8:
-        if (key == "vendorId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "vendorId");
-          if (!ocpp::read_string(value, out.vendorId, 255, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // data
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.data.emplace();
+        if (!ocpp::read_any(value, target, ctx)) return false;
         break;
-      case 9:
-        if (key == "messageId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "messageId");
-          if (!ocpp::read_string(value, out.messageId.emplace(), 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // vendorId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.vendorId, 255, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"messageId", "data", "vendorId", "customData"};
   constexpr std::uint64_t kRequired = 0x4;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2587,48 +3456,48 @@ void encode(ocpp::JsonWriter& w, const DataTransferRequest& message) {
 bool decode(ocpp::json::value& json, DataTransferResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "data", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "data") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "data");
-          if (!ocpp::read_any(value, out.data.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DataTransferResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DataTransferResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "DataTransferStatusEnumType", ctx)) return false;
         break;
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "DataTransferStatusEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // data
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.data.emplace();
+        if (!ocpp::read_any(value, target, ctx)) return false;
         break;
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "data", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2655,34 +3524,34 @@ void encode(ocpp::JsonWriter& w, const DataTransferResponse& message) {
 bool decode(ocpp::json::value& json, DeleteCertificateRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"certificateHashData", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DeleteCertificateRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DeleteCertificateRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // certificateHashData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.certificateHashData, ctx)) return false;
         break;
-      case 19:
-        if (key == "certificateHashData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateHashData");
-          if (!decode(value, out.certificateHashData, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"certificateHashData", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2701,40 +3570,41 @@ void encode(ocpp::JsonWriter& w, const DeleteCertificateRequest& message) {
 bool decode(ocpp::json::value& json, DeleteCertificateResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "DeleteCertificateStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_DeleteCertificateResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_DeleteCertificateResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "DeleteCertificateStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2757,54 +3627,51 @@ void encode(ocpp::JsonWriter& w, const DeleteCertificateResponse& message) {
 bool decode(ocpp::json::value& json, EVAbsolutePriceScheduleEntryType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"duration", "evPriceRule", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "duration") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "duration");
-          if (!ocpp::read_integer(value, out.duration, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_EVAbsolutePriceScheduleEntryType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_EVAbsolutePriceScheduleEntryType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // duration
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.duration, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+      }
+      case 1: {  // evPriceRule
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.evPriceRule;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 8, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 11:
-        if (key == "evPriceRule") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evPriceRule");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.evPriceRule;
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 8, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"duration", "evPriceRule", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2833,68 +3700,63 @@ void encode(ocpp::JsonWriter& w, const EVAbsolutePriceScheduleEntryType& message
 bool decode(ocpp::json::value& json, EVAbsolutePriceScheduleType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"timeAnchor", "currency", "evAbsolutePriceScheduleEntries", "priceAlgorithm", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "currency") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "currency");
-          if (!ocpp::read_string(value, out.currency, 3, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_EVAbsolutePriceScheduleType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_EVAbsolutePriceScheduleType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // timeAnchor
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.timeAnchor, ctx)) return false;
         break;
-      case 10:
-        if (key == "timeAnchor") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "timeAnchor");
-          if (!ocpp::read_date_time(value, out.timeAnchor, ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // currency
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.currency, 3, ctx)) return false;
         break;
-      case 14:
-        if (key == "priceAlgorithm") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "priceAlgorithm");
-          if (!ocpp::read_string(value, out.priceAlgorithm, 2000, ctx)) return false;
-          continue;
+      }
+      case 2: {  // evAbsolutePriceScheduleEntries
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.evAbsolutePriceScheduleEntries;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 1024, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 30:
-        if (key == "evAbsolutePriceScheduleEntries") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evAbsolutePriceScheduleEntries");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.evAbsolutePriceScheduleEntries;
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 1024, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 3: {  // priceAlgorithm
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.priceAlgorithm, 2000, ctx)) return false;
         break;
+      }
+      case 4: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"timeAnchor", "currency", "evAbsolutePriceScheduleEntries", "priceAlgorithm", "customData"};
   constexpr std::uint64_t kRequired = 0xf;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2927,42 +3789,41 @@ void encode(ocpp::JsonWriter& w, const EVAbsolutePriceScheduleType& message) {
 bool decode(ocpp::json::value& json, EVEnergyOfferType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"evAbsolutePriceSchedule", "evPowerSchedule", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_EVEnergyOfferType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_EVEnergyOfferType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // evAbsolutePriceSchedule
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evAbsolutePriceSchedule.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 15:
-        if (key == "evPowerSchedule") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evPowerSchedule");
-          if (!decode(value, out.evPowerSchedule, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // evPowerSchedule
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.evPowerSchedule, ctx)) return false;
         break;
-      case 23:
-        if (key == "evAbsolutePriceSchedule") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evAbsolutePriceSchedule");
-          if (!decode(value, out.evAbsolutePriceSchedule.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"evAbsolutePriceSchedule", "evPowerSchedule", "customData"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2985,42 +3846,40 @@ void encode(ocpp::JsonWriter& w, const EVEnergyOfferType& message) {
 bool decode(ocpp::json::value& json, EVPowerScheduleEntryType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"duration", "power", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 5:
-        if (key == "power") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "power");
-          if (!ocpp::read_number(value, out.power, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_EVPowerScheduleEntryType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_EVPowerScheduleEntryType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // duration
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.duration, ctx)) return false;
         break;
-      case 8:
-        if (key == "duration") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "duration");
-          if (!ocpp::read_integer(value, out.duration, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // power
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.power, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"duration", "power", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3041,52 +3900,51 @@ void encode(ocpp::JsonWriter& w, const EVPowerScheduleEntryType& message) {
 bool decode(ocpp::json::value& json, EVPowerScheduleType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"evPowerScheduleEntries", "timeAnchor", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "timeAnchor") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "timeAnchor");
-          if (!ocpp::read_date_time(value, out.timeAnchor, ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_EVPowerScheduleType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_EVPowerScheduleType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // evPowerScheduleEntries
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.evPowerScheduleEntries;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 1024, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 22:
-        if (key == "evPowerScheduleEntries") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evPowerScheduleEntries");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.evPowerScheduleEntries;
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 1024, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // timeAnchor
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.timeAnchor, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"evPowerScheduleEntries", "timeAnchor", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3115,42 +3973,40 @@ void encode(ocpp::JsonWriter& w, const EVPowerScheduleType& message) {
 bool decode(ocpp::json::value& json, EVPriceRuleType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"energyFee", "powerRangeStart", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 9:
-        if (key == "energyFee") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "energyFee");
-          if (!ocpp::read_number(value, out.energyFee, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_EVPriceRuleType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_EVPriceRuleType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // energyFee
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.energyFee, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // powerRangeStart
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.powerRangeStart, ctx)) return false;
         break;
-      case 15:
-        if (key == "powerRangeStart") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "powerRangeStart");
-          if (!ocpp::read_number(value, out.powerRangeStart, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"energyFee", "powerRangeStart", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3171,44 +4027,43 @@ void encode(ocpp::JsonWriter& w, const EVPriceRuleType& message) {
 bool decode(ocpp::json::value& json, EVSEType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"id", "connectorId", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_integer(value, out.id, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.id), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_EVSEType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_EVSEType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.id, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.id), 0.0, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // connectorId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.connectorId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
         break;
-      case 11:
-        if (key == "connectorId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "connectorId");
-          if (!ocpp::read_integer(value, out.connectorId.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.connectorId.emplace()), 0.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"id", "connectorId", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3231,42 +4086,40 @@ void encode(ocpp::JsonWriter& w, const EVSEType& message) {
 bool decode(ocpp::json::value& json, EnterServiceGetType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"enterService", "id", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_string(value, out.id, 36, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_EnterServiceGetType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_EnterServiceGetType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // enterService
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.enterService, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.id, 36, ctx)) return false;
         break;
-      case 12:
-        if (key == "enterService") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "enterService");
-          if (!decode(value, out.enterService, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"enterService", "id", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3287,83 +4140,80 @@ void encode(ocpp::JsonWriter& w, const EnterServiceGetType& message) {
 bool decode(ocpp::json::value& json, EnterServiceType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"priority", "highVoltage", "lowVoltage", "highFreq", "lowFreq", "delay", "randomDelay", "rampRate", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 5:
-        if (key == "delay") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "delay");
-          if (!ocpp::read_number(value, out.delay.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_EnterServiceType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_EnterServiceType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // priority
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.priority, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.priority), 0.0, ctx)) return false;
         break;
-      case 7:
-        if (key == "lowFreq") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "lowFreq");
-          if (!ocpp::read_number(value, out.lowFreq, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // highVoltage
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.highVoltage, ctx)) return false;
         break;
-      case 8:
-        if (key == "priority") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "priority");
-          if (!ocpp::read_integer(value, out.priority, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.priority), 0.0, ctx)) return false;
-          continue;
-        }
-        if (key == "highFreq") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "highFreq");
-          if (!ocpp::read_number(value, out.highFreq, ctx)) return false;
-          continue;
-        }
-        if (key == "rampRate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "rampRate");
-          if (!ocpp::read_number(value, out.rampRate.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // lowVoltage
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.lowVoltage, ctx)) return false;
         break;
-      case 10:
-        if (key == "lowVoltage") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "lowVoltage");
-          if (!ocpp::read_number(value, out.lowVoltage, ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // highFreq
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.highFreq, ctx)) return false;
         break;
-      case 11:
-        if (key == "highVoltage") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "highVoltage");
-          if (!ocpp::read_number(value, out.highVoltage, ctx)) return false;
-          continue;
-        }
-        if (key == "randomDelay") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "randomDelay");
-          if (!ocpp::read_number(value, out.randomDelay.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // lowFreq
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.lowFreq, ctx)) return false;
         break;
+      }
+      case 5: {  // delay
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.delay.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 6: {  // randomDelay
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.randomDelay.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 7: {  // rampRate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.rampRate.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 8: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"priority", "highVoltage", "lowVoltage", "highFreq", "lowFreq", "delay", "randomDelay", "rampRate", "customData"};
   constexpr std::uint64_t kRequired = 0x1f;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3402,130 +4252,123 @@ void encode(ocpp::JsonWriter& w, const EnterServiceType& message) {
 bool decode(ocpp::json::value& json, EventDataType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"eventId", "timestamp", "trigger", "cause", "actualValue", "techCode", "techInfo", "cleared", "transactionId", "component", "variableMonitoringId", "eventNotificationType", "variable", "severity", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 5:
-        if (key == "cause") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "cause");
-          if (!ocpp::read_integer(value, out.cause.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.cause.emplace()), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_EventDataType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_EventDataType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // eventId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.eventId, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.eventId), 0.0, ctx)) return false;
         break;
-      case 7:
-        if (key == "eventId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "eventId");
-          if (!ocpp::read_integer(value, out.eventId, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.eventId), 0.0, ctx)) return false;
-          continue;
-        }
-        if (key == "trigger") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "trigger");
-          if (!ocpp::read_enum(value, out.trigger, "EventTriggerEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "cleared") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "cleared");
-          if (!ocpp::read_boolean(value, out.cleared.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // timestamp
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.timestamp, ctx)) return false;
         break;
-      case 8:
-        if (key == "techCode") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "techCode");
-          if (!ocpp::read_string(value, out.techCode.emplace(), 50, ctx)) return false;
-          continue;
-        }
-        if (key == "techInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "techInfo");
-          if (!ocpp::read_string(value, out.techInfo.emplace(), 500, ctx)) return false;
-          continue;
-        }
-        if (key == "variable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 12, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variable");
-          if (!decode(value, out.variable, ctx)) return false;
-          continue;
-        }
-        if (key == "severity") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 13, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "severity");
-          if (!ocpp::read_integer(value, out.severity.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.severity.emplace()), 0.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // trigger
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.trigger, "EventTriggerEnumType", ctx)) return false;
         break;
-      case 9:
-        if (key == "timestamp") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "timestamp");
-          if (!ocpp::read_date_time(value, out.timestamp, ctx)) return false;
-          continue;
-        }
-        if (key == "component") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 9, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "component");
-          if (!decode(value, out.component, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // cause
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.cause.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 14, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // actualValue
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.actualValue, 2500, ctx)) return false;
         break;
-      case 11:
-        if (key == "actualValue") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "actualValue");
-          if (!ocpp::read_string(value, out.actualValue, 2500, ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // techCode
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.techCode.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
         break;
-      case 13:
-        if (key == "transactionId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transactionId");
-          if (!ocpp::read_string(value, out.transactionId.emplace(), 36, ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // techInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.techInfo.emplace();
+        if (!ocpp::read_string(value, target, 500, ctx)) return false;
         break;
-      case 20:
-        if (key == "variableMonitoringId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 10, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variableMonitoringId");
-          if (!ocpp::read_integer(value, out.variableMonitoringId.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.variableMonitoringId.emplace()), 0.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 7: {  // cleared
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.cleared.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
-      case 21:
-        if (key == "eventNotificationType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 11, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "eventNotificationType");
-          if (!ocpp::read_enum(value, out.eventNotificationType, "EventNotificationEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 8: {  // transactionId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.transactionId.emplace();
+        if (!ocpp::read_string(value, target, 36, ctx)) return false;
         break;
+      }
+      case 9: {  // component
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.component, ctx)) return false;
+        break;
+      }
+      case 10: {  // variableMonitoringId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.variableMonitoringId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
+        break;
+      }
+      case 11: {  // eventNotificationType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.eventNotificationType, "EventNotificationEnumType", ctx)) return false;
+        break;
+      }
+      case 12: {  // variable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.variable, ctx)) return false;
+        break;
+      }
+      case 13: {  // severity
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.severity.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
+        break;
+      }
+      case 14: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"eventId", "timestamp", "trigger", "cause", "actualValue", "techCode", "techInfo", "cleared", "transactionId", "component", "variableMonitoringId", "eventNotificationType", "variable", "severity", "customData"};
   constexpr std::uint64_t kRequired = 0x1a17;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3584,48 +4427,48 @@ void encode(ocpp::JsonWriter& w, const EventDataType& message) {
 bool decode(ocpp::json::value& json, FirmwareStatusNotificationRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "requestId", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "FirmwareStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_FirmwareStatusNotificationRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_FirmwareStatusNotificationRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "FirmwareStatusEnumType", ctx)) return false;
         break;
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.requestId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "requestId", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3652,24 +4495,27 @@ void encode(ocpp::JsonWriter& w, const FirmwareStatusNotificationRequest& messag
 bool decode(ocpp::json::value& json, FirmwareStatusNotificationResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_FirmwareStatusNotificationResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_FirmwareStatusNotificationResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -3689,66 +4535,61 @@ void encode(ocpp::JsonWriter& w, const FirmwareStatusNotificationResponse& messa
 bool decode(ocpp::json::value& json, FirmwareType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"location", "retrieveDateTime", "installDateTime", "signingCertificate", "signature", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "location") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "location");
-          if (!ocpp::read_string(value, out.location, 2000, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_FirmwareType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_FirmwareType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // location
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.location, 2000, ctx)) return false;
         break;
-      case 9:
-        if (key == "signature") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "signature");
-          if (!ocpp::read_string(value, out.signature.emplace(), 800, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // retrieveDateTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.retrieveDateTime, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // installDateTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.installDateTime.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
         break;
-      case 15:
-        if (key == "installDateTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "installDateTime");
-          if (!ocpp::read_date_time(value, out.installDateTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // signingCertificate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.signingCertificate.emplace();
+        if (!ocpp::read_string(value, target, 5500, ctx)) return false;
         break;
-      case 16:
-        if (key == "retrieveDateTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "retrieveDateTime");
-          if (!ocpp::read_date_time(value, out.retrieveDateTime, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // signature
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.signature.emplace();
+        if (!ocpp::read_string(value, target, 800, ctx)) return false;
         break;
-      case 18:
-        if (key == "signingCertificate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "signingCertificate");
-          if (!ocpp::read_string(value, out.signingCertificate.emplace(), 5500, ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"location", "retrieveDateTime", "installDateTime", "signingCertificate", "signature", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3781,58 +4622,52 @@ void encode(ocpp::JsonWriter& w, const FirmwareType& message) {
 bool decode(ocpp::json::value& json, FixedPFGetType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"fixedPF", "id", "isDefault", "isSuperseded", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_string(value, out.id, 36, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_FixedPFGetType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_FixedPFGetType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // fixedPF
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.fixedPF, ctx)) return false;
         break;
-      case 7:
-        if (key == "fixedPF") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "fixedPF");
-          if (!decode(value, out.fixedPF, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.id, 36, ctx)) return false;
         break;
-      case 9:
-        if (key == "isDefault") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "isDefault");
-          if (!ocpp::read_boolean(value, out.isDefault, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // isDefault
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.isDefault, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // isSuperseded
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.isSuperseded, ctx)) return false;
         break;
-      case 12:
-        if (key == "isSuperseded") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "isSuperseded");
-          if (!ocpp::read_boolean(value, out.isSuperseded, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"fixedPF", "id", "isDefault", "isSuperseded", "customData"};
   constexpr std::uint64_t kRequired = 0xf;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3857,63 +4692,61 @@ void encode(ocpp::JsonWriter& w, const FixedPFGetType& message) {
 bool decode(ocpp::json::value& json, FixedPFType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"priority", "displacement", "excitation", "startTime", "duration", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "priority") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "priority");
-          if (!ocpp::read_integer(value, out.priority, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.priority), 0.0, ctx)) return false;
-          continue;
-        }
-        if (key == "duration") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "duration");
-          if (!ocpp::read_number(value, out.duration.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_FixedPFType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_FixedPFType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // priority
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.priority, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.priority), 0.0, ctx)) return false;
         break;
-      case 9:
-        if (key == "startTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "startTime");
-          if (!ocpp::read_date_time(value, out.startTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // displacement
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.displacement, ctx)) return false;
         break;
-      case 10:
-        if (key == "excitation") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "excitation");
-          if (!ocpp::read_boolean(value, out.excitation, ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // excitation
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.excitation, ctx)) return false;
         break;
-      case 12:
-        if (key == "displacement") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "displacement");
-          if (!ocpp::read_number(value, out.displacement, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // startTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.startTime.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
         break;
+      }
+      case 4: {  // duration
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.duration.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 5: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"priority", "displacement", "excitation", "startTime", "duration", "customData"};
   constexpr std::uint64_t kRequired = 0x7;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3944,58 +4777,52 @@ void encode(ocpp::JsonWriter& w, const FixedPFType& message) {
 bool decode(ocpp::json::value& json, FixedVarGetType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"fixedVar", "id", "isDefault", "isSuperseded", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_string(value, out.id, 36, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_FixedVarGetType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_FixedVarGetType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // fixedVar
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.fixedVar, ctx)) return false;
         break;
-      case 8:
-        if (key == "fixedVar") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "fixedVar");
-          if (!decode(value, out.fixedVar, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.id, 36, ctx)) return false;
         break;
-      case 9:
-        if (key == "isDefault") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "isDefault");
-          if (!ocpp::read_boolean(value, out.isDefault, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // isDefault
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.isDefault, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // isSuperseded
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.isSuperseded, ctx)) return false;
         break;
-      case 12:
-        if (key == "isSuperseded") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "isSuperseded");
-          if (!ocpp::read_boolean(value, out.isSuperseded, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"fixedVar", "id", "isDefault", "isSuperseded", "customData"};
   constexpr std::uint64_t kRequired = 0xf;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;

@@ -3,68 +3,879 @@
 
 #include "protocol/ocpp21/codec.hpp"
 
+#include "protocol/detail/literal.hpp"
+
 namespace evbroker::ocpp21 {
+namespace {
+
+int property_of_FixedVarType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 5;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "duration\"")) return 4;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "priority\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "startTime\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "setpoint\"")) return 1;
+      break;
+    case 'u':
+      if (ocpp::detail::starts_with_literal(key, "unit\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_FreqDroopGetType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 4;
+      break;
+    case 'f':
+      if (ocpp::detail::starts_with_literal(key, "freqDroop\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "isSuperseded\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "isDefault\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_FreqDroopType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 8;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "duration\"")) return 7;
+      break;
+    case 'o':
+      if (ocpp::detail::starts_with_literal(key, "overDroop\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "overFreq\"")) return 1;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "priority\"")) return 0;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "responseTime\"")) return 5;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "startTime\"")) return 6;
+      break;
+    case 'u':
+      if (ocpp::detail::starts_with_literal(key, "underDroop\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "underFreq\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_Get15118EVCertificateRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "action\"")) return 1;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 5;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "exiRequest\"")) return 2;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "iso15118SchemaVersion\"")) return 0;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "maximumContractCertificateChains\"")) return 3;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "prioritizedEMAIDs\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_Get15118EVCertificateResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 4;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "exiResponse\"")) return 2;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "remainingContracts\"")) return 3;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetBaseReportRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "reportBase\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetBaseReportResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetCertificateChainStatusRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "certificateStatusRequests\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetCertificateChainStatusResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "certificateStatus\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetCertificateStatusRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    case 'o':
+      if (ocpp::detail::starts_with_literal(key, "ocspRequestData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetCertificateStatusResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 'o':
+      if (ocpp::detail::starts_with_literal(key, "ocspResult\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetChargingProfilesRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingProfile\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 1;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetChargingProfilesResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetCompositeScheduleRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingRateUnit\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "duration\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetCompositeScheduleResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "schedule\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetDERControlRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "controlType\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "controlId\"")) return 3;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "isDefault\"")) return 1;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetDERControlResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetDisplayMessagesRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 4;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 0;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "priority\"")) return 2;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "state\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetDisplayMessagesResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetInstalledCertificateIdsRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "certificateType\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetInstalledCertificateIdsResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "certificateHashDataChain\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetLocalListVersionRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetLocalListVersionResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "versionNumber\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetLogRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 5;
+      break;
+    case 'l':
+      if (ocpp::detail::starts_with_literal(key, "logType\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "log\"")) return 0;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "retryInterval\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "retries\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetLogResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 'f':
+      if (ocpp::detail::starts_with_literal(key, "filename\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetMonitoringReportRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "componentVariable\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "monitoringCriteria\"")) return 2;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetMonitoringReportResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetPeriodicEventStreamRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetPeriodicEventStreamResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "constantStreamData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetReportRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "componentVariable\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "componentCriteria\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetReportResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetTariffsRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetTariffsResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "tariffAssignments\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetTransactionStatusRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "transactionId\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetTransactionStatusResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "messagesInQueue\"")) return 1;
+      break;
+    case 'o':
+      if (ocpp::detail::starts_with_literal(key, "ongoingIndicator\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetVariableDataType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "attributeType\"")) return 0;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "component\"")) return 1;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "variable\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetVariableResultType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "attributeStatusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "attributeStatus\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "attributeValue\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "attributeType\"")) return 2;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 6;
+      if (ocpp::detail::starts_with_literal(key, "component\"")) return 4;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "variable\"")) return 5;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetVariablesRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    case 'g':
+      if (ocpp::detail::starts_with_literal(key, "getVariableData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GetVariablesResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    case 'g':
+      if (ocpp::detail::starts_with_literal(key, "getVariableResult\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GradientGetType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'g':
+      if (ocpp::detail::starts_with_literal(key, "gradient\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_GradientType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 'g':
+      if (ocpp::detail::starts_with_literal(key, "gradient\"")) return 1;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "priority\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "softGradient\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_HeartbeatRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_HeartbeatResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "currentTime\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_HysteresisType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 4;
+      break;
+    case 'h':
+      if (ocpp::detail::starts_with_literal(key, "hysteresisGradient\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "hysteresisDelay\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "hysteresisHigh\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "hysteresisLow\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_IdTokenInfoType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "cacheExpiryDateTime\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "chargingPriority\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 8;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 6;
+      break;
+    case 'g':
+      if (ocpp::detail::starts_with_literal(key, "groupIdToken\"")) return 3;
+      break;
+    case 'l':
+      if (ocpp::detail::starts_with_literal(key, "language1\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "language2\"")) return 5;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "personalMessage\"")) return 7;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_IdTokenType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "additionalInfo\"")) return 0;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idToken\"")) return 1;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "type\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_InstallCertificateRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "certificateType\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "certificate\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_InstallCertificateResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+}  // namespace
 
 bool decode(ocpp::json::value& json, FixedVarType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"priority", "setpoint", "unit", "startTime", "duration", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "unit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "unit");
-          if (!ocpp::read_enum(value, out.unit, "DERUnitEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_FixedVarType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_FixedVarType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // priority
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.priority, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.priority), 0.0, ctx)) return false;
         break;
-      case 8:
-        if (key == "priority") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "priority");
-          if (!ocpp::read_integer(value, out.priority, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.priority), 0.0, ctx)) return false;
-          continue;
-        }
-        if (key == "setpoint") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "setpoint");
-          if (!ocpp::read_number(value, out.setpoint, ctx)) return false;
-          continue;
-        }
-        if (key == "duration") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "duration");
-          if (!ocpp::read_number(value, out.duration.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // setpoint
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.setpoint, ctx)) return false;
         break;
-      case 9:
-        if (key == "startTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "startTime");
-          if (!ocpp::read_date_time(value, out.startTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // unit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.unit, "DERUnitEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // startTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.startTime.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
         break;
+      }
+      case 4: {  // duration
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.duration.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 5: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"priority", "setpoint", "unit", "startTime", "duration", "customData"};
   constexpr std::uint64_t kRequired = 0x7;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -95,56 +906,52 @@ void encode(ocpp::JsonWriter& w, const FixedVarType& message) {
 bool decode(ocpp::json::value& json, FreqDroopGetType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"freqDroop", "id", "isDefault", "isSuperseded", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_string(value, out.id, 36, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_FreqDroopGetType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_FreqDroopGetType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // freqDroop
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.freqDroop, ctx)) return false;
         break;
-      case 9:
-        if (key == "freqDroop") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "freqDroop");
-          if (!decode(value, out.freqDroop, ctx)) return false;
-          continue;
-        }
-        if (key == "isDefault") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "isDefault");
-          if (!ocpp::read_boolean(value, out.isDefault, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.id, 36, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // isDefault
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.isDefault, ctx)) return false;
         break;
-      case 12:
-        if (key == "isSuperseded") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "isSuperseded");
-          if (!ocpp::read_boolean(value, out.isSuperseded, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // isSuperseded
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.isSuperseded, ctx)) return false;
         break;
+      }
+      case 4: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"freqDroop", "id", "isDefault", "isSuperseded", "customData"};
   constexpr std::uint64_t kRequired = 0xf;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -169,81 +976,79 @@ void encode(ocpp::JsonWriter& w, const FreqDroopGetType& message) {
 bool decode(ocpp::json::value& json, FreqDroopType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"priority", "overFreq", "underFreq", "overDroop", "underDroop", "responseTime", "startTime", "duration", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "priority") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "priority");
-          if (!ocpp::read_integer(value, out.priority, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.priority), 0.0, ctx)) return false;
-          continue;
-        }
-        if (key == "overFreq") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "overFreq");
-          if (!ocpp::read_number(value, out.overFreq, ctx)) return false;
-          continue;
-        }
-        if (key == "duration") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "duration");
-          if (!ocpp::read_number(value, out.duration.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_FreqDroopType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_FreqDroopType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // priority
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.priority, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.priority), 0.0, ctx)) return false;
         break;
-      case 9:
-        if (key == "underFreq") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "underFreq");
-          if (!ocpp::read_number(value, out.underFreq, ctx)) return false;
-          continue;
-        }
-        if (key == "overDroop") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "overDroop");
-          if (!ocpp::read_number(value, out.overDroop, ctx)) return false;
-          continue;
-        }
-        if (key == "startTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "startTime");
-          if (!ocpp::read_date_time(value, out.startTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // overFreq
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.overFreq, ctx)) return false;
         break;
-      case 10:
-        if (key == "underDroop") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "underDroop");
-          if (!ocpp::read_number(value, out.underDroop, ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // underFreq
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.underFreq, ctx)) return false;
         break;
-      case 12:
-        if (key == "responseTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "responseTime");
-          if (!ocpp::read_number(value, out.responseTime, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // overDroop
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.overDroop, ctx)) return false;
         break;
+      }
+      case 4: {  // underDroop
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.underDroop, ctx)) return false;
+        break;
+      }
+      case 5: {  // responseTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.responseTime, ctx)) return false;
+        break;
+      }
+      case 6: {  // startTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.startTime.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
+        break;
+      }
+      case 7: {  // duration
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.duration.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 8: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"priority", "overFreq", "underFreq", "overDroop", "underDroop", "responseTime", "startTime", "duration", "customData"};
   constexpr std::uint64_t kRequired = 0x3f;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -280,77 +1085,72 @@ void encode(ocpp::JsonWriter& w, const FreqDroopType& message) {
 bool decode(ocpp::json::value& json, Get15118EVCertificateRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"iso15118SchemaVersion", "action", "exiRequest", "maximumContractCertificateChains", "prioritizedEMAIDs", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "action") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "action");
-          if (!ocpp::read_enum(value, out.action, "CertificateActionEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_Get15118EVCertificateRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_Get15118EVCertificateRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // iso15118SchemaVersion
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.iso15118SchemaVersion, 50, ctx)) return false;
         break;
-      case 10:
-        if (key == "exiRequest") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "exiRequest");
-          if (!ocpp::read_string(value, out.exiRequest, 11000, ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // action
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.action, "CertificateActionEnumType", ctx)) return false;
         break;
-      case 17:
-        if (key == "prioritizedEMAIDs") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "prioritizedEMAIDs");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.prioritizedEMAIDs.emplace();
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 8, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_string(item0, items0.emplace_back(), 255, ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 2: {  // exiRequest
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.exiRequest, 11000, ctx)) return false;
         break;
-      case 21:
-        if (key == "iso15118SchemaVersion") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "iso15118SchemaVersion");
-          if (!ocpp::read_string(value, out.iso15118SchemaVersion, 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // maximumContractCertificateChains
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maximumContractCertificateChains.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
         break;
-      case 32:
-        if (key == "maximumContractCertificateChains") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maximumContractCertificateChains");
-          if (!ocpp::read_integer(value, out.maximumContractCertificateChains.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.maximumContractCertificateChains.emplace()), 0.0, ctx)) return false;
-          continue;
+      }
+      case 4: {  // prioritizedEMAIDs
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.prioritizedEMAIDs.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 8, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_string(item0, target0, 255, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
+      case 5: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"iso15118SchemaVersion", "action", "exiRequest", "maximumContractCertificateChains", "prioritizedEMAIDs", "customData"};
   constexpr std::uint64_t kRequired = 0x7;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -389,57 +1189,55 @@ void encode(ocpp::JsonWriter& w, const Get15118EVCertificateRequest& message) {
 bool decode(ocpp::json::value& json, Get15118EVCertificateResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "exiResponse", "remainingContracts", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "Iso15118EVCertificateStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_Get15118EVCertificateResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_Get15118EVCertificateResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "Iso15118EVCertificateStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 11:
-        if (key == "exiResponse") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "exiResponse");
-          if (!ocpp::read_string(value, out.exiResponse, 17000, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // exiResponse
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.exiResponse, 17000, ctx)) return false;
         break;
-      case 18:
-        if (key == "remainingContracts") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "remainingContracts");
-          if (!ocpp::read_integer(value, out.remainingContracts.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.remainingContracts.emplace()), 0.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // remainingContracts
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.remainingContracts.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
         break;
+      }
+      case 4: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "exiResponse", "remainingContracts", "customData"};
   constexpr std::uint64_t kRequired = 0x5;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -468,40 +1266,40 @@ void encode(ocpp::JsonWriter& w, const Get15118EVCertificateResponse& message) {
 bool decode(ocpp::json::value& json, GetBaseReportRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"requestId", "reportBase", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetBaseReportRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetBaseReportRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
         break;
-      case 10:
-        if (key == "reportBase") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "reportBase");
-          if (!ocpp::read_enum(value, out.reportBase, "ReportBaseEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // reportBase
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.reportBase, "ReportBaseEnumType", ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"requestId", "reportBase", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -522,40 +1320,41 @@ void encode(ocpp::JsonWriter& w, const GetBaseReportRequest& message) {
 bool decode(ocpp::json::value& json, GetBaseReportResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GenericDeviceModelStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetBaseReportResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetBaseReportResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GenericDeviceModelStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -578,46 +1377,45 @@ void encode(ocpp::JsonWriter& w, const GetBaseReportResponse& message) {
 bool decode(ocpp::json::value& json, GetCertificateChainStatusRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"certificateStatusRequests", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetCertificateChainStatusRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetCertificateChainStatusRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // certificateStatusRequests
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.certificateStatusRequests;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 4, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 25:
-        if (key == "certificateStatusRequests") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateStatusRequests");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.certificateStatusRequests;
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 4, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"certificateStatusRequests", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -644,46 +1442,45 @@ void encode(ocpp::JsonWriter& w, const GetCertificateChainStatusRequest& message
 bool decode(ocpp::json::value& json, GetCertificateChainStatusResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"certificateStatus", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetCertificateChainStatusResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetCertificateChainStatusResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // certificateStatus
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.certificateStatus;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 4, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 17:
-        if (key == "certificateStatus") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateStatus");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.certificateStatus;
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 4, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"certificateStatus", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -710,34 +1507,34 @@ void encode(ocpp::JsonWriter& w, const GetCertificateChainStatusResponse& messag
 bool decode(ocpp::json::value& json, GetCertificateStatusRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"ocspRequestData", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetCertificateStatusRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetCertificateStatusRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // ocspRequestData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.ocspRequestData, ctx)) return false;
         break;
-      case 15:
-        if (key == "ocspRequestData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "ocspRequestData");
-          if (!decode(value, out.ocspRequestData, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"ocspRequestData", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -756,46 +1553,48 @@ void encode(ocpp::JsonWriter& w, const GetCertificateStatusRequest& message) {
 bool decode(ocpp::json::value& json, GetCertificateStatusResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "ocspResult", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GetCertificateStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetCertificateStatusResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetCertificateStatusResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GetCertificateStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "ocspResult") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "ocspResult");
-          if (!ocpp::read_string(value, out.ocspResult.emplace(), 18000, ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // ocspResult
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.ocspResult.emplace();
+        if (!ocpp::read_string(value, target, 18000, ctx)) return false;
+        break;
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "ocspResult", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -822,51 +1621,48 @@ void encode(ocpp::JsonWriter& w, const GetCertificateStatusResponse& message) {
 bool decode(ocpp::json::value& json, GetChargingProfilesRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"requestId", "evseId", "chargingProfile", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.evseId.emplace()), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetChargingProfilesRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetChargingProfilesRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
         break;
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evseId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // chargingProfile
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.chargingProfile, ctx)) return false;
         break;
-      case 15:
-        if (key == "chargingProfile") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingProfile");
-          if (!decode(value, out.chargingProfile, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"requestId", "evseId", "chargingProfile", "customData"};
   constexpr std::uint64_t kRequired = 0x5;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -891,40 +1687,41 @@ void encode(ocpp::JsonWriter& w, const GetChargingProfilesRequest& message) {
 bool decode(ocpp::json::value& json, GetChargingProfilesResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GetChargingProfileStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetChargingProfilesResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetChargingProfilesResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GetChargingProfileStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -947,51 +1744,47 @@ void encode(ocpp::JsonWriter& w, const GetChargingProfilesResponse& message) {
 bool decode(ocpp::json::value& json, GetCompositeScheduleRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"duration", "chargingRateUnit", "evseId", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.evseId), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetCompositeScheduleRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetCompositeScheduleRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // duration
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.duration, ctx)) return false;
         break;
-      case 8:
-        if (key == "duration") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "duration");
-          if (!ocpp::read_integer(value, out.duration, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // chargingRateUnit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.chargingRateUnit, "ChargingRateUnitEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.evseId), 0.0, ctx)) return false;
         break;
-      case 16:
-        if (key == "chargingRateUnit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingRateUnit");
-          if (!ocpp::read_optional_enum(value, out.chargingRateUnit, "ChargingRateUnitEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"duration", "chargingRateUnit", "evseId", "customData"};
   constexpr std::uint64_t kRequired = 0x5;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1016,48 +1809,48 @@ void encode(ocpp::JsonWriter& w, const GetCompositeScheduleRequest& message) {
 bool decode(ocpp::json::value& json, GetCompositeScheduleResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "schedule", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GenericStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetCompositeScheduleResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetCompositeScheduleResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GenericStatusEnumType", ctx)) return false;
         break;
-      case 8:
-        if (key == "schedule") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "schedule");
-          if (!decode(value, out.schedule.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // schedule
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.schedule.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "schedule", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1084,54 +1877,54 @@ void encode(ocpp::JsonWriter& w, const GetCompositeScheduleResponse& message) {
 bool decode(ocpp::json::value& json, GetDERControlRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"requestId", "isDefault", "controlType", "controlId", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          continue;
-        }
-        if (key == "isDefault") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "isDefault");
-          if (!ocpp::read_boolean(value, out.isDefault.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "controlId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "controlId");
-          if (!ocpp::read_string(value, out.controlId.emplace(), 36, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetDERControlRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetDERControlRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // isDefault
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.isDefault.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
-      case 11:
-        if (key == "controlType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "controlType");
-          if (!ocpp::read_optional_enum(value, out.controlType, "DERControlEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // controlType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.controlType, "DERControlEnumType", ctx)) return false;
         break;
+      }
+      case 3: {  // controlId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.controlId.emplace();
+        if (!ocpp::read_string(value, target, 36, ctx)) return false;
+        break;
+      }
+      case 4: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"requestId", "isDefault", "controlType", "controlId", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1162,40 +1955,41 @@ void encode(ocpp::JsonWriter& w, const GetDERControlRequest& message) {
 bool decode(ocpp::json::value& json, GetDERControlResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "DERControlStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetDERControlResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetDERControlResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "DERControlStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1218,70 +2012,64 @@ void encode(ocpp::JsonWriter& w, const GetDERControlResponse& message) {
 bool decode(ocpp::json::value& json, GetDisplayMessagesRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"id", "requestId", "priority", "state", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.id.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_integer(item0, items0.emplace_back(), ctx)) return false;
-              if (!ocpp::check_minimum(static_cast<double>(items0.emplace_back()), 0.0, ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetDisplayMessagesRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetDisplayMessagesRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.id.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_integer(item0, target0, ctx)) return false;
+          if (!ocpp::check_minimum(static_cast<double>(target0), 0.0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 5:
-        if (key == "state") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "state");
-          if (!ocpp::read_optional_enum(value, out.state, "MessageStateEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
         break;
-      case 8:
-        if (key == "priority") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "priority");
-          if (!ocpp::read_optional_enum(value, out.priority, "MessagePriorityEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // priority
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.priority, "MessagePriorityEnumType", ctx)) return false;
         break;
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // state
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.state, "MessageStateEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"id", "requestId", "priority", "state", "customData"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1320,40 +2108,41 @@ void encode(ocpp::JsonWriter& w, const GetDisplayMessagesRequest& message) {
 bool decode(ocpp::json::value& json, GetDisplayMessagesResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GetDisplayMessagesStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetDisplayMessagesResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetDisplayMessagesResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GetDisplayMessagesStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1376,43 +2165,44 @@ void encode(ocpp::JsonWriter& w, const GetDisplayMessagesResponse& message) {
 bool decode(ocpp::json::value& json, GetInstalledCertificateIdsRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"certificateType", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetInstalledCertificateIdsRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetInstalledCertificateIdsRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // certificateType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.certificateType.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_enum(item0, target0, "GetCertificateIdUseEnumType", ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 15:
-        if (key == "certificateType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateType");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.certificateType.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_enum(item0, items0.emplace_back(), "GetCertificateIdUseEnumType", ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1446,59 +2236,58 @@ void encode(ocpp::JsonWriter& w, const GetInstalledCertificateIdsRequest& messag
 bool decode(ocpp::json::value& json, GetInstalledCertificateIdsResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "certificateHashDataChain", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GetInstalledCertificateStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetInstalledCertificateIdsResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetInstalledCertificateIdsResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GetInstalledCertificateStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 24:
-        if (key == "certificateHashDataChain") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateHashDataChain");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.certificateHashDataChain.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+      }
+      case 2: {  // certificateHashDataChain
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.certificateHashDataChain.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "certificateHashDataChain", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1533,24 +2322,27 @@ void encode(ocpp::JsonWriter& w, const GetInstalledCertificateIdsResponse& messa
 bool decode(ocpp::json::value& json, GetLocalListVersionRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetLocalListVersionRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetLocalListVersionRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1570,34 +2362,34 @@ void encode(ocpp::JsonWriter& w, const GetLocalListVersionRequest& message) {
 bool decode(ocpp::json::value& json, GetLocalListVersionResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"versionNumber", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetLocalListVersionResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetLocalListVersionResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // versionNumber
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.versionNumber, ctx)) return false;
         break;
-      case 13:
-        if (key == "versionNumber") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "versionNumber");
-          if (!ocpp::read_integer(value, out.versionNumber, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"versionNumber", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1616,65 +2408,61 @@ void encode(ocpp::JsonWriter& w, const GetLocalListVersionResponse& message) {
 bool decode(ocpp::json::value& json, GetLogRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"log", "logType", "requestId", "retries", "retryInterval", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 3:
-        if (key == "log") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "log");
-          if (!decode(value, out.log, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetLogRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetLogRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // log
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.log, ctx)) return false;
         break;
-      case 7:
-        if (key == "logType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "logType");
-          if (!ocpp::read_enum(value, out.logType, "LogEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "retries") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "retries");
-          if (!ocpp::read_integer(value, out.retries.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.retries.emplace()), 0.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // logType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.logType, "LogEnumType", ctx)) return false;
         break;
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // retries
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.retries.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
         break;
-      case 13:
-        if (key == "retryInterval") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "retryInterval");
-          if (!ocpp::read_integer(value, out.retryInterval.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // retryInterval
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.retryInterval.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
+      }
+      case 5: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"log", "logType", "requestId", "retries", "retryInterval", "customData"};
   constexpr std::uint64_t kRequired = 0x7;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1705,48 +2493,48 @@ void encode(ocpp::JsonWriter& w, const GetLogRequest& message) {
 bool decode(ocpp::json::value& json, GetLogResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "filename", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "LogStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetLogResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetLogResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "LogStatusEnumType", ctx)) return false;
         break;
-      case 8:
-        if (key == "filename") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "filename");
-          if (!ocpp::read_string(value, out.filename.emplace(), 255, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // filename
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.filename.emplace();
+        if (!ocpp::read_string(value, target, 255, ctx)) return false;
         break;
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "filename", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1773,73 +2561,69 @@ void encode(ocpp::JsonWriter& w, const GetLogResponse& message) {
 bool decode(ocpp::json::value& json, GetMonitoringReportRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"componentVariable", "requestId", "monitoringCriteria", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetMonitoringReportRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetMonitoringReportRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // componentVariable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.componentVariable.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+      }
+      case 1: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
+        break;
+      }
+      case 2: {  // monitoringCriteria
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.monitoringCriteria.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 3, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_enum(item0, target0, "MonitoringCriterionEnumType", ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 17:
-        if (key == "componentVariable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "componentVariable");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.componentVariable.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 18:
-        if (key == "monitoringCriteria") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "monitoringCriteria");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.monitoringCriteria.emplace();
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 3, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_enum(item0, items0.emplace_back(), "MonitoringCriterionEnumType", ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
-        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"componentVariable", "requestId", "monitoringCriteria", "customData"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1882,40 +2666,41 @@ void encode(ocpp::JsonWriter& w, const GetMonitoringReportRequest& message) {
 bool decode(ocpp::json::value& json, GetMonitoringReportResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GenericDeviceModelStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetMonitoringReportResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetMonitoringReportResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GenericDeviceModelStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1938,24 +2723,27 @@ void encode(ocpp::JsonWriter& w, const GetMonitoringReportResponse& message) {
 bool decode(ocpp::json::value& json, GetPeriodicEventStreamRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetPeriodicEventStreamRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetPeriodicEventStreamRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1975,43 +2763,44 @@ void encode(ocpp::JsonWriter& w, const GetPeriodicEventStreamRequest& message) {
 bool decode(ocpp::json::value& json, GetPeriodicEventStreamResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"constantStreamData", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetPeriodicEventStreamResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetPeriodicEventStreamResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // constantStreamData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.constantStreamData.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 18:
-        if (key == "constantStreamData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "constantStreamData");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.constantStreamData.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -2045,71 +2834,69 @@ void encode(ocpp::JsonWriter& w, const GetPeriodicEventStreamResponse& message) 
 bool decode(ocpp::json::value& json, GetReportRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"componentVariable", "requestId", "componentCriteria", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetReportRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetReportRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // componentVariable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.componentVariable.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
         break;
-      case 17:
-        if (key == "componentVariable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "componentVariable");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.componentVariable.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+      }
+      case 2: {  // componentCriteria
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.componentCriteria.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 4, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_enum(item0, target0, "ComponentCriterionEnumType", ctx)) return false;
         }
-        if (key == "componentCriteria") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "componentCriteria");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.componentCriteria.emplace();
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 4, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_enum(item0, items0.emplace_back(), "ComponentCriterionEnumType", ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"componentVariable", "requestId", "componentCriteria", "customData"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2152,40 +2939,41 @@ void encode(ocpp::JsonWriter& w, const GetReportRequest& message) {
 bool decode(ocpp::json::value& json, GetReportResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GenericDeviceModelStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetReportResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetReportResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GenericDeviceModelStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2208,35 +2996,35 @@ void encode(ocpp::JsonWriter& w, const GetReportResponse& message) {
 bool decode(ocpp::json::value& json, GetTariffsRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"evseId", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.evseId), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetTariffsRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetTariffsRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.evseId), 0.0, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"evseId", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2255,59 +3043,58 @@ void encode(ocpp::JsonWriter& w, const GetTariffsRequest& message) {
 bool decode(ocpp::json::value& json, GetTariffsResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "tariffAssignments", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "TariffGetStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetTariffsResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetTariffsResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "TariffGetStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 17:
-        if (key == "tariffAssignments") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "tariffAssignments");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.tariffAssignments.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+      }
+      case 2: {  // tariffAssignments
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.tariffAssignments.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "tariffAssignments", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2342,32 +3129,34 @@ void encode(ocpp::JsonWriter& w, const GetTariffsResponse& message) {
 bool decode(ocpp::json::value& json, GetTransactionStatusRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"transactionId", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetTransactionStatusRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetTransactionStatusRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // transactionId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.transactionId.emplace();
+        if (!ocpp::read_string(value, target, 36, ctx)) return false;
         break;
-      case 13:
-        if (key == "transactionId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transactionId");
-          if (!ocpp::read_string(value, out.transactionId.emplace(), 36, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -2393,42 +3182,41 @@ void encode(ocpp::JsonWriter& w, const GetTransactionStatusRequest& message) {
 bool decode(ocpp::json::value& json, GetTransactionStatusResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"ongoingIndicator", "messagesInQueue", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetTransactionStatusResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetTransactionStatusResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // ongoingIndicator
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.ongoingIndicator.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
-      case 15:
-        if (key == "messagesInQueue") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "messagesInQueue");
-          if (!ocpp::read_boolean(value, out.messagesInQueue, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // messagesInQueue
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.messagesInQueue, ctx)) return false;
         break;
-      case 16:
-        if (key == "ongoingIndicator") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "ongoingIndicator");
-          if (!ocpp::read_boolean(value, out.ongoingIndicator.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"ongoingIndicator", "messagesInQueue", "customData"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2451,50 +3239,46 @@ void encode(ocpp::JsonWriter& w, const GetTransactionStatusResponse& message) {
 bool decode(ocpp::json::value& json, GetVariableDataType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"attributeType", "component", "variable", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "variable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variable");
-          if (!decode(value, out.variable, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetVariableDataType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetVariableDataType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // attributeType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.attributeType, "AttributeEnumType", ctx)) return false;
         break;
-      case 9:
-        if (key == "component") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "component");
-          if (!decode(value, out.component, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // component
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.component, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // variable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.variable, ctx)) return false;
         break;
-      case 13:
-        if (key == "attributeType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "attributeType");
-          if (!ocpp::read_optional_enum(value, out.attributeType, "AttributeEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"attributeType", "component", "variable", "customData"};
   constexpr std::uint64_t kRequired = 0x6;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2519,74 +3303,66 @@ void encode(ocpp::JsonWriter& w, const GetVariableDataType& message) {
 bool decode(ocpp::json::value& json, GetVariableResultType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"attributeStatus", "attributeStatusInfo", "attributeType", "attributeValue", "component", "variable", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "variable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variable");
-          if (!decode(value, out.variable, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetVariableResultType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetVariableResultType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // attributeStatus
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.attributeStatus, "GetVariableStatusEnumType", ctx)) return false;
         break;
-      case 9:
-        if (key == "component") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "component");
-          if (!decode(value, out.component, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // attributeStatusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.attributeStatusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // attributeType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.attributeType, "AttributeEnumType", ctx)) return false;
         break;
-      case 13:
-        if (key == "attributeType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "attributeType");
-          if (!ocpp::read_optional_enum(value, out.attributeType, "AttributeEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // attributeValue
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.attributeValue.emplace();
+        if (!ocpp::read_string(value, target, 2500, ctx)) return false;
         break;
-      case 14:
-        if (key == "attributeValue") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "attributeValue");
-          if (!ocpp::read_string(value, out.attributeValue.emplace(), 2500, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // component
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.component, ctx)) return false;
         break;
-      case 15:
-        if (key == "attributeStatus") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "attributeStatus");
-          if (!ocpp::read_enum(value, out.attributeStatus, "GetVariableStatusEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // variable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.variable, ctx)) return false;
         break;
-      case 19:
-        if (key == "attributeStatusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "attributeStatusInfo");
-          if (!decode(value, out.attributeStatusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"attributeStatus", "attributeStatusInfo", "attributeType", "attributeValue", "component", "variable", "customData"};
   constexpr std::uint64_t kRequired = 0x31;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2621,45 +3397,44 @@ void encode(ocpp::JsonWriter& w, const GetVariableResultType& message) {
 bool decode(ocpp::json::value& json, GetVariablesRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"getVariableData", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetVariablesRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetVariablesRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // getVariableData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.getVariableData;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 15:
-        if (key == "getVariableData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "getVariableData");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.getVariableData;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"getVariableData", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2686,45 +3461,44 @@ void encode(ocpp::JsonWriter& w, const GetVariablesRequest& message) {
 bool decode(ocpp::json::value& json, GetVariablesResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"getVariableResult", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GetVariablesResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GetVariablesResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // getVariableResult
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.getVariableResult;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 17:
-        if (key == "getVariableResult") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "getVariableResult");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.getVariableResult;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"getVariableResult", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2751,42 +3525,40 @@ void encode(ocpp::JsonWriter& w, const GetVariablesResponse& message) {
 bool decode(ocpp::json::value& json, GradientGetType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"gradient", "id", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_string(value, out.id, 36, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GradientGetType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GradientGetType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // gradient
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.gradient, ctx)) return false;
         break;
-      case 8:
-        if (key == "gradient") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "gradient");
-          if (!decode(value, out.gradient, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.id, 36, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"gradient", "id", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2807,49 +3579,47 @@ void encode(ocpp::JsonWriter& w, const GradientGetType& message) {
 bool decode(ocpp::json::value& json, GradientType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"priority", "gradient", "softGradient", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "priority") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "priority");
-          if (!ocpp::read_integer(value, out.priority, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.priority), 0.0, ctx)) return false;
-          continue;
-        }
-        if (key == "gradient") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "gradient");
-          if (!ocpp::read_number(value, out.gradient, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_GradientType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_GradientType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // priority
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.priority, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.priority), 0.0, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // gradient
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.gradient, ctx)) return false;
         break;
-      case 12:
-        if (key == "softGradient") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "softGradient");
-          if (!ocpp::read_number(value, out.softGradient, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // softGradient
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.softGradient, ctx)) return false;
         break;
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"priority", "gradient", "softGradient", "customData"};
   constexpr std::uint64_t kRequired = 0x7;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2872,24 +3642,27 @@ void encode(ocpp::JsonWriter& w, const GradientType& message) {
 bool decode(ocpp::json::value& json, HeartbeatRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_HeartbeatRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_HeartbeatRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -2909,34 +3682,34 @@ void encode(ocpp::JsonWriter& w, const HeartbeatRequest& message) {
 bool decode(ocpp::json::value& json, HeartbeatResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"currentTime", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_HeartbeatResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_HeartbeatResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // currentTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.currentTime, ctx)) return false;
         break;
-      case 11:
-        if (key == "currentTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "currentTime");
-          if (!ocpp::read_date_time(value, out.currentTime, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"currentTime", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2955,56 +3728,55 @@ void encode(ocpp::JsonWriter& w, const HeartbeatResponse& message) {
 bool decode(ocpp::json::value& json, HysteresisType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"hysteresisHigh", "hysteresisLow", "hysteresisDelay", "hysteresisGradient", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_HysteresisType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_HysteresisType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // hysteresisHigh
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.hysteresisHigh.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 13:
-        if (key == "hysteresisLow") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "hysteresisLow");
-          if (!ocpp::read_number(value, out.hysteresisLow.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // hysteresisLow
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.hysteresisLow.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 14:
-        if (key == "hysteresisHigh") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "hysteresisHigh");
-          if (!ocpp::read_number(value, out.hysteresisHigh.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // hysteresisDelay
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.hysteresisDelay.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 15:
-        if (key == "hysteresisDelay") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "hysteresisDelay");
-          if (!ocpp::read_number(value, out.hysteresisDelay.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // hysteresisGradient
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.hysteresisGradient.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 18:
-        if (key == "hysteresisGradient") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "hysteresisGradient");
-          if (!ocpp::read_number(value, out.hysteresisGradient.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -3048,98 +3820,94 @@ void encode(ocpp::JsonWriter& w, const HysteresisType& message) {
 bool decode(ocpp::json::value& json, IdTokenInfoType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "cacheExpiryDateTime", "chargingPriority", "groupIdToken", "language1", "language2", "evseId", "personalMessage", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "AuthorizationStatusEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.evseId.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_integer(item0, items0.emplace_back(), ctx)) return false;
-              if (!ocpp::check_minimum(static_cast<double>(items0.emplace_back()), 0.0, ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_IdTokenInfoType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_IdTokenInfoType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "AuthorizationStatusEnumType", ctx)) return false;
         break;
-      case 9:
-        if (key == "language1") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "language1");
-          if (!ocpp::read_string(value, out.language1.emplace(), 8, ctx)) return false;
-          continue;
-        }
-        if (key == "language2") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "language2");
-          if (!ocpp::read_string(value, out.language2.emplace(), 8, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // cacheExpiryDateTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.cacheExpiryDateTime.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // chargingPriority
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.chargingPriority.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 12:
-        if (key == "groupIdToken") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "groupIdToken");
-          if (!decode(value, out.groupIdToken.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // groupIdToken
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.groupIdToken.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 15:
-        if (key == "personalMessage") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "personalMessage");
-          if (!decode(value, out.personalMessage.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // language1
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.language1.emplace();
+        if (!ocpp::read_string(value, target, 8, ctx)) return false;
         break;
-      case 16:
-        if (key == "chargingPriority") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingPriority");
-          if (!ocpp::read_integer(value, out.chargingPriority.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // language2
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.language2.emplace();
+        if (!ocpp::read_string(value, target, 8, ctx)) return false;
         break;
-      case 19:
-        if (key == "cacheExpiryDateTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "cacheExpiryDateTime");
-          if (!ocpp::read_date_time(value, out.cacheExpiryDateTime.emplace(), ctx)) return false;
-          continue;
+      }
+      case 6: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evseId.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_integer(item0, target0, ctx)) return false;
+          if (!ocpp::check_minimum(static_cast<double>(target0), 0.0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
+      case 7: {  // personalMessage
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.personalMessage.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
+      case 8: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "cacheExpiryDateTime", "chargingPriority", "groupIdToken", "language1", "language2", "evseId", "personalMessage", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3194,61 +3962,57 @@ void encode(ocpp::JsonWriter& w, const IdTokenInfoType& message) {
 bool decode(ocpp::json::value& json, IdTokenType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"additionalInfo", "idToken", "type", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "type") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "type");
-          if (!ocpp::read_string(value, out.type, 20, ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_IdTokenType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_IdTokenType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // additionalInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.additionalInfo.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 7:
-        if (key == "idToken") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idToken");
-          if (!ocpp::read_string(value, out.idToken, 255, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // idToken
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.idToken, 255, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // type
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.type, 20, ctx)) return false;
         break;
-      case 14:
-        if (key == "additionalInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "additionalInfo");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.additionalInfo.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"additionalInfo", "idToken", "type", "customData"};
   constexpr std::uint64_t kRequired = 0x6;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3281,42 +4045,40 @@ void encode(ocpp::JsonWriter& w, const IdTokenType& message) {
 bool decode(ocpp::json::value& json, InstallCertificateRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"certificateType", "certificate", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_InstallCertificateRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_InstallCertificateRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // certificateType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.certificateType, "InstallCertificateUseEnumType", ctx)) return false;
         break;
-      case 11:
-        if (key == "certificate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificate");
-          if (!ocpp::read_string(value, out.certificate, 10000, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // certificate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.certificate, 10000, ctx)) return false;
         break;
-      case 15:
-        if (key == "certificateType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateType");
-          if (!ocpp::read_enum(value, out.certificateType, "InstallCertificateUseEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"certificateType", "certificate", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3337,40 +4099,41 @@ void encode(ocpp::JsonWriter& w, const InstallCertificateRequest& message) {
 bool decode(ocpp::json::value& json, InstallCertificateResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "InstallCertificateStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_InstallCertificateResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_InstallCertificateResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "InstallCertificateStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;

@@ -3,45 +3,975 @@
 
 #include "protocol/ocpp21/codec.hpp"
 
+#include "protocol/detail/literal.hpp"
+
 namespace evbroker::ocpp21 {
+namespace {
+
+int property_of_SetMonitoringBaseResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetMonitoringDataType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 8;
+      if (ocpp::detail::starts_with_literal(key, "component\"")) return 6;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 0;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "periodicEventStream\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "severity\"")) return 5;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "transaction\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "type\"")) return 4;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "variable\"")) return 7;
+      if (ocpp::detail::starts_with_literal(key, "value\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetMonitoringLevelRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "severity\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetMonitoringLevelResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetMonitoringResultType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 7;
+      if (ocpp::detail::starts_with_literal(key, "component\"")) return 4;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "severity\"")) return 6;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 2;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "type\"")) return 3;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "variable\"")) return 5;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetNetworkProfileRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "configurationSlot\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "connectionData\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetNetworkProfileResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetVariableDataType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "attributeValue\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "attributeType\"")) return 0;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "component\"")) return 2;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "variable\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetVariableMonitoringRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "setMonitoringData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetVariableMonitoringResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "setMonitoringResult\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetVariableResultType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "attributeStatusInfo\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "attributeStatus\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "attributeType\"")) return 0;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 5;
+      if (ocpp::detail::starts_with_literal(key, "component\"")) return 3;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "variable\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetVariablesRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "setVariableData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SetVariablesResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "setVariableResult\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SignCertificateRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "certificateType\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "csr\"")) return 0;
+      break;
+    case 'h':
+      if (ocpp::detail::starts_with_literal(key, "hashRootCertificate\"")) return 2;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SignCertificateResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_SignedMeterValueType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 4;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "encodingMethod\"")) return 2;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "publicKey\"")) return 3;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "signedMeterData\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "signingMethod\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_StatusInfoType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "additionalInfo\"")) return 1;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "reasonCode\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_StatusNotificationRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "connectorStatus\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "connectorId\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 4;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 2;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "timestamp\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_StatusNotificationResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_StreamDataElementType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "t\"")) return 0;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "v\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TariffAssignmentType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 5;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseIds\"")) return 3;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idTokens\"")) return 4;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "tariffKind\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "tariffId\"")) return 0;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "validFrom\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TariffConditionsFixedType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 8;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "dayOfWeek\"")) return 2;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "endTimeOfDay\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "evseKind\"")) return 5;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "paymentRecognition\"")) return 7;
+      if (ocpp::detail::starts_with_literal(key, "paymentBrand\"")) return 6;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "startTimeOfDay\"")) return 0;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "validFromDate\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "validToDate\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TariffConditionsType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 18;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "dayOfWeek\"")) return 2;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "endTimeOfDay\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "evseKind\"")) return 5;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "minChargingTime\"")) return 14;
+      if (ocpp::detail::starts_with_literal(key, "maxChargingTime\"")) return 15;
+      if (ocpp::detail::starts_with_literal(key, "minIdleTime\"")) return 16;
+      if (ocpp::detail::starts_with_literal(key, "maxIdleTime\"")) return 17;
+      if (ocpp::detail::starts_with_literal(key, "minCurrent\"")) return 8;
+      if (ocpp::detail::starts_with_literal(key, "maxCurrent\"")) return 9;
+      if (ocpp::detail::starts_with_literal(key, "minEnergy\"")) return 6;
+      if (ocpp::detail::starts_with_literal(key, "maxEnergy\"")) return 7;
+      if (ocpp::detail::starts_with_literal(key, "minPower\"")) return 10;
+      if (ocpp::detail::starts_with_literal(key, "maxPower\"")) return 11;
+      if (ocpp::detail::starts_with_literal(key, "minTime\"")) return 12;
+      if (ocpp::detail::starts_with_literal(key, "maxTime\"")) return 13;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "startTimeOfDay\"")) return 0;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "validFromDate\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "validToDate\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TariffEnergyPriceType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "conditions\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "priceKwh\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TariffEnergyType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "prices\"")) return 0;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "taxRates\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TariffFixedPriceType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "conditions\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "priceFixed\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TariffFixedType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "prices\"")) return 0;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "taxRates\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TariffTimePriceType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "conditions\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "priceMinute\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TariffTimeType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "prices\"")) return 0;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "taxRates\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TariffType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingTime\"")) return 5;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 12;
+      if (ocpp::detail::starts_with_literal(key, "currency\"")) return 2;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "description\"")) return 1;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "energy\"")) return 3;
+      break;
+    case 'f':
+      if (ocpp::detail::starts_with_literal(key, "fixedFee\"")) return 7;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idleTime\"")) return 6;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "minCost\"")) return 10;
+      if (ocpp::detail::starts_with_literal(key, "maxCost\"")) return 11;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "reservationFixed\"")) return 9;
+      if (ocpp::detail::starts_with_literal(key, "reservationTime\"")) return 8;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "tariffId\"")) return 0;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "validFrom\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TaxRateType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "stack\"")) return 2;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "type\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "tax\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TaxRuleType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "appliesToMinimumMaximumCost\"")) return 6;
+      if (ocpp::detail::starts_with_literal(key, "appliesToOverstayFee\"")) return 5;
+      if (ocpp::detail::starts_with_literal(key, "appliesToParkingFee\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "appliesToEnergyFee\"")) return 3;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 8;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "taxIncludedInPrice\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "taxRuleName\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "taxRuleID\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "taxRate\"")) return 7;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TotalCostType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingTime\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 9;
+      if (ocpp::detail::starts_with_literal(key, "currency\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "energy\"")) return 3;
+      break;
+    case 'f':
+      if (ocpp::detail::starts_with_literal(key, "fixed\"")) return 2;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idleTime\"")) return 5;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "reservationFixed\"")) return 7;
+      if (ocpp::detail::starts_with_literal(key, "reservationTime\"")) return 6;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "typeOfCost\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "total\"")) return 8;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TotalPriceType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "exclTax\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "inclTax\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TotalUsageType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingTime\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 4;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "energy\"")) return 0;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idleTime\"")) return 2;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "reservationTime\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TransactionEventRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "cableMaxCurrent\"")) return 8;
+      if (ocpp::detail::starts_with_literal(key, "costDetails\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 15;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "eventType\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "evseSleep\"")) return 11;
+      if (ocpp::detail::starts_with_literal(key, "evse\"")) return 13;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idToken\"")) return 14;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "meterValue\"")) return 2;
+      break;
+    case 'n':
+      if (ocpp::detail::starts_with_literal(key, "numberOfPhasesUsed\"")) return 7;
+      break;
+    case 'o':
+      if (ocpp::detail::starts_with_literal(key, "offline\"")) return 6;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "preconditioningStatus\"")) return 10;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "reservationId\"")) return 9;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "seqNo\"")) return 5;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "transactionInfo\"")) return 12;
+      if (ocpp::detail::starts_with_literal(key, "triggerReason\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "timestamp\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TransactionEventResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingPriority\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 6;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "idTokenInfo\"")) return 2;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "transactionLimit\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "totalCost\"")) return 0;
+      break;
+    case 'u':
+      if (ocpp::detail::starts_with_literal(key, "updatedPersonalMessageExtra\"")) return 5;
+      if (ocpp::detail::starts_with_literal(key, "updatedPersonalMessage\"")) return 4;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TransactionLimitType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 4;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "maxEnergy\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "maxCost\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "maxTime\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "maxSoC\"")) return 3;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TransactionType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingState\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 8;
+      break;
+    case 'o':
+      if (ocpp::detail::starts_with_literal(key, "operationMode\"")) return 5;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "remoteStartId\"")) return 4;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "stoppedReason\"")) return 3;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "timeSpentCharging\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "transactionLimit\"")) return 7;
+      if (ocpp::detail::starts_with_literal(key, "transactionId\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "tariffId\"")) return 6;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TriggerMessageRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customTrigger\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evse\"")) return 0;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "requestedMessage\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_TriggerMessageResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_UnitOfMeasureType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "multiplier\"")) return 1;
+      break;
+    case 'u':
+      if (ocpp::detail::starts_with_literal(key, "unit\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_UnlockConnectorRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "connectorId\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_UnlockConnectorResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_UnpublishFirmwareRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "checksum\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_UnpublishFirmwareResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_UpdateDynamicScheduleRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "chargingProfileId\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "scheduleUpdate\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_UpdateDynamicScheduleResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+}  // namespace
 
 bool decode(ocpp::json::value& json, SetMonitoringBaseResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GenericDeviceModelStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetMonitoringBaseResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetMonitoringBaseResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GenericDeviceModelStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -64,90 +994,81 @@ void encode(ocpp::JsonWriter& w, const SetMonitoringBaseResponse& message) {
 bool decode(ocpp::json::value& json, SetMonitoringDataType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"id", "periodicEventStream", "transaction", "value", "type", "severity", "component", "variable", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_integer(value, out.id.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.id.emplace()), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetMonitoringDataType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetMonitoringDataType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.id.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
         break;
-      case 4:
-        if (key == "type") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "type");
-          if (!ocpp::read_enum(value, out.type, "MonitorEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // periodicEventStream
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.periodicEventStream.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 5:
-        if (key == "value") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "value");
-          if (!ocpp::read_number(value, out.value, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // transaction
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.transaction.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
-      case 8:
-        if (key == "severity") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "severity");
-          if (!ocpp::read_integer(value, out.severity, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.severity), 0.0, ctx)) return false;
-          continue;
-        }
-        if (key == "variable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variable");
-          if (!decode(value, out.variable, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // value
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.value, ctx)) return false;
         break;
-      case 9:
-        if (key == "component") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "component");
-          if (!decode(value, out.component, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // type
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.type, "MonitorEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // severity
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.severity, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.severity), 0.0, ctx)) return false;
         break;
-      case 11:
-        if (key == "transaction") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transaction");
-          if (!ocpp::read_boolean(value, out.transaction.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // component
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.component, ctx)) return false;
         break;
-      case 19:
-        if (key == "periodicEventStream") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "periodicEventStream");
-          if (!decode(value, out.periodicEventStream.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 7: {  // variable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.variable, ctx)) return false;
         break;
+      }
+      case 8: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"id", "periodicEventStream", "transaction", "value", "type", "severity", "component", "variable", "customData"};
   constexpr std::uint64_t kRequired = 0xf8;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -186,35 +1107,35 @@ void encode(ocpp::JsonWriter& w, const SetMonitoringDataType& message) {
 bool decode(ocpp::json::value& json, SetMonitoringLevelRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"severity", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "severity") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "severity");
-          if (!ocpp::read_integer(value, out.severity, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.severity), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetMonitoringLevelRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetMonitoringLevelRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // severity
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.severity, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.severity), 0.0, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"severity", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -233,40 +1154,41 @@ void encode(ocpp::JsonWriter& w, const SetMonitoringLevelRequest& message) {
 bool decode(ocpp::json::value& json, SetMonitoringLevelResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GenericStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetMonitoringLevelResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetMonitoringLevelResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GenericStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -289,80 +1211,74 @@ void encode(ocpp::JsonWriter& w, const SetMonitoringLevelResponse& message) {
 bool decode(ocpp::json::value& json, SetMonitoringResultType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"id", "statusInfo", "status", "type", "component", "variable", "severity", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_integer(value, out.id.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.id.emplace()), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetMonitoringResultType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetMonitoringResultType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.id.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
         break;
-      case 4:
-        if (key == "type") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "type");
-          if (!ocpp::read_enum(value, out.type, "MonitorEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "SetMonitoringStatusEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "SetMonitoringStatusEnumType", ctx)) return false;
         break;
-      case 8:
-        if (key == "variable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variable");
-          if (!decode(value, out.variable, ctx)) return false;
-          continue;
-        }
-        if (key == "severity") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "severity");
-          if (!ocpp::read_integer(value, out.severity, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.severity), 0.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // type
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.type, "MonitorEnumType", ctx)) return false;
         break;
-      case 9:
-        if (key == "component") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "component");
-          if (!decode(value, out.component, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // component
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.component, ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // variable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.variable, ctx)) return false;
         break;
+      }
+      case 6: {  // severity
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.severity, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.severity), 0.0, ctx)) return false;
+        break;
+      }
+      case 7: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"id", "statusInfo", "status", "type", "component", "variable", "severity", "customData"};
   constexpr std::uint64_t kRequired = 0x7c;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -397,42 +1313,40 @@ void encode(ocpp::JsonWriter& w, const SetMonitoringResultType& message) {
 bool decode(ocpp::json::value& json, SetNetworkProfileRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"configurationSlot", "connectionData", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetNetworkProfileRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetNetworkProfileRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // configurationSlot
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.configurationSlot, ctx)) return false;
         break;
-      case 14:
-        if (key == "connectionData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "connectionData");
-          if (!decode(value, out.connectionData, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // connectionData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.connectionData, ctx)) return false;
         break;
-      case 17:
-        if (key == "configurationSlot") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "configurationSlot");
-          if (!ocpp::read_integer(value, out.configurationSlot, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"configurationSlot", "connectionData", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -453,40 +1367,41 @@ void encode(ocpp::JsonWriter& w, const SetNetworkProfileRequest& message) {
 bool decode(ocpp::json::value& json, SetNetworkProfileResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "SetNetworkProfileStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetNetworkProfileResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetNetworkProfileResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "SetNetworkProfileStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -509,58 +1424,52 @@ void encode(ocpp::JsonWriter& w, const SetNetworkProfileResponse& message) {
 bool decode(ocpp::json::value& json, SetVariableDataType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"attributeType", "attributeValue", "component", "variable", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "variable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variable");
-          if (!decode(value, out.variable, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetVariableDataType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetVariableDataType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // attributeType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.attributeType, "AttributeEnumType", ctx)) return false;
         break;
-      case 9:
-        if (key == "component") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "component");
-          if (!decode(value, out.component, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // attributeValue
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.attributeValue, 2500, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // component
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.component, ctx)) return false;
         break;
-      case 13:
-        if (key == "attributeType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "attributeType");
-          if (!ocpp::read_optional_enum(value, out.attributeType, "AttributeEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // variable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.variable, ctx)) return false;
         break;
-      case 14:
-        if (key == "attributeValue") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "attributeValue");
-          if (!ocpp::read_string(value, out.attributeValue, 2500, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"attributeType", "attributeValue", "component", "variable", "customData"};
   constexpr std::uint64_t kRequired = 0xe;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -587,45 +1496,44 @@ void encode(ocpp::JsonWriter& w, const SetVariableDataType& message) {
 bool decode(ocpp::json::value& json, SetVariableMonitoringRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"setMonitoringData", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetVariableMonitoringRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetVariableMonitoringRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // setMonitoringData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.setMonitoringData;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 17:
-        if (key == "setMonitoringData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "setMonitoringData");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.setMonitoringData;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"setMonitoringData", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -652,45 +1560,44 @@ void encode(ocpp::JsonWriter& w, const SetVariableMonitoringRequest& message) {
 bool decode(ocpp::json::value& json, SetVariableMonitoringResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"setMonitoringResult", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetVariableMonitoringResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetVariableMonitoringResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // setMonitoringResult
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.setMonitoringResult;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 19:
-        if (key == "setMonitoringResult") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "setMonitoringResult");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.setMonitoringResult;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"setMonitoringResult", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -717,66 +1624,59 @@ void encode(ocpp::JsonWriter& w, const SetVariableMonitoringResponse& message) {
 bool decode(ocpp::json::value& json, SetVariableResultType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"attributeType", "attributeStatus", "attributeStatusInfo", "component", "variable", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "variable") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "variable");
-          if (!decode(value, out.variable, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetVariableResultType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetVariableResultType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // attributeType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.attributeType, "AttributeEnumType", ctx)) return false;
         break;
-      case 9:
-        if (key == "component") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "component");
-          if (!decode(value, out.component, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // attributeStatus
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.attributeStatus, "SetVariableStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // attributeStatusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.attributeStatusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 13:
-        if (key == "attributeType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "attributeType");
-          if (!ocpp::read_optional_enum(value, out.attributeType, "AttributeEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // component
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.component, ctx)) return false;
         break;
-      case 15:
-        if (key == "attributeStatus") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "attributeStatus");
-          if (!ocpp::read_enum(value, out.attributeStatus, "SetVariableStatusEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // variable
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.variable, ctx)) return false;
         break;
-      case 19:
-        if (key == "attributeStatusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "attributeStatusInfo");
-          if (!decode(value, out.attributeStatusInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"attributeType", "attributeStatus", "attributeStatusInfo", "component", "variable", "customData"};
   constexpr std::uint64_t kRequired = 0x1a;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -807,45 +1707,44 @@ void encode(ocpp::JsonWriter& w, const SetVariableResultType& message) {
 bool decode(ocpp::json::value& json, SetVariablesRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"setVariableData", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetVariablesRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetVariablesRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // setVariableData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.setVariableData;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 15:
-        if (key == "setVariableData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "setVariableData");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.setVariableData;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"setVariableData", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -872,45 +1771,44 @@ void encode(ocpp::JsonWriter& w, const SetVariablesRequest& message) {
 bool decode(ocpp::json::value& json, SetVariablesResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"setVariableResult", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SetVariablesResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SetVariablesResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // setVariableResult
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.setVariableResult;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 17:
-        if (key == "setVariableResult") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "setVariableResult");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.setVariableResult;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"setVariableResult", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -937,58 +1835,54 @@ void encode(ocpp::JsonWriter& w, const SetVariablesResponse& message) {
 bool decode(ocpp::json::value& json, SignCertificateRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"csr", "certificateType", "hashRootCertificate", "requestId", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 3:
-        if (key == "csr") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "csr");
-          if (!ocpp::read_string(value, out.csr, 5500, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SignCertificateRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SignCertificateRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // csr
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.csr, 5500, ctx)) return false;
         break;
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // certificateType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.certificateType, "CertificateSigningUseEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // hashRootCertificate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.hashRootCertificate.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 15:
-        if (key == "certificateType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "certificateType");
-          if (!ocpp::read_optional_enum(value, out.certificateType, "CertificateSigningUseEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.requestId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 19:
-        if (key == "hashRootCertificate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "hashRootCertificate");
-          if (!decode(value, out.hashRootCertificate.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"csr", "certificateType", "hashRootCertificate", "requestId", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1019,40 +1913,41 @@ void encode(ocpp::JsonWriter& w, const SignCertificateRequest& message) {
 bool decode(ocpp::json::value& json, SignCertificateResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GenericStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SignCertificateResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SignCertificateResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GenericStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1075,58 +1970,54 @@ void encode(ocpp::JsonWriter& w, const SignCertificateResponse& message) {
 bool decode(ocpp::json::value& json, SignedMeterValueType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"signedMeterData", "signingMethod", "encodingMethod", "publicKey", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 9:
-        if (key == "publicKey") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "publicKey");
-          if (!ocpp::read_string(value, out.publicKey.emplace(), 2500, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_SignedMeterValueType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_SignedMeterValueType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // signedMeterData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.signedMeterData, 32768, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // signingMethod
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.signingMethod.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
         break;
-      case 13:
-        if (key == "signingMethod") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "signingMethod");
-          if (!ocpp::read_string(value, out.signingMethod.emplace(), 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // encodingMethod
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.encodingMethod, 50, ctx)) return false;
         break;
-      case 14:
-        if (key == "encodingMethod") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "encodingMethod");
-          if (!ocpp::read_string(value, out.encodingMethod, 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // publicKey
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.publicKey.emplace();
+        if (!ocpp::read_string(value, target, 2500, ctx)) return false;
         break;
-      case 15:
-        if (key == "signedMeterData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "signedMeterData");
-          if (!ocpp::read_string(value, out.signedMeterData, 32768, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"signedMeterData", "signingMethod", "encodingMethod", "publicKey", "customData"};
   constexpr std::uint64_t kRequired = 0x5;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1155,40 +2046,41 @@ void encode(ocpp::JsonWriter& w, const SignedMeterValueType& message) {
 bool decode(ocpp::json::value& json, StatusInfoType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"reasonCode", "additionalInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "reasonCode") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "reasonCode");
-          if (!ocpp::read_string(value, out.reasonCode, 20, ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_StatusInfoType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_StatusInfoType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // reasonCode
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.reasonCode, 20, ctx)) return false;
         break;
-      case 14:
-        if (key == "additionalInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "additionalInfo");
-          if (!ocpp::read_string(value, out.additionalInfo.emplace(), 1024, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // additionalInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.additionalInfo.emplace();
+        if (!ocpp::read_string(value, target, 1024, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"reasonCode", "additionalInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1211,60 +2103,54 @@ void encode(ocpp::JsonWriter& w, const StatusInfoType& message) {
 bool decode(ocpp::json::value& json, StatusNotificationRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"timestamp", "connectorStatus", "evseId", "connectorId", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.evseId), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_StatusNotificationRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_StatusNotificationRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // timestamp
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.timestamp, ctx)) return false;
         break;
-      case 9:
-        if (key == "timestamp") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "timestamp");
-          if (!ocpp::read_date_time(value, out.timestamp, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // connectorStatus
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.connectorStatus, "ConnectorStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.evseId), 0.0, ctx)) return false;
         break;
-      case 11:
-        if (key == "connectorId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "connectorId");
-          if (!ocpp::read_integer(value, out.connectorId, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.connectorId), 0.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // connectorId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.connectorId, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.connectorId), 0.0, ctx)) return false;
         break;
-      case 15:
-        if (key == "connectorStatus") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "connectorStatus");
-          if (!ocpp::read_enum(value, out.connectorStatus, "ConnectorStatusEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"timestamp", "connectorStatus", "evseId", "connectorId", "customData"};
   constexpr std::uint64_t kRequired = 0xf;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1289,24 +2175,27 @@ void encode(ocpp::JsonWriter& w, const StatusNotificationRequest& message) {
 bool decode(ocpp::json::value& json, StatusNotificationResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_StatusNotificationResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_StatusNotificationResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1326,40 +2215,40 @@ void encode(ocpp::JsonWriter& w, const StatusNotificationResponse& message) {
 bool decode(ocpp::json::value& json, StreamDataElementType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"t", "v", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 1:
-        if (key == "t") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "t");
-          if (!ocpp::read_number(value, out.t, ctx)) return false;
-          continue;
-        }
-        if (key == "v") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "v");
-          if (!ocpp::read_string(value, out.v, 2500, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_StreamDataElementType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_StreamDataElementType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // t
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.t, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // v
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.v, 2500, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"t", "v", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1380,85 +2269,82 @@ void encode(ocpp::JsonWriter& w, const StreamDataElementType& message) {
 bool decode(ocpp::json::value& json, TariffAssignmentType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"tariffId", "tariffKind", "validFrom", "evseIds", "idTokens", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 7:
-        if (key == "evseIds") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseIds");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.evseIds.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_integer(item0, items0.emplace_back(), ctx)) return false;
-              if (!ocpp::check_minimum(static_cast<double>(items0.emplace_back()), 0.0, ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TariffAssignmentType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TariffAssignmentType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // tariffId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.tariffId, 60, ctx)) return false;
         break;
-      case 8:
-        if (key == "tariffId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "tariffId");
-          if (!ocpp::read_string(value, out.tariffId, 60, ctx)) return false;
-          continue;
-        }
-        if (key == "idTokens") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idTokens");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.idTokens.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_string(item0, items0.emplace_back(), 255, ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // tariffKind
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.tariffKind, "TariffKindEnumType", ctx)) return false;
         break;
-      case 9:
-        if (key == "validFrom") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "validFrom");
-          if (!ocpp::read_date_time(value, out.validFrom.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // validFrom
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.validFrom.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "tariffKind") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "tariffKind");
-          if (!ocpp::read_enum(value, out.tariffKind, "TariffKindEnumType", ctx)) return false;
-          continue;
+      }
+      case 3: {  // evseIds
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evseIds.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_integer(item0, target0, ctx)) return false;
+          if (!ocpp::check_minimum(static_cast<double>(target0), 0.0, ctx)) return false;
         }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
+      case 4: {  // idTokens
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.idTokens.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_string(item0, target0, 255, ctx)) return false;
+        }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
+        break;
+      }
+      case 5: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"tariffId", "tariffKind", "validFrom", "evseIds", "idTokens", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1507,98 +2393,93 @@ void encode(ocpp::JsonWriter& w, const TariffAssignmentType& message) {
 bool decode(ocpp::json::value& json, TariffConditionsFixedType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"startTimeOfDay", "endTimeOfDay", "dayOfWeek", "validFromDate", "validToDate", "evseKind", "paymentBrand", "paymentRecognition", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "evseKind") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseKind");
-          if (!ocpp::read_optional_enum(value, out.evseKind, "EvseKindEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TariffConditionsFixedType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TariffConditionsFixedType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // startTimeOfDay
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.startTimeOfDay.emplace();
+        if (!ocpp::read_string(value, target, 0, ctx)) return false;
         break;
-      case 9:
-        if (key == "dayOfWeek") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "dayOfWeek");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.dayOfWeek.emplace();
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 7, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_enum(item0, items0.emplace_back(), "DayOfWeekEnumType", ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 1: {  // endTimeOfDay
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.endTimeOfDay.emplace();
+        if (!ocpp::read_string(value, target, 0, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
+      }
+      case 2: {  // dayOfWeek
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.dayOfWeek.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 7, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_enum(item0, target0, "DayOfWeekEnumType", ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 11:
-        if (key == "validToDate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "validToDate");
-          if (!ocpp::read_string(value, out.validToDate.emplace(), 0, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // validFromDate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.validFromDate.emplace();
+        if (!ocpp::read_string(value, target, 0, ctx)) return false;
         break;
-      case 12:
-        if (key == "endTimeOfDay") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "endTimeOfDay");
-          if (!ocpp::read_string(value, out.endTimeOfDay.emplace(), 0, ctx)) return false;
-          continue;
-        }
-        if (key == "paymentBrand") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "paymentBrand");
-          if (!ocpp::read_string(value, out.paymentBrand.emplace(), 20, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // validToDate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.validToDate.emplace();
+        if (!ocpp::read_string(value, target, 0, ctx)) return false;
         break;
-      case 13:
-        if (key == "validFromDate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "validFromDate");
-          if (!ocpp::read_string(value, out.validFromDate.emplace(), 0, ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // evseKind
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.evseKind, "EvseKindEnumType", ctx)) return false;
         break;
-      case 14:
-        if (key == "startTimeOfDay") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "startTimeOfDay");
-          if (!ocpp::read_string(value, out.startTimeOfDay.emplace(), 0, ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // paymentBrand
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.paymentBrand.emplace();
+        if (!ocpp::read_string(value, target, 20, ctx)) return false;
         break;
-      case 18:
-        if (key == "paymentRecognition") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "paymentRecognition");
-          if (!ocpp::read_string(value, out.paymentRecognition.emplace(), 20, ctx)) return false;
-          continue;
-        }
+      }
+      case 7: {  // paymentRecognition
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.paymentRecognition.emplace();
+        if (!ocpp::read_string(value, target, 20, ctx)) return false;
         break;
+      }
+      case 8: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1674,160 +2555,163 @@ void encode(ocpp::JsonWriter& w, const TariffConditionsFixedType& message) {
 bool decode(ocpp::json::value& json, TariffConditionsType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"startTimeOfDay", "endTimeOfDay", "dayOfWeek", "validFromDate", "validToDate", "evseKind", "minEnergy", "maxEnergy", "minCurrent", "maxCurrent", "minPower", "maxPower", "minTime", "maxTime", "minChargingTime", "maxChargingTime", "minIdleTime", "maxIdleTime", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 7:
-        if (key == "minTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 12, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minTime");
-          if (!ocpp::read_integer(value, out.minTime.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 13, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxTime");
-          if (!ocpp::read_integer(value, out.maxTime.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TariffConditionsType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TariffConditionsType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // startTimeOfDay
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.startTimeOfDay.emplace();
+        if (!ocpp::read_string(value, target, 0, ctx)) return false;
         break;
-      case 8:
-        if (key == "evseKind") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseKind");
-          if (!ocpp::read_optional_enum(value, out.evseKind, "EvseKindEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "minPower") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 10, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minPower");
-          if (!ocpp::read_number(value, out.minPower.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxPower") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 11, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxPower");
-          if (!ocpp::read_number(value, out.maxPower.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // endTimeOfDay
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.endTimeOfDay.emplace();
+        if (!ocpp::read_string(value, target, 0, ctx)) return false;
         break;
-      case 9:
-        if (key == "dayOfWeek") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "dayOfWeek");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.dayOfWeek.emplace();
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 7, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!ocpp::read_enum(item0, items0.emplace_back(), "DayOfWeekEnumType", ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+      }
+      case 2: {  // dayOfWeek
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.dayOfWeek.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 7, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!ocpp::read_enum(item0, target0, "DayOfWeekEnumType", ctx)) return false;
         }
-        if (key == "minEnergy") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minEnergy");
-          if (!ocpp::read_number(value, out.minEnergy.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxEnergy") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxEnergy");
-          if (!ocpp::read_number(value, out.maxEnergy.emplace(), ctx)) return false;
-          continue;
-        }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 10:
-        if (key == "minCurrent") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minCurrent");
-          if (!ocpp::read_number(value, out.minCurrent.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxCurrent") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 9, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxCurrent");
-          if (!ocpp::read_number(value, out.maxCurrent.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 18, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // validFromDate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.validFromDate.emplace();
+        if (!ocpp::read_string(value, target, 0, ctx)) return false;
         break;
-      case 11:
-        if (key == "validToDate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "validToDate");
-          if (!ocpp::read_string(value, out.validToDate.emplace(), 0, ctx)) return false;
-          continue;
-        }
-        if (key == "minIdleTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 16, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minIdleTime");
-          if (!ocpp::read_integer(value, out.minIdleTime.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxIdleTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 17, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxIdleTime");
-          if (!ocpp::read_integer(value, out.maxIdleTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // validToDate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.validToDate.emplace();
+        if (!ocpp::read_string(value, target, 0, ctx)) return false;
         break;
-      case 12:
-        if (key == "endTimeOfDay") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "endTimeOfDay");
-          if (!ocpp::read_string(value, out.endTimeOfDay.emplace(), 0, ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // evseKind
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.evseKind, "EvseKindEnumType", ctx)) return false;
         break;
-      case 13:
-        if (key == "validFromDate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "validFromDate");
-          if (!ocpp::read_string(value, out.validFromDate.emplace(), 0, ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // minEnergy
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minEnergy.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 14:
-        if (key == "startTimeOfDay") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "startTimeOfDay");
-          if (!ocpp::read_string(value, out.startTimeOfDay.emplace(), 0, ctx)) return false;
-          continue;
-        }
+      }
+      case 7: {  // maxEnergy
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxEnergy.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 15:
-        if (key == "minChargingTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 14, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minChargingTime");
-          if (!ocpp::read_integer(value, out.minChargingTime.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxChargingTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 15, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxChargingTime");
-          if (!ocpp::read_integer(value, out.maxChargingTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 8: {  // minCurrent
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minCurrent.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
+      }
+      case 9: {  // maxCurrent
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxCurrent.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 10: {  // minPower
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minPower.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 11: {  // maxPower
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxPower.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 12: {  // minTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minTime.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        break;
+      }
+      case 13: {  // maxTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxTime.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        break;
+      }
+      case 14: {  // minChargingTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minChargingTime.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        break;
+      }
+      case 15: {  // maxChargingTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxChargingTime.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        break;
+      }
+      case 16: {  // minIdleTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minIdleTime.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        break;
+      }
+      case 17: {  // maxIdleTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxIdleTime.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        break;
+      }
+      case 18: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -1963,40 +2847,41 @@ void encode(ocpp::JsonWriter& w, const TariffConditionsType& message) {
 bool decode(ocpp::json::value& json, TariffEnergyPriceType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"priceKwh", "conditions", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "priceKwh") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "priceKwh");
-          if (!ocpp::read_number(value, out.priceKwh, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TariffEnergyPriceType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TariffEnergyPriceType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // priceKwh
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.priceKwh, ctx)) return false;
         break;
-      case 10:
-        if (key == "conditions") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "conditions");
-          if (!decode(value, out.conditions.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // conditions
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.conditions.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"priceKwh", "conditions", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2019,65 +2904,62 @@ void encode(ocpp::JsonWriter& w, const TariffEnergyPriceType& message) {
 bool decode(ocpp::json::value& json, TariffEnergyType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"prices", "taxRates", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "prices") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "prices");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.prices;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TariffEnergyType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TariffEnergyType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // prices
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.prices;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 8:
-        if (key == "taxRates") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "taxRates");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.taxRates.emplace();
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 5, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+      }
+      case 1: {  // taxRates
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.taxRates.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 5, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"prices", "taxRates", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2116,38 +2998,41 @@ void encode(ocpp::JsonWriter& w, const TariffEnergyType& message) {
 bool decode(ocpp::json::value& json, TariffFixedPriceType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"conditions", "priceFixed", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "conditions") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "conditions");
-          if (!decode(value, out.conditions.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "priceFixed") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "priceFixed");
-          if (!ocpp::read_number(value, out.priceFixed, ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TariffFixedPriceType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TariffFixedPriceType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // conditions
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.conditions.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 1: {  // priceFixed
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.priceFixed, ctx)) return false;
+        break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"conditions", "priceFixed", "customData"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2170,65 +3055,62 @@ void encode(ocpp::JsonWriter& w, const TariffFixedPriceType& message) {
 bool decode(ocpp::json::value& json, TariffFixedType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"prices", "taxRates", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "prices") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "prices");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.prices;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TariffFixedType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TariffFixedType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // prices
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.prices;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 8:
-        if (key == "taxRates") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "taxRates");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.taxRates.emplace();
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 5, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+      }
+      case 1: {  // taxRates
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.taxRates.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 5, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"prices", "taxRates", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2267,40 +3149,41 @@ void encode(ocpp::JsonWriter& w, const TariffFixedType& message) {
 bool decode(ocpp::json::value& json, TariffTimePriceType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"priceMinute", "conditions", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "conditions") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "conditions");
-          if (!decode(value, out.conditions.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TariffTimePriceType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TariffTimePriceType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // priceMinute
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.priceMinute, ctx)) return false;
         break;
-      case 11:
-        if (key == "priceMinute") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "priceMinute");
-          if (!ocpp::read_number(value, out.priceMinute, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // conditions
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.conditions.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"priceMinute", "conditions", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2323,65 +3206,62 @@ void encode(ocpp::JsonWriter& w, const TariffTimePriceType& message) {
 bool decode(ocpp::json::value& json, TariffTimeType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"prices", "taxRates", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "prices") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "prices");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.prices;
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TariffTimeType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TariffTimeType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // prices
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = out.prices;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 8:
-        if (key == "taxRates") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "taxRates");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.taxRates.emplace();
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 5, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+      }
+      case 1: {  // taxRates
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.taxRates.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 5, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"prices", "taxRates", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2420,126 +3300,121 @@ void encode(ocpp::JsonWriter& w, const TariffTimeType& message) {
 bool decode(ocpp::json::value& json, TariffType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"tariffId", "description", "currency", "energy", "validFrom", "chargingTime", "idleTime", "fixedFee", "reservationTime", "reservationFixed", "minCost", "maxCost", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "energy") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "energy");
-          if (!decode(value, out.energy.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TariffType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TariffType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // tariffId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.tariffId, 60, ctx)) return false;
         break;
-      case 7:
-        if (key == "minCost") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 10, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minCost");
-          if (!decode(value, out.minCost.emplace(), ctx)) return false;
-          continue;
+      }
+      case 1: {  // description
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.description.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 10, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
-        if (key == "maxCost") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 11, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxCost");
-          if (!decode(value, out.maxCost.emplace(), ctx)) return false;
-          continue;
-        }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 8:
-        if (key == "tariffId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "tariffId");
-          if (!ocpp::read_string(value, out.tariffId, 60, ctx)) return false;
-          continue;
-        }
-        if (key == "currency") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "currency");
-          if (!ocpp::read_string(value, out.currency, 3, ctx)) return false;
-          continue;
-        }
-        if (key == "idleTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idleTime");
-          if (!decode(value, out.idleTime.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "fixedFee") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "fixedFee");
-          if (!decode(value, out.fixedFee.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // currency
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.currency, 3, ctx)) return false;
         break;
-      case 9:
-        if (key == "validFrom") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "validFrom");
-          if (!ocpp::read_date_time(value, out.validFrom.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // energy
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.energy.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 12, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // validFrom
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.validFrom.emplace();
+        if (!ocpp::read_date_time(value, target, ctx)) return false;
         break;
-      case 11:
-        if (key == "description") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "description");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.description.emplace();
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 10, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
+      }
+      case 5: {  // chargingTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.chargingTime.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 12:
-        if (key == "chargingTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingTime");
-          if (!decode(value, out.chargingTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // idleTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.idleTime.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 15:
-        if (key == "reservationTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "reservationTime");
-          if (!decode(value, out.reservationTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 7: {  // fixedFee
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.fixedFee.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 16:
-        if (key == "reservationFixed") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 9, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "reservationFixed");
-          if (!decode(value, out.reservationFixed.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 8: {  // reservationTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.reservationTime.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 9: {  // reservationFixed
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.reservationFixed.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
+      case 10: {  // minCost
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minCost.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
+      case 11: {  // maxCost
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxCost.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
+      case 12: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"tariffId", "description", "currency", "energy", "validFrom", "chargingTime", "idleTime", "fixedFee", "reservationTime", "reservationFixed", "minCost", "maxCost", "customData"};
   constexpr std::uint64_t kRequired = 0x5;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2608,51 +3483,48 @@ void encode(ocpp::JsonWriter& w, const TariffType& message) {
 bool decode(ocpp::json::value& json, TaxRateType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"type", "tax", "stack", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 3:
-        if (key == "tax") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "tax");
-          if (!ocpp::read_number(value, out.tax, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TaxRateType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TaxRateType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // type
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.type, 20, ctx)) return false;
         break;
-      case 4:
-        if (key == "type") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "type");
-          if (!ocpp::read_string(value, out.type, 20, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // tax
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.tax, ctx)) return false;
         break;
-      case 5:
-        if (key == "stack") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "stack");
-          if (!ocpp::read_integer(value, out.stack.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.stack.emplace()), 0.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // stack
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.stack.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"type", "tax", "stack", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2677,89 +3549,79 @@ void encode(ocpp::JsonWriter& w, const TaxRateType& message) {
 bool decode(ocpp::json::value& json, TaxRuleType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"taxRuleID", "taxRuleName", "taxIncludedInPrice", "appliesToEnergyFee", "appliesToParkingFee", "appliesToOverstayFee", "appliesToMinimumMaximumCost", "taxRate", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 7:
-        if (key == "taxRate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "taxRate");
-          if (!decode(value, out.taxRate, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TaxRuleType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TaxRuleType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // taxRuleID
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.taxRuleID, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.taxRuleID), 0.0, ctx)) return false;
         break;
-      case 9:
-        if (key == "taxRuleID") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "taxRuleID");
-          if (!ocpp::read_integer(value, out.taxRuleID, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.taxRuleID), 0.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // taxRuleName
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.taxRuleName.emplace();
+        if (!ocpp::read_string(value, target, 100, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // taxIncludedInPrice
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.taxIncludedInPrice.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
-      case 11:
-        if (key == "taxRuleName") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "taxRuleName");
-          if (!ocpp::read_string(value, out.taxRuleName.emplace(), 100, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // appliesToEnergyFee
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.appliesToEnergyFee, ctx)) return false;
         break;
-      case 18:
-        if (key == "taxIncludedInPrice") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "taxIncludedInPrice");
-          if (!ocpp::read_boolean(value, out.taxIncludedInPrice.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "appliesToEnergyFee") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "appliesToEnergyFee");
-          if (!ocpp::read_boolean(value, out.appliesToEnergyFee, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // appliesToParkingFee
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.appliesToParkingFee, ctx)) return false;
         break;
-      case 19:
-        if (key == "appliesToParkingFee") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "appliesToParkingFee");
-          if (!ocpp::read_boolean(value, out.appliesToParkingFee, ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // appliesToOverstayFee
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.appliesToOverstayFee, ctx)) return false;
         break;
-      case 20:
-        if (key == "appliesToOverstayFee") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "appliesToOverstayFee");
-          if (!ocpp::read_boolean(value, out.appliesToOverstayFee, ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // appliesToMinimumMaximumCost
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.appliesToMinimumMaximumCost, ctx)) return false;
         break;
-      case 27:
-        if (key == "appliesToMinimumMaximumCost") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "appliesToMinimumMaximumCost");
-          if (!ocpp::read_boolean(value, out.appliesToMinimumMaximumCost, ctx)) return false;
-          continue;
-        }
+      }
+      case 7: {  // taxRate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.taxRate, ctx)) return false;
         break;
+      }
+      case 8: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"taxRuleID", "taxRuleName", "taxIncludedInPrice", "appliesToEnergyFee", "appliesToParkingFee", "appliesToOverstayFee", "appliesToMinimumMaximumCost", "taxRate", "customData"};
   constexpr std::uint64_t kRequired = 0xf9;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2796,92 +3658,88 @@ void encode(ocpp::JsonWriter& w, const TaxRuleType& message) {
 bool decode(ocpp::json::value& json, TotalCostType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"currency", "typeOfCost", "fixed", "energy", "chargingTime", "idleTime", "reservationTime", "reservationFixed", "total", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 5:
-        if (key == "fixed") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "fixed");
-          if (!decode(value, out.fixed.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "total") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "total");
-          if (!decode(value, out.total, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TotalCostType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TotalCostType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // currency
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.currency, 3, ctx)) return false;
         break;
-      case 6:
-        if (key == "energy") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "energy");
-          if (!decode(value, out.energy.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // typeOfCost
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.typeOfCost, "TariffCostEnumType", ctx)) return false;
         break;
-      case 8:
-        if (key == "currency") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "currency");
-          if (!ocpp::read_string(value, out.currency, 3, ctx)) return false;
-          continue;
-        }
-        if (key == "idleTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idleTime");
-          if (!decode(value, out.idleTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // fixed
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.fixed.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "typeOfCost") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "typeOfCost");
-          if (!ocpp::read_enum(value, out.typeOfCost, "TariffCostEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 9, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // energy
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.energy.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 12:
-        if (key == "chargingTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingTime");
-          if (!decode(value, out.chargingTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // chargingTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.chargingTime.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 15:
-        if (key == "reservationTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "reservationTime");
-          if (!decode(value, out.reservationTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // idleTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.idleTime.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 16:
-        if (key == "reservationFixed") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "reservationFixed");
-          if (!decode(value, out.reservationFixed.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // reservationTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.reservationTime.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 7: {  // reservationFixed
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.reservationFixed.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
+      case 8: {  // total
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.total, ctx)) return false;
+        break;
+      }
+      case 9: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"currency", "typeOfCost", "fixed", "energy", "chargingTime", "idleTime", "reservationTime", "reservationFixed", "total", "customData"};
   constexpr std::uint64_t kRequired = 0x103;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -2928,38 +3786,41 @@ void encode(ocpp::JsonWriter& w, const TotalCostType& message) {
 bool decode(ocpp::json::value& json, TotalPriceType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"exclTax", "inclTax", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 7:
-        if (key == "exclTax") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "exclTax");
-          if (!ocpp::read_number(value, out.exclTax.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "inclTax") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "inclTax");
-          if (!ocpp::read_number(value, out.inclTax.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TotalPriceType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TotalPriceType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // exclTax
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.exclTax.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // inclTax
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.inclTax.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -2991,58 +3852,53 @@ void encode(ocpp::JsonWriter& w, const TotalPriceType& message) {
 bool decode(ocpp::json::value& json, TotalUsageType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"energy", "chargingTime", "idleTime", "reservationTime", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "energy") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "energy");
-          if (!ocpp::read_number(value, out.energy, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TotalUsageType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TotalUsageType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // energy
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.energy, ctx)) return false;
         break;
-      case 8:
-        if (key == "idleTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idleTime");
-          if (!ocpp::read_integer(value, out.idleTime, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // chargingTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.chargingTime, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // idleTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.idleTime, ctx)) return false;
         break;
-      case 12:
-        if (key == "chargingTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingTime");
-          if (!ocpp::read_integer(value, out.chargingTime, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // reservationTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.reservationTime.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 15:
-        if (key == "reservationTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "reservationTime");
-          if (!ocpp::read_integer(value, out.reservationTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"energy", "chargingTime", "idleTime", "reservationTime", "customData"};
   constexpr std::uint64_t kRequired = 0x7;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3069,149 +3925,141 @@ void encode(ocpp::JsonWriter& w, const TotalUsageType& message) {
 bool decode(ocpp::json::value& json, TransactionEventRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"costDetails", "eventType", "meterValue", "timestamp", "triggerReason", "seqNo", "offline", "numberOfPhasesUsed", "cableMaxCurrent", "reservationId", "preconditioningStatus", "evseSleep", "transactionInfo", "evse", "idToken", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "evse") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 13, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evse");
-          if (!decode(value, out.evse.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TransactionEventRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TransactionEventRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // costDetails
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.costDetails.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 5:
-        if (key == "seqNo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "seqNo");
-          if (!ocpp::read_integer(value, out.seqNo, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.seqNo), 0.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // eventType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.eventType, "TransactionEventEnumType", ctx)) return false;
         break;
-      case 7:
-        if (key == "offline") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "offline");
-          if (!ocpp::read_boolean(value, out.offline.emplace(), ctx)) return false;
-          continue;
+      }
+      case 2: {  // meterValue
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.meterValue.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
-        if (key == "idToken") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 14, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idToken");
-          if (!decode(value, out.idToken.emplace(), ctx)) return false;
-          continue;
-        }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
-      case 9:
-        if (key == "eventType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "eventType");
-          if (!ocpp::read_enum(value, out.eventType, "TransactionEventEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "timestamp") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "timestamp");
-          if (!ocpp::read_date_time(value, out.timestamp, ctx)) return false;
-          continue;
-        }
-        if (key == "evseSleep") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 11, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseSleep");
-          if (!ocpp::read_boolean(value, out.evseSleep.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // timestamp
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_date_time(value, out.timestamp, ctx)) return false;
         break;
-      case 10:
-        if (key == "meterValue") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "meterValue");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.meterValue.emplace();
-            for (auto element0 : array0) {
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 15, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // triggerReason
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.triggerReason, "TriggerReasonEnumType", ctx)) return false;
         break;
-      case 11:
-        if (key == "costDetails") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "costDetails");
-          if (!decode(value, out.costDetails.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // seqNo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.seqNo, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.seqNo), 0.0, ctx)) return false;
         break;
-      case 13:
-        if (key == "triggerReason") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "triggerReason");
-          if (!ocpp::read_enum(value, out.triggerReason, "TriggerReasonEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "reservationId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 9, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "reservationId");
-          if (!ocpp::read_integer(value, out.reservationId.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.reservationId.emplace()), 0.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // offline
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.offline.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
-      case 15:
-        if (key == "cableMaxCurrent") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "cableMaxCurrent");
-          if (!ocpp::read_integer(value, out.cableMaxCurrent.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "transactionInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 12, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transactionInfo");
-          if (!decode(value, out.transactionInfo, ctx)) return false;
-          continue;
-        }
+      }
+      case 7: {  // numberOfPhasesUsed
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.numberOfPhasesUsed.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
+        if (!ocpp::check_maximum(static_cast<double>(target), 3.0, ctx)) return false;
         break;
-      case 18:
-        if (key == "numberOfPhasesUsed") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "numberOfPhasesUsed");
-          if (!ocpp::read_integer(value, out.numberOfPhasesUsed.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.numberOfPhasesUsed.emplace()), 0.0, ctx)) return false;
-          if (!ocpp::check_maximum(static_cast<double>(out.numberOfPhasesUsed.emplace()), 3.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 8: {  // cableMaxCurrent
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.cableMaxCurrent.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 21:
-        if (key == "preconditioningStatus") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 10, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "preconditioningStatus");
-          if (!ocpp::read_optional_enum(value, out.preconditioningStatus, "PreconditioningStatusEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 9: {  // reservationId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.reservationId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
         break;
+      }
+      case 10: {  // preconditioningStatus
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.preconditioningStatus, "PreconditioningStatusEnumType", ctx)) return false;
+        break;
+      }
+      case 11: {  // evseSleep
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evseSleep.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
+        break;
+      }
+      case 12: {  // transactionInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.transactionInfo, ctx)) return false;
+        break;
+      }
+      case 13: {  // evse
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evse.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
+      case 14: {  // idToken
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.idToken.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
+      case 15: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"costDetails", "eventType", "meterValue", "timestamp", "triggerReason", "seqNo", "offline", "numberOfPhasesUsed", "cableMaxCurrent", "reservationId", "preconditioningStatus", "evseSleep", "transactionInfo", "evse", "idToken", "customData"};
   constexpr std::uint64_t kRequired = 0x103a;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3286,82 +4134,80 @@ void encode(ocpp::JsonWriter& w, const TransactionEventRequest& message) {
 bool decode(ocpp::json::value& json, TransactionEventResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"totalCost", "chargingPriority", "idTokenInfo", "transactionLimit", "updatedPersonalMessage", "updatedPersonalMessageExtra", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 9:
-        if (key == "totalCost") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "totalCost");
-          if (!ocpp::read_number(value, out.totalCost.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TransactionEventResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TransactionEventResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // totalCost
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.totalCost.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // chargingPriority
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.chargingPriority.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 11:
-        if (key == "idTokenInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "idTokenInfo");
-          if (!decode(value, out.idTokenInfo.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // idTokenInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.idTokenInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 16:
-        if (key == "chargingPriority") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingPriority");
-          if (!ocpp::read_integer(value, out.chargingPriority.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "transactionLimit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transactionLimit");
-          if (!decode(value, out.transactionLimit.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // transactionLimit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.transactionLimit.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 22:
-        if (key == "updatedPersonalMessage") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "updatedPersonalMessage");
-          if (!decode(value, out.updatedPersonalMessage.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // updatedPersonalMessage
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.updatedPersonalMessage.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 27:
-        if (key == "updatedPersonalMessageExtra") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "updatedPersonalMessageExtra");
-          {
-            ocpp::json::array array0;
-            if (!ocpp::read_array(value, array0, ctx)) return false;
-            auto& items0 = out.updatedPersonalMessageExtra.emplace();
-            for (auto element0 : array0) {
-              if (!ocpp::check_max_items(items0.size() + 1, 4, ctx)) return false;
-              ocpp::json::value item0;
-              if (!ocpp::read_array_element(element0, item0, ctx)) return false;
-              ocpp::PathScope at0(ctx, items0.size());
-              if (!decode(item0, items0.emplace_back(), ctx)) return false;
-            }
-            if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
-          }
-          continue;
+      }
+      case 5: {  // updatedPersonalMessageExtra
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.updatedPersonalMessageExtra.emplace();
+        ocpp::json::array array0;
+        if (!ocpp::read_array(value, array0, ctx)) return false;
+        auto& items0 = target;
+        for (auto element0 : array0) {
+          if (!ocpp::check_max_items(items0.size() + 1, 4, ctx)) return false;
+          ocpp::json::value item0;
+          if (!ocpp::read_array_element(element0, item0, ctx)) return false;
+          ocpp::PathScope at0(ctx, items0.size());
+          auto& target0 = items0.emplace_back();
+          if (!decode(item0, target0, ctx)) return false;
         }
+        if (!ocpp::check_min_items(items0.size(), 1, ctx)) return false;
         break;
+      }
+      case 6: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -3425,56 +4271,57 @@ void encode(ocpp::JsonWriter& w, const TransactionEventResponse& message) {
 bool decode(ocpp::json::value& json, TransactionLimitType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"maxCost", "maxEnergy", "maxTime", "maxSoC", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "maxSoC") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxSoC");
-          if (!ocpp::read_integer(value, out.maxSoC.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.maxSoC.emplace()), 0.0, ctx)) return false;
-          if (!ocpp::check_maximum(static_cast<double>(out.maxSoC.emplace()), 100.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TransactionLimitType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TransactionLimitType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // maxCost
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxCost.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 7:
-        if (key == "maxCost") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxCost");
-          if (!ocpp::read_number(value, out.maxCost.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxTime") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxTime");
-          if (!ocpp::read_integer(value, out.maxTime.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // maxEnergy
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxEnergy.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 9:
-        if (key == "maxEnergy") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxEnergy");
-          if (!ocpp::read_number(value, out.maxEnergy.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // maxTime
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxTime.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // maxSoC
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxSoC.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
+        if (!ocpp::check_maximum(static_cast<double>(target), 100.0, ctx)) return false;
         break;
+      }
+      case 4: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -3518,82 +4365,80 @@ void encode(ocpp::JsonWriter& w, const TransactionLimitType& message) {
 bool decode(ocpp::json::value& json, TransactionType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"transactionId", "chargingState", "timeSpentCharging", "stoppedReason", "remoteStartId", "operationMode", "tariffId", "transactionLimit", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "tariffId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "tariffId");
-          if (!ocpp::read_string(value, out.tariffId.emplace(), 60, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TransactionType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TransactionType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // transactionId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.transactionId, 36, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // chargingState
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.chargingState, "ChargingStateEnumType", ctx)) return false;
         break;
-      case 13:
-        if (key == "transactionId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transactionId");
-          if (!ocpp::read_string(value, out.transactionId, 36, ctx)) return false;
-          continue;
-        }
-        if (key == "chargingState") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingState");
-          if (!ocpp::read_optional_enum(value, out.chargingState, "ChargingStateEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "stoppedReason") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "stoppedReason");
-          if (!ocpp::read_optional_enum(value, out.stoppedReason, "ReasonEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "remoteStartId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "remoteStartId");
-          if (!ocpp::read_integer(value, out.remoteStartId.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "operationMode") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "operationMode");
-          if (!ocpp::read_optional_enum(value, out.operationMode, "OperationModeEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // timeSpentCharging
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.timeSpentCharging.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 16:
-        if (key == "transactionLimit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transactionLimit");
-          if (!decode(value, out.transactionLimit.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // stoppedReason
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.stoppedReason, "ReasonEnumType", ctx)) return false;
         break;
-      case 17:
-        if (key == "timeSpentCharging") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "timeSpentCharging");
-          if (!ocpp::read_integer(value, out.timeSpentCharging.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // remoteStartId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.remoteStartId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
+      }
+      case 5: {  // operationMode
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.operationMode, "OperationModeEnumType", ctx)) return false;
+        break;
+      }
+      case 6: {  // tariffId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.tariffId.emplace();
+        if (!ocpp::read_string(value, target, 60, ctx)) return false;
+        break;
+      }
+      case 7: {  // transactionLimit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.transactionLimit.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
+      case 8: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"transactionId", "chargingState", "timeSpentCharging", "stoppedReason", "remoteStartId", "operationMode", "tariffId", "transactionLimit", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3640,50 +4485,48 @@ void encode(ocpp::JsonWriter& w, const TransactionType& message) {
 bool decode(ocpp::json::value& json, TriggerMessageRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"evse", "requestedMessage", "customTrigger", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "evse") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evse");
-          if (!decode(value, out.evse.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TriggerMessageRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TriggerMessageRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // evse
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evse.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // requestedMessage
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.requestedMessage, "MessageTriggerEnumType", ctx)) return false;
         break;
-      case 13:
-        if (key == "customTrigger") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customTrigger");
-          if (!ocpp::read_string(value, out.customTrigger.emplace(), 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customTrigger
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customTrigger.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
         break;
-      case 16:
-        if (key == "requestedMessage") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestedMessage");
-          if (!ocpp::read_enum(value, out.requestedMessage, "MessageTriggerEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"evse", "requestedMessage", "customTrigger", "customData"};
   constexpr std::uint64_t kRequired = 0x2;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3710,40 +4553,41 @@ void encode(ocpp::JsonWriter& w, const TriggerMessageRequest& message) {
 bool decode(ocpp::json::value& json, TriggerMessageResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "TriggerMessageStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_TriggerMessageResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_TriggerMessageResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "TriggerMessageStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3766,38 +4610,41 @@ void encode(ocpp::JsonWriter& w, const TriggerMessageResponse& message) {
 bool decode(ocpp::json::value& json, UnitOfMeasureType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"unit", "multiplier", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "unit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "unit");
-          if (!ocpp::read_string(value, out.unit.emplace(), 20, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UnitOfMeasureType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UnitOfMeasureType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // unit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.unit.emplace();
+        if (!ocpp::read_string(value, target, 20, ctx)) return false;
         break;
-      case 10:
-        if (key == "multiplier") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "multiplier");
-          if (!ocpp::read_integer(value, out.multiplier.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // multiplier
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.multiplier.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -3829,44 +4676,42 @@ void encode(ocpp::JsonWriter& w, const UnitOfMeasureType& message) {
 bool decode(ocpp::json::value& json, UnlockConnectorRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"evseId", "connectorId", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.evseId), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UnlockConnectorRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UnlockConnectorRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.evseId, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.evseId), 0.0, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // connectorId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.connectorId, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.connectorId), 0.0, ctx)) return false;
         break;
-      case 11:
-        if (key == "connectorId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "connectorId");
-          if (!ocpp::read_integer(value, out.connectorId, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.connectorId), 0.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"evseId", "connectorId", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3887,40 +4732,41 @@ void encode(ocpp::JsonWriter& w, const UnlockConnectorRequest& message) {
 bool decode(ocpp::json::value& json, UnlockConnectorResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "UnlockStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UnlockConnectorResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UnlockConnectorResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "UnlockStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3943,34 +4789,34 @@ void encode(ocpp::JsonWriter& w, const UnlockConnectorResponse& message) {
 bool decode(ocpp::json::value& json, UnpublishFirmwareRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"checksum", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "checksum") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "checksum");
-          if (!ocpp::read_string(value, out.checksum, 32, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UnpublishFirmwareRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UnpublishFirmwareRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // checksum
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.checksum, 32, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"checksum", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -3989,34 +4835,34 @@ void encode(ocpp::JsonWriter& w, const UnpublishFirmwareRequest& message) {
 bool decode(ocpp::json::value& json, UnpublishFirmwareResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "UnpublishFirmwareStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UnpublishFirmwareResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UnpublishFirmwareResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "UnpublishFirmwareStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -4035,42 +4881,40 @@ void encode(ocpp::JsonWriter& w, const UnpublishFirmwareResponse& message) {
 bool decode(ocpp::json::value& json, UpdateDynamicScheduleRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"chargingProfileId", "scheduleUpdate", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UpdateDynamicScheduleRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UpdateDynamicScheduleRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // chargingProfileId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.chargingProfileId, ctx)) return false;
         break;
-      case 14:
-        if (key == "scheduleUpdate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "scheduleUpdate");
-          if (!decode(value, out.scheduleUpdate, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // scheduleUpdate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.scheduleUpdate, ctx)) return false;
         break;
-      case 17:
-        if (key == "chargingProfileId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "chargingProfileId");
-          if (!ocpp::read_integer(value, out.chargingProfileId, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"chargingProfileId", "scheduleUpdate", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -4091,40 +4935,41 @@ void encode(ocpp::JsonWriter& w, const UpdateDynamicScheduleRequest& message) {
 bool decode(ocpp::json::value& json, UpdateDynamicScheduleResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "ChargingProfileStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UpdateDynamicScheduleResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UpdateDynamicScheduleResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "ChargingProfileStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;

@@ -3,64 +3,388 @@
 
 #include "protocol/ocpp21/codec.hpp"
 
+#include "protocol/detail/literal.hpp"
+
 namespace evbroker::ocpp21 {
+namespace {
+
+int property_of_UpdateFirmwareRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 4;
+      break;
+    case 'f':
+      if (ocpp::detail::starts_with_literal(key, "firmware\"")) return 3;
+      break;
+    case 'r':
+      if (ocpp::detail::starts_with_literal(key, "retryInterval\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "requestId\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "retries\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_UpdateFirmwareResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_UsePriorityChargingRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'a':
+      if (ocpp::detail::starts_with_literal(key, "activate\"")) return 1;
+      break;
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "transactionId\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_UsePriorityChargingResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_V2XChargingParametersType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 24;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evTargetEnergyRequest\"")) return 18;
+      if (ocpp::detail::starts_with_literal(key, "evMinV2XEnergyRequest\"")) return 21;
+      if (ocpp::detail::starts_with_literal(key, "evMaxV2XEnergyRequest\"")) return 22;
+      if (ocpp::detail::starts_with_literal(key, "evMinEnergyRequest\"")) return 19;
+      if (ocpp::detail::starts_with_literal(key, "evMaxEnergyRequest\"")) return 20;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "minDischargePower_L2\"")) return 7;
+      if (ocpp::detail::starts_with_literal(key, "minDischargePower_L3\"")) return 8;
+      if (ocpp::detail::starts_with_literal(key, "maxDischargePower_L2\"")) return 10;
+      if (ocpp::detail::starts_with_literal(key, "maxDischargePower_L3\"")) return 11;
+      if (ocpp::detail::starts_with_literal(key, "minDischargeCurrent\"")) return 14;
+      if (ocpp::detail::starts_with_literal(key, "maxDischargeCurrent\"")) return 15;
+      if (ocpp::detail::starts_with_literal(key, "minChargePower_L2\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "minChargePower_L3\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "maxChargePower_L2\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "maxChargePower_L3\"")) return 5;
+      if (ocpp::detail::starts_with_literal(key, "minDischargePower\"")) return 6;
+      if (ocpp::detail::starts_with_literal(key, "maxDischargePower\"")) return 9;
+      if (ocpp::detail::starts_with_literal(key, "minChargeCurrent\"")) return 12;
+      if (ocpp::detail::starts_with_literal(key, "maxChargeCurrent\"")) return 13;
+      if (ocpp::detail::starts_with_literal(key, "minChargePower\"")) return 0;
+      if (ocpp::detail::starts_with_literal(key, "maxChargePower\"")) return 3;
+      if (ocpp::detail::starts_with_literal(key, "minVoltage\"")) return 16;
+      if (ocpp::detail::starts_with_literal(key, "maxVoltage\"")) return 17;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "targetSoC\"")) return 23;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_V2XFreqWattPointType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'f':
+      if (ocpp::detail::starts_with_literal(key, "frequency\"")) return 0;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "power\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_V2XSignalWattPointType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "power\"")) return 1;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "signal\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_VPNType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 6;
+      break;
+    case 'g':
+      if (ocpp::detail::starts_with_literal(key, "group\"")) return 2;
+      break;
+    case 'k':
+      if (ocpp::detail::starts_with_literal(key, "key\"")) return 4;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "password\"")) return 3;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "server\"")) return 0;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "type\"")) return 5;
+      break;
+    case 'u':
+      if (ocpp::detail::starts_with_literal(key, "user\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_VariableAttributeType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 5;
+      if (ocpp::detail::starts_with_literal(key, "constant\"")) return 4;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "mutability\"")) return 2;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "persistent\"")) return 3;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "type\"")) return 0;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "value\"")) return 1;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_VariableCharacteristicsType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 7;
+      break;
+    case 'd':
+      if (ocpp::detail::starts_with_literal(key, "dataType\"")) return 1;
+      break;
+    case 'm':
+      if (ocpp::detail::starts_with_literal(key, "maxElements\"")) return 4;
+      if (ocpp::detail::starts_with_literal(key, "minLimit\"")) return 2;
+      if (ocpp::detail::starts_with_literal(key, "maxLimit\"")) return 3;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "supportsMonitoring\"")) return 6;
+      break;
+    case 'u':
+      if (ocpp::detail::starts_with_literal(key, "unit\"")) return 0;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "valuesList\"")) return 5;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_VariableMonitoringType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 6;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "eventNotificationType\"")) return 5;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "id\"")) return 0;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "severity\"")) return 4;
+      break;
+    case 't':
+      if (ocpp::detail::starts_with_literal(key, "transaction\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "type\"")) return 3;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "value\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_VariableType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'i':
+      if (ocpp::detail::starts_with_literal(key, "instance\"")) return 1;
+      break;
+    case 'n':
+      if (ocpp::detail::starts_with_literal(key, "name\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_VatNumberValidationRequest(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 2;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 1;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "vatNumber\"")) return 0;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_VatNumberValidationResponse(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 5;
+      if (ocpp::detail::starts_with_literal(key, "company\"")) return 0;
+      break;
+    case 'e':
+      if (ocpp::detail::starts_with_literal(key, "evseId\"")) return 3;
+      break;
+    case 's':
+      if (ocpp::detail::starts_with_literal(key, "statusInfo\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "status\"")) return 4;
+      break;
+    case 'v':
+      if (ocpp::detail::starts_with_literal(key, "vatNumber\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+int property_of_VoltageParamsType(const char* key) noexcept {
+  switch (key[0]) {
+    case 'c':
+      if (ocpp::detail::starts_with_literal(key, "customData\"")) return 3;
+      break;
+    case 'h':
+      if (ocpp::detail::starts_with_literal(key, "hv10MinMeanTripDelay\"")) return 1;
+      if (ocpp::detail::starts_with_literal(key, "hv10MinMeanValue\"")) return 0;
+      break;
+    case 'p':
+      if (ocpp::detail::starts_with_literal(key, "powerDuringCessation\"")) return 2;
+      break;
+    default:
+      break;
+  }
+  return -1;
+}
+
+}  // namespace
 
 bool decode(ocpp::json::value& json, UpdateFirmwareRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"retries", "retryInterval", "requestId", "firmware", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 7:
-        if (key == "retries") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "retries");
-          if (!ocpp::read_integer(value, out.retries.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.retries.emplace()), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UpdateFirmwareRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UpdateFirmwareRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // retries
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.retries.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
         break;
-      case 8:
-        if (key == "firmware") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "firmware");
-          if (!decode(value, out.firmware, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // retryInterval
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.retryInterval.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
         break;
-      case 9:
-        if (key == "requestId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "requestId");
-          if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // requestId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.requestId, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // firmware
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!decode(value, out.firmware, ctx)) return false;
         break;
-      case 13:
-        if (key == "retryInterval") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "retryInterval");
-          if (!ocpp::read_integer(value, out.retryInterval.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"retries", "retryInterval", "requestId", "firmware", "customData"};
   constexpr std::uint64_t kRequired = 0xc;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -89,40 +413,41 @@ void encode(ocpp::JsonWriter& w, const UpdateFirmwareRequest& message) {
 bool decode(ocpp::json::value& json, UpdateFirmwareResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "UpdateFirmwareStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UpdateFirmwareResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UpdateFirmwareResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "UpdateFirmwareStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -145,42 +470,40 @@ void encode(ocpp::JsonWriter& w, const UpdateFirmwareResponse& message) {
 bool decode(ocpp::json::value& json, UsePriorityChargingRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"transactionId", "activate", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 8:
-        if (key == "activate") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "activate");
-          if (!ocpp::read_boolean(value, out.activate, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UsePriorityChargingRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UsePriorityChargingRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // transactionId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.transactionId, 36, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // activate
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.activate, ctx)) return false;
         break;
-      case 13:
-        if (key == "transactionId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transactionId");
-          if (!ocpp::read_string(value, out.transactionId, 36, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"transactionId", "activate", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -201,40 +524,41 @@ void encode(ocpp::JsonWriter& w, const UsePriorityChargingRequest& message) {
 bool decode(ocpp::json::value& json, UsePriorityChargingResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "PriorityChargingStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_UsePriorityChargingResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_UsePriorityChargingResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "PriorityChargingStatusEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"status", "statusInfo", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -257,186 +581,197 @@ void encode(ocpp::JsonWriter& w, const UsePriorityChargingResponse& message) {
 bool decode(ocpp::json::value& json, V2XChargingParametersType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"minChargePower", "minChargePower_L2", "minChargePower_L3", "maxChargePower", "maxChargePower_L2", "maxChargePower_L3", "minDischargePower", "minDischargePower_L2", "minDischargePower_L3", "maxDischargePower", "maxDischargePower_L2", "maxDischargePower_L3", "minChargeCurrent", "maxChargeCurrent", "minDischargeCurrent", "maxDischargeCurrent", "minVoltage", "maxVoltage", "evTargetEnergyRequest", "evMinEnergyRequest", "evMaxEnergyRequest", "evMinV2XEnergyRequest", "evMaxV2XEnergyRequest", "targetSoC", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 9:
-        if (key == "targetSoC") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 23, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "targetSoC");
-          if (!ocpp::read_integer(value, out.targetSoC.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.targetSoC.emplace()), 0.0, ctx)) return false;
-          if (!ocpp::check_maximum(static_cast<double>(out.targetSoC.emplace()), 100.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_V2XChargingParametersType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_V2XChargingParametersType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // minChargePower
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minChargePower.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 10:
-        if (key == "minVoltage") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 16, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minVoltage");
-          if (!ocpp::read_number(value, out.minVoltage.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxVoltage") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 17, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxVoltage");
-          if (!ocpp::read_number(value, out.maxVoltage.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 24, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // minChargePower_L2
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minChargePower_L2.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 14:
-        if (key == "minChargePower") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minChargePower");
-          if (!ocpp::read_number(value, out.minChargePower.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxChargePower") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxChargePower");
-          if (!ocpp::read_number(value, out.maxChargePower.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // minChargePower_L3
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minChargePower_L3.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 16:
-        if (key == "minChargeCurrent") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 12, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minChargeCurrent");
-          if (!ocpp::read_number(value, out.minChargeCurrent.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxChargeCurrent") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 13, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxChargeCurrent");
-          if (!ocpp::read_number(value, out.maxChargeCurrent.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // maxChargePower
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxChargePower.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 17:
-        if (key == "minChargePower_L2") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minChargePower_L2");
-          if (!ocpp::read_number(value, out.minChargePower_L2.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "minChargePower_L3") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minChargePower_L3");
-          if (!ocpp::read_number(value, out.minChargePower_L3.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxChargePower_L2") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxChargePower_L2");
-          if (!ocpp::read_number(value, out.maxChargePower_L2.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxChargePower_L3") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxChargePower_L3");
-          if (!ocpp::read_number(value, out.maxChargePower_L3.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "minDischargePower") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minDischargePower");
-          if (!ocpp::read_number(value, out.minDischargePower.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxDischargePower") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 9, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxDischargePower");
-          if (!ocpp::read_number(value, out.maxDischargePower.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // maxChargePower_L2
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxChargePower_L2.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 18:
-        if (key == "evMinEnergyRequest") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 19, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evMinEnergyRequest");
-          if (!ocpp::read_number(value, out.evMinEnergyRequest.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "evMaxEnergyRequest") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 20, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evMaxEnergyRequest");
-          if (!ocpp::read_number(value, out.evMaxEnergyRequest.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // maxChargePower_L3
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxChargePower_L3.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 19:
-        if (key == "minDischargeCurrent") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 14, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minDischargeCurrent");
-          if (!ocpp::read_number(value, out.minDischargeCurrent.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxDischargeCurrent") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 15, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxDischargeCurrent");
-          if (!ocpp::read_number(value, out.maxDischargeCurrent.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // minDischargePower
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minDischargePower.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 20:
-        if (key == "minDischargePower_L2") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minDischargePower_L2");
-          if (!ocpp::read_number(value, out.minDischargePower_L2.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "minDischargePower_L3") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 8, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minDischargePower_L3");
-          if (!ocpp::read_number(value, out.minDischargePower_L3.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxDischargePower_L2") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 10, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxDischargePower_L2");
-          if (!ocpp::read_number(value, out.maxDischargePower_L2.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxDischargePower_L3") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 11, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxDischargePower_L3");
-          if (!ocpp::read_number(value, out.maxDischargePower_L3.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 7: {  // minDischargePower_L2
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minDischargePower_L2.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 21:
-        if (key == "evTargetEnergyRequest") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 18, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evTargetEnergyRequest");
-          if (!ocpp::read_number(value, out.evTargetEnergyRequest.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "evMinV2XEnergyRequest") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 21, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evMinV2XEnergyRequest");
-          if (!ocpp::read_number(value, out.evMinV2XEnergyRequest.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "evMaxV2XEnergyRequest") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 22, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evMaxV2XEnergyRequest");
-          if (!ocpp::read_number(value, out.evMaxV2XEnergyRequest.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 8: {  // minDischargePower_L3
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minDischargePower_L3.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
+      }
+      case 9: {  // maxDischargePower
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxDischargePower.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 10: {  // maxDischargePower_L2
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxDischargePower_L2.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 11: {  // maxDischargePower_L3
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxDischargePower_L3.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 12: {  // minChargeCurrent
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minChargeCurrent.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 13: {  // maxChargeCurrent
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxChargeCurrent.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 14: {  // minDischargeCurrent
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minDischargeCurrent.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 15: {  // maxDischargeCurrent
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxDischargeCurrent.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 16: {  // minVoltage
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minVoltage.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 17: {  // maxVoltage
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxVoltage.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 18: {  // evTargetEnergyRequest
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evTargetEnergyRequest.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 19: {  // evMinEnergyRequest
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evMinEnergyRequest.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 20: {  // evMaxEnergyRequest
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evMaxEnergyRequest.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 21: {  // evMinV2XEnergyRequest
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evMinV2XEnergyRequest.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 22: {  // evMaxV2XEnergyRequest
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evMaxV2XEnergyRequest.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
+        break;
+      }
+      case 23: {  // targetSoC
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.targetSoC.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
+        if (!ocpp::check_maximum(static_cast<double>(target), 100.0, ctx)) return false;
+        break;
+      }
+      case 24: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -600,42 +935,40 @@ void encode(ocpp::JsonWriter& w, const V2XChargingParametersType& message) {
 bool decode(ocpp::json::value& json, V2XFreqWattPointType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"frequency", "power", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 5:
-        if (key == "power") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "power");
-          if (!ocpp::read_number(value, out.power, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_V2XFreqWattPointType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_V2XFreqWattPointType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // frequency
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.frequency, ctx)) return false;
         break;
-      case 9:
-        if (key == "frequency") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "frequency");
-          if (!ocpp::read_number(value, out.frequency, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // power
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.power, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"frequency", "power", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -656,42 +989,40 @@ void encode(ocpp::JsonWriter& w, const V2XFreqWattPointType& message) {
 bool decode(ocpp::json::value& json, V2XSignalWattPointType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"signal", "power", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 5:
-        if (key == "power") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "power");
-          if (!ocpp::read_number(value, out.power, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_V2XSignalWattPointType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_V2XSignalWattPointType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // signal
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.signal, ctx)) return false;
         break;
-      case 6:
-        if (key == "signal") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "signal");
-          if (!ocpp::read_integer(value, out.signal, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // power
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.power, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"signal", "power", "customData"};
   constexpr std::uint64_t kRequired = 0x3;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -712,72 +1043,65 @@ void encode(ocpp::JsonWriter& w, const V2XSignalWattPointType& message) {
 bool decode(ocpp::json::value& json, VPNType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"server", "user", "group", "password", "key", "type", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 3:
-        if (key == "key") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "key");
-          if (!ocpp::read_string(value, out.key, 255, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_VPNType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_VPNType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // server
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.server, 2000, ctx)) return false;
         break;
-      case 4:
-        if (key == "user") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "user");
-          if (!ocpp::read_string(value, out.user, 50, ctx)) return false;
-          continue;
-        }
-        if (key == "type") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "type");
-          if (!ocpp::read_enum(value, out.type, "VPNEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // user
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.user, 50, ctx)) return false;
         break;
-      case 5:
-        if (key == "group") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "group");
-          if (!ocpp::read_string(value, out.group.emplace(), 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // group
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.group.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
         break;
-      case 6:
-        if (key == "server") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "server");
-          if (!ocpp::read_string(value, out.server, 2000, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // password
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.password, 64, ctx)) return false;
         break;
-      case 8:
-        if (key == "password") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "password");
-          if (!ocpp::read_string(value, out.password, 64, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // key
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.key, 255, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // type
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.type, "VPNEnumType", ctx)) return false;
         break;
+      }
+      case 6: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"server", "user", "group", "password", "key", "type", "customData"};
   constexpr std::uint64_t kRequired = 0x3b;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -808,60 +1132,60 @@ void encode(ocpp::JsonWriter& w, const VPNType& message) {
 bool decode(ocpp::json::value& json, VariableAttributeType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"type", "value", "mutability", "persistent", "constant", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "type") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "type");
-          if (!ocpp::read_optional_enum(value, out.type, "AttributeEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_VariableAttributeType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_VariableAttributeType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // type
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.type, "AttributeEnumType", ctx)) return false;
         break;
-      case 5:
-        if (key == "value") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "value");
-          if (!ocpp::read_string(value, out.value.emplace(), 2500, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // value
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.value.emplace();
+        if (!ocpp::read_string(value, target, 2500, ctx)) return false;
         break;
-      case 8:
-        if (key == "constant") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "constant");
-          if (!ocpp::read_boolean(value, out.constant.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // mutability
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.mutability, "MutabilityEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "mutability") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "mutability");
-          if (!ocpp::read_optional_enum(value, out.mutability, "MutabilityEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "persistent") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "persistent");
-          if (!ocpp::read_boolean(value, out.persistent.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // persistent
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.persistent.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
         break;
+      }
+      case 4: {  // constant
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.constant.emplace();
+        if (!ocpp::read_boolean(value, target, ctx)) return false;
+        break;
+      }
+      case 5: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }
@@ -911,77 +1235,76 @@ void encode(ocpp::JsonWriter& w, const VariableAttributeType& message) {
 bool decode(ocpp::json::value& json, VariableCharacteristicsType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"unit", "dataType", "minLimit", "maxLimit", "maxElements", "valuesList", "supportsMonitoring", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "unit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "unit");
-          if (!ocpp::read_string(value, out.unit.emplace(), 16, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_VariableCharacteristicsType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_VariableCharacteristicsType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // unit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.unit.emplace();
+        if (!ocpp::read_string(value, target, 16, ctx)) return false;
         break;
-      case 8:
-        if (key == "dataType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "dataType");
-          if (!ocpp::read_enum(value, out.dataType, "DataEnumType", ctx)) return false;
-          continue;
-        }
-        if (key == "minLimit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "minLimit");
-          if (!ocpp::read_number(value, out.minLimit.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "maxLimit") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxLimit");
-          if (!ocpp::read_number(value, out.maxLimit.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // dataType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.dataType, "DataEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "valuesList") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "valuesList");
-          if (!ocpp::read_string(value, out.valuesList.emplace(), 1000, ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 7, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // minLimit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.minLimit.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 11:
-        if (key == "maxElements") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "maxElements");
-          if (!ocpp::read_integer(value, out.maxElements.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.maxElements.emplace()), 1.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // maxLimit
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxLimit.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 18:
-        if (key == "supportsMonitoring") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "supportsMonitoring");
-          if (!ocpp::read_boolean(value, out.supportsMonitoring, ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // maxElements
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.maxElements.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 1.0, ctx)) return false;
         break;
+      }
+      case 5: {  // valuesList
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.valuesList.emplace();
+        if (!ocpp::read_string(value, target, 1000, ctx)) return false;
+        break;
+      }
+      case 6: {  // supportsMonitoring
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.supportsMonitoring, ctx)) return false;
+        break;
+      }
+      case 7: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"unit", "dataType", "minLimit", "maxLimit", "maxElements", "valuesList", "supportsMonitoring", "customData"};
   constexpr std::uint64_t kRequired = 0x42;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1022,76 +1345,66 @@ void encode(ocpp::JsonWriter& w, const VariableCharacteristicsType& message) {
 bool decode(ocpp::json::value& json, VariableMonitoringType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"id", "transaction", "value", "type", "severity", "eventNotificationType", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 2:
-        if (key == "id") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "id");
-          if (!ocpp::read_integer(value, out.id, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.id), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_VariableMonitoringType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_VariableMonitoringType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // id
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.id, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.id), 0.0, ctx)) return false;
         break;
-      case 4:
-        if (key == "type") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "type");
-          if (!ocpp::read_enum(value, out.type, "MonitorEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // transaction
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_boolean(value, out.transaction, ctx)) return false;
         break;
-      case 5:
-        if (key == "value") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "value");
-          if (!ocpp::read_number(value, out.value, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // value
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_number(value, out.value, ctx)) return false;
         break;
-      case 8:
-        if (key == "severity") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "severity");
-          if (!ocpp::read_integer(value, out.severity, ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.severity), 0.0, ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // type
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.type, "MonitorEnumType", ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 6, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 4: {  // severity
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_integer(value, out.severity, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(out.severity), 0.0, ctx)) return false;
         break;
-      case 11:
-        if (key == "transaction") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "transaction");
-          if (!ocpp::read_boolean(value, out.transaction, ctx)) return false;
-          continue;
-        }
+      }
+      case 5: {  // eventNotificationType
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.eventNotificationType, "EventNotificationEnumType", ctx)) return false;
         break;
-      case 21:
-        if (key == "eventNotificationType") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "eventNotificationType");
-          if (!ocpp::read_enum(value, out.eventNotificationType, "EventNotificationEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 6: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"id", "transaction", "value", "type", "severity", "eventNotificationType", "customData"};
   constexpr std::uint64_t kRequired = 0x3f;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1120,42 +1433,41 @@ void encode(ocpp::JsonWriter& w, const VariableMonitoringType& message) {
 bool decode(ocpp::json::value& json, VariableType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"name", "instance", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 4:
-        if (key == "name") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "name");
-          if (!ocpp::read_string(value, out.name, 50, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_VariableType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_VariableType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // name
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.name, 50, ctx)) return false;
         break;
-      case 8:
-        if (key == "instance") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "instance");
-          if (!ocpp::read_string(value, out.instance.emplace(), 50, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // instance
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.instance.emplace();
+        if (!ocpp::read_string(value, target, 50, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"name", "instance", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1178,43 +1490,42 @@ void encode(ocpp::JsonWriter& w, const VariableType& message) {
 bool decode(ocpp::json::value& json, VatNumberValidationRequest& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"vatNumber", "evseId", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.evseId.emplace()), 0.0, ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_VatNumberValidationRequest(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_VatNumberValidationRequest, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // vatNumber
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.vatNumber, 20, ctx)) return false;
         break;
-      case 9:
-        if (key == "vatNumber") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "vatNumber");
-          if (!ocpp::read_string(value, out.vatNumber, 20, ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evseId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
         break;
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"vatNumber", "evseId", "customData"};
   constexpr std::uint64_t kRequired = 0x1;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1237,63 +1548,62 @@ void encode(ocpp::JsonWriter& w, const VatNumberValidationRequest& message) {
 bool decode(ocpp::json::value& json, VatNumberValidationResponse& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"company", "statusInfo", "vatNumber", "evseId", "status", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 6:
-        if (key == "evseId") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "evseId");
-          if (!ocpp::read_integer(value, out.evseId.emplace(), ctx)) return false;
-          if (!ocpp::check_minimum(static_cast<double>(out.evseId.emplace()), 0.0, ctx)) return false;
-          continue;
-        }
-        if (key == "status") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 4, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "status");
-          if (!ocpp::read_enum(value, out.status, "GenericStatusEnumType", ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_VatNumberValidationResponse(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_VatNumberValidationResponse, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // company
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.company.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 7:
-        if (key == "company") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "company");
-          if (!decode(value, out.company.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // statusInfo
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.statusInfo.emplace();
+        if (!decode(value, target, ctx)) return false;
         break;
-      case 9:
-        if (key == "vatNumber") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "vatNumber");
-          if (!ocpp::read_string(value, out.vatNumber, 20, ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // vatNumber
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_string(value, out.vatNumber, 20, ctx)) return false;
         break;
-      case 10:
-        if (key == "statusInfo") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "statusInfo");
-          if (!decode(value, out.statusInfo.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 5, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 3: {  // evseId
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.evseId.emplace();
+        if (!ocpp::read_integer(value, target, ctx)) return false;
+        if (!ocpp::check_minimum(static_cast<double>(target), 0.0, ctx)) return false;
         break;
+      }
+      case 4: {  // status
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_enum(value, out.status, "GenericStatusEnumType", ctx)) return false;
+        break;
+      }
+      case 5: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
-  static constexpr std::string_view kNames[] = {"company", "statusInfo", "vatNumber", "evseId", "status", "customData"};
   constexpr std::uint64_t kRequired = 0x14;
   if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);
   return true;
@@ -1326,46 +1636,47 @@ void encode(ocpp::JsonWriter& w, const VatNumberValidationResponse& message) {
 bool decode(ocpp::json::value& json, VoltageParamsType& out, ocpp::DecodeContext& ctx) {
   ocpp::json::object object;
   if (!ocpp::read_object(json, object, ctx)) return false;
+  static constexpr std::string_view kNames[] = {"hv10MinMeanValue", "hv10MinMeanTripDelay", "powerDuringCessation", "customData"};
   std::uint64_t seen = 0;
   for (auto member : object) {
-    std::string_view key;
-    ocpp::json::value value;
-    if (!ocpp::read_member(member, key, value, ctx)) return false;
-    switch (key.size()) {
-      case 10:
-        if (key == "customData") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 3, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "customData");
-          if (!decode(value, out.customData.emplace(), ctx)) return false;
-          continue;
-        }
+    ocpp::json::field field;
+    if (!ocpp::read_member(member, field, ctx)) return false;
+    std::string_view key;  // set only for keys no property matched
+    int index = property_of_VoltageParamsType(field.key().raw());
+    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_VoltageParamsType, index, key, ctx)) return false;
+    ocpp::json::value& value = field.value();
+    switch (index) {
+      case 0: {  // hv10MinMeanValue
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.hv10MinMeanValue.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 16:
-        if (key == "hv10MinMeanValue") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 0, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "hv10MinMeanValue");
-          if (!ocpp::read_number(value, out.hv10MinMeanValue.emplace(), ctx)) return false;
-          continue;
-        }
+      }
+      case 1: {  // hv10MinMeanTripDelay
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.hv10MinMeanTripDelay.emplace();
+        if (!ocpp::read_number(value, target, ctx)) return false;
         break;
-      case 20:
-        if (key == "hv10MinMeanTripDelay") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 1, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "hv10MinMeanTripDelay");
-          if (!ocpp::read_number(value, out.hv10MinMeanTripDelay.emplace(), ctx)) return false;
-          continue;
-        }
-        if (key == "powerDuringCessation") {
-          if (!ocpp::claim(seen, std::uint64_t{1} << 2, key, ctx)) return false;
-          ocpp::PathScope at(ctx, "powerDuringCessation");
-          if (!ocpp::read_optional_enum(value, out.powerDuringCessation, "PowerDuringCessationEnumType", ctx)) return false;
-          continue;
-        }
+      }
+      case 2: {  // powerDuringCessation
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        if (!ocpp::read_optional_enum(value, out.powerDuringCessation, "PowerDuringCessationEnumType", ctx)) return false;
         break;
+      }
+      case 3: {  // customData
+        if (!ocpp::claim(seen, index, kNames, ctx)) return false;
+        ocpp::PathScope at(ctx, kNames[index]);
+        auto& target = out.customData.emplace();
+        if (!decode(value, target, ctx)) return false;
+        break;
+      }
       default:
+        if (!ocpp::unknown_property(key, ctx)) return false;
         break;
     }
-    if (!ocpp::unknown_property(key, ctx)) return false;
   }
   return true;
 }

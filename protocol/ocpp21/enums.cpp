@@ -5,6 +5,8 @@
 
 #include <array>
 
+#include "protocol/detail/literal.hpp"
+
 namespace evbroker::ocpp21 {
 
 namespace {
@@ -21,12 +23,12 @@ void encode(ocpp::JsonWriter& w, APNAuthenticationEnumType value) { w.raw(kAPNAu
 bool parse_enum(std::string_view text, APNAuthenticationEnumType& out) noexcept {
   switch (text.size()) {
     case 3:
-      if (text == "PAP") { out = APNAuthenticationEnumType::PAP; return true; }
+      if (ocpp::detail::same_as_literal(text, "PAP")) { out = APNAuthenticationEnumType::PAP; return true; }
       break;
     case 4:
-      if (text == "CHAP") { out = APNAuthenticationEnumType::CHAP; return true; }
-      if (text == "NONE") { out = APNAuthenticationEnumType::NONE; return true; }
-      if (text == "AUTO") { out = APNAuthenticationEnumType::AUTO; return true; }
+      if (ocpp::detail::same_as_literal(text, "CHAP")) { out = APNAuthenticationEnumType::CHAP; return true; }
+      if (ocpp::detail::same_as_literal(text, "NONE")) { out = APNAuthenticationEnumType::NONE; return true; }
+      if (ocpp::detail::same_as_literal(text, "AUTO")) { out = APNAuthenticationEnumType::AUTO; return true; }
       break;
     default:
       break;
@@ -48,10 +50,10 @@ void encode(ocpp::JsonWriter& w, AttributeEnumType value) { w.raw(kAttributeEnum
 bool parse_enum(std::string_view text, AttributeEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "Actual") { out = AttributeEnumType::Actual; return true; }
-      if (text == "Target") { out = AttributeEnumType::Target; return true; }
-      if (text == "MinSet") { out = AttributeEnumType::MinSet; return true; }
-      if (text == "MaxSet") { out = AttributeEnumType::MaxSet; return true; }
+      if (ocpp::detail::same_as_literal(text, "Actual")) { out = AttributeEnumType::Actual; return true; }
+      if (ocpp::detail::same_as_literal(text, "Target")) { out = AttributeEnumType::Target; return true; }
+      if (ocpp::detail::same_as_literal(text, "MinSet")) { out = AttributeEnumType::MinSet; return true; }
+      if (ocpp::detail::same_as_literal(text, "MaxSet")) { out = AttributeEnumType::MaxSet; return true; }
       break;
     default:
       break;
@@ -73,26 +75,26 @@ void encode(ocpp::JsonWriter& w, AuthorizationStatusEnumType value) { w.raw(kAut
 bool parse_enum(std::string_view text, AuthorizationStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "Blocked") { out = AuthorizationStatusEnumType::Blocked; return true; }
-      if (text == "Expired") { out = AuthorizationStatusEnumType::Expired; return true; }
-      if (text == "Invalid") { out = AuthorizationStatusEnumType::Invalid; return true; }
-      if (text == "Unknown") { out = AuthorizationStatusEnumType::Unknown; return true; }
+      if (ocpp::detail::same_as_literal(text, "Blocked")) { out = AuthorizationStatusEnumType::Blocked; return true; }
+      if (ocpp::detail::same_as_literal(text, "Expired")) { out = AuthorizationStatusEnumType::Expired; return true; }
+      if (ocpp::detail::same_as_literal(text, "Invalid")) { out = AuthorizationStatusEnumType::Invalid; return true; }
+      if (ocpp::detail::same_as_literal(text, "Unknown")) { out = AuthorizationStatusEnumType::Unknown; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = AuthorizationStatusEnumType::Accepted; return true; }
-      if (text == "NoCredit") { out = AuthorizationStatusEnumType::NoCredit; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = AuthorizationStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "NoCredit")) { out = AuthorizationStatusEnumType::NoCredit; return true; }
       break;
     case 12:
-      if (text == "ConcurrentTx") { out = AuthorizationStatusEnumType::ConcurrentTx; return true; }
+      if (ocpp::detail::same_as_literal(text, "ConcurrentTx")) { out = AuthorizationStatusEnumType::ConcurrentTx; return true; }
       break;
     case 13:
-      if (text == "NotAtThisTime") { out = AuthorizationStatusEnumType::NotAtThisTime; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotAtThisTime")) { out = AuthorizationStatusEnumType::NotAtThisTime; return true; }
       break;
     case 17:
-      if (text == "NotAtThisLocation") { out = AuthorizationStatusEnumType::NotAtThisLocation; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotAtThisLocation")) { out = AuthorizationStatusEnumType::NotAtThisLocation; return true; }
       break;
     case 18:
-      if (text == "NotAllowedTypeEVSE") { out = AuthorizationStatusEnumType::NotAllowedTypeEVSE; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotAllowedTypeEVSE")) { out = AuthorizationStatusEnumType::NotAllowedTypeEVSE; return true; }
       break;
     default:
       break;
@@ -114,21 +116,21 @@ void encode(ocpp::JsonWriter& w, AuthorizeCertificateStatusEnumType value) { w.r
 bool parse_enum(std::string_view text, AuthorizeCertificateStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = AuthorizeCertificateStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = AuthorizeCertificateStatusEnumType::Accepted; return true; }
       break;
     case 14:
-      if (text == "SignatureError") { out = AuthorizeCertificateStatusEnumType::SignatureError; return true; }
-      if (text == "CertChainError") { out = AuthorizeCertificateStatusEnumType::CertChainError; return true; }
+      if (ocpp::detail::same_as_literal(text, "SignatureError")) { out = AuthorizeCertificateStatusEnumType::SignatureError; return true; }
+      if (ocpp::detail::same_as_literal(text, "CertChainError")) { out = AuthorizeCertificateStatusEnumType::CertChainError; return true; }
       break;
     case 17:
-      if (text == "ContractCancelled") { out = AuthorizeCertificateStatusEnumType::ContractCancelled; return true; }
+      if (ocpp::detail::same_as_literal(text, "ContractCancelled")) { out = AuthorizeCertificateStatusEnumType::ContractCancelled; return true; }
       break;
     case 18:
-      if (text == "CertificateExpired") { out = AuthorizeCertificateStatusEnumType::CertificateExpired; return true; }
-      if (text == "CertificateRevoked") { out = AuthorizeCertificateStatusEnumType::CertificateRevoked; return true; }
+      if (ocpp::detail::same_as_literal(text, "CertificateExpired")) { out = AuthorizeCertificateStatusEnumType::CertificateExpired; return true; }
+      if (ocpp::detail::same_as_literal(text, "CertificateRevoked")) { out = AuthorizeCertificateStatusEnumType::CertificateRevoked; return true; }
       break;
     case 22:
-      if (text == "NoCertificateAvailable") { out = AuthorizeCertificateStatusEnumType::NoCertificateAvailable; return true; }
+      if (ocpp::detail::same_as_literal(text, "NoCertificateAvailable")) { out = AuthorizeCertificateStatusEnumType::NoCertificateAvailable; return true; }
       break;
     default:
       break;
@@ -150,13 +152,13 @@ void encode(ocpp::JsonWriter& w, BatterySwapEventEnumType value) { w.raw(kBatter
 bool parse_enum(std::string_view text, BatterySwapEventEnumType& out) noexcept {
   switch (text.size()) {
     case 9:
-      if (text == "BatteryIn") { out = BatterySwapEventEnumType::BatteryIn; return true; }
+      if (ocpp::detail::same_as_literal(text, "BatteryIn")) { out = BatterySwapEventEnumType::BatteryIn; return true; }
       break;
     case 10:
-      if (text == "BatteryOut") { out = BatterySwapEventEnumType::BatteryOut; return true; }
+      if (ocpp::detail::same_as_literal(text, "BatteryOut")) { out = BatterySwapEventEnumType::BatteryOut; return true; }
       break;
     case 17:
-      if (text == "BatteryOutTimeout") { out = BatterySwapEventEnumType::BatteryOutTimeout; return true; }
+      if (ocpp::detail::same_as_literal(text, "BatteryOutTimeout")) { out = BatterySwapEventEnumType::BatteryOutTimeout; return true; }
       break;
     default:
       break;
@@ -178,27 +180,27 @@ void encode(ocpp::JsonWriter& w, BootReasonEnumType value) { w.raw(kBootReasonEn
 bool parse_enum(std::string_view text, BootReasonEnumType& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "PowerUp") { out = BootReasonEnumType::PowerUp; return true; }
-      if (text == "Unknown") { out = BootReasonEnumType::Unknown; return true; }
+      if (ocpp::detail::same_as_literal(text, "PowerUp")) { out = BootReasonEnumType::PowerUp; return true; }
+      if (ocpp::detail::same_as_literal(text, "Unknown")) { out = BootReasonEnumType::Unknown; return true; }
       break;
     case 8:
-      if (text == "Watchdog") { out = BootReasonEnumType::Watchdog; return true; }
+      if (ocpp::detail::same_as_literal(text, "Watchdog")) { out = BootReasonEnumType::Watchdog; return true; }
       break;
     case 9:
-      if (text == "Triggered") { out = BootReasonEnumType::Triggered; return true; }
+      if (ocpp::detail::same_as_literal(text, "Triggered")) { out = BootReasonEnumType::Triggered; return true; }
       break;
     case 10:
-      if (text == "LocalReset") { out = BootReasonEnumType::LocalReset; return true; }
+      if (ocpp::detail::same_as_literal(text, "LocalReset")) { out = BootReasonEnumType::LocalReset; return true; }
       break;
     case 11:
-      if (text == "RemoteReset") { out = BootReasonEnumType::RemoteReset; return true; }
+      if (ocpp::detail::same_as_literal(text, "RemoteReset")) { out = BootReasonEnumType::RemoteReset; return true; }
       break;
     case 14:
-      if (text == "FirmwareUpdate") { out = BootReasonEnumType::FirmwareUpdate; return true; }
-      if (text == "ScheduledReset") { out = BootReasonEnumType::ScheduledReset; return true; }
+      if (ocpp::detail::same_as_literal(text, "FirmwareUpdate")) { out = BootReasonEnumType::FirmwareUpdate; return true; }
+      if (ocpp::detail::same_as_literal(text, "ScheduledReset")) { out = BootReasonEnumType::ScheduledReset; return true; }
       break;
     case 16:
-      if (text == "ApplicationReset") { out = BootReasonEnumType::ApplicationReset; return true; }
+      if (ocpp::detail::same_as_literal(text, "ApplicationReset")) { out = BootReasonEnumType::ApplicationReset; return true; }
       break;
     default:
       break;
@@ -220,8 +222,8 @@ void encode(ocpp::JsonWriter& w, CancelReservationStatusEnumType value) { w.raw(
 bool parse_enum(std::string_view text, CancelReservationStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = CancelReservationStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = CancelReservationStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = CancelReservationStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = CancelReservationStatusEnumType::Rejected; return true; }
       break;
     default:
       break;
@@ -243,10 +245,10 @@ void encode(ocpp::JsonWriter& w, CertificateActionEnumType value) { w.raw(kCerti
 bool parse_enum(std::string_view text, CertificateActionEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "Update") { out = CertificateActionEnumType::Update; return true; }
+      if (ocpp::detail::same_as_literal(text, "Update")) { out = CertificateActionEnumType::Update; return true; }
       break;
     case 7:
-      if (text == "Install") { out = CertificateActionEnumType::Install; return true; }
+      if (ocpp::detail::same_as_literal(text, "Install")) { out = CertificateActionEnumType::Install; return true; }
       break;
     default:
       break;
@@ -268,8 +270,8 @@ void encode(ocpp::JsonWriter& w, CertificateSignedStatusEnumType value) { w.raw(
 bool parse_enum(std::string_view text, CertificateSignedStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = CertificateSignedStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = CertificateSignedStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = CertificateSignedStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = CertificateSignedStatusEnumType::Rejected; return true; }
       break;
     default:
       break;
@@ -291,13 +293,13 @@ void encode(ocpp::JsonWriter& w, CertificateSigningUseEnumType value) { w.raw(kC
 bool parse_enum(std::string_view text, CertificateSigningUseEnumType& out) noexcept {
   switch (text.size()) {
     case 14:
-      if (text == "V2GCertificate") { out = CertificateSigningUseEnumType::V2GCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "V2GCertificate")) { out = CertificateSigningUseEnumType::V2GCertificate; return true; }
       break;
     case 16:
-      if (text == "V2G20Certificate") { out = CertificateSigningUseEnumType::V2G20Certificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "V2G20Certificate")) { out = CertificateSigningUseEnumType::V2G20Certificate; return true; }
       break;
     case 26:
-      if (text == "ChargingStationCertificate") { out = CertificateSigningUseEnumType::ChargingStationCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "ChargingStationCertificate")) { out = CertificateSigningUseEnumType::ChargingStationCertificate; return true; }
       break;
     default:
       break;
@@ -319,14 +321,14 @@ void encode(ocpp::JsonWriter& w, CertificateStatusEnumType value) { w.raw(kCerti
 bool parse_enum(std::string_view text, CertificateStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 4:
-      if (text == "Good") { out = CertificateStatusEnumType::Good; return true; }
+      if (ocpp::detail::same_as_literal(text, "Good")) { out = CertificateStatusEnumType::Good; return true; }
       break;
     case 6:
-      if (text == "Failed") { out = CertificateStatusEnumType::Failed; return true; }
+      if (ocpp::detail::same_as_literal(text, "Failed")) { out = CertificateStatusEnumType::Failed; return true; }
       break;
     case 7:
-      if (text == "Revoked") { out = CertificateStatusEnumType::Revoked; return true; }
-      if (text == "Unknown") { out = CertificateStatusEnumType::Unknown; return true; }
+      if (ocpp::detail::same_as_literal(text, "Revoked")) { out = CertificateStatusEnumType::Revoked; return true; }
+      if (ocpp::detail::same_as_literal(text, "Unknown")) { out = CertificateStatusEnumType::Unknown; return true; }
       break;
     default:
       break;
@@ -348,10 +350,10 @@ void encode(ocpp::JsonWriter& w, CertificateStatusSourceEnumType value) { w.raw(
 bool parse_enum(std::string_view text, CertificateStatusSourceEnumType& out) noexcept {
   switch (text.size()) {
     case 3:
-      if (text == "CRL") { out = CertificateStatusSourceEnumType::CRL; return true; }
+      if (ocpp::detail::same_as_literal(text, "CRL")) { out = CertificateStatusSourceEnumType::CRL; return true; }
       break;
     case 4:
-      if (text == "OCSP") { out = CertificateStatusSourceEnumType::OCSP; return true; }
+      if (ocpp::detail::same_as_literal(text, "OCSP")) { out = CertificateStatusSourceEnumType::OCSP; return true; }
       break;
     default:
       break;
@@ -373,11 +375,11 @@ void encode(ocpp::JsonWriter& w, ChangeAvailabilityStatusEnumType value) { w.raw
 bool parse_enum(std::string_view text, ChangeAvailabilityStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = ChangeAvailabilityStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = ChangeAvailabilityStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = ChangeAvailabilityStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = ChangeAvailabilityStatusEnumType::Rejected; return true; }
       break;
     case 9:
-      if (text == "Scheduled") { out = ChangeAvailabilityStatusEnumType::Scheduled; return true; }
+      if (ocpp::detail::same_as_literal(text, "Scheduled")) { out = ChangeAvailabilityStatusEnumType::Scheduled; return true; }
       break;
     default:
       break;
@@ -399,14 +401,14 @@ void encode(ocpp::JsonWriter& w, ChargingProfileKindEnumType value) { w.raw(kCha
 bool parse_enum(std::string_view text, ChargingProfileKindEnumType& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "Dynamic") { out = ChargingProfileKindEnumType::Dynamic; return true; }
+      if (ocpp::detail::same_as_literal(text, "Dynamic")) { out = ChargingProfileKindEnumType::Dynamic; return true; }
       break;
     case 8:
-      if (text == "Absolute") { out = ChargingProfileKindEnumType::Absolute; return true; }
-      if (text == "Relative") { out = ChargingProfileKindEnumType::Relative; return true; }
+      if (ocpp::detail::same_as_literal(text, "Absolute")) { out = ChargingProfileKindEnumType::Absolute; return true; }
+      if (ocpp::detail::same_as_literal(text, "Relative")) { out = ChargingProfileKindEnumType::Relative; return true; }
       break;
     case 9:
-      if (text == "Recurring") { out = ChargingProfileKindEnumType::Recurring; return true; }
+      if (ocpp::detail::same_as_literal(text, "Recurring")) { out = ChargingProfileKindEnumType::Recurring; return true; }
       break;
     default:
       break;
@@ -428,20 +430,20 @@ void encode(ocpp::JsonWriter& w, ChargingProfilePurposeEnumType value) { w.raw(k
 bool parse_enum(std::string_view text, ChargingProfilePurposeEnumType& out) noexcept {
   switch (text.size()) {
     case 9:
-      if (text == "TxProfile") { out = ChargingProfilePurposeEnumType::TxProfile; return true; }
+      if (ocpp::detail::same_as_literal(text, "TxProfile")) { out = ChargingProfilePurposeEnumType::TxProfile; return true; }
       break;
     case 15:
-      if (text == "LocalGeneration") { out = ChargingProfilePurposeEnumType::LocalGeneration; return true; }
+      if (ocpp::detail::same_as_literal(text, "LocalGeneration")) { out = ChargingProfilePurposeEnumType::LocalGeneration; return true; }
       break;
     case 16:
-      if (text == "TxDefaultProfile") { out = ChargingProfilePurposeEnumType::TxDefaultProfile; return true; }
-      if (text == "PriorityCharging") { out = ChargingProfilePurposeEnumType::PriorityCharging; return true; }
+      if (ocpp::detail::same_as_literal(text, "TxDefaultProfile")) { out = ChargingProfilePurposeEnumType::TxDefaultProfile; return true; }
+      if (ocpp::detail::same_as_literal(text, "PriorityCharging")) { out = ChargingProfilePurposeEnumType::PriorityCharging; return true; }
       break;
     case 25:
-      if (text == "ChargingStationMaxProfile") { out = ChargingProfilePurposeEnumType::ChargingStationMaxProfile; return true; }
+      if (ocpp::detail::same_as_literal(text, "ChargingStationMaxProfile")) { out = ChargingProfilePurposeEnumType::ChargingStationMaxProfile; return true; }
       break;
     case 34:
-      if (text == "ChargingStationExternalConstraints") { out = ChargingProfilePurposeEnumType::ChargingStationExternalConstraints; return true; }
+      if (ocpp::detail::same_as_literal(text, "ChargingStationExternalConstraints")) { out = ChargingProfilePurposeEnumType::ChargingStationExternalConstraints; return true; }
       break;
     default:
       break;
@@ -463,8 +465,8 @@ void encode(ocpp::JsonWriter& w, ChargingProfileStatusEnumType value) { w.raw(kC
 bool parse_enum(std::string_view text, ChargingProfileStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = ChargingProfileStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = ChargingProfileStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = ChargingProfileStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = ChargingProfileStatusEnumType::Rejected; return true; }
       break;
     default:
       break;
@@ -486,8 +488,8 @@ void encode(ocpp::JsonWriter& w, ChargingRateUnitEnumType value) { w.raw(kChargi
 bool parse_enum(std::string_view text, ChargingRateUnitEnumType& out) noexcept {
   switch (text.size()) {
     case 1:
-      if (text == "W") { out = ChargingRateUnitEnumType::W; return true; }
-      if (text == "A") { out = ChargingRateUnitEnumType::A; return true; }
+      if (ocpp::detail::same_as_literal(text, "W")) { out = ChargingRateUnitEnumType::W; return true; }
+      if (ocpp::detail::same_as_literal(text, "A")) { out = ChargingRateUnitEnumType::A; return true; }
       break;
     default:
       break;
@@ -509,17 +511,17 @@ void encode(ocpp::JsonWriter& w, ChargingStateEnumType value) { w.raw(kChargingS
 bool parse_enum(std::string_view text, ChargingStateEnumType& out) noexcept {
   switch (text.size()) {
     case 4:
-      if (text == "Idle") { out = ChargingStateEnumType::Idle; return true; }
+      if (ocpp::detail::same_as_literal(text, "Idle")) { out = ChargingStateEnumType::Idle; return true; }
       break;
     case 8:
-      if (text == "Charging") { out = ChargingStateEnumType::Charging; return true; }
+      if (ocpp::detail::same_as_literal(text, "Charging")) { out = ChargingStateEnumType::Charging; return true; }
       break;
     case 11:
-      if (text == "EVConnected") { out = ChargingStateEnumType::EVConnected; return true; }
-      if (text == "SuspendedEV") { out = ChargingStateEnumType::SuspendedEV; return true; }
+      if (ocpp::detail::same_as_literal(text, "EVConnected")) { out = ChargingStateEnumType::EVConnected; return true; }
+      if (ocpp::detail::same_as_literal(text, "SuspendedEV")) { out = ChargingStateEnumType::SuspendedEV; return true; }
       break;
     case 13:
-      if (text == "SuspendedEVSE") { out = ChargingStateEnumType::SuspendedEVSE; return true; }
+      if (ocpp::detail::same_as_literal(text, "SuspendedEVSE")) { out = ChargingStateEnumType::SuspendedEVSE; return true; }
       break;
     default:
       break;
@@ -541,8 +543,8 @@ void encode(ocpp::JsonWriter& w, ClearCacheStatusEnumType value) { w.raw(kClearC
 bool parse_enum(std::string_view text, ClearCacheStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = ClearCacheStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = ClearCacheStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = ClearCacheStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = ClearCacheStatusEnumType::Rejected; return true; }
       break;
     default:
       break;
@@ -564,10 +566,10 @@ void encode(ocpp::JsonWriter& w, ClearChargingProfileStatusEnumType value) { w.r
 bool parse_enum(std::string_view text, ClearChargingProfileStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "Unknown") { out = ClearChargingProfileStatusEnumType::Unknown; return true; }
+      if (ocpp::detail::same_as_literal(text, "Unknown")) { out = ClearChargingProfileStatusEnumType::Unknown; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = ClearChargingProfileStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = ClearChargingProfileStatusEnumType::Accepted; return true; }
       break;
     default:
       break;
@@ -589,11 +591,11 @@ void encode(ocpp::JsonWriter& w, ClearMessageStatusEnumType value) { w.raw(kClea
 bool parse_enum(std::string_view text, ClearMessageStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "Unknown") { out = ClearMessageStatusEnumType::Unknown; return true; }
+      if (ocpp::detail::same_as_literal(text, "Unknown")) { out = ClearMessageStatusEnumType::Unknown; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = ClearMessageStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = ClearMessageStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = ClearMessageStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = ClearMessageStatusEnumType::Rejected; return true; }
       break;
     default:
       break;
@@ -615,9 +617,9 @@ void encode(ocpp::JsonWriter& w, ClearMonitoringStatusEnumType value) { w.raw(kC
 bool parse_enum(std::string_view text, ClearMonitoringStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = ClearMonitoringStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = ClearMonitoringStatusEnumType::Rejected; return true; }
-      if (text == "NotFound") { out = ClearMonitoringStatusEnumType::NotFound; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = ClearMonitoringStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = ClearMonitoringStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotFound")) { out = ClearMonitoringStatusEnumType::NotFound; return true; }
       break;
     default:
       break;
@@ -639,14 +641,14 @@ void encode(ocpp::JsonWriter& w, ComponentCriterionEnumType value) { w.raw(kComp
 bool parse_enum(std::string_view text, ComponentCriterionEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "Active") { out = ComponentCriterionEnumType::Active; return true; }
+      if (ocpp::detail::same_as_literal(text, "Active")) { out = ComponentCriterionEnumType::Active; return true; }
       break;
     case 7:
-      if (text == "Enabled") { out = ComponentCriterionEnumType::Enabled; return true; }
-      if (text == "Problem") { out = ComponentCriterionEnumType::Problem; return true; }
+      if (ocpp::detail::same_as_literal(text, "Enabled")) { out = ComponentCriterionEnumType::Enabled; return true; }
+      if (ocpp::detail::same_as_literal(text, "Problem")) { out = ComponentCriterionEnumType::Problem; return true; }
       break;
     case 9:
-      if (text == "Available") { out = ComponentCriterionEnumType::Available; return true; }
+      if (ocpp::detail::same_as_literal(text, "Available")) { out = ComponentCriterionEnumType::Available; return true; }
       break;
     default:
       break;
@@ -668,17 +670,17 @@ void encode(ocpp::JsonWriter& w, ConnectorStatusEnumType value) { w.raw(kConnect
 bool parse_enum(std::string_view text, ConnectorStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "Faulted") { out = ConnectorStatusEnumType::Faulted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Faulted")) { out = ConnectorStatusEnumType::Faulted; return true; }
       break;
     case 8:
-      if (text == "Occupied") { out = ConnectorStatusEnumType::Occupied; return true; }
-      if (text == "Reserved") { out = ConnectorStatusEnumType::Reserved; return true; }
+      if (ocpp::detail::same_as_literal(text, "Occupied")) { out = ConnectorStatusEnumType::Occupied; return true; }
+      if (ocpp::detail::same_as_literal(text, "Reserved")) { out = ConnectorStatusEnumType::Reserved; return true; }
       break;
     case 9:
-      if (text == "Available") { out = ConnectorStatusEnumType::Available; return true; }
+      if (ocpp::detail::same_as_literal(text, "Available")) { out = ConnectorStatusEnumType::Available; return true; }
       break;
     case 11:
-      if (text == "Unavailable") { out = ConnectorStatusEnumType::Unavailable; return true; }
+      if (ocpp::detail::same_as_literal(text, "Unavailable")) { out = ConnectorStatusEnumType::Unavailable; return true; }
       break;
     default:
       break;
@@ -700,10 +702,10 @@ void encode(ocpp::JsonWriter& w, ControlModeEnumType value) { w.raw(kControlMode
 bool parse_enum(std::string_view text, ControlModeEnumType& out) noexcept {
   switch (text.size()) {
     case 14:
-      if (text == "DynamicControl") { out = ControlModeEnumType::DynamicControl; return true; }
+      if (ocpp::detail::same_as_literal(text, "DynamicControl")) { out = ControlModeEnumType::DynamicControl; return true; }
       break;
     case 16:
-      if (text == "ScheduledControl") { out = ControlModeEnumType::ScheduledControl; return true; }
+      if (ocpp::detail::same_as_literal(text, "ScheduledControl")) { out = ControlModeEnumType::ScheduledControl; return true; }
       break;
     default:
       break;
@@ -725,19 +727,19 @@ void encode(ocpp::JsonWriter& w, CostDimensionEnumType value) { w.raw(kCostDimen
 bool parse_enum(std::string_view text, CostDimensionEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "Energy") { out = CostDimensionEnumType::Energy; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy")) { out = CostDimensionEnumType::Energy; return true; }
       break;
     case 8:
-      if (text == "MaxPower") { out = CostDimensionEnumType::MaxPower; return true; }
-      if (text == "MinPower") { out = CostDimensionEnumType::MinPower; return true; }
-      if (text == "IdleTIme") { out = CostDimensionEnumType::IdleTIme; return true; }
+      if (ocpp::detail::same_as_literal(text, "MaxPower")) { out = CostDimensionEnumType::MaxPower; return true; }
+      if (ocpp::detail::same_as_literal(text, "MinPower")) { out = CostDimensionEnumType::MinPower; return true; }
+      if (ocpp::detail::same_as_literal(text, "IdleTIme")) { out = CostDimensionEnumType::IdleTIme; return true; }
       break;
     case 10:
-      if (text == "MaxCurrent") { out = CostDimensionEnumType::MaxCurrent; return true; }
-      if (text == "MinCurrent") { out = CostDimensionEnumType::MinCurrent; return true; }
+      if (ocpp::detail::same_as_literal(text, "MaxCurrent")) { out = CostDimensionEnumType::MaxCurrent; return true; }
+      if (ocpp::detail::same_as_literal(text, "MinCurrent")) { out = CostDimensionEnumType::MinCurrent; return true; }
       break;
     case 12:
-      if (text == "ChargingTime") { out = CostDimensionEnumType::ChargingTime; return true; }
+      if (ocpp::detail::same_as_literal(text, "ChargingTime")) { out = CostDimensionEnumType::ChargingTime; return true; }
       break;
     default:
       break;
@@ -759,13 +761,13 @@ void encode(ocpp::JsonWriter& w, CostKindEnumType value) { w.raw(kCostKindEnumTy
 bool parse_enum(std::string_view text, CostKindEnumType& out) noexcept {
   switch (text.size()) {
     case 21:
-      if (text == "CarbonDioxideEmission") { out = CostKindEnumType::CarbonDioxideEmission; return true; }
+      if (ocpp::detail::same_as_literal(text, "CarbonDioxideEmission")) { out = CostKindEnumType::CarbonDioxideEmission; return true; }
       break;
     case 23:
-      if (text == "RelativePricePercentage") { out = CostKindEnumType::RelativePricePercentage; return true; }
+      if (ocpp::detail::same_as_literal(text, "RelativePricePercentage")) { out = CostKindEnumType::RelativePricePercentage; return true; }
       break;
     case 29:
-      if (text == "RenewableGenerationPercentage") { out = CostKindEnumType::RenewableGenerationPercentage; return true; }
+      if (ocpp::detail::same_as_literal(text, "RenewableGenerationPercentage")) { out = CostKindEnumType::RenewableGenerationPercentage; return true; }
       break;
     default:
       break;
@@ -787,11 +789,11 @@ void encode(ocpp::JsonWriter& w, CustomerInformationStatusEnumType value) { w.ra
 bool parse_enum(std::string_view text, CustomerInformationStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "Invalid") { out = CustomerInformationStatusEnumType::Invalid; return true; }
+      if (ocpp::detail::same_as_literal(text, "Invalid")) { out = CustomerInformationStatusEnumType::Invalid; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = CustomerInformationStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = CustomerInformationStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = CustomerInformationStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = CustomerInformationStatusEnumType::Rejected; return true; }
       break;
     default:
       break;
@@ -813,44 +815,44 @@ void encode(ocpp::JsonWriter& w, DERControlEnumType value) { w.raw(kDERControlEn
 bool parse_enum(std::string_view text, DERControlEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "WattPF") { out = DERControlEnumType::WattPF; return true; }
+      if (ocpp::detail::same_as_literal(text, "WattPF")) { out = DERControlEnumType::WattPF; return true; }
       break;
     case 7:
-      if (text == "VoltVar") { out = DERControlEnumType::VoltVar; return true; }
-      if (text == "WattVar") { out = DERControlEnumType::WattVar; return true; }
+      if (ocpp::detail::same_as_literal(text, "VoltVar")) { out = DERControlEnumType::VoltVar; return true; }
+      if (ocpp::detail::same_as_literal(text, "WattVar")) { out = DERControlEnumType::WattVar; return true; }
       break;
     case 8:
-      if (text == "FreqWatt") { out = DERControlEnumType::FreqWatt; return true; }
-      if (text == "FixedVar") { out = DERControlEnumType::FixedVar; return true; }
-      if (text == "VoltWatt") { out = DERControlEnumType::VoltWatt; return true; }
+      if (ocpp::detail::same_as_literal(text, "FreqWatt")) { out = DERControlEnumType::FreqWatt; return true; }
+      if (ocpp::detail::same_as_literal(text, "FixedVar")) { out = DERControlEnumType::FixedVar; return true; }
+      if (ocpp::detail::same_as_literal(text, "VoltWatt")) { out = DERControlEnumType::VoltWatt; return true; }
       break;
     case 9:
-      if (text == "FreqDroop") { out = DERControlEnumType::FreqDroop; return true; }
-      if (text == "Gradients") { out = DERControlEnumType::Gradients; return true; }
-      if (text == "HFMayTrip") { out = DERControlEnumType::HFMayTrip; return true; }
-      if (text == "HVMomCess") { out = DERControlEnumType::HVMomCess; return true; }
-      if (text == "HVMayTrip") { out = DERControlEnumType::HVMayTrip; return true; }
-      if (text == "LVMomCess") { out = DERControlEnumType::LVMomCess; return true; }
-      if (text == "LVMayTrip") { out = DERControlEnumType::LVMayTrip; return true; }
+      if (ocpp::detail::same_as_literal(text, "FreqDroop")) { out = DERControlEnumType::FreqDroop; return true; }
+      if (ocpp::detail::same_as_literal(text, "Gradients")) { out = DERControlEnumType::Gradients; return true; }
+      if (ocpp::detail::same_as_literal(text, "HFMayTrip")) { out = DERControlEnumType::HFMayTrip; return true; }
+      if (ocpp::detail::same_as_literal(text, "HVMomCess")) { out = DERControlEnumType::HVMomCess; return true; }
+      if (ocpp::detail::same_as_literal(text, "HVMayTrip")) { out = DERControlEnumType::HVMayTrip; return true; }
+      if (ocpp::detail::same_as_literal(text, "LVMomCess")) { out = DERControlEnumType::LVMomCess; return true; }
+      if (ocpp::detail::same_as_literal(text, "LVMayTrip")) { out = DERControlEnumType::LVMayTrip; return true; }
       break;
     case 10:
-      if (text == "HFMustTrip") { out = DERControlEnumType::HFMustTrip; return true; }
-      if (text == "HVMustTrip") { out = DERControlEnumType::HVMustTrip; return true; }
-      if (text == "LFMustTrip") { out = DERControlEnumType::LFMustTrip; return true; }
-      if (text == "LVMustTrip") { out = DERControlEnumType::LVMustTrip; return true; }
+      if (ocpp::detail::same_as_literal(text, "HFMustTrip")) { out = DERControlEnumType::HFMustTrip; return true; }
+      if (ocpp::detail::same_as_literal(text, "HVMustTrip")) { out = DERControlEnumType::HVMustTrip; return true; }
+      if (ocpp::detail::same_as_literal(text, "LFMustTrip")) { out = DERControlEnumType::LFMustTrip; return true; }
+      if (ocpp::detail::same_as_literal(text, "LVMustTrip")) { out = DERControlEnumType::LVMustTrip; return true; }
       break;
     case 12:
-      if (text == "EnterService") { out = DERControlEnumType::EnterService; return true; }
+      if (ocpp::detail::same_as_literal(text, "EnterService")) { out = DERControlEnumType::EnterService; return true; }
       break;
     case 13:
-      if (text == "FixedPFAbsorb") { out = DERControlEnumType::FixedPFAbsorb; return true; }
-      if (text == "FixedPFInject") { out = DERControlEnumType::FixedPFInject; return true; }
+      if (ocpp::detail::same_as_literal(text, "FixedPFAbsorb")) { out = DERControlEnumType::FixedPFAbsorb; return true; }
+      if (ocpp::detail::same_as_literal(text, "FixedPFInject")) { out = DERControlEnumType::FixedPFInject; return true; }
       break;
     case 17:
-      if (text == "LimitMaxDischarge") { out = DERControlEnumType::LimitMaxDischarge; return true; }
+      if (ocpp::detail::same_as_literal(text, "LimitMaxDischarge")) { out = DERControlEnumType::LimitMaxDischarge; return true; }
       break;
     case 23:
-      if (text == "PowerMonitoringMustTrip") { out = DERControlEnumType::PowerMonitoringMustTrip; return true; }
+      if (ocpp::detail::same_as_literal(text, "PowerMonitoringMustTrip")) { out = DERControlEnumType::PowerMonitoringMustTrip; return true; }
       break;
     default:
       break;
@@ -872,12 +874,12 @@ void encode(ocpp::JsonWriter& w, DERControlStatusEnumType value) { w.raw(kDERCon
 bool parse_enum(std::string_view text, DERControlStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = DERControlStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = DERControlStatusEnumType::Rejected; return true; }
-      if (text == "NotFound") { out = DERControlStatusEnumType::NotFound; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = DERControlStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = DERControlStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotFound")) { out = DERControlStatusEnumType::NotFound; return true; }
       break;
     case 12:
-      if (text == "NotSupported") { out = DERControlStatusEnumType::NotSupported; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotSupported")) { out = DERControlStatusEnumType::NotSupported; return true; }
       break;
     default:
       break;
@@ -899,20 +901,20 @@ void encode(ocpp::JsonWriter& w, DERUnitEnumType value) { w.raw(kDERUnitEnumType
 bool parse_enum(std::string_view text, DERUnitEnumType& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "PctMaxW") { out = DERUnitEnumType::PctMaxW; return true; }
+      if (ocpp::detail::same_as_literal(text, "PctMaxW")) { out = DERUnitEnumType::PctMaxW; return true; }
       break;
     case 9:
-      if (text == "PctMaxVar") { out = DERUnitEnumType::PctMaxVar; return true; }
-      if (text == "PctWAvail") { out = DERUnitEnumType::PctWAvail; return true; }
+      if (ocpp::detail::same_as_literal(text, "PctMaxVar")) { out = DERUnitEnumType::PctMaxVar; return true; }
+      if (ocpp::detail::same_as_literal(text, "PctWAvail")) { out = DERUnitEnumType::PctWAvail; return true; }
       break;
     case 11:
-      if (text == "PctVarAvail") { out = DERUnitEnumType::PctVarAvail; return true; }
+      if (ocpp::detail::same_as_literal(text, "PctVarAvail")) { out = DERUnitEnumType::PctVarAvail; return true; }
       break;
     case 13:
-      if (text == "PctEffectiveV") { out = DERUnitEnumType::PctEffectiveV; return true; }
+      if (ocpp::detail::same_as_literal(text, "PctEffectiveV")) { out = DERUnitEnumType::PctEffectiveV; return true; }
       break;
     case 14:
-      if (text == "Not_Applicable") { out = DERUnitEnumType::Not_Applicable; return true; }
+      if (ocpp::detail::same_as_literal(text, "Not_Applicable")) { out = DERUnitEnumType::Not_Applicable; return true; }
       break;
     default:
       break;
@@ -934,22 +936,22 @@ void encode(ocpp::JsonWriter& w, DataEnumType value) { w.raw(kDataEnumTypeJson[s
 bool parse_enum(std::string_view text, DataEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "string") { out = DataEnumType::string; return true; }
+      if (ocpp::detail::same_as_literal(text, "string")) { out = DataEnumType::string; return true; }
       break;
     case 7:
-      if (text == "decimal") { out = DataEnumType::decimal; return true; }
-      if (text == "integer") { out = DataEnumType::integer; return true; }
-      if (text == "boolean") { out = DataEnumType::boolean; return true; }
+      if (ocpp::detail::same_as_literal(text, "decimal")) { out = DataEnumType::decimal; return true; }
+      if (ocpp::detail::same_as_literal(text, "integer")) { out = DataEnumType::integer; return true; }
+      if (ocpp::detail::same_as_literal(text, "boolean")) { out = DataEnumType::boolean; return true; }
       break;
     case 8:
-      if (text == "dateTime") { out = DataEnumType::dateTime; return true; }
+      if (ocpp::detail::same_as_literal(text, "dateTime")) { out = DataEnumType::dateTime; return true; }
       break;
     case 10:
-      if (text == "OptionList") { out = DataEnumType::OptionList; return true; }
-      if (text == "MemberList") { out = DataEnumType::MemberList; return true; }
+      if (ocpp::detail::same_as_literal(text, "OptionList")) { out = DataEnumType::OptionList; return true; }
+      if (ocpp::detail::same_as_literal(text, "MemberList")) { out = DataEnumType::MemberList; return true; }
       break;
     case 12:
-      if (text == "SequenceList") { out = DataEnumType::SequenceList; return true; }
+      if (ocpp::detail::same_as_literal(text, "SequenceList")) { out = DataEnumType::SequenceList; return true; }
       break;
     default:
       break;
@@ -971,14 +973,14 @@ void encode(ocpp::JsonWriter& w, DataTransferStatusEnumType value) { w.raw(kData
 bool parse_enum(std::string_view text, DataTransferStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = DataTransferStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = DataTransferStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = DataTransferStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = DataTransferStatusEnumType::Rejected; return true; }
       break;
     case 15:
-      if (text == "UnknownVendorId") { out = DataTransferStatusEnumType::UnknownVendorId; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnknownVendorId")) { out = DataTransferStatusEnumType::UnknownVendorId; return true; }
       break;
     case 16:
-      if (text == "UnknownMessageId") { out = DataTransferStatusEnumType::UnknownMessageId; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnknownMessageId")) { out = DataTransferStatusEnumType::UnknownMessageId; return true; }
       break;
     default:
       break;
@@ -1000,19 +1002,19 @@ void encode(ocpp::JsonWriter& w, DayOfWeekEnumType value) { w.raw(kDayOfWeekEnum
 bool parse_enum(std::string_view text, DayOfWeekEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "Monday") { out = DayOfWeekEnumType::Monday; return true; }
-      if (text == "Friday") { out = DayOfWeekEnumType::Friday; return true; }
-      if (text == "Sunday") { out = DayOfWeekEnumType::Sunday; return true; }
+      if (ocpp::detail::same_as_literal(text, "Monday")) { out = DayOfWeekEnumType::Monday; return true; }
+      if (ocpp::detail::same_as_literal(text, "Friday")) { out = DayOfWeekEnumType::Friday; return true; }
+      if (ocpp::detail::same_as_literal(text, "Sunday")) { out = DayOfWeekEnumType::Sunday; return true; }
       break;
     case 7:
-      if (text == "Tuesday") { out = DayOfWeekEnumType::Tuesday; return true; }
+      if (ocpp::detail::same_as_literal(text, "Tuesday")) { out = DayOfWeekEnumType::Tuesday; return true; }
       break;
     case 8:
-      if (text == "Thursday") { out = DayOfWeekEnumType::Thursday; return true; }
-      if (text == "Saturday") { out = DayOfWeekEnumType::Saturday; return true; }
+      if (ocpp::detail::same_as_literal(text, "Thursday")) { out = DayOfWeekEnumType::Thursday; return true; }
+      if (ocpp::detail::same_as_literal(text, "Saturday")) { out = DayOfWeekEnumType::Saturday; return true; }
       break;
     case 9:
-      if (text == "Wednesday") { out = DayOfWeekEnumType::Wednesday; return true; }
+      if (ocpp::detail::same_as_literal(text, "Wednesday")) { out = DayOfWeekEnumType::Wednesday; return true; }
       break;
     default:
       break;
@@ -1034,11 +1036,11 @@ void encode(ocpp::JsonWriter& w, DeleteCertificateStatusEnumType value) { w.raw(
 bool parse_enum(std::string_view text, DeleteCertificateStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "Failed") { out = DeleteCertificateStatusEnumType::Failed; return true; }
+      if (ocpp::detail::same_as_literal(text, "Failed")) { out = DeleteCertificateStatusEnumType::Failed; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = DeleteCertificateStatusEnumType::Accepted; return true; }
-      if (text == "NotFound") { out = DeleteCertificateStatusEnumType::NotFound; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = DeleteCertificateStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotFound")) { out = DeleteCertificateStatusEnumType::NotFound; return true; }
       break;
     default:
       break;
@@ -1060,21 +1062,21 @@ void encode(ocpp::JsonWriter& w, DisplayMessageStatusEnumType value) { w.raw(kDi
 bool parse_enum(std::string_view text, DisplayMessageStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = DisplayMessageStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = DisplayMessageStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = DisplayMessageStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = DisplayMessageStatusEnumType::Rejected; return true; }
       break;
     case 17:
-      if (text == "NotSupportedState") { out = DisplayMessageStatusEnumType::NotSupportedState; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotSupportedState")) { out = DisplayMessageStatusEnumType::NotSupportedState; return true; }
       break;
     case 18:
-      if (text == "UnknownTransaction") { out = DisplayMessageStatusEnumType::UnknownTransaction; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnknownTransaction")) { out = DisplayMessageStatusEnumType::UnknownTransaction; return true; }
       break;
     case 20:
-      if (text == "NotSupportedPriority") { out = DisplayMessageStatusEnumType::NotSupportedPriority; return true; }
-      if (text == "LanguageNotSupported") { out = DisplayMessageStatusEnumType::LanguageNotSupported; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotSupportedPriority")) { out = DisplayMessageStatusEnumType::NotSupportedPriority; return true; }
+      if (ocpp::detail::same_as_literal(text, "LanguageNotSupported")) { out = DisplayMessageStatusEnumType::LanguageNotSupported; return true; }
       break;
     case 25:
-      if (text == "NotSupportedMessageFormat") { out = DisplayMessageStatusEnumType::NotSupportedMessageFormat; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotSupportedMessageFormat")) { out = DisplayMessageStatusEnumType::NotSupportedMessageFormat; return true; }
       break;
     default:
       break;
@@ -1096,33 +1098,33 @@ void encode(ocpp::JsonWriter& w, EnergyTransferModeEnumType value) { w.raw(kEner
 bool parse_enum(std::string_view text, EnergyTransferModeEnumType& out) noexcept {
   switch (text.size()) {
     case 2:
-      if (text == "DC") { out = EnergyTransferModeEnumType::DC; return true; }
+      if (ocpp::detail::same_as_literal(text, "DC")) { out = EnergyTransferModeEnumType::DC; return true; }
       break;
     case 3:
-      if (text == "WPT") { out = EnergyTransferModeEnumType::WPT; return true; }
+      if (ocpp::detail::same_as_literal(text, "WPT")) { out = EnergyTransferModeEnumType::WPT; return true; }
       break;
     case 6:
-      if (text == "AC_BPT") { out = EnergyTransferModeEnumType::AC_BPT; return true; }
-      if (text == "AC_DER") { out = EnergyTransferModeEnumType::AC_DER; return true; }
-      if (text == "DC_BPT") { out = EnergyTransferModeEnumType::DC_BPT; return true; }
+      if (ocpp::detail::same_as_literal(text, "AC_BPT")) { out = EnergyTransferModeEnumType::AC_BPT; return true; }
+      if (ocpp::detail::same_as_literal(text, "AC_DER")) { out = EnergyTransferModeEnumType::AC_DER; return true; }
+      if (ocpp::detail::same_as_literal(text, "DC_BPT")) { out = EnergyTransferModeEnumType::DC_BPT; return true; }
       break;
     case 7:
-      if (text == "DC_ACDP") { out = EnergyTransferModeEnumType::DC_ACDP; return true; }
+      if (ocpp::detail::same_as_literal(text, "DC_ACDP")) { out = EnergyTransferModeEnumType::DC_ACDP; return true; }
       break;
     case 10:
-      if (text == "AC_BPT_DER") { out = EnergyTransferModeEnumType::AC_BPT_DER; return true; }
+      if (ocpp::detail::same_as_literal(text, "AC_BPT_DER")) { out = EnergyTransferModeEnumType::AC_BPT_DER; return true; }
       break;
     case 11:
-      if (text == "DC_ACDP_BPT") { out = EnergyTransferModeEnumType::DC_ACDP_BPT; return true; }
+      if (ocpp::detail::same_as_literal(text, "DC_ACDP_BPT")) { out = EnergyTransferModeEnumType::DC_ACDP_BPT; return true; }
       break;
     case 12:
-      if (text == "AC_two_phase") { out = EnergyTransferModeEnumType::AC_two_phase; return true; }
+      if (ocpp::detail::same_as_literal(text, "AC_two_phase")) { out = EnergyTransferModeEnumType::AC_two_phase; return true; }
       break;
     case 14:
-      if (text == "AC_three_phase") { out = EnergyTransferModeEnumType::AC_three_phase; return true; }
+      if (ocpp::detail::same_as_literal(text, "AC_three_phase")) { out = EnergyTransferModeEnumType::AC_three_phase; return true; }
       break;
     case 15:
-      if (text == "AC_single_phase") { out = EnergyTransferModeEnumType::AC_single_phase; return true; }
+      if (ocpp::detail::same_as_literal(text, "AC_single_phase")) { out = EnergyTransferModeEnumType::AC_single_phase; return true; }
       break;
     default:
       break;
@@ -1144,16 +1146,16 @@ void encode(ocpp::JsonWriter& w, EventNotificationEnumType value) { w.raw(kEvent
 bool parse_enum(std::string_view text, EventNotificationEnumType& out) noexcept {
   switch (text.size()) {
     case 13:
-      if (text == "CustomMonitor") { out = EventNotificationEnumType::CustomMonitor; return true; }
+      if (ocpp::detail::same_as_literal(text, "CustomMonitor")) { out = EventNotificationEnumType::CustomMonitor; return true; }
       break;
     case 16:
-      if (text == "HardWiredMonitor") { out = EventNotificationEnumType::HardWiredMonitor; return true; }
+      if (ocpp::detail::same_as_literal(text, "HardWiredMonitor")) { out = EventNotificationEnumType::HardWiredMonitor; return true; }
       break;
     case 20:
-      if (text == "PreconfiguredMonitor") { out = EventNotificationEnumType::PreconfiguredMonitor; return true; }
+      if (ocpp::detail::same_as_literal(text, "PreconfiguredMonitor")) { out = EventNotificationEnumType::PreconfiguredMonitor; return true; }
       break;
     case 21:
-      if (text == "HardWiredNotification") { out = EventNotificationEnumType::HardWiredNotification; return true; }
+      if (ocpp::detail::same_as_literal(text, "HardWiredNotification")) { out = EventNotificationEnumType::HardWiredNotification; return true; }
       break;
     default:
       break;
@@ -1175,11 +1177,11 @@ void encode(ocpp::JsonWriter& w, EventTriggerEnumType value) { w.raw(kEventTrigg
 bool parse_enum(std::string_view text, EventTriggerEnumType& out) noexcept {
   switch (text.size()) {
     case 5:
-      if (text == "Delta") { out = EventTriggerEnumType::Delta; return true; }
+      if (ocpp::detail::same_as_literal(text, "Delta")) { out = EventTriggerEnumType::Delta; return true; }
       break;
     case 8:
-      if (text == "Alerting") { out = EventTriggerEnumType::Alerting; return true; }
-      if (text == "Periodic") { out = EventTriggerEnumType::Periodic; return true; }
+      if (ocpp::detail::same_as_literal(text, "Alerting")) { out = EventTriggerEnumType::Alerting; return true; }
+      if (ocpp::detail::same_as_literal(text, "Periodic")) { out = EventTriggerEnumType::Periodic; return true; }
       break;
     default:
       break;
@@ -1201,8 +1203,8 @@ void encode(ocpp::JsonWriter& w, EvseKindEnumType value) { w.raw(kEvseKindEnumTy
 bool parse_enum(std::string_view text, EvseKindEnumType& out) noexcept {
   switch (text.size()) {
     case 2:
-      if (text == "AC") { out = EvseKindEnumType::AC; return true; }
-      if (text == "DC") { out = EvseKindEnumType::DC; return true; }
+      if (ocpp::detail::same_as_literal(text, "AC")) { out = EvseKindEnumType::AC; return true; }
+      if (ocpp::detail::same_as_literal(text, "DC")) { out = EvseKindEnumType::DC; return true; }
       break;
     default:
       break;
@@ -1224,36 +1226,36 @@ void encode(ocpp::JsonWriter& w, FirmwareStatusEnumType value) { w.raw(kFirmware
 bool parse_enum(std::string_view text, FirmwareStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 4:
-      if (text == "Idle") { out = FirmwareStatusEnumType::Idle; return true; }
+      if (ocpp::detail::same_as_literal(text, "Idle")) { out = FirmwareStatusEnumType::Idle; return true; }
       break;
     case 9:
-      if (text == "Installed") { out = FirmwareStatusEnumType::Installed; return true; }
+      if (ocpp::detail::same_as_literal(text, "Installed")) { out = FirmwareStatusEnumType::Installed; return true; }
       break;
     case 10:
-      if (text == "Downloaded") { out = FirmwareStatusEnumType::Downloaded; return true; }
-      if (text == "Installing") { out = FirmwareStatusEnumType::Installing; return true; }
+      if (ocpp::detail::same_as_literal(text, "Downloaded")) { out = FirmwareStatusEnumType::Downloaded; return true; }
+      if (ocpp::detail::same_as_literal(text, "Installing")) { out = FirmwareStatusEnumType::Installing; return true; }
       break;
     case 11:
-      if (text == "Downloading") { out = FirmwareStatusEnumType::Downloading; return true; }
+      if (ocpp::detail::same_as_literal(text, "Downloading")) { out = FirmwareStatusEnumType::Downloading; return true; }
       break;
     case 14:
-      if (text == "DownloadFailed") { out = FirmwareStatusEnumType::DownloadFailed; return true; }
-      if (text == "DownloadPaused") { out = FirmwareStatusEnumType::DownloadPaused; return true; }
+      if (ocpp::detail::same_as_literal(text, "DownloadFailed")) { out = FirmwareStatusEnumType::DownloadFailed; return true; }
+      if (ocpp::detail::same_as_literal(text, "DownloadPaused")) { out = FirmwareStatusEnumType::DownloadPaused; return true; }
       break;
     case 16:
-      if (text == "InstallRebooting") { out = FirmwareStatusEnumType::InstallRebooting; return true; }
-      if (text == "InstallScheduled") { out = FirmwareStatusEnumType::InstallScheduled; return true; }
-      if (text == "InvalidSignature") { out = FirmwareStatusEnumType::InvalidSignature; return true; }
+      if (ocpp::detail::same_as_literal(text, "InstallRebooting")) { out = FirmwareStatusEnumType::InstallRebooting; return true; }
+      if (ocpp::detail::same_as_literal(text, "InstallScheduled")) { out = FirmwareStatusEnumType::InstallScheduled; return true; }
+      if (ocpp::detail::same_as_literal(text, "InvalidSignature")) { out = FirmwareStatusEnumType::InvalidSignature; return true; }
       break;
     case 17:
-      if (text == "DownloadScheduled") { out = FirmwareStatusEnumType::DownloadScheduled; return true; }
-      if (text == "SignatureVerified") { out = FirmwareStatusEnumType::SignatureVerified; return true; }
+      if (ocpp::detail::same_as_literal(text, "DownloadScheduled")) { out = FirmwareStatusEnumType::DownloadScheduled; return true; }
+      if (ocpp::detail::same_as_literal(text, "SignatureVerified")) { out = FirmwareStatusEnumType::SignatureVerified; return true; }
       break;
     case 18:
-      if (text == "InstallationFailed") { out = FirmwareStatusEnumType::InstallationFailed; return true; }
+      if (ocpp::detail::same_as_literal(text, "InstallationFailed")) { out = FirmwareStatusEnumType::InstallationFailed; return true; }
       break;
     case 25:
-      if (text == "InstallVerificationFailed") { out = FirmwareStatusEnumType::InstallVerificationFailed; return true; }
+      if (ocpp::detail::same_as_literal(text, "InstallVerificationFailed")) { out = FirmwareStatusEnumType::InstallVerificationFailed; return true; }
       break;
     default:
       break;
@@ -1275,14 +1277,14 @@ void encode(ocpp::JsonWriter& w, GenericDeviceModelStatusEnumType value) { w.raw
 bool parse_enum(std::string_view text, GenericDeviceModelStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = GenericDeviceModelStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = GenericDeviceModelStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = GenericDeviceModelStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = GenericDeviceModelStatusEnumType::Rejected; return true; }
       break;
     case 12:
-      if (text == "NotSupported") { out = GenericDeviceModelStatusEnumType::NotSupported; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotSupported")) { out = GenericDeviceModelStatusEnumType::NotSupported; return true; }
       break;
     case 14:
-      if (text == "EmptyResultSet") { out = GenericDeviceModelStatusEnumType::EmptyResultSet; return true; }
+      if (ocpp::detail::same_as_literal(text, "EmptyResultSet")) { out = GenericDeviceModelStatusEnumType::EmptyResultSet; return true; }
       break;
     default:
       break;
@@ -1304,8 +1306,8 @@ void encode(ocpp::JsonWriter& w, GenericStatusEnumType value) { w.raw(kGenericSt
 bool parse_enum(std::string_view text, GenericStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = GenericStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = GenericStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = GenericStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = GenericStatusEnumType::Rejected; return true; }
       break;
     default:
       break;
@@ -1327,18 +1329,18 @@ void encode(ocpp::JsonWriter& w, GetCertificateIdUseEnumType value) { w.raw(kGet
 bool parse_enum(std::string_view text, GetCertificateIdUseEnumType& out) noexcept {
   switch (text.size()) {
     case 17:
-      if (text == "MORootCertificate") { out = GetCertificateIdUseEnumType::MORootCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "MORootCertificate")) { out = GetCertificateIdUseEnumType::MORootCertificate; return true; }
       break;
     case 18:
-      if (text == "V2GRootCertificate") { out = GetCertificateIdUseEnumType::V2GRootCertificate; return true; }
-      if (text == "OEMRootCertificate") { out = GetCertificateIdUseEnumType::OEMRootCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "V2GRootCertificate")) { out = GetCertificateIdUseEnumType::V2GRootCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "OEMRootCertificate")) { out = GetCertificateIdUseEnumType::OEMRootCertificate; return true; }
       break;
     case 19:
-      if (text == "CSMSRootCertificate") { out = GetCertificateIdUseEnumType::CSMSRootCertificate; return true; }
-      if (text == "V2GCertificateChain") { out = GetCertificateIdUseEnumType::V2GCertificateChain; return true; }
+      if (ocpp::detail::same_as_literal(text, "CSMSRootCertificate")) { out = GetCertificateIdUseEnumType::CSMSRootCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "V2GCertificateChain")) { out = GetCertificateIdUseEnumType::V2GCertificateChain; return true; }
       break;
     case 27:
-      if (text == "ManufacturerRootCertificate") { out = GetCertificateIdUseEnumType::ManufacturerRootCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "ManufacturerRootCertificate")) { out = GetCertificateIdUseEnumType::ManufacturerRootCertificate; return true; }
       break;
     default:
       break;
@@ -1360,10 +1362,10 @@ void encode(ocpp::JsonWriter& w, GetCertificateStatusEnumType value) { w.raw(kGe
 bool parse_enum(std::string_view text, GetCertificateStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "Failed") { out = GetCertificateStatusEnumType::Failed; return true; }
+      if (ocpp::detail::same_as_literal(text, "Failed")) { out = GetCertificateStatusEnumType::Failed; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = GetCertificateStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = GetCertificateStatusEnumType::Accepted; return true; }
       break;
     default:
       break;
@@ -1385,10 +1387,10 @@ void encode(ocpp::JsonWriter& w, GetChargingProfileStatusEnumType value) { w.raw
 bool parse_enum(std::string_view text, GetChargingProfileStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = GetChargingProfileStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = GetChargingProfileStatusEnumType::Accepted; return true; }
       break;
     case 10:
-      if (text == "NoProfiles") { out = GetChargingProfileStatusEnumType::NoProfiles; return true; }
+      if (ocpp::detail::same_as_literal(text, "NoProfiles")) { out = GetChargingProfileStatusEnumType::NoProfiles; return true; }
       break;
     default:
       break;
@@ -1410,10 +1412,10 @@ void encode(ocpp::JsonWriter& w, GetDisplayMessagesStatusEnumType value) { w.raw
 bool parse_enum(std::string_view text, GetDisplayMessagesStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "Unknown") { out = GetDisplayMessagesStatusEnumType::Unknown; return true; }
+      if (ocpp::detail::same_as_literal(text, "Unknown")) { out = GetDisplayMessagesStatusEnumType::Unknown; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = GetDisplayMessagesStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = GetDisplayMessagesStatusEnumType::Accepted; return true; }
       break;
     default:
       break;
@@ -1435,8 +1437,8 @@ void encode(ocpp::JsonWriter& w, GetInstalledCertificateStatusEnumType value) { 
 bool parse_enum(std::string_view text, GetInstalledCertificateStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = GetInstalledCertificateStatusEnumType::Accepted; return true; }
-      if (text == "NotFound") { out = GetInstalledCertificateStatusEnumType::NotFound; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = GetInstalledCertificateStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotFound")) { out = GetInstalledCertificateStatusEnumType::NotFound; return true; }
       break;
     default:
       break;
@@ -1458,17 +1460,17 @@ void encode(ocpp::JsonWriter& w, GetVariableStatusEnumType value) { w.raw(kGetVa
 bool parse_enum(std::string_view text, GetVariableStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = GetVariableStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = GetVariableStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = GetVariableStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = GetVariableStatusEnumType::Rejected; return true; }
       break;
     case 15:
-      if (text == "UnknownVariable") { out = GetVariableStatusEnumType::UnknownVariable; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnknownVariable")) { out = GetVariableStatusEnumType::UnknownVariable; return true; }
       break;
     case 16:
-      if (text == "UnknownComponent") { out = GetVariableStatusEnumType::UnknownComponent; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnknownComponent")) { out = GetVariableStatusEnumType::UnknownComponent; return true; }
       break;
     case 25:
-      if (text == "NotSupportedAttributeType") { out = GetVariableStatusEnumType::NotSupportedAttributeType; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotSupportedAttributeType")) { out = GetVariableStatusEnumType::NotSupportedAttributeType; return true; }
       break;
     default:
       break;
@@ -1490,27 +1492,27 @@ void encode(ocpp::JsonWriter& w, GridEventFaultEnumType value) { w.raw(kGridEven
 bool parse_enum(std::string_view text, GridEventFaultEnumType& out) noexcept {
   switch (text.size()) {
     case 11:
-      if (text == "OverCurrent") { out = GridEventFaultEnumType::OverCurrent; return true; }
-      if (text == "OverVoltage") { out = GridEventFaultEnumType::OverVoltage; return true; }
+      if (ocpp::detail::same_as_literal(text, "OverCurrent")) { out = GridEventFaultEnumType::OverCurrent; return true; }
+      if (ocpp::detail::same_as_literal(text, "OverVoltage")) { out = GridEventFaultEnumType::OverVoltage; return true; }
       break;
     case 12:
-      if (text == "UnderVoltage") { out = GridEventFaultEnumType::UnderVoltage; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnderVoltage")) { out = GridEventFaultEnumType::UnderVoltage; return true; }
       break;
     case 13:
-      if (text == "LowInputPower") { out = GridEventFaultEnumType::LowInputPower; return true; }
-      if (text == "OverFrequency") { out = GridEventFaultEnumType::OverFrequency; return true; }
-      if (text == "PhaseRotation") { out = GridEventFaultEnumType::PhaseRotation; return true; }
+      if (ocpp::detail::same_as_literal(text, "LowInputPower")) { out = GridEventFaultEnumType::LowInputPower; return true; }
+      if (ocpp::detail::same_as_literal(text, "OverFrequency")) { out = GridEventFaultEnumType::OverFrequency; return true; }
+      if (ocpp::detail::same_as_literal(text, "PhaseRotation")) { out = GridEventFaultEnumType::PhaseRotation; return true; }
       break;
     case 14:
-      if (text == "LocalEmergency") { out = GridEventFaultEnumType::LocalEmergency; return true; }
-      if (text == "UnderFrequency") { out = GridEventFaultEnumType::UnderFrequency; return true; }
+      if (ocpp::detail::same_as_literal(text, "LocalEmergency")) { out = GridEventFaultEnumType::LocalEmergency; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnderFrequency")) { out = GridEventFaultEnumType::UnderFrequency; return true; }
       break;
     case 15:
-      if (text == "RemoteEmergency") { out = GridEventFaultEnumType::RemoteEmergency; return true; }
+      if (ocpp::detail::same_as_literal(text, "RemoteEmergency")) { out = GridEventFaultEnumType::RemoteEmergency; return true; }
       break;
     case 16:
-      if (text == "CurrentImbalance") { out = GridEventFaultEnumType::CurrentImbalance; return true; }
-      if (text == "VoltageImbalance") { out = GridEventFaultEnumType::VoltageImbalance; return true; }
+      if (ocpp::detail::same_as_literal(text, "CurrentImbalance")) { out = GridEventFaultEnumType::CurrentImbalance; return true; }
+      if (ocpp::detail::same_as_literal(text, "VoltageImbalance")) { out = GridEventFaultEnumType::VoltageImbalance; return true; }
       break;
     default:
       break;
@@ -1532,9 +1534,9 @@ void encode(ocpp::JsonWriter& w, HashAlgorithmEnumType value) { w.raw(kHashAlgor
 bool parse_enum(std::string_view text, HashAlgorithmEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "SHA256") { out = HashAlgorithmEnumType::SHA256; return true; }
-      if (text == "SHA384") { out = HashAlgorithmEnumType::SHA384; return true; }
-      if (text == "SHA512") { out = HashAlgorithmEnumType::SHA512; return true; }
+      if (ocpp::detail::same_as_literal(text, "SHA256")) { out = HashAlgorithmEnumType::SHA256; return true; }
+      if (ocpp::detail::same_as_literal(text, "SHA384")) { out = HashAlgorithmEnumType::SHA384; return true; }
+      if (ocpp::detail::same_as_literal(text, "SHA512")) { out = HashAlgorithmEnumType::SHA512; return true; }
       break;
     default:
       break;
@@ -1556,11 +1558,11 @@ void encode(ocpp::JsonWriter& w, InstallCertificateStatusEnumType value) { w.raw
 bool parse_enum(std::string_view text, InstallCertificateStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "Failed") { out = InstallCertificateStatusEnumType::Failed; return true; }
+      if (ocpp::detail::same_as_literal(text, "Failed")) { out = InstallCertificateStatusEnumType::Failed; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = InstallCertificateStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = InstallCertificateStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = InstallCertificateStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = InstallCertificateStatusEnumType::Rejected; return true; }
       break;
     default:
       break;
@@ -1582,17 +1584,17 @@ void encode(ocpp::JsonWriter& w, InstallCertificateUseEnumType value) { w.raw(kI
 bool parse_enum(std::string_view text, InstallCertificateUseEnumType& out) noexcept {
   switch (text.size()) {
     case 17:
-      if (text == "MORootCertificate") { out = InstallCertificateUseEnumType::MORootCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "MORootCertificate")) { out = InstallCertificateUseEnumType::MORootCertificate; return true; }
       break;
     case 18:
-      if (text == "V2GRootCertificate") { out = InstallCertificateUseEnumType::V2GRootCertificate; return true; }
-      if (text == "OEMRootCertificate") { out = InstallCertificateUseEnumType::OEMRootCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "V2GRootCertificate")) { out = InstallCertificateUseEnumType::V2GRootCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "OEMRootCertificate")) { out = InstallCertificateUseEnumType::OEMRootCertificate; return true; }
       break;
     case 19:
-      if (text == "CSMSRootCertificate") { out = InstallCertificateUseEnumType::CSMSRootCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "CSMSRootCertificate")) { out = InstallCertificateUseEnumType::CSMSRootCertificate; return true; }
       break;
     case 27:
-      if (text == "ManufacturerRootCertificate") { out = InstallCertificateUseEnumType::ManufacturerRootCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "ManufacturerRootCertificate")) { out = InstallCertificateUseEnumType::ManufacturerRootCertificate; return true; }
       break;
     default:
       break;
@@ -1614,39 +1616,39 @@ void encode(ocpp::JsonWriter& w, IslandingDetectionEnumType value) { w.raw(kIsla
 bool parse_enum(std::string_view text, IslandingDetectionEnumType& out) noexcept {
   switch (text.size()) {
     case 5:
-      if (text == "RoCoF") { out = IslandingDetectionEnumType::RoCoF; return true; }
+      if (ocpp::detail::same_as_literal(text, "RoCoF")) { out = IslandingDetectionEnumType::RoCoF; return true; }
       break;
     case 7:
-      if (text == "UVP_OVP") { out = IslandingDetectionEnumType::UVP_OVP; return true; }
-      if (text == "UFP_OFP") { out = IslandingDetectionEnumType::UFP_OFP; return true; }
+      if (ocpp::detail::same_as_literal(text, "UVP_OVP")) { out = IslandingDetectionEnumType::UVP_OVP; return true; }
+      if (ocpp::detail::same_as_literal(text, "UFP_OFP")) { out = IslandingDetectionEnumType::UFP_OFP; return true; }
       break;
     case 10:
-      if (text == "RCLQFactor") { out = IslandingDetectionEnumType::RCLQFactor; return true; }
+      if (ocpp::detail::same_as_literal(text, "RCLQFactor")) { out = IslandingDetectionEnumType::RCLQFactor; return true; }
       break;
     case 11:
-      if (text == "OtherActive") { out = IslandingDetectionEnumType::OtherActive; return true; }
+      if (ocpp::detail::same_as_literal(text, "OtherActive")) { out = IslandingDetectionEnumType::OtherActive; return true; }
       break;
     case 12:
-      if (text == "OtherPassive") { out = IslandingDetectionEnumType::OtherPassive; return true; }
+      if (ocpp::detail::same_as_literal(text, "OtherPassive")) { out = IslandingDetectionEnumType::OtherPassive; return true; }
       break;
     case 13:
-      if (text == "FrequencyJump") { out = IslandingDetectionEnumType::FrequencyJump; return true; }
+      if (ocpp::detail::same_as_literal(text, "FrequencyJump")) { out = IslandingDetectionEnumType::FrequencyJump; return true; }
       break;
     case 18:
-      if (text == "VoltageVectorShift") { out = IslandingDetectionEnumType::VoltageVectorShift; return true; }
-      if (text == "SandiaVoltageShift") { out = IslandingDetectionEnumType::SandiaVoltageShift; return true; }
+      if (ocpp::detail::same_as_literal(text, "VoltageVectorShift")) { out = IslandingDetectionEnumType::VoltageVectorShift; return true; }
+      if (ocpp::detail::same_as_literal(text, "SandiaVoltageShift")) { out = IslandingDetectionEnumType::SandiaVoltageShift; return true; }
       break;
     case 20:
-      if (text == "ImpedanceMeasurement") { out = IslandingDetectionEnumType::ImpedanceMeasurement; return true; }
-      if (text == "ImpedanceAtFrequency") { out = IslandingDetectionEnumType::ImpedanceAtFrequency; return true; }
-      if (text == "SandiaFrequencyShift") { out = IslandingDetectionEnumType::SandiaFrequencyShift; return true; }
+      if (ocpp::detail::same_as_literal(text, "ImpedanceMeasurement")) { out = IslandingDetectionEnumType::ImpedanceMeasurement; return true; }
+      if (ocpp::detail::same_as_literal(text, "ImpedanceAtFrequency")) { out = IslandingDetectionEnumType::ImpedanceAtFrequency; return true; }
+      if (ocpp::detail::same_as_literal(text, "SandiaFrequencyShift")) { out = IslandingDetectionEnumType::SandiaFrequencyShift; return true; }
       break;
     case 21:
-      if (text == "ZeroCrossingDetection") { out = IslandingDetectionEnumType::ZeroCrossingDetection; return true; }
+      if (ocpp::detail::same_as_literal(text, "ZeroCrossingDetection")) { out = IslandingDetectionEnumType::ZeroCrossingDetection; return true; }
       break;
     case 22:
-      if (text == "NoAntiIslandingSupport") { out = IslandingDetectionEnumType::NoAntiIslandingSupport; return true; }
-      if (text == "SlipModeFrequencyShift") { out = IslandingDetectionEnumType::SlipModeFrequencyShift; return true; }
+      if (ocpp::detail::same_as_literal(text, "NoAntiIslandingSupport")) { out = IslandingDetectionEnumType::NoAntiIslandingSupport; return true; }
+      if (ocpp::detail::same_as_literal(text, "SlipModeFrequencyShift")) { out = IslandingDetectionEnumType::SlipModeFrequencyShift; return true; }
       break;
     default:
       break;
@@ -1668,10 +1670,10 @@ void encode(ocpp::JsonWriter& w, Iso15118EVCertificateStatusEnumType value) { w.
 bool parse_enum(std::string_view text, Iso15118EVCertificateStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "Failed") { out = Iso15118EVCertificateStatusEnumType::Failed; return true; }
+      if (ocpp::detail::same_as_literal(text, "Failed")) { out = Iso15118EVCertificateStatusEnumType::Failed; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = Iso15118EVCertificateStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = Iso15118EVCertificateStatusEnumType::Accepted; return true; }
       break;
     default:
       break;
@@ -1693,20 +1695,20 @@ void encode(ocpp::JsonWriter& w, LocationEnumType value) { w.raw(kLocationEnumTy
 bool parse_enum(std::string_view text, LocationEnumType& out) noexcept {
   switch (text.size()) {
     case 2:
-      if (text == "EV") { out = LocationEnumType::EV; return true; }
+      if (ocpp::detail::same_as_literal(text, "EV")) { out = LocationEnumType::EV; return true; }
       break;
     case 4:
-      if (text == "Body") { out = LocationEnumType::Body; return true; }
+      if (ocpp::detail::same_as_literal(text, "Body")) { out = LocationEnumType::Body; return true; }
       break;
     case 5:
-      if (text == "Cable") { out = LocationEnumType::Cable; return true; }
-      if (text == "Inlet") { out = LocationEnumType::Inlet; return true; }
+      if (ocpp::detail::same_as_literal(text, "Cable")) { out = LocationEnumType::Cable; return true; }
+      if (ocpp::detail::same_as_literal(text, "Inlet")) { out = LocationEnumType::Inlet; return true; }
       break;
     case 6:
-      if (text == "Outlet") { out = LocationEnumType::Outlet; return true; }
+      if (ocpp::detail::same_as_literal(text, "Outlet")) { out = LocationEnumType::Outlet; return true; }
       break;
     case 8:
-      if (text == "Upstream") { out = LocationEnumType::Upstream; return true; }
+      if (ocpp::detail::same_as_literal(text, "Upstream")) { out = LocationEnumType::Upstream; return true; }
       break;
     default:
       break;
@@ -1728,13 +1730,13 @@ void encode(ocpp::JsonWriter& w, LogEnumType value) { w.raw(kLogEnumTypeJson[sta
 bool parse_enum(std::string_view text, LogEnumType& out) noexcept {
   switch (text.size()) {
     case 11:
-      if (text == "SecurityLog") { out = LogEnumType::SecurityLog; return true; }
+      if (ocpp::detail::same_as_literal(text, "SecurityLog")) { out = LogEnumType::SecurityLog; return true; }
       break;
     case 14:
-      if (text == "DiagnosticsLog") { out = LogEnumType::DiagnosticsLog; return true; }
+      if (ocpp::detail::same_as_literal(text, "DiagnosticsLog")) { out = LogEnumType::DiagnosticsLog; return true; }
       break;
     case 16:
-      if (text == "DataCollectorLog") { out = LogEnumType::DataCollectorLog; return true; }
+      if (ocpp::detail::same_as_literal(text, "DataCollectorLog")) { out = LogEnumType::DataCollectorLog; return true; }
       break;
     default:
       break;
@@ -1756,11 +1758,11 @@ void encode(ocpp::JsonWriter& w, LogStatusEnumType value) { w.raw(kLogStatusEnum
 bool parse_enum(std::string_view text, LogStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = LogStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = LogStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = LogStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = LogStatusEnumType::Rejected; return true; }
       break;
     case 16:
-      if (text == "AcceptedCanceled") { out = LogStatusEnumType::AcceptedCanceled; return true; }
+      if (ocpp::detail::same_as_literal(text, "AcceptedCanceled")) { out = LogStatusEnumType::AcceptedCanceled; return true; }
       break;
     default:
       break;
@@ -1782,104 +1784,104 @@ void encode(ocpp::JsonWriter& w, MeasurandEnumType value) { w.raw(kMeasurandEnum
 bool parse_enum(std::string_view text, MeasurandEnumType& out) noexcept {
   switch (text.size()) {
     case 3:
-      if (text == "SoC") { out = MeasurandEnumType::SoC; return true; }
+      if (ocpp::detail::same_as_literal(text, "SoC")) { out = MeasurandEnumType::SoC; return true; }
       break;
     case 7:
-      if (text == "Voltage") { out = MeasurandEnumType::Voltage; return true; }
+      if (ocpp::detail::same_as_literal(text, "Voltage")) { out = MeasurandEnumType::Voltage; return true; }
       break;
     case 9:
-      if (text == "Frequency") { out = MeasurandEnumType::Frequency; return true; }
+      if (ocpp::detail::same_as_literal(text, "Frequency")) { out = MeasurandEnumType::Frequency; return true; }
       break;
     case 12:
-      if (text == "Power.Factor") { out = MeasurandEnumType::Power_Factor; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Factor")) { out = MeasurandEnumType::Power_Factor; return true; }
       break;
     case 13:
-      if (text == "Power.Offered") { out = MeasurandEnumType::Power_Offered; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Offered")) { out = MeasurandEnumType::Power_Offered; return true; }
       break;
     case 14:
-      if (text == "Current.Export") { out = MeasurandEnumType::Current_Export; return true; }
-      if (text == "Current.Import") { out = MeasurandEnumType::Current_Import; return true; }
+      if (ocpp::detail::same_as_literal(text, "Current.Export")) { out = MeasurandEnumType::Current_Export; return true; }
+      if (ocpp::detail::same_as_literal(text, "Current.Import")) { out = MeasurandEnumType::Current_Import; return true; }
       break;
     case 15:
-      if (text == "Current.Offered") { out = MeasurandEnumType::Current_Offered; return true; }
-      if (text == "Voltage.Minimum") { out = MeasurandEnumType::Voltage_Minimum; return true; }
-      if (text == "Voltage.Maximum") { out = MeasurandEnumType::Voltage_Maximum; return true; }
+      if (ocpp::detail::same_as_literal(text, "Current.Offered")) { out = MeasurandEnumType::Current_Offered; return true; }
+      if (ocpp::detail::same_as_literal(text, "Voltage.Minimum")) { out = MeasurandEnumType::Voltage_Minimum; return true; }
+      if (ocpp::detail::same_as_literal(text, "Voltage.Maximum")) { out = MeasurandEnumType::Voltage_Maximum; return true; }
       break;
     case 16:
-      if (text == "Display.InletHot") { out = MeasurandEnumType::Display_InletHot; return true; }
+      if (ocpp::detail::same_as_literal(text, "Display.InletHot")) { out = MeasurandEnumType::Display_InletHot; return true; }
       break;
     case 17:
-      if (text == "Display.TargetSOC") { out = MeasurandEnumType::Display_TargetSOC; return true; }
-      if (text == "Energy.Active.Net") { out = MeasurandEnumType::Energy_Active_Net; return true; }
+      if (ocpp::detail::same_as_literal(text, "Display.TargetSOC")) { out = MeasurandEnumType::Display_TargetSOC; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Active.Net")) { out = MeasurandEnumType::Energy_Active_Net; return true; }
       break;
     case 18:
-      if (text == "Display.PresentSOC") { out = MeasurandEnumType::Display_PresentSOC; return true; }
-      if (text == "Display.MinimumSOC") { out = MeasurandEnumType::Display_MinimumSOC; return true; }
-      if (text == "Display.MaximumSOC") { out = MeasurandEnumType::Display_MaximumSOC; return true; }
-      if (text == "EnergyRequest.Bulk") { out = MeasurandEnumType::EnergyRequest_Bulk; return true; }
+      if (ocpp::detail::same_as_literal(text, "Display.PresentSOC")) { out = MeasurandEnumType::Display_PresentSOC; return true; }
+      if (ocpp::detail::same_as_literal(text, "Display.MinimumSOC")) { out = MeasurandEnumType::Display_MinimumSOC; return true; }
+      if (ocpp::detail::same_as_literal(text, "Display.MaximumSOC")) { out = MeasurandEnumType::Display_MaximumSOC; return true; }
+      if (ocpp::detail::same_as_literal(text, "EnergyRequest.Bulk")) { out = MeasurandEnumType::EnergyRequest_Bulk; return true; }
       break;
     case 19:
-      if (text == "Energy.Apparent.Net") { out = MeasurandEnumType::Energy_Apparent_Net; return true; }
-      if (text == "Energy.Reactive.Net") { out = MeasurandEnumType::Energy_Reactive_Net; return true; }
-      if (text == "Power.Active.Export") { out = MeasurandEnumType::Power_Active_Export; return true; }
-      if (text == "Power.Active.Import") { out = MeasurandEnumType::Power_Active_Import; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Apparent.Net")) { out = MeasurandEnumType::Energy_Apparent_Net; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Reactive.Net")) { out = MeasurandEnumType::Energy_Reactive_Net; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Active.Export")) { out = MeasurandEnumType::Power_Active_Export; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Active.Import")) { out = MeasurandEnumType::Power_Active_Import; return true; }
       break;
     case 20:
-      if (text == "EnergyRequest.Target") { out = MeasurandEnumType::EnergyRequest_Target; return true; }
-      if (text == "Power.Export.Minimum") { out = MeasurandEnumType::Power_Export_Minimum; return true; }
-      if (text == "Power.Export.Offered") { out = MeasurandEnumType::Power_Export_Offered; return true; }
-      if (text == "Power.Import.Offered") { out = MeasurandEnumType::Power_Import_Offered; return true; }
-      if (text == "Power.Import.Minimum") { out = MeasurandEnumType::Power_Import_Minimum; return true; }
+      if (ocpp::detail::same_as_literal(text, "EnergyRequest.Target")) { out = MeasurandEnumType::EnergyRequest_Target; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Export.Minimum")) { out = MeasurandEnumType::Power_Export_Minimum; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Export.Offered")) { out = MeasurandEnumType::Power_Export_Offered; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Import.Offered")) { out = MeasurandEnumType::Power_Import_Offered; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Import.Minimum")) { out = MeasurandEnumType::Power_Import_Minimum; return true; }
       break;
     case 21:
-      if (text == "EnergyRequest.Minimum") { out = MeasurandEnumType::EnergyRequest_Minimum; return true; }
-      if (text == "EnergyRequest.Maximum") { out = MeasurandEnumType::EnergyRequest_Maximum; return true; }
-      if (text == "Power.Active.Setpoint") { out = MeasurandEnumType::Power_Active_Setpoint; return true; }
-      if (text == "Power.Active.Residual") { out = MeasurandEnumType::Power_Active_Residual; return true; }
-      if (text == "Power.Reactive.Export") { out = MeasurandEnumType::Power_Reactive_Export; return true; }
-      if (text == "Power.Reactive.Import") { out = MeasurandEnumType::Power_Reactive_Import; return true; }
+      if (ocpp::detail::same_as_literal(text, "EnergyRequest.Minimum")) { out = MeasurandEnumType::EnergyRequest_Minimum; return true; }
+      if (ocpp::detail::same_as_literal(text, "EnergyRequest.Maximum")) { out = MeasurandEnumType::EnergyRequest_Maximum; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Active.Setpoint")) { out = MeasurandEnumType::Power_Active_Setpoint; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Active.Residual")) { out = MeasurandEnumType::Power_Active_Residual; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Reactive.Export")) { out = MeasurandEnumType::Power_Reactive_Export; return true; }
+      if (ocpp::detail::same_as_literal(text, "Power.Reactive.Import")) { out = MeasurandEnumType::Power_Reactive_Import; return true; }
       break;
     case 22:
-      if (text == "Current.Export.Offered") { out = MeasurandEnumType::Current_Export_Offered; return true; }
-      if (text == "Current.Export.Minimum") { out = MeasurandEnumType::Current_Export_Minimum; return true; }
-      if (text == "Current.Import.Offered") { out = MeasurandEnumType::Current_Import_Offered; return true; }
-      if (text == "Current.Import.Minimum") { out = MeasurandEnumType::Current_Import_Minimum; return true; }
-      if (text == "Energy.Apparent.Export") { out = MeasurandEnumType::Energy_Apparent_Export; return true; }
-      if (text == "Energy.Apparent.Import") { out = MeasurandEnumType::Energy_Apparent_Import; return true; }
+      if (ocpp::detail::same_as_literal(text, "Current.Export.Offered")) { out = MeasurandEnumType::Current_Export_Offered; return true; }
+      if (ocpp::detail::same_as_literal(text, "Current.Export.Minimum")) { out = MeasurandEnumType::Current_Export_Minimum; return true; }
+      if (ocpp::detail::same_as_literal(text, "Current.Import.Offered")) { out = MeasurandEnumType::Current_Import_Offered; return true; }
+      if (ocpp::detail::same_as_literal(text, "Current.Import.Minimum")) { out = MeasurandEnumType::Current_Import_Minimum; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Apparent.Export")) { out = MeasurandEnumType::Energy_Apparent_Export; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Apparent.Import")) { out = MeasurandEnumType::Energy_Apparent_Import; return true; }
       break;
     case 24:
-      if (text == "Display.ChargingComplete") { out = MeasurandEnumType::Display_ChargingComplete; return true; }
+      if (ocpp::detail::same_as_literal(text, "Display.ChargingComplete")) { out = MeasurandEnumType::Display_ChargingComplete; return true; }
       break;
     case 25:
-      if (text == "EnergyRequest.Minimum.V2X") { out = MeasurandEnumType::EnergyRequest_Minimum_V2X; return true; }
-      if (text == "EnergyRequest.Maximum.V2X") { out = MeasurandEnumType::EnergyRequest_Maximum_V2X; return true; }
+      if (ocpp::detail::same_as_literal(text, "EnergyRequest.Minimum.V2X")) { out = MeasurandEnumType::EnergyRequest_Minimum_V2X; return true; }
+      if (ocpp::detail::same_as_literal(text, "EnergyRequest.Maximum.V2X")) { out = MeasurandEnumType::EnergyRequest_Maximum_V2X; return true; }
       break;
     case 29:
-      if (text == "Display.BatteryEnergyCapacity") { out = MeasurandEnumType::Display_BatteryEnergyCapacity; return true; }
-      if (text == "Energy.Active.Export.Interval") { out = MeasurandEnumType::Energy_Active_Export_Interval; return true; }
-      if (text == "Energy.Active.Export.Register") { out = MeasurandEnumType::Energy_Active_Export_Register; return true; }
-      if (text == "Energy.Active.Import.Interval") { out = MeasurandEnumType::Energy_Active_Import_Interval; return true; }
-      if (text == "Energy.Active.Import.Register") { out = MeasurandEnumType::Energy_Active_Import_Register; return true; }
+      if (ocpp::detail::same_as_literal(text, "Display.BatteryEnergyCapacity")) { out = MeasurandEnumType::Display_BatteryEnergyCapacity; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Active.Export.Interval")) { out = MeasurandEnumType::Energy_Active_Export_Interval; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Active.Export.Register")) { out = MeasurandEnumType::Energy_Active_Export_Register; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Active.Import.Interval")) { out = MeasurandEnumType::Energy_Active_Import_Interval; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Active.Import.Register")) { out = MeasurandEnumType::Energy_Active_Import_Register; return true; }
       break;
     case 30:
-      if (text == "Energy.Active.Import.CableLoss") { out = MeasurandEnumType::Energy_Active_Import_CableLoss; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Active.Import.CableLoss")) { out = MeasurandEnumType::Energy_Active_Import_CableLoss; return true; }
       break;
     case 31:
-      if (text == "Energy.Active.Setpoint.Interval") { out = MeasurandEnumType::Energy_Active_Setpoint_Interval; return true; }
-      if (text == "Energy.Reactive.Export.Interval") { out = MeasurandEnumType::Energy_Reactive_Export_Interval; return true; }
-      if (text == "Energy.Reactive.Export.Register") { out = MeasurandEnumType::Energy_Reactive_Export_Register; return true; }
-      if (text == "Energy.Reactive.Import.Interval") { out = MeasurandEnumType::Energy_Reactive_Import_Interval; return true; }
-      if (text == "Energy.Reactive.Import.Register") { out = MeasurandEnumType::Energy_Reactive_Import_Register; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Active.Setpoint.Interval")) { out = MeasurandEnumType::Energy_Active_Setpoint_Interval; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Reactive.Export.Interval")) { out = MeasurandEnumType::Energy_Reactive_Export_Interval; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Reactive.Export.Register")) { out = MeasurandEnumType::Energy_Reactive_Export_Register; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Reactive.Import.Interval")) { out = MeasurandEnumType::Energy_Reactive_Import_Interval; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Reactive.Import.Register")) { out = MeasurandEnumType::Energy_Reactive_Import_Register; return true; }
       break;
     case 32:
-      if (text == "Display.RemainingTimeToTargetSOC") { out = MeasurandEnumType::Display_RemainingTimeToTargetSOC; return true; }
+      if (ocpp::detail::same_as_literal(text, "Display.RemainingTimeToTargetSOC")) { out = MeasurandEnumType::Display_RemainingTimeToTargetSOC; return true; }
       break;
     case 33:
-      if (text == "Display.RemainingTimeToMinimumSOC") { out = MeasurandEnumType::Display_RemainingTimeToMinimumSOC; return true; }
-      if (text == "Display.RemainingTimeToMaximumSOC") { out = MeasurandEnumType::Display_RemainingTimeToMaximumSOC; return true; }
+      if (ocpp::detail::same_as_literal(text, "Display.RemainingTimeToMinimumSOC")) { out = MeasurandEnumType::Display_RemainingTimeToMinimumSOC; return true; }
+      if (ocpp::detail::same_as_literal(text, "Display.RemainingTimeToMaximumSOC")) { out = MeasurandEnumType::Display_RemainingTimeToMaximumSOC; return true; }
       break;
     case 45:
-      if (text == "Energy.Active.Import.LocalGeneration.Register") { out = MeasurandEnumType::Energy_Active_Import_LocalGeneration_Register; return true; }
+      if (ocpp::detail::same_as_literal(text, "Energy.Active.Import.LocalGeneration.Register")) { out = MeasurandEnumType::Energy_Active_Import_LocalGeneration_Register; return true; }
       break;
     default:
       break;
@@ -1901,17 +1903,17 @@ void encode(ocpp::JsonWriter& w, MessageFormatEnumType value) { w.raw(kMessageFo
 bool parse_enum(std::string_view text, MessageFormatEnumType& out) noexcept {
   switch (text.size()) {
     case 3:
-      if (text == "URI") { out = MessageFormatEnumType::URI; return true; }
+      if (ocpp::detail::same_as_literal(text, "URI")) { out = MessageFormatEnumType::URI; return true; }
       break;
     case 4:
-      if (text == "HTML") { out = MessageFormatEnumType::HTML; return true; }
-      if (text == "UTF8") { out = MessageFormatEnumType::UTF8; return true; }
+      if (ocpp::detail::same_as_literal(text, "HTML")) { out = MessageFormatEnumType::HTML; return true; }
+      if (ocpp::detail::same_as_literal(text, "UTF8")) { out = MessageFormatEnumType::UTF8; return true; }
       break;
     case 5:
-      if (text == "ASCII") { out = MessageFormatEnumType::ASCII; return true; }
+      if (ocpp::detail::same_as_literal(text, "ASCII")) { out = MessageFormatEnumType::ASCII; return true; }
       break;
     case 6:
-      if (text == "QRCODE") { out = MessageFormatEnumType::QRCODE; return true; }
+      if (ocpp::detail::same_as_literal(text, "QRCODE")) { out = MessageFormatEnumType::QRCODE; return true; }
       break;
     default:
       break;
@@ -1933,11 +1935,11 @@ void encode(ocpp::JsonWriter& w, MessagePriorityEnumType value) { w.raw(kMessage
 bool parse_enum(std::string_view text, MessagePriorityEnumType& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "InFront") { out = MessagePriorityEnumType::InFront; return true; }
+      if (ocpp::detail::same_as_literal(text, "InFront")) { out = MessagePriorityEnumType::InFront; return true; }
       break;
     case 11:
-      if (text == "AlwaysFront") { out = MessagePriorityEnumType::AlwaysFront; return true; }
-      if (text == "NormalCycle") { out = MessagePriorityEnumType::NormalCycle; return true; }
+      if (ocpp::detail::same_as_literal(text, "AlwaysFront")) { out = MessagePriorityEnumType::AlwaysFront; return true; }
+      if (ocpp::detail::same_as_literal(text, "NormalCycle")) { out = MessagePriorityEnumType::NormalCycle; return true; }
       break;
     default:
       break;
@@ -1959,20 +1961,20 @@ void encode(ocpp::JsonWriter& w, MessageStateEnumType value) { w.raw(kMessageSta
 bool parse_enum(std::string_view text, MessageStateEnumType& out) noexcept {
   switch (text.size()) {
     case 4:
-      if (text == "Idle") { out = MessageStateEnumType::Idle; return true; }
+      if (ocpp::detail::same_as_literal(text, "Idle")) { out = MessageStateEnumType::Idle; return true; }
       break;
     case 7:
-      if (text == "Faulted") { out = MessageStateEnumType::Faulted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Faulted")) { out = MessageStateEnumType::Faulted; return true; }
       break;
     case 8:
-      if (text == "Charging") { out = MessageStateEnumType::Charging; return true; }
+      if (ocpp::detail::same_as_literal(text, "Charging")) { out = MessageStateEnumType::Charging; return true; }
       break;
     case 9:
-      if (text == "Suspended") { out = MessageStateEnumType::Suspended; return true; }
+      if (ocpp::detail::same_as_literal(text, "Suspended")) { out = MessageStateEnumType::Suspended; return true; }
       break;
     case 11:
-      if (text == "Unavailable") { out = MessageStateEnumType::Unavailable; return true; }
-      if (text == "Discharging") { out = MessageStateEnumType::Discharging; return true; }
+      if (ocpp::detail::same_as_literal(text, "Unavailable")) { out = MessageStateEnumType::Unavailable; return true; }
+      if (ocpp::detail::same_as_literal(text, "Discharging")) { out = MessageStateEnumType::Discharging; return true; }
       break;
     default:
       break;
@@ -1994,39 +1996,39 @@ void encode(ocpp::JsonWriter& w, MessageTriggerEnumType value) { w.raw(kMessageT
 bool parse_enum(std::string_view text, MessageTriggerEnumType& out) noexcept {
   switch (text.size()) {
     case 9:
-      if (text == "Heartbeat") { out = MessageTriggerEnumType::Heartbeat; return true; }
+      if (ocpp::detail::same_as_literal(text, "Heartbeat")) { out = MessageTriggerEnumType::Heartbeat; return true; }
       break;
     case 11:
-      if (text == "MeterValues") { out = MessageTriggerEnumType::MeterValues; return true; }
+      if (ocpp::detail::same_as_literal(text, "MeterValues")) { out = MessageTriggerEnumType::MeterValues; return true; }
       break;
     case 13:
-      if (text == "CustomTrigger") { out = MessageTriggerEnumType::CustomTrigger; return true; }
+      if (ocpp::detail::same_as_literal(text, "CustomTrigger")) { out = MessageTriggerEnumType::CustomTrigger; return true; }
       break;
     case 16:
-      if (text == "BootNotification") { out = MessageTriggerEnumType::BootNotification; return true; }
-      if (text == "TransactionEvent") { out = MessageTriggerEnumType::TransactionEvent; return true; }
+      if (ocpp::detail::same_as_literal(text, "BootNotification")) { out = MessageTriggerEnumType::BootNotification; return true; }
+      if (ocpp::detail::same_as_literal(text, "TransactionEvent")) { out = MessageTriggerEnumType::TransactionEvent; return true; }
       break;
     case 18:
-      if (text == "SignV2GCertificate") { out = MessageTriggerEnumType::SignV2GCertificate; return true; }
-      if (text == "StatusNotification") { out = MessageTriggerEnumType::StatusNotification; return true; }
+      if (ocpp::detail::same_as_literal(text, "SignV2GCertificate")) { out = MessageTriggerEnumType::SignV2GCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "StatusNotification")) { out = MessageTriggerEnumType::StatusNotification; return true; }
       break;
     case 20:
-      if (text == "SignV2G20Certificate") { out = MessageTriggerEnumType::SignV2G20Certificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "SignV2G20Certificate")) { out = MessageTriggerEnumType::SignV2G20Certificate; return true; }
       break;
     case 21:
-      if (text == "LogStatusNotification") { out = MessageTriggerEnumType::LogStatusNotification; return true; }
+      if (ocpp::detail::same_as_literal(text, "LogStatusNotification")) { out = MessageTriggerEnumType::LogStatusNotification; return true; }
       break;
     case 23:
-      if (text == "SignCombinedCertificate") { out = MessageTriggerEnumType::SignCombinedCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "SignCombinedCertificate")) { out = MessageTriggerEnumType::SignCombinedCertificate; return true; }
       break;
     case 26:
-      if (text == "FirmwareStatusNotification") { out = MessageTriggerEnumType::FirmwareStatusNotification; return true; }
+      if (ocpp::detail::same_as_literal(text, "FirmwareStatusNotification")) { out = MessageTriggerEnumType::FirmwareStatusNotification; return true; }
       break;
     case 30:
-      if (text == "SignChargingStationCertificate") { out = MessageTriggerEnumType::SignChargingStationCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "SignChargingStationCertificate")) { out = MessageTriggerEnumType::SignChargingStationCertificate; return true; }
       break;
     case 33:
-      if (text == "PublishFirmwareStatusNotification") { out = MessageTriggerEnumType::PublishFirmwareStatusNotification; return true; }
+      if (ocpp::detail::same_as_literal(text, "PublishFirmwareStatusNotification")) { out = MessageTriggerEnumType::PublishFirmwareStatusNotification; return true; }
       break;
     default:
       break;
@@ -2048,10 +2050,10 @@ void encode(ocpp::JsonWriter& w, MobilityNeedsModeEnumType value) { w.raw(kMobil
 bool parse_enum(std::string_view text, MobilityNeedsModeEnumType& out) noexcept {
   switch (text.size()) {
     case 4:
-      if (text == "EVCC") { out = MobilityNeedsModeEnumType::EVCC; return true; }
+      if (ocpp::detail::same_as_literal(text, "EVCC")) { out = MobilityNeedsModeEnumType::EVCC; return true; }
       break;
     case 9:
-      if (text == "EVCC_SECC") { out = MobilityNeedsModeEnumType::EVCC_SECC; return true; }
+      if (ocpp::detail::same_as_literal(text, "EVCC_SECC")) { out = MobilityNeedsModeEnumType::EVCC_SECC; return true; }
       break;
     default:
       break;
@@ -2073,23 +2075,23 @@ void encode(ocpp::JsonWriter& w, MonitorEnumType value) { w.raw(kMonitorEnumType
 bool parse_enum(std::string_view text, MonitorEnumType& out) noexcept {
   switch (text.size()) {
     case 5:
-      if (text == "Delta") { out = MonitorEnumType::Delta; return true; }
+      if (ocpp::detail::same_as_literal(text, "Delta")) { out = MonitorEnumType::Delta; return true; }
       break;
     case 8:
-      if (text == "Periodic") { out = MonitorEnumType::Periodic; return true; }
+      if (ocpp::detail::same_as_literal(text, "Periodic")) { out = MonitorEnumType::Periodic; return true; }
       break;
     case 11:
-      if (text == "TargetDelta") { out = MonitorEnumType::TargetDelta; return true; }
+      if (ocpp::detail::same_as_literal(text, "TargetDelta")) { out = MonitorEnumType::TargetDelta; return true; }
       break;
     case 14:
-      if (text == "UpperThreshold") { out = MonitorEnumType::UpperThreshold; return true; }
-      if (text == "LowerThreshold") { out = MonitorEnumType::LowerThreshold; return true; }
+      if (ocpp::detail::same_as_literal(text, "UpperThreshold")) { out = MonitorEnumType::UpperThreshold; return true; }
+      if (ocpp::detail::same_as_literal(text, "LowerThreshold")) { out = MonitorEnumType::LowerThreshold; return true; }
       break;
     case 19:
-      if (text == "TargetDeltaRelative") { out = MonitorEnumType::TargetDeltaRelative; return true; }
+      if (ocpp::detail::same_as_literal(text, "TargetDeltaRelative")) { out = MonitorEnumType::TargetDeltaRelative; return true; }
       break;
     case 20:
-      if (text == "PeriodicClockAligned") { out = MonitorEnumType::PeriodicClockAligned; return true; }
+      if (ocpp::detail::same_as_literal(text, "PeriodicClockAligned")) { out = MonitorEnumType::PeriodicClockAligned; return true; }
       break;
     default:
       break;
@@ -2111,13 +2113,13 @@ void encode(ocpp::JsonWriter& w, MonitoringBaseEnumType value) { w.raw(kMonitori
 bool parse_enum(std::string_view text, MonitoringBaseEnumType& out) noexcept {
   switch (text.size()) {
     case 3:
-      if (text == "All") { out = MonitoringBaseEnumType::All; return true; }
+      if (ocpp::detail::same_as_literal(text, "All")) { out = MonitoringBaseEnumType::All; return true; }
       break;
     case 13:
-      if (text == "HardWiredOnly") { out = MonitoringBaseEnumType::HardWiredOnly; return true; }
+      if (ocpp::detail::same_as_literal(text, "HardWiredOnly")) { out = MonitoringBaseEnumType::HardWiredOnly; return true; }
       break;
     case 14:
-      if (text == "FactoryDefault") { out = MonitoringBaseEnumType::FactoryDefault; return true; }
+      if (ocpp::detail::same_as_literal(text, "FactoryDefault")) { out = MonitoringBaseEnumType::FactoryDefault; return true; }
       break;
     default:
       break;
@@ -2139,13 +2141,13 @@ void encode(ocpp::JsonWriter& w, MonitoringCriterionEnumType value) { w.raw(kMon
 bool parse_enum(std::string_view text, MonitoringCriterionEnumType& out) noexcept {
   switch (text.size()) {
     case 15:
-      if (text == "DeltaMonitoring") { out = MonitoringCriterionEnumType::DeltaMonitoring; return true; }
+      if (ocpp::detail::same_as_literal(text, "DeltaMonitoring")) { out = MonitoringCriterionEnumType::DeltaMonitoring; return true; }
       break;
     case 18:
-      if (text == "PeriodicMonitoring") { out = MonitoringCriterionEnumType::PeriodicMonitoring; return true; }
+      if (ocpp::detail::same_as_literal(text, "PeriodicMonitoring")) { out = MonitoringCriterionEnumType::PeriodicMonitoring; return true; }
       break;
     case 19:
-      if (text == "ThresholdMonitoring") { out = MonitoringCriterionEnumType::ThresholdMonitoring; return true; }
+      if (ocpp::detail::same_as_literal(text, "ThresholdMonitoring")) { out = MonitoringCriterionEnumType::ThresholdMonitoring; return true; }
       break;
     default:
       break;
@@ -2167,11 +2169,11 @@ void encode(ocpp::JsonWriter& w, MutabilityEnumType value) { w.raw(kMutabilityEn
 bool parse_enum(std::string_view text, MutabilityEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "ReadOnly") { out = MutabilityEnumType::ReadOnly; return true; }
+      if (ocpp::detail::same_as_literal(text, "ReadOnly")) { out = MutabilityEnumType::ReadOnly; return true; }
       break;
     case 9:
-      if (text == "WriteOnly") { out = MutabilityEnumType::WriteOnly; return true; }
-      if (text == "ReadWrite") { out = MutabilityEnumType::ReadWrite; return true; }
+      if (ocpp::detail::same_as_literal(text, "WriteOnly")) { out = MutabilityEnumType::WriteOnly; return true; }
+      if (ocpp::detail::same_as_literal(text, "ReadWrite")) { out = MutabilityEnumType::ReadWrite; return true; }
       break;
     default:
       break;
@@ -2193,8 +2195,8 @@ void encode(ocpp::JsonWriter& w, NotifyAllowedEnergyTransferStatusEnumType value
 bool parse_enum(std::string_view text, NotifyAllowedEnergyTransferStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = NotifyAllowedEnergyTransferStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = NotifyAllowedEnergyTransferStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = NotifyAllowedEnergyTransferStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = NotifyAllowedEnergyTransferStatusEnumType::Rejected; return true; }
       break;
     default:
       break;
@@ -2216,14 +2218,14 @@ void encode(ocpp::JsonWriter& w, NotifyEVChargingNeedsStatusEnumType value) { w.
 bool parse_enum(std::string_view text, NotifyEVChargingNeedsStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = NotifyEVChargingNeedsStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = NotifyEVChargingNeedsStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = NotifyEVChargingNeedsStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = NotifyEVChargingNeedsStatusEnumType::Rejected; return true; }
       break;
     case 10:
-      if (text == "Processing") { out = NotifyEVChargingNeedsStatusEnumType::Processing; return true; }
+      if (ocpp::detail::same_as_literal(text, "Processing")) { out = NotifyEVChargingNeedsStatusEnumType::Processing; return true; }
       break;
     case 17:
-      if (text == "NoChargingProfile") { out = NotifyEVChargingNeedsStatusEnumType::NoChargingProfile; return true; }
+      if (ocpp::detail::same_as_literal(text, "NoChargingProfile")) { out = NotifyEVChargingNeedsStatusEnumType::NoChargingProfile; return true; }
       break;
     default:
       break;
@@ -2245,19 +2247,19 @@ void encode(ocpp::JsonWriter& w, OCPPInterfaceEnumType value) { w.raw(kOCPPInter
 bool parse_enum(std::string_view text, OCPPInterfaceEnumType& out) noexcept {
   switch (text.size()) {
     case 3:
-      if (text == "Any") { out = OCPPInterfaceEnumType::Any; return true; }
+      if (ocpp::detail::same_as_literal(text, "Any")) { out = OCPPInterfaceEnumType::Any; return true; }
       break;
     case 6:
-      if (text == "Wired0") { out = OCPPInterfaceEnumType::Wired0; return true; }
-      if (text == "Wired1") { out = OCPPInterfaceEnumType::Wired1; return true; }
-      if (text == "Wired2") { out = OCPPInterfaceEnumType::Wired2; return true; }
-      if (text == "Wired3") { out = OCPPInterfaceEnumType::Wired3; return true; }
+      if (ocpp::detail::same_as_literal(text, "Wired0")) { out = OCPPInterfaceEnumType::Wired0; return true; }
+      if (ocpp::detail::same_as_literal(text, "Wired1")) { out = OCPPInterfaceEnumType::Wired1; return true; }
+      if (ocpp::detail::same_as_literal(text, "Wired2")) { out = OCPPInterfaceEnumType::Wired2; return true; }
+      if (ocpp::detail::same_as_literal(text, "Wired3")) { out = OCPPInterfaceEnumType::Wired3; return true; }
       break;
     case 9:
-      if (text == "Wireless0") { out = OCPPInterfaceEnumType::Wireless0; return true; }
-      if (text == "Wireless1") { out = OCPPInterfaceEnumType::Wireless1; return true; }
-      if (text == "Wireless2") { out = OCPPInterfaceEnumType::Wireless2; return true; }
-      if (text == "Wireless3") { out = OCPPInterfaceEnumType::Wireless3; return true; }
+      if (ocpp::detail::same_as_literal(text, "Wireless0")) { out = OCPPInterfaceEnumType::Wireless0; return true; }
+      if (ocpp::detail::same_as_literal(text, "Wireless1")) { out = OCPPInterfaceEnumType::Wireless1; return true; }
+      if (ocpp::detail::same_as_literal(text, "Wireless2")) { out = OCPPInterfaceEnumType::Wireless2; return true; }
+      if (ocpp::detail::same_as_literal(text, "Wireless3")) { out = OCPPInterfaceEnumType::Wireless3; return true; }
       break;
     default:
       break;
@@ -2279,8 +2281,8 @@ void encode(ocpp::JsonWriter& w, OCPPTransportEnumType value) { w.raw(kOCPPTrans
 bool parse_enum(std::string_view text, OCPPTransportEnumType& out) noexcept {
   switch (text.size()) {
     case 4:
-      if (text == "SOAP") { out = OCPPTransportEnumType::SOAP; return true; }
-      if (text == "JSON") { out = OCPPTransportEnumType::JSON; return true; }
+      if (ocpp::detail::same_as_literal(text, "SOAP")) { out = OCPPTransportEnumType::SOAP; return true; }
+      if (ocpp::detail::same_as_literal(text, "JSON")) { out = OCPPTransportEnumType::JSON; return true; }
       break;
     default:
       break;
@@ -2302,14 +2304,14 @@ void encode(ocpp::JsonWriter& w, OCPPVersionEnumType value) { w.raw(kOCPPVersion
 bool parse_enum(std::string_view text, OCPPVersionEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "OCPP12") { out = OCPPVersionEnumType::OCPP12; return true; }
-      if (text == "OCPP15") { out = OCPPVersionEnumType::OCPP15; return true; }
-      if (text == "OCPP16") { out = OCPPVersionEnumType::OCPP16; return true; }
-      if (text == "OCPP20") { out = OCPPVersionEnumType::OCPP20; return true; }
-      if (text == "OCPP21") { out = OCPPVersionEnumType::OCPP21; return true; }
+      if (ocpp::detail::same_as_literal(text, "OCPP12")) { out = OCPPVersionEnumType::OCPP12; return true; }
+      if (ocpp::detail::same_as_literal(text, "OCPP15")) { out = OCPPVersionEnumType::OCPP15; return true; }
+      if (ocpp::detail::same_as_literal(text, "OCPP16")) { out = OCPPVersionEnumType::OCPP16; return true; }
+      if (ocpp::detail::same_as_literal(text, "OCPP20")) { out = OCPPVersionEnumType::OCPP20; return true; }
+      if (ocpp::detail::same_as_literal(text, "OCPP21")) { out = OCPPVersionEnumType::OCPP21; return true; }
       break;
     case 7:
-      if (text == "OCPP201") { out = OCPPVersionEnumType::OCPP201; return true; }
+      if (ocpp::detail::same_as_literal(text, "OCPP201")) { out = OCPPVersionEnumType::OCPP201; return true; }
       break;
     default:
       break;
@@ -2331,24 +2333,24 @@ void encode(ocpp::JsonWriter& w, OperationModeEnumType value) { w.raw(kOperation
 bool parse_enum(std::string_view text, OperationModeEnumType& out) noexcept {
   switch (text.size()) {
     case 4:
-      if (text == "Idle") { out = OperationModeEnumType::Idle; return true; }
+      if (ocpp::detail::same_as_literal(text, "Idle")) { out = OperationModeEnumType::Idle; return true; }
       break;
     case 12:
-      if (text == "ChargingOnly") { out = OperationModeEnumType::ChargingOnly; return true; }
+      if (ocpp::detail::same_as_literal(text, "ChargingOnly")) { out = OperationModeEnumType::ChargingOnly; return true; }
       break;
     case 14:
-      if (text == "ExternalLimits") { out = OperationModeEnumType::ExternalLimits; return true; }
-      if (text == "LocalFrequency") { out = OperationModeEnumType::LocalFrequency; return true; }
+      if (ocpp::detail::same_as_literal(text, "ExternalLimits")) { out = OperationModeEnumType::ExternalLimits; return true; }
+      if (ocpp::detail::same_as_literal(text, "LocalFrequency")) { out = OperationModeEnumType::LocalFrequency; return true; }
       break;
     case 15:
-      if (text == "CentralSetpoint") { out = OperationModeEnumType::CentralSetpoint; return true; }
+      if (ocpp::detail::same_as_literal(text, "CentralSetpoint")) { out = OperationModeEnumType::CentralSetpoint; return true; }
       break;
     case 16:
-      if (text == "ExternalSetpoint") { out = OperationModeEnumType::ExternalSetpoint; return true; }
-      if (text == "CentralFrequency") { out = OperationModeEnumType::CentralFrequency; return true; }
+      if (ocpp::detail::same_as_literal(text, "ExternalSetpoint")) { out = OperationModeEnumType::ExternalSetpoint; return true; }
+      if (ocpp::detail::same_as_literal(text, "CentralFrequency")) { out = OperationModeEnumType::CentralFrequency; return true; }
       break;
     case 18:
-      if (text == "LocalLoadBalancing") { out = OperationModeEnumType::LocalLoadBalancing; return true; }
+      if (ocpp::detail::same_as_literal(text, "LocalLoadBalancing")) { out = OperationModeEnumType::LocalLoadBalancing; return true; }
       break;
     default:
       break;
@@ -2370,10 +2372,10 @@ void encode(ocpp::JsonWriter& w, OperationalStatusEnumType value) { w.raw(kOpera
 bool parse_enum(std::string_view text, OperationalStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 9:
-      if (text == "Operative") { out = OperationalStatusEnumType::Operative; return true; }
+      if (ocpp::detail::same_as_literal(text, "Operative")) { out = OperationalStatusEnumType::Operative; return true; }
       break;
     case 11:
-      if (text == "Inoperative") { out = OperationalStatusEnumType::Inoperative; return true; }
+      if (ocpp::detail::same_as_literal(text, "Inoperative")) { out = OperationalStatusEnumType::Inoperative; return true; }
       break;
     default:
       break;
@@ -2395,14 +2397,14 @@ void encode(ocpp::JsonWriter& w, PaymentStatusEnumType value) { w.raw(kPaymentSt
 bool parse_enum(std::string_view text, PaymentStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "Failed") { out = PaymentStatusEnumType::Failed; return true; }
+      if (ocpp::detail::same_as_literal(text, "Failed")) { out = PaymentStatusEnumType::Failed; return true; }
       break;
     case 7:
-      if (text == "Settled") { out = PaymentStatusEnumType::Settled; return true; }
+      if (ocpp::detail::same_as_literal(text, "Settled")) { out = PaymentStatusEnumType::Settled; return true; }
       break;
     case 8:
-      if (text == "Canceled") { out = PaymentStatusEnumType::Canceled; return true; }
-      if (text == "Rejected") { out = PaymentStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Canceled")) { out = PaymentStatusEnumType::Canceled; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = PaymentStatusEnumType::Rejected; return true; }
       break;
     default:
       break;
@@ -2424,22 +2426,22 @@ void encode(ocpp::JsonWriter& w, PhaseEnumType value) { w.raw(kPhaseEnumTypeJson
 bool parse_enum(std::string_view text, PhaseEnumType& out) noexcept {
   switch (text.size()) {
     case 1:
-      if (text == "N") { out = PhaseEnumType::N; return true; }
+      if (ocpp::detail::same_as_literal(text, "N")) { out = PhaseEnumType::N; return true; }
       break;
     case 2:
-      if (text == "L1") { out = PhaseEnumType::L1; return true; }
-      if (text == "L2") { out = PhaseEnumType::L2; return true; }
-      if (text == "L3") { out = PhaseEnumType::L3; return true; }
+      if (ocpp::detail::same_as_literal(text, "L1")) { out = PhaseEnumType::L1; return true; }
+      if (ocpp::detail::same_as_literal(text, "L2")) { out = PhaseEnumType::L2; return true; }
+      if (ocpp::detail::same_as_literal(text, "L3")) { out = PhaseEnumType::L3; return true; }
       break;
     case 4:
-      if (text == "L1-N") { out = PhaseEnumType::L1_N; return true; }
-      if (text == "L2-N") { out = PhaseEnumType::L2_N; return true; }
-      if (text == "L3-N") { out = PhaseEnumType::L3_N; return true; }
+      if (ocpp::detail::same_as_literal(text, "L1-N")) { out = PhaseEnumType::L1_N; return true; }
+      if (ocpp::detail::same_as_literal(text, "L2-N")) { out = PhaseEnumType::L2_N; return true; }
+      if (ocpp::detail::same_as_literal(text, "L3-N")) { out = PhaseEnumType::L3_N; return true; }
       break;
     case 5:
-      if (text == "L1-L2") { out = PhaseEnumType::L1_L2; return true; }
-      if (text == "L2-L3") { out = PhaseEnumType::L2_L3; return true; }
-      if (text == "L3-L1") { out = PhaseEnumType::L3_L1; return true; }
+      if (ocpp::detail::same_as_literal(text, "L1-L2")) { out = PhaseEnumType::L1_L2; return true; }
+      if (ocpp::detail::same_as_literal(text, "L2-L3")) { out = PhaseEnumType::L2_L3; return true; }
+      if (ocpp::detail::same_as_literal(text, "L3-L1")) { out = PhaseEnumType::L3_L1; return true; }
       break;
     default:
       break;
@@ -2461,10 +2463,10 @@ void encode(ocpp::JsonWriter& w, PowerDuringCessationEnumType value) { w.raw(kPo
 bool parse_enum(std::string_view text, PowerDuringCessationEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "Active") { out = PowerDuringCessationEnumType::Active; return true; }
+      if (ocpp::detail::same_as_literal(text, "Active")) { out = PowerDuringCessationEnumType::Active; return true; }
       break;
     case 8:
-      if (text == "Reactive") { out = PowerDuringCessationEnumType::Reactive; return true; }
+      if (ocpp::detail::same_as_literal(text, "Reactive")) { out = PowerDuringCessationEnumType::Reactive; return true; }
       break;
     default:
       break;
@@ -2486,16 +2488,16 @@ void encode(ocpp::JsonWriter& w, PreconditioningStatusEnumType value) { w.raw(kP
 bool parse_enum(std::string_view text, PreconditioningStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 5:
-      if (text == "Ready") { out = PreconditioningStatusEnumType::Ready; return true; }
+      if (ocpp::detail::same_as_literal(text, "Ready")) { out = PreconditioningStatusEnumType::Ready; return true; }
       break;
     case 7:
-      if (text == "Unknown") { out = PreconditioningStatusEnumType::Unknown; return true; }
+      if (ocpp::detail::same_as_literal(text, "Unknown")) { out = PreconditioningStatusEnumType::Unknown; return true; }
       break;
     case 8:
-      if (text == "NotReady") { out = PreconditioningStatusEnumType::NotReady; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotReady")) { out = PreconditioningStatusEnumType::NotReady; return true; }
       break;
     case 15:
-      if (text == "Preconditioning") { out = PreconditioningStatusEnumType::Preconditioning; return true; }
+      if (ocpp::detail::same_as_literal(text, "Preconditioning")) { out = PreconditioningStatusEnumType::Preconditioning; return true; }
       break;
     default:
       break;
@@ -2517,11 +2519,11 @@ void encode(ocpp::JsonWriter& w, PriorityChargingStatusEnumType value) { w.raw(k
 bool parse_enum(std::string_view text, PriorityChargingStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = PriorityChargingStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = PriorityChargingStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = PriorityChargingStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = PriorityChargingStatusEnumType::Rejected; return true; }
       break;
     case 9:
-      if (text == "NoProfile") { out = PriorityChargingStatusEnumType::NoProfile; return true; }
+      if (ocpp::detail::same_as_literal(text, "NoProfile")) { out = PriorityChargingStatusEnumType::NoProfile; return true; }
       break;
     default:
       break;
@@ -2543,32 +2545,32 @@ void encode(ocpp::JsonWriter& w, PublishFirmwareStatusEnumType value) { w.raw(kP
 bool parse_enum(std::string_view text, PublishFirmwareStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 4:
-      if (text == "Idle") { out = PublishFirmwareStatusEnumType::Idle; return true; }
+      if (ocpp::detail::same_as_literal(text, "Idle")) { out = PublishFirmwareStatusEnumType::Idle; return true; }
       break;
     case 9:
-      if (text == "Published") { out = PublishFirmwareStatusEnumType::Published; return true; }
+      if (ocpp::detail::same_as_literal(text, "Published")) { out = PublishFirmwareStatusEnumType::Published; return true; }
       break;
     case 10:
-      if (text == "Downloaded") { out = PublishFirmwareStatusEnumType::Downloaded; return true; }
+      if (ocpp::detail::same_as_literal(text, "Downloaded")) { out = PublishFirmwareStatusEnumType::Downloaded; return true; }
       break;
     case 11:
-      if (text == "Downloading") { out = PublishFirmwareStatusEnumType::Downloading; return true; }
+      if (ocpp::detail::same_as_literal(text, "Downloading")) { out = PublishFirmwareStatusEnumType::Downloading; return true; }
       break;
     case 13:
-      if (text == "PublishFailed") { out = PublishFirmwareStatusEnumType::PublishFailed; return true; }
+      if (ocpp::detail::same_as_literal(text, "PublishFailed")) { out = PublishFirmwareStatusEnumType::PublishFailed; return true; }
       break;
     case 14:
-      if (text == "DownloadFailed") { out = PublishFirmwareStatusEnumType::DownloadFailed; return true; }
-      if (text == "DownloadPaused") { out = PublishFirmwareStatusEnumType::DownloadPaused; return true; }
+      if (ocpp::detail::same_as_literal(text, "DownloadFailed")) { out = PublishFirmwareStatusEnumType::DownloadFailed; return true; }
+      if (ocpp::detail::same_as_literal(text, "DownloadPaused")) { out = PublishFirmwareStatusEnumType::DownloadPaused; return true; }
       break;
     case 15:
-      if (text == "InvalidChecksum") { out = PublishFirmwareStatusEnumType::InvalidChecksum; return true; }
+      if (ocpp::detail::same_as_literal(text, "InvalidChecksum")) { out = PublishFirmwareStatusEnumType::InvalidChecksum; return true; }
       break;
     case 16:
-      if (text == "ChecksumVerified") { out = PublishFirmwareStatusEnumType::ChecksumVerified; return true; }
+      if (ocpp::detail::same_as_literal(text, "ChecksumVerified")) { out = PublishFirmwareStatusEnumType::ChecksumVerified; return true; }
       break;
     case 17:
-      if (text == "DownloadScheduled") { out = PublishFirmwareStatusEnumType::DownloadScheduled; return true; }
+      if (ocpp::detail::same_as_literal(text, "DownloadScheduled")) { out = PublishFirmwareStatusEnumType::DownloadScheduled; return true; }
       break;
     default:
       break;
@@ -2590,26 +2592,26 @@ void encode(ocpp::JsonWriter& w, ReadingContextEnumType value) { w.raw(kReadingC
 bool parse_enum(std::string_view text, ReadingContextEnumType& out) noexcept {
   switch (text.size()) {
     case 5:
-      if (text == "Other") { out = ReadingContextEnumType::Other; return true; }
+      if (ocpp::detail::same_as_literal(text, "Other")) { out = ReadingContextEnumType::Other; return true; }
       break;
     case 7:
-      if (text == "Trigger") { out = ReadingContextEnumType::Trigger; return true; }
+      if (ocpp::detail::same_as_literal(text, "Trigger")) { out = ReadingContextEnumType::Trigger; return true; }
       break;
     case 12:
-      if (text == "Sample.Clock") { out = ReadingContextEnumType::Sample_Clock; return true; }
+      if (ocpp::detail::same_as_literal(text, "Sample.Clock")) { out = ReadingContextEnumType::Sample_Clock; return true; }
       break;
     case 15:
-      if (text == "Sample.Periodic") { out = ReadingContextEnumType::Sample_Periodic; return true; }
-      if (text == "Transaction.End") { out = ReadingContextEnumType::Transaction_End; return true; }
+      if (ocpp::detail::same_as_literal(text, "Sample.Periodic")) { out = ReadingContextEnumType::Sample_Periodic; return true; }
+      if (ocpp::detail::same_as_literal(text, "Transaction.End")) { out = ReadingContextEnumType::Transaction_End; return true; }
       break;
     case 16:
-      if (text == "Interruption.End") { out = ReadingContextEnumType::Interruption_End; return true; }
+      if (ocpp::detail::same_as_literal(text, "Interruption.End")) { out = ReadingContextEnumType::Interruption_End; return true; }
       break;
     case 17:
-      if (text == "Transaction.Begin") { out = ReadingContextEnumType::Transaction_Begin; return true; }
+      if (ocpp::detail::same_as_literal(text, "Transaction.Begin")) { out = ReadingContextEnumType::Transaction_Begin; return true; }
       break;
     case 18:
-      if (text == "Interruption.Begin") { out = ReadingContextEnumType::Interruption_Begin; return true; }
+      if (ocpp::detail::same_as_literal(text, "Interruption.Begin")) { out = ReadingContextEnumType::Interruption_Begin; return true; }
       break;
     default:
       break;
@@ -2631,50 +2633,50 @@ void encode(ocpp::JsonWriter& w, ReasonEnumType value) { w.raw(kReasonEnumTypeJs
 bool parse_enum(std::string_view text, ReasonEnumType& out) noexcept {
   switch (text.size()) {
     case 5:
-      if (text == "Local") { out = ReasonEnumType::Local; return true; }
-      if (text == "Other") { out = ReasonEnumType::Other; return true; }
+      if (ocpp::detail::same_as_literal(text, "Local")) { out = ReasonEnumType::Local; return true; }
+      if (ocpp::detail::same_as_literal(text, "Other")) { out = ReasonEnumType::Other; return true; }
       break;
     case 6:
-      if (text == "Reboot") { out = ReasonEnumType::Reboot; return true; }
-      if (text == "Remote") { out = ReasonEnumType::Remote; return true; }
+      if (ocpp::detail::same_as_literal(text, "Reboot")) { out = ReasonEnumType::Reboot; return true; }
+      if (ocpp::detail::same_as_literal(text, "Remote")) { out = ReasonEnumType::Remote; return true; }
       break;
     case 7:
-      if (text == "Timeout") { out = ReasonEnumType::Timeout; return true; }
+      if (ocpp::detail::same_as_literal(text, "Timeout")) { out = ReasonEnumType::Timeout; return true; }
       break;
     case 9:
-      if (text == "PowerLoss") { out = ReasonEnumType::PowerLoss; return true; }
+      if (ocpp::detail::same_as_literal(text, "PowerLoss")) { out = ReasonEnumType::PowerLoss; return true; }
       break;
     case 10:
-      if (text == "MasterPass") { out = ReasonEnumType::MasterPass; return true; }
+      if (ocpp::detail::same_as_literal(text, "MasterPass")) { out = ReasonEnumType::MasterPass; return true; }
       break;
     case 11:
-      if (text == "GroundFault") { out = ReasonEnumType::GroundFault; return true; }
-      if (text == "StoppedByEV") { out = ReasonEnumType::StoppedByEV; return true; }
+      if (ocpp::detail::same_as_literal(text, "GroundFault")) { out = ReasonEnumType::GroundFault; return true; }
+      if (ocpp::detail::same_as_literal(text, "StoppedByEV")) { out = ReasonEnumType::StoppedByEV; return true; }
       break;
     case 12:
-      if (text == "DeAuthorized") { out = ReasonEnumType::DeAuthorized; return true; }
-      if (text == "PowerQuality") { out = ReasonEnumType::PowerQuality; return true; }
+      if (ocpp::detail::same_as_literal(text, "DeAuthorized")) { out = ReasonEnumType::DeAuthorized; return true; }
+      if (ocpp::detail::same_as_literal(text, "PowerQuality")) { out = ReasonEnumType::PowerQuality; return true; }
       break;
     case 13:
-      if (text == "EmergencyStop") { out = ReasonEnumType::EmergencyStop; return true; }
+      if (ocpp::detail::same_as_literal(text, "EmergencyStop")) { out = ReasonEnumType::EmergencyStop; return true; }
       break;
     case 14:
-      if (text == "EVDisconnected") { out = ReasonEnumType::EVDisconnected; return true; }
-      if (text == "ImmediateReset") { out = ReasonEnumType::ImmediateReset; return true; }
+      if (ocpp::detail::same_as_literal(text, "EVDisconnected")) { out = ReasonEnumType::EVDisconnected; return true; }
+      if (ocpp::detail::same_as_literal(text, "ImmediateReset")) { out = ReasonEnumType::ImmediateReset; return true; }
       break;
     case 15:
-      if (text == "SOCLimitReached") { out = ReasonEnumType::SOCLimitReached; return true; }
+      if (ocpp::detail::same_as_literal(text, "SOCLimitReached")) { out = ReasonEnumType::SOCLimitReached; return true; }
       break;
     case 16:
-      if (text == "LocalOutOfCredit") { out = ReasonEnumType::LocalOutOfCredit; return true; }
-      if (text == "OvercurrentFault") { out = ReasonEnumType::OvercurrentFault; return true; }
-      if (text == "TimeLimitReached") { out = ReasonEnumType::TimeLimitReached; return true; }
+      if (ocpp::detail::same_as_literal(text, "LocalOutOfCredit")) { out = ReasonEnumType::LocalOutOfCredit; return true; }
+      if (ocpp::detail::same_as_literal(text, "OvercurrentFault")) { out = ReasonEnumType::OvercurrentFault; return true; }
+      if (ocpp::detail::same_as_literal(text, "TimeLimitReached")) { out = ReasonEnumType::TimeLimitReached; return true; }
       break;
     case 18:
-      if (text == "EnergyLimitReached") { out = ReasonEnumType::EnergyLimitReached; return true; }
+      if (ocpp::detail::same_as_literal(text, "EnergyLimitReached")) { out = ReasonEnumType::EnergyLimitReached; return true; }
       break;
     case 25:
-      if (text == "ReqEnergyTransferRejected") { out = ReasonEnumType::ReqEnergyTransferRejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "ReqEnergyTransferRejected")) { out = ReasonEnumType::ReqEnergyTransferRejected; return true; }
       break;
     default:
       break;
@@ -2696,10 +2698,10 @@ void encode(ocpp::JsonWriter& w, RecurrencyKindEnumType value) { w.raw(kRecurren
 bool parse_enum(std::string_view text, RecurrencyKindEnumType& out) noexcept {
   switch (text.size()) {
     case 5:
-      if (text == "Daily") { out = RecurrencyKindEnumType::Daily; return true; }
+      if (ocpp::detail::same_as_literal(text, "Daily")) { out = RecurrencyKindEnumType::Daily; return true; }
       break;
     case 6:
-      if (text == "Weekly") { out = RecurrencyKindEnumType::Weekly; return true; }
+      if (ocpp::detail::same_as_literal(text, "Weekly")) { out = RecurrencyKindEnumType::Weekly; return true; }
       break;
     default:
       break;
@@ -2721,11 +2723,11 @@ void encode(ocpp::JsonWriter& w, RegistrationStatusEnumType value) { w.raw(kRegi
 bool parse_enum(std::string_view text, RegistrationStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "Pending") { out = RegistrationStatusEnumType::Pending; return true; }
+      if (ocpp::detail::same_as_literal(text, "Pending")) { out = RegistrationStatusEnumType::Pending; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = RegistrationStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = RegistrationStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = RegistrationStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = RegistrationStatusEnumType::Rejected; return true; }
       break;
     default:
       break;
@@ -2747,13 +2749,13 @@ void encode(ocpp::JsonWriter& w, ReportBaseEnumType value) { w.raw(kReportBaseEn
 bool parse_enum(std::string_view text, ReportBaseEnumType& out) noexcept {
   switch (text.size()) {
     case 13:
-      if (text == "FullInventory") { out = ReportBaseEnumType::FullInventory; return true; }
+      if (ocpp::detail::same_as_literal(text, "FullInventory")) { out = ReportBaseEnumType::FullInventory; return true; }
       break;
     case 16:
-      if (text == "SummaryInventory") { out = ReportBaseEnumType::SummaryInventory; return true; }
+      if (ocpp::detail::same_as_literal(text, "SummaryInventory")) { out = ReportBaseEnumType::SummaryInventory; return true; }
       break;
     case 22:
-      if (text == "ConfigurationInventory") { out = ReportBaseEnumType::ConfigurationInventory; return true; }
+      if (ocpp::detail::same_as_literal(text, "ConfigurationInventory")) { out = ReportBaseEnumType::ConfigurationInventory; return true; }
       break;
     default:
       break;
@@ -2775,8 +2777,8 @@ void encode(ocpp::JsonWriter& w, RequestStartStopStatusEnumType value) { w.raw(k
 bool parse_enum(std::string_view text, RequestStartStopStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = RequestStartStopStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = RequestStartStopStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = RequestStartStopStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = RequestStartStopStatusEnumType::Rejected; return true; }
       break;
     default:
       break;
@@ -2798,11 +2800,11 @@ void encode(ocpp::JsonWriter& w, ReservationUpdateStatusEnumType value) { w.raw(
 bool parse_enum(std::string_view text, ReservationUpdateStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "Expired") { out = ReservationUpdateStatusEnumType::Expired; return true; }
-      if (text == "Removed") { out = ReservationUpdateStatusEnumType::Removed; return true; }
+      if (ocpp::detail::same_as_literal(text, "Expired")) { out = ReservationUpdateStatusEnumType::Expired; return true; }
+      if (ocpp::detail::same_as_literal(text, "Removed")) { out = ReservationUpdateStatusEnumType::Removed; return true; }
       break;
     case 13:
-      if (text == "NoTransaction") { out = ReservationUpdateStatusEnumType::NoTransaction; return true; }
+      if (ocpp::detail::same_as_literal(text, "NoTransaction")) { out = ReservationUpdateStatusEnumType::NoTransaction; return true; }
       break;
     default:
       break;
@@ -2824,15 +2826,15 @@ void encode(ocpp::JsonWriter& w, ReserveNowStatusEnumType value) { w.raw(kReserv
 bool parse_enum(std::string_view text, ReserveNowStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "Faulted") { out = ReserveNowStatusEnumType::Faulted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Faulted")) { out = ReserveNowStatusEnumType::Faulted; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = ReserveNowStatusEnumType::Accepted; return true; }
-      if (text == "Occupied") { out = ReserveNowStatusEnumType::Occupied; return true; }
-      if (text == "Rejected") { out = ReserveNowStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = ReserveNowStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Occupied")) { out = ReserveNowStatusEnumType::Occupied; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = ReserveNowStatusEnumType::Rejected; return true; }
       break;
     case 11:
-      if (text == "Unavailable") { out = ReserveNowStatusEnumType::Unavailable; return true; }
+      if (ocpp::detail::same_as_literal(text, "Unavailable")) { out = ReserveNowStatusEnumType::Unavailable; return true; }
       break;
     default:
       break;
@@ -2854,13 +2856,13 @@ void encode(ocpp::JsonWriter& w, ResetEnumType value) { w.raw(kResetEnumTypeJson
 bool parse_enum(std::string_view text, ResetEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "OnIdle") { out = ResetEnumType::OnIdle; return true; }
+      if (ocpp::detail::same_as_literal(text, "OnIdle")) { out = ResetEnumType::OnIdle; return true; }
       break;
     case 9:
-      if (text == "Immediate") { out = ResetEnumType::Immediate; return true; }
+      if (ocpp::detail::same_as_literal(text, "Immediate")) { out = ResetEnumType::Immediate; return true; }
       break;
     case 18:
-      if (text == "ImmediateAndResume") { out = ResetEnumType::ImmediateAndResume; return true; }
+      if (ocpp::detail::same_as_literal(text, "ImmediateAndResume")) { out = ResetEnumType::ImmediateAndResume; return true; }
       break;
     default:
       break;
@@ -2882,11 +2884,11 @@ void encode(ocpp::JsonWriter& w, ResetStatusEnumType value) { w.raw(kResetStatus
 bool parse_enum(std::string_view text, ResetStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = ResetStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = ResetStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = ResetStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = ResetStatusEnumType::Rejected; return true; }
       break;
     case 9:
-      if (text == "Scheduled") { out = ResetStatusEnumType::Scheduled; return true; }
+      if (ocpp::detail::same_as_literal(text, "Scheduled")) { out = ResetStatusEnumType::Scheduled; return true; }
       break;
     default:
       break;
@@ -2908,13 +2910,13 @@ void encode(ocpp::JsonWriter& w, SendLocalListStatusEnumType value) { w.raw(kSen
 bool parse_enum(std::string_view text, SendLocalListStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "Failed") { out = SendLocalListStatusEnumType::Failed; return true; }
+      if (ocpp::detail::same_as_literal(text, "Failed")) { out = SendLocalListStatusEnumType::Failed; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = SendLocalListStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = SendLocalListStatusEnumType::Accepted; return true; }
       break;
     case 15:
-      if (text == "VersionMismatch") { out = SendLocalListStatusEnumType::VersionMismatch; return true; }
+      if (ocpp::detail::same_as_literal(text, "VersionMismatch")) { out = SendLocalListStatusEnumType::VersionMismatch; return true; }
       break;
     default:
       break;
@@ -2936,20 +2938,20 @@ void encode(ocpp::JsonWriter& w, SetMonitoringStatusEnumType value) { w.raw(kSet
 bool parse_enum(std::string_view text, SetMonitoringStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = SetMonitoringStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = SetMonitoringStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = SetMonitoringStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = SetMonitoringStatusEnumType::Rejected; return true; }
       break;
     case 9:
-      if (text == "Duplicate") { out = SetMonitoringStatusEnumType::Duplicate; return true; }
+      if (ocpp::detail::same_as_literal(text, "Duplicate")) { out = SetMonitoringStatusEnumType::Duplicate; return true; }
       break;
     case 15:
-      if (text == "UnknownVariable") { out = SetMonitoringStatusEnumType::UnknownVariable; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnknownVariable")) { out = SetMonitoringStatusEnumType::UnknownVariable; return true; }
       break;
     case 16:
-      if (text == "UnknownComponent") { out = SetMonitoringStatusEnumType::UnknownComponent; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnknownComponent")) { out = SetMonitoringStatusEnumType::UnknownComponent; return true; }
       break;
     case 22:
-      if (text == "UnsupportedMonitorType") { out = SetMonitoringStatusEnumType::UnsupportedMonitorType; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnsupportedMonitorType")) { out = SetMonitoringStatusEnumType::UnsupportedMonitorType; return true; }
       break;
     default:
       break;
@@ -2971,11 +2973,11 @@ void encode(ocpp::JsonWriter& w, SetNetworkProfileStatusEnumType value) { w.raw(
 bool parse_enum(std::string_view text, SetNetworkProfileStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 6:
-      if (text == "Failed") { out = SetNetworkProfileStatusEnumType::Failed; return true; }
+      if (ocpp::detail::same_as_literal(text, "Failed")) { out = SetNetworkProfileStatusEnumType::Failed; return true; }
       break;
     case 8:
-      if (text == "Accepted") { out = SetNetworkProfileStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = SetNetworkProfileStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = SetNetworkProfileStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = SetNetworkProfileStatusEnumType::Rejected; return true; }
       break;
     default:
       break;
@@ -2997,20 +2999,20 @@ void encode(ocpp::JsonWriter& w, SetVariableStatusEnumType value) { w.raw(kSetVa
 bool parse_enum(std::string_view text, SetVariableStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = SetVariableStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = SetVariableStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = SetVariableStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = SetVariableStatusEnumType::Rejected; return true; }
       break;
     case 14:
-      if (text == "RebootRequired") { out = SetVariableStatusEnumType::RebootRequired; return true; }
+      if (ocpp::detail::same_as_literal(text, "RebootRequired")) { out = SetVariableStatusEnumType::RebootRequired; return true; }
       break;
     case 15:
-      if (text == "UnknownVariable") { out = SetVariableStatusEnumType::UnknownVariable; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnknownVariable")) { out = SetVariableStatusEnumType::UnknownVariable; return true; }
       break;
     case 16:
-      if (text == "UnknownComponent") { out = SetVariableStatusEnumType::UnknownComponent; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnknownComponent")) { out = SetVariableStatusEnumType::UnknownComponent; return true; }
       break;
     case 25:
-      if (text == "NotSupportedAttributeType") { out = SetVariableStatusEnumType::NotSupportedAttributeType; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotSupportedAttributeType")) { out = SetVariableStatusEnumType::NotSupportedAttributeType; return true; }
       break;
     default:
       break;
@@ -3032,20 +3034,20 @@ void encode(ocpp::JsonWriter& w, TariffChangeStatusEnumType value) { w.raw(kTari
 bool parse_enum(std::string_view text, TariffChangeStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = TariffChangeStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = TariffChangeStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = TariffChangeStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = TariffChangeStatusEnumType::Rejected; return true; }
       break;
     case 10:
-      if (text == "TxNotFound") { out = TariffChangeStatusEnumType::TxNotFound; return true; }
+      if (ocpp::detail::same_as_literal(text, "TxNotFound")) { out = TariffChangeStatusEnumType::TxNotFound; return true; }
       break;
     case 15:
-      if (text == "TooManyElements") { out = TariffChangeStatusEnumType::TooManyElements; return true; }
+      if (ocpp::detail::same_as_literal(text, "TooManyElements")) { out = TariffChangeStatusEnumType::TooManyElements; return true; }
       break;
     case 16:
-      if (text == "NoCurrencyChange") { out = TariffChangeStatusEnumType::NoCurrencyChange; return true; }
+      if (ocpp::detail::same_as_literal(text, "NoCurrencyChange")) { out = TariffChangeStatusEnumType::NoCurrencyChange; return true; }
       break;
     case 21:
-      if (text == "ConditionNotSupported") { out = TariffChangeStatusEnumType::ConditionNotSupported; return true; }
+      if (ocpp::detail::same_as_literal(text, "ConditionNotSupported")) { out = TariffChangeStatusEnumType::ConditionNotSupported; return true; }
       break;
     default:
       break;
@@ -3067,9 +3069,9 @@ void encode(ocpp::JsonWriter& w, TariffClearStatusEnumType value) { w.raw(kTarif
 bool parse_enum(std::string_view text, TariffClearStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = TariffClearStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = TariffClearStatusEnumType::Rejected; return true; }
-      if (text == "NoTariff") { out = TariffClearStatusEnumType::NoTariff; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = TariffClearStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = TariffClearStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "NoTariff")) { out = TariffClearStatusEnumType::NoTariff; return true; }
       break;
     default:
       break;
@@ -3091,11 +3093,11 @@ void encode(ocpp::JsonWriter& w, TariffCostEnumType value) { w.raw(kTariffCostEn
 bool parse_enum(std::string_view text, TariffCostEnumType& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "MinCost") { out = TariffCostEnumType::MinCost; return true; }
-      if (text == "MaxCost") { out = TariffCostEnumType::MaxCost; return true; }
+      if (ocpp::detail::same_as_literal(text, "MinCost")) { out = TariffCostEnumType::MinCost; return true; }
+      if (ocpp::detail::same_as_literal(text, "MaxCost")) { out = TariffCostEnumType::MaxCost; return true; }
       break;
     case 10:
-      if (text == "NormalCost") { out = TariffCostEnumType::NormalCost; return true; }
+      if (ocpp::detail::same_as_literal(text, "NormalCost")) { out = TariffCostEnumType::NormalCost; return true; }
       break;
     default:
       break;
@@ -3117,9 +3119,9 @@ void encode(ocpp::JsonWriter& w, TariffGetStatusEnumType value) { w.raw(kTariffG
 bool parse_enum(std::string_view text, TariffGetStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = TariffGetStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = TariffGetStatusEnumType::Rejected; return true; }
-      if (text == "NoTariff") { out = TariffGetStatusEnumType::NoTariff; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = TariffGetStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = TariffGetStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "NoTariff")) { out = TariffGetStatusEnumType::NoTariff; return true; }
       break;
     default:
       break;
@@ -3141,10 +3143,10 @@ void encode(ocpp::JsonWriter& w, TariffKindEnumType value) { w.raw(kTariffKindEn
 bool parse_enum(std::string_view text, TariffKindEnumType& out) noexcept {
   switch (text.size()) {
     case 12:
-      if (text == "DriverTariff") { out = TariffKindEnumType::DriverTariff; return true; }
+      if (ocpp::detail::same_as_literal(text, "DriverTariff")) { out = TariffKindEnumType::DriverTariff; return true; }
       break;
     case 13:
-      if (text == "DefaultTariff") { out = TariffKindEnumType::DefaultTariff; return true; }
+      if (ocpp::detail::same_as_literal(text, "DefaultTariff")) { out = TariffKindEnumType::DefaultTariff; return true; }
       break;
     default:
       break;
@@ -3166,17 +3168,17 @@ void encode(ocpp::JsonWriter& w, TariffSetStatusEnumType value) { w.raw(kTariffS
 bool parse_enum(std::string_view text, TariffSetStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = TariffSetStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = TariffSetStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = TariffSetStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = TariffSetStatusEnumType::Rejected; return true; }
       break;
     case 15:
-      if (text == "TooManyElements") { out = TariffSetStatusEnumType::TooManyElements; return true; }
+      if (ocpp::detail::same_as_literal(text, "TooManyElements")) { out = TariffSetStatusEnumType::TooManyElements; return true; }
       break;
     case 17:
-      if (text == "DuplicateTariffId") { out = TariffSetStatusEnumType::DuplicateTariffId; return true; }
+      if (ocpp::detail::same_as_literal(text, "DuplicateTariffId")) { out = TariffSetStatusEnumType::DuplicateTariffId; return true; }
       break;
     case 21:
-      if (text == "ConditionNotSupported") { out = TariffSetStatusEnumType::ConditionNotSupported; return true; }
+      if (ocpp::detail::same_as_literal(text, "ConditionNotSupported")) { out = TariffSetStatusEnumType::ConditionNotSupported; return true; }
       break;
     default:
       break;
@@ -3198,11 +3200,11 @@ void encode(ocpp::JsonWriter& w, TransactionEventEnumType value) { w.raw(kTransa
 bool parse_enum(std::string_view text, TransactionEventEnumType& out) noexcept {
   switch (text.size()) {
     case 5:
-      if (text == "Ended") { out = TransactionEventEnumType::Ended; return true; }
+      if (ocpp::detail::same_as_literal(text, "Ended")) { out = TransactionEventEnumType::Ended; return true; }
       break;
     case 7:
-      if (text == "Started") { out = TransactionEventEnumType::Started; return true; }
-      if (text == "Updated") { out = TransactionEventEnumType::Updated; return true; }
+      if (ocpp::detail::same_as_literal(text, "Started")) { out = TransactionEventEnumType::Started; return true; }
+      if (ocpp::detail::same_as_literal(text, "Updated")) { out = TransactionEventEnumType::Updated; return true; }
       break;
     default:
       break;
@@ -3224,11 +3226,11 @@ void encode(ocpp::JsonWriter& w, TriggerMessageStatusEnumType value) { w.raw(kTr
 bool parse_enum(std::string_view text, TriggerMessageStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = TriggerMessageStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = TriggerMessageStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = TriggerMessageStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = TriggerMessageStatusEnumType::Rejected; return true; }
       break;
     case 14:
-      if (text == "NotImplemented") { out = TriggerMessageStatusEnumType::NotImplemented; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotImplemented")) { out = TriggerMessageStatusEnumType::NotImplemented; return true; }
       break;
     default:
       break;
@@ -3250,61 +3252,61 @@ void encode(ocpp::JsonWriter& w, TriggerReasonEnumType value) { w.raw(kTriggerRe
 bool parse_enum(std::string_view text, TriggerReasonEnumType& out) noexcept {
   switch (text.size()) {
     case 7:
-      if (text == "Trigger") { out = TriggerReasonEnumType::Trigger; return true; }
+      if (ocpp::detail::same_as_literal(text, "Trigger")) { out = TriggerReasonEnumType::Trigger; return true; }
       break;
     case 8:
-      if (text == "LimitSet") { out = TriggerReasonEnumType::LimitSet; return true; }
+      if (ocpp::detail::same_as_literal(text, "LimitSet")) { out = TriggerReasonEnumType::LimitSet; return true; }
       break;
     case 9:
-      if (text == "TxResumed") { out = TriggerReasonEnumType::TxResumed; return true; }
+      if (ocpp::detail::same_as_literal(text, "TxResumed")) { out = TriggerReasonEnumType::TxResumed; return true; }
       break;
     case 10:
-      if (text == "Authorized") { out = TriggerReasonEnumType::Authorized; return true; }
-      if (text == "EVDeparted") { out = TriggerReasonEnumType::EVDeparted; return true; }
-      if (text == "EVDetected") { out = TriggerReasonEnumType::EVDetected; return true; }
-      if (text == "RemoteStop") { out = TriggerReasonEnumType::RemoteStop; return true; }
+      if (ocpp::detail::same_as_literal(text, "Authorized")) { out = TriggerReasonEnumType::Authorized; return true; }
+      if (ocpp::detail::same_as_literal(text, "EVDeparted")) { out = TriggerReasonEnumType::EVDeparted; return true; }
+      if (ocpp::detail::same_as_literal(text, "EVDetected")) { out = TriggerReasonEnumType::EVDetected; return true; }
+      if (ocpp::detail::same_as_literal(text, "RemoteStop")) { out = TriggerReasonEnumType::RemoteStop; return true; }
       break;
     case 11:
-      if (text == "RemoteStart") { out = TriggerReasonEnumType::RemoteStart; return true; }
-      if (text == "RunningCost") { out = TriggerReasonEnumType::RunningCost; return true; }
+      if (ocpp::detail::same_as_literal(text, "RemoteStart")) { out = TriggerReasonEnumType::RemoteStart; return true; }
+      if (ocpp::detail::same_as_literal(text, "RunningCost")) { out = TriggerReasonEnumType::RunningCost; return true; }
       break;
     case 12:
-      if (text == "Deauthorized") { out = TriggerReasonEnumType::Deauthorized; return true; }
-      if (text == "ResetCommand") { out = TriggerReasonEnumType::ResetCommand; return true; }
+      if (ocpp::detail::same_as_literal(text, "Deauthorized")) { out = TriggerReasonEnumType::Deauthorized; return true; }
+      if (ocpp::detail::same_as_literal(text, "ResetCommand")) { out = TriggerReasonEnumType::ResetCommand; return true; }
       break;
     case 13:
-      if (text == "TariffChanged") { out = TriggerReasonEnumType::TariffChanged; return true; }
-      if (text == "UnlockCommand") { out = TriggerReasonEnumType::UnlockCommand; return true; }
+      if (ocpp::detail::same_as_literal(text, "TariffChanged")) { out = TriggerReasonEnumType::TariffChanged; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnlockCommand")) { out = TriggerReasonEnumType::UnlockCommand; return true; }
       break;
     case 14:
-      if (text == "CablePluggedIn") { out = TriggerReasonEnumType::CablePluggedIn; return true; }
-      if (text == "StopAuthorized") { out = TriggerReasonEnumType::StopAuthorized; return true; }
+      if (ocpp::detail::same_as_literal(text, "CablePluggedIn")) { out = TriggerReasonEnumType::CablePluggedIn; return true; }
+      if (ocpp::detail::same_as_literal(text, "StopAuthorized")) { out = TriggerReasonEnumType::StopAuthorized; return true; }
       break;
     case 15:
-      if (text == "MeterValueClock") { out = TriggerReasonEnumType::MeterValueClock; return true; }
-      if (text == "SoCLimitReached") { out = TriggerReasonEnumType::SoCLimitReached; return true; }
+      if (ocpp::detail::same_as_literal(text, "MeterValueClock")) { out = TriggerReasonEnumType::MeterValueClock; return true; }
+      if (ocpp::detail::same_as_literal(text, "SoCLimitReached")) { out = TriggerReasonEnumType::SoCLimitReached; return true; }
       break;
     case 16:
-      if (text == "CostLimitReached") { out = TriggerReasonEnumType::CostLimitReached; return true; }
-      if (text == "EVConnectTimeout") { out = TriggerReasonEnumType::EVConnectTimeout; return true; }
-      if (text == "TimeLimitReached") { out = TriggerReasonEnumType::TimeLimitReached; return true; }
+      if (ocpp::detail::same_as_literal(text, "CostLimitReached")) { out = TriggerReasonEnumType::CostLimitReached; return true; }
+      if (ocpp::detail::same_as_literal(text, "EVConnectTimeout")) { out = TriggerReasonEnumType::EVConnectTimeout; return true; }
+      if (ocpp::detail::same_as_literal(text, "TimeLimitReached")) { out = TriggerReasonEnumType::TimeLimitReached; return true; }
       break;
     case 17:
-      if (text == "AbnormalCondition") { out = TriggerReasonEnumType::AbnormalCondition; return true; }
-      if (text == "TariffNotAccepted") { out = TriggerReasonEnumType::TariffNotAccepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "AbnormalCondition")) { out = TriggerReasonEnumType::AbnormalCondition; return true; }
+      if (ocpp::detail::same_as_literal(text, "TariffNotAccepted")) { out = TriggerReasonEnumType::TariffNotAccepted; return true; }
       break;
     case 18:
-      if (text == "EnergyLimitReached") { out = TriggerReasonEnumType::EnergyLimitReached; return true; }
-      if (text == "MeterValuePeriodic") { out = TriggerReasonEnumType::MeterValuePeriodic; return true; }
-      if (text == "SignedDataReceived") { out = TriggerReasonEnumType::SignedDataReceived; return true; }
+      if (ocpp::detail::same_as_literal(text, "EnergyLimitReached")) { out = TriggerReasonEnumType::EnergyLimitReached; return true; }
+      if (ocpp::detail::same_as_literal(text, "MeterValuePeriodic")) { out = TriggerReasonEnumType::MeterValuePeriodic; return true; }
+      if (ocpp::detail::same_as_literal(text, "SignedDataReceived")) { out = TriggerReasonEnumType::SignedDataReceived; return true; }
       break;
     case 19:
-      if (text == "ChargingRateChanged") { out = TriggerReasonEnumType::ChargingRateChanged; return true; }
-      if (text == "EVCommunicationLost") { out = TriggerReasonEnumType::EVCommunicationLost; return true; }
+      if (ocpp::detail::same_as_literal(text, "ChargingRateChanged")) { out = TriggerReasonEnumType::ChargingRateChanged; return true; }
+      if (ocpp::detail::same_as_literal(text, "EVCommunicationLost")) { out = TriggerReasonEnumType::EVCommunicationLost; return true; }
       break;
     case 20:
-      if (text == "ChargingStateChanged") { out = TriggerReasonEnumType::ChargingStateChanged; return true; }
-      if (text == "OperationModeChanged") { out = TriggerReasonEnumType::OperationModeChanged; return true; }
+      if (ocpp::detail::same_as_literal(text, "ChargingStateChanged")) { out = TriggerReasonEnumType::ChargingStateChanged; return true; }
+      if (ocpp::detail::same_as_literal(text, "OperationModeChanged")) { out = TriggerReasonEnumType::OperationModeChanged; return true; }
       break;
     default:
       break;
@@ -3326,16 +3328,16 @@ void encode(ocpp::JsonWriter& w, UnlockStatusEnumType value) { w.raw(kUnlockStat
 bool parse_enum(std::string_view text, UnlockStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Unlocked") { out = UnlockStatusEnumType::Unlocked; return true; }
+      if (ocpp::detail::same_as_literal(text, "Unlocked")) { out = UnlockStatusEnumType::Unlocked; return true; }
       break;
     case 12:
-      if (text == "UnlockFailed") { out = UnlockStatusEnumType::UnlockFailed; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnlockFailed")) { out = UnlockStatusEnumType::UnlockFailed; return true; }
       break;
     case 16:
-      if (text == "UnknownConnector") { out = UnlockStatusEnumType::UnknownConnector; return true; }
+      if (ocpp::detail::same_as_literal(text, "UnknownConnector")) { out = UnlockStatusEnumType::UnknownConnector; return true; }
       break;
     case 28:
-      if (text == "OngoingAuthorizedTransaction") { out = UnlockStatusEnumType::OngoingAuthorizedTransaction; return true; }
+      if (ocpp::detail::same_as_literal(text, "OngoingAuthorizedTransaction")) { out = UnlockStatusEnumType::OngoingAuthorizedTransaction; return true; }
       break;
     default:
       break;
@@ -3357,13 +3359,13 @@ void encode(ocpp::JsonWriter& w, UnpublishFirmwareStatusEnumType value) { w.raw(
 bool parse_enum(std::string_view text, UnpublishFirmwareStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 10:
-      if (text == "NoFirmware") { out = UnpublishFirmwareStatusEnumType::NoFirmware; return true; }
+      if (ocpp::detail::same_as_literal(text, "NoFirmware")) { out = UnpublishFirmwareStatusEnumType::NoFirmware; return true; }
       break;
     case 11:
-      if (text == "Unpublished") { out = UnpublishFirmwareStatusEnumType::Unpublished; return true; }
+      if (ocpp::detail::same_as_literal(text, "Unpublished")) { out = UnpublishFirmwareStatusEnumType::Unpublished; return true; }
       break;
     case 15:
-      if (text == "DownloadOngoing") { out = UnpublishFirmwareStatusEnumType::DownloadOngoing; return true; }
+      if (ocpp::detail::same_as_literal(text, "DownloadOngoing")) { out = UnpublishFirmwareStatusEnumType::DownloadOngoing; return true; }
       break;
     default:
       break;
@@ -3385,10 +3387,10 @@ void encode(ocpp::JsonWriter& w, UpdateEnumType value) { w.raw(kUpdateEnumTypeJs
 bool parse_enum(std::string_view text, UpdateEnumType& out) noexcept {
   switch (text.size()) {
     case 4:
-      if (text == "Full") { out = UpdateEnumType::Full; return true; }
+      if (ocpp::detail::same_as_literal(text, "Full")) { out = UpdateEnumType::Full; return true; }
       break;
     case 12:
-      if (text == "Differential") { out = UpdateEnumType::Differential; return true; }
+      if (ocpp::detail::same_as_literal(text, "Differential")) { out = UpdateEnumType::Differential; return true; }
       break;
     default:
       break;
@@ -3410,15 +3412,15 @@ void encode(ocpp::JsonWriter& w, UpdateFirmwareStatusEnumType value) { w.raw(kUp
 bool parse_enum(std::string_view text, UpdateFirmwareStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 8:
-      if (text == "Accepted") { out = UpdateFirmwareStatusEnumType::Accepted; return true; }
-      if (text == "Rejected") { out = UpdateFirmwareStatusEnumType::Rejected; return true; }
+      if (ocpp::detail::same_as_literal(text, "Accepted")) { out = UpdateFirmwareStatusEnumType::Accepted; return true; }
+      if (ocpp::detail::same_as_literal(text, "Rejected")) { out = UpdateFirmwareStatusEnumType::Rejected; return true; }
       break;
     case 16:
-      if (text == "AcceptedCanceled") { out = UpdateFirmwareStatusEnumType::AcceptedCanceled; return true; }
+      if (ocpp::detail::same_as_literal(text, "AcceptedCanceled")) { out = UpdateFirmwareStatusEnumType::AcceptedCanceled; return true; }
       break;
     case 18:
-      if (text == "InvalidCertificate") { out = UpdateFirmwareStatusEnumType::InvalidCertificate; return true; }
-      if (text == "RevokedCertificate") { out = UpdateFirmwareStatusEnumType::RevokedCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "InvalidCertificate")) { out = UpdateFirmwareStatusEnumType::InvalidCertificate; return true; }
+      if (ocpp::detail::same_as_literal(text, "RevokedCertificate")) { out = UpdateFirmwareStatusEnumType::RevokedCertificate; return true; }
       break;
     default:
       break;
@@ -3440,26 +3442,26 @@ void encode(ocpp::JsonWriter& w, UploadLogStatusEnumType value) { w.raw(kUploadL
 bool parse_enum(std::string_view text, UploadLogStatusEnumType& out) noexcept {
   switch (text.size()) {
     case 4:
-      if (text == "Idle") { out = UploadLogStatusEnumType::Idle; return true; }
+      if (ocpp::detail::same_as_literal(text, "Idle")) { out = UploadLogStatusEnumType::Idle; return true; }
       break;
     case 8:
-      if (text == "Uploaded") { out = UploadLogStatusEnumType::Uploaded; return true; }
+      if (ocpp::detail::same_as_literal(text, "Uploaded")) { out = UploadLogStatusEnumType::Uploaded; return true; }
       break;
     case 9:
-      if (text == "Uploading") { out = UploadLogStatusEnumType::Uploading; return true; }
+      if (ocpp::detail::same_as_literal(text, "Uploading")) { out = UploadLogStatusEnumType::Uploading; return true; }
       break;
     case 10:
-      if (text == "BadMessage") { out = UploadLogStatusEnumType::BadMessage; return true; }
+      if (ocpp::detail::same_as_literal(text, "BadMessage")) { out = UploadLogStatusEnumType::BadMessage; return true; }
       break;
     case 13:
-      if (text == "UploadFailure") { out = UploadLogStatusEnumType::UploadFailure; return true; }
+      if (ocpp::detail::same_as_literal(text, "UploadFailure")) { out = UploadLogStatusEnumType::UploadFailure; return true; }
       break;
     case 16:
-      if (text == "PermissionDenied") { out = UploadLogStatusEnumType::PermissionDenied; return true; }
-      if (text == "AcceptedCanceled") { out = UploadLogStatusEnumType::AcceptedCanceled; return true; }
+      if (ocpp::detail::same_as_literal(text, "PermissionDenied")) { out = UploadLogStatusEnumType::PermissionDenied; return true; }
+      if (ocpp::detail::same_as_literal(text, "AcceptedCanceled")) { out = UploadLogStatusEnumType::AcceptedCanceled; return true; }
       break;
     case 21:
-      if (text == "NotSupportedOperation") { out = UploadLogStatusEnumType::NotSupportedOperation; return true; }
+      if (ocpp::detail::same_as_literal(text, "NotSupportedOperation")) { out = UploadLogStatusEnumType::NotSupportedOperation; return true; }
       break;
     default:
       break;
@@ -3481,12 +3483,12 @@ void encode(ocpp::JsonWriter& w, VPNEnumType value) { w.raw(kVPNEnumTypeJson[sta
 bool parse_enum(std::string_view text, VPNEnumType& out) noexcept {
   switch (text.size()) {
     case 4:
-      if (text == "L2TP") { out = VPNEnumType::L2TP; return true; }
-      if (text == "PPTP") { out = VPNEnumType::PPTP; return true; }
+      if (ocpp::detail::same_as_literal(text, "L2TP")) { out = VPNEnumType::L2TP; return true; }
+      if (ocpp::detail::same_as_literal(text, "PPTP")) { out = VPNEnumType::PPTP; return true; }
       break;
     case 5:
-      if (text == "IKEv2") { out = VPNEnumType::IKEv2; return true; }
-      if (text == "IPSec") { out = VPNEnumType::IPSec; return true; }
+      if (ocpp::detail::same_as_literal(text, "IKEv2")) { out = VPNEnumType::IKEv2; return true; }
+      if (ocpp::detail::same_as_literal(text, "IPSec")) { out = VPNEnumType::IPSec; return true; }
       break;
     default:
       break;

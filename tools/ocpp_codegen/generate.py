@@ -86,6 +86,11 @@ class Generator:
             for v in enum.values:
                 if any(c in v for c in '"\\') or any(ord(c) < 0x20 or ord(c) > 0x7E for c in v):
                     raise sm.SchemaError(f"{enum.name}: value {v!r} needs escaping; the encoder writes enum text raw")
+        for struct in self.model.structs.values():
+            for p in struct.properties:
+                if len(p.name) >= 64 or not p.name:
+                    raise sm.SchemaError(f"{struct.name}.{p.name}: property names must be 1..63 characters "
+                                         "(the key lookup reads that far)")
         if sm.max_depth(self.model) >= 48:
             raise sm.SchemaError("schemas nest deeper than DecodeContext::kMaxDepth")
 
@@ -156,7 +161,8 @@ class Generator:
 
     def enums_cpp(self) -> str:
         out = [self.stamp.rstrip(), "", f'#include "protocol/{self.ns}/types.hpp"', "",
-               "#include <array>", "", f"namespace evbroker::{self.ns} {{", ""]
+               "#include <array>", "", '#include "protocol/detail/literal.hpp"', "",
+               f"namespace evbroker::{self.ns} {{", ""]
         for enum in sorted(self.model.enums.values(), key=lambda e: e.name):
             n = enum.name
             names = ", ".join(cpp_string(v) for v in enum.values)
@@ -182,7 +188,7 @@ class Generator:
             for length in sorted(by_length):
                 out.append(f"    case {length}:")
                 for v in by_length[length]:
-                    out.append(f"      if (text == {cpp_string(v)}) {{ out = {n}::{identifier(v)}; return true; }}")
+                    out.append(f"      if (ocpp::detail::same_as_literal(text, {cpp_string(v)})) {{ out = {n}::{identifier(v)}; return true; }}")
                 out.append("      break;")
             out += ["    default:", "      break;", "  }", "  return false;", "}", ""]
         out.append(f"}}  // namespace evbroker::{self.ns}")
@@ -225,14 +231,15 @@ class Generator:
         arr, items, item, elem = f"array{depth}", f"items{depth}", f"item{depth}", f"element{depth}"
         lines = [f"{indent}ocpp::json::array {arr};",
                  f"{indent}if (!ocpp::read_array({src}, {arr}, ctx)) return false;",
-                 f"{indent}auto& {items} = {dst};",
-                 f"{indent}for (auto {elem} : {arr}) {{"]
+                 f"{indent}auto& {items} = {dst};"]
+        lines += [f"{indent}for (auto {elem} : {arr}) {{"]
         if t.max_items is not None:
             lines.append(f"{indent}  if (!ocpp::check_max_items({items}.size() + 1, {t.max_items}, ctx)) return false;")
         lines += [f"{indent}  ocpp::json::value {item};",
                   f"{indent}  if (!ocpp::read_array_element({elem}, {item}, ctx)) return false;",
                   f"{indent}  ocpp::PathScope at{depth}(ctx, {items}.size());"]
-        lines += self.read_value(t.item, item, f"{items}.emplace_back()", indent + "  ", depth + 1)
+        lines.append(f"{indent}  auto& target{depth} = {items}.emplace_back();")
+        lines += self.read_value(t.item, item, f"target{depth}", indent + "  ", depth + 1)
         lines.append(f"{indent}}}")
         if t.min_items is not None:
             lines.append(f"{indent}if (!ocpp::check_min_items({items}.size(), {t.min_items}, ctx)) return false;")
@@ -245,49 +252,67 @@ class Generator:
             # Tolerant mode may drop an unknown value of an optional enum, so it reads the optional.
             return [f'{indent}if (!ocpp::read_optional_enum(value, {dst}, "{p.type.name}", ctx)) return false;']
         if not p.required:
-            dst += ".emplace()"
-        if isinstance(p.type, sm.Array):
-            return [f"{indent}{{"] + self.read_value(p.type, "value", dst, indent + "  ") + [f"{indent}}}"]
+            # Bind the new value once: a read may name its target more than once (bounds checks).
+            return ([f"{indent}auto& target = {dst}.emplace();"]
+                    + self.read_value(p.type, "value", "target", indent))
         return self.read_value(p.type, "value", dst, indent)
 
+    def property_lookup(self, s: sm.Struct) -> list[str]:
+        """A function from a raw key (its text followed by the closing quote) to a property index."""
+        out = [f"int property_of_{s.name}(const char* key) noexcept {{"]
+        if s.properties:
+            out.append("  switch (key[0]) {")
+            by_first: dict[str, list[tuple[int, sm.Property]]] = {}
+            for i, p in enumerate(s.properties):
+                by_first.setdefault(p.name[0], []).append((i, p))
+            for first in sorted(by_first):
+                out.append(f"    case '{first}':")
+                # Longer names first: "id" + quote never matches "idToken" anyway, but keep it obvious.
+                for i, p in sorted(by_first[first], key=lambda ip: -len(ip[1].name)):
+                    out.append(f"      if (ocpp::detail::starts_with_literal(key, {cpp_string(p.name + chr(34))})) return {i};")
+                out.append("      break;")
+            out += ["    default:", "      break;", "  }"]
+        else:
+            out.append("  (void)key;")
+        out += ["  return -1;", "}", ""]
+        return out
+
     def decoder(self, s: sm.Struct) -> list[str]:
+        props = s.properties
         out = [f"bool decode(ocpp::json::value& json, {s.name}& out, ocpp::DecodeContext& ctx) {{",
                "  ocpp::json::object object;",
                "  if (!ocpp::read_object(json, object, ctx)) return false;"]
-        props = s.properties
-        required_mask = sum(1 << i for i, p in enumerate(props) if p.required)
         if props:
-            out.append("  std::uint64_t seen = 0;")
+            names = ", ".join(cpp_string(p.name) for p in props)
+            out += [f"  static constexpr std::string_view kNames[] = {{{names}}};",
+                    "  std::uint64_t seen = 0;"]
         elif not s.open:
             out.append("  (void)out;  // no properties to fill")
         out += ["  for (auto member : object) {",
-                "    std::string_view key;",
-                "    ocpp::json::value value;",
-                "    if (!ocpp::read_member(member, key, value, ctx)) return false;"]
-        if props:
-            out.append("    switch (key.size()) {")
-            by_length: dict[int, list[tuple[int, sm.Property]]] = {}
-            for i, p in enumerate(props):
-                by_length.setdefault(len(p.name), []).append((i, p))
-            for length in sorted(by_length):
-                out.append(f"      case {length}:")
-                for i, p in by_length[length]:
-                    out += [f"        if (key == {cpp_string(p.name)}) {{",
-                            f"          if (!ocpp::claim(seen, std::uint64_t{{1}} << {i}, key, ctx)) return false;",
-                            f"          ocpp::PathScope at(ctx, {cpp_string(p.name)});"]
-                    out += self.read_property(p, "          ")
-                    out += ["          continue;", "        }"]
-                out.append("        break;")
-            out += ["      default:", "        break;", "    }"]
+                "    ocpp::json::field field;",
+                "    if (!ocpp::read_member(member, field, ctx)) return false;",
+                "    std::string_view key;  // set only for keys no property matched",
+                f"    int index = property_of_{s.name}(field.key().raw());",
+                f"    if (index < 0 && !ocpp::match_escaped_key(field, &property_of_{s.name}, index, key, ctx)) return false;",
+                "    ocpp::json::value& value = field.value();",
+                "    switch (index) {"]
+        for i, p in enumerate(props):
+            out += [f"      case {i}: {{  // {p.name}",
+                    "        if (!ocpp::claim(seen, index, kNames, ctx)) return false;",
+                    "        ocpp::PathScope at(ctx, kNames[index]);"]
+            out += self.read_property(p, "        ")
+            out += ["        break;", "      }"]
+        out.append("      default:")
         if s.open:
-            out.append("    if (!ocpp::keep_extra_member(key, value, out.extra_members, ctx)) return false;")
+            out.append("        if (!ocpp::keep_extra_member(key, value, out.extra_members, ctx)) return false;")
         else:
-            out.append("    if (!ocpp::unknown_property(key, ctx)) return false;")
-        out.append("  }")
+            if not props:
+                out.append("        (void)value;")
+            out.append("        if (!ocpp::unknown_property(key, ctx)) return false;")
+        out += ["        break;", "    }", "  }"]
+        required_mask = sum(1 << i for i, p in enumerate(props) if p.required)
         if required_mask:
-            names = ", ".join(cpp_string(p.name) for p in props)
-            out += [f"  static constexpr std::string_view kNames[] = {{{names}}};",
-                    f"  constexpr std::uint64_t kRequired = {hex(required_mask)};",
+            out += [f"  constexpr std::uint64_t kRequired = {hex(required_mask)};",
                     "  if ((seen & kRequired) != kRequired) return ocpp::missing_required(seen, kRequired, kNames, ctx);"]
         out += ["  return true;", "}", ""]
         return out
@@ -367,7 +392,11 @@ class Generator:
         for start in range(0, len(structs), STRUCTS_PER_CODEC_FILE):
             chunk = structs[start:start + STRUCTS_PER_CODEC_FILE]
             out = [self.stamp.rstrip(), "", f'#include "protocol/{self.ns}/codec.hpp"', "",
-                   f"namespace evbroker::{self.ns} {{", ""]
+                   '#include "protocol/detail/literal.hpp"', "",
+                   f"namespace evbroker::{self.ns} {{", "namespace {", ""]
+            for s in chunk:
+                out += self.property_lookup(s)
+            out += ["}  // namespace", ""]
             for s in chunk:
                 out += self.decoder(s)
                 out += self.encoder(s)

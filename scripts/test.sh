@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds with sanitizers, runs the whole suite (ctest),
+# then builds the fuzz target with clang and fuzzes it (FUZZ_SECONDS, default 60).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+scripts/build.sh test
+ctest --test-dir build-tests --output-on-failure -j "$(nproc)"
+scripts/build.sh fuzz
+ctest --test-dir build-fuzz --output-on-failure

@@ -1,0 +1,17 @@
+# Runs bench_codec briefly and checks that it wrote a JSON report with every message.
+execute_process(COMMAND ${BENCH} --duration 0.01 --json ${OUT} RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "bench_codec exited with ${rc}")
+endif()
+file(READ ${OUT} report)
+foreach(name "2.0.1 BootNotification" "2.0.1 StatusNotification" "2.0.1 TransactionEvent (10 sampled)"
+             "1.6 MeterValues (7 sampled)")
+  string(FIND "${report}" "\"${name}\"" found)
+  if(found EQUAL -1)
+    message(FATAL_ERROR "bench_codec report lacks ${name}: ${report}")
+  endif()
+endforeach()
+string(JSON count LENGTH "${report}" messages)
+if(NOT count EQUAL 4)
+  message(FATAL_ERROR "expected 4 messages in the report, got ${count}")
+endif()
