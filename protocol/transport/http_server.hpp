@@ -1,0 +1,71 @@
+#pragma once
+// A small HTTP/1.1 server (Boost.Beast) for the management API: keep-alive, bounded bodies,
+// one request at a time per connection. Routing is the caller's: every request goes to one
+// handler, which answers through a Responder, now or later, from any thread.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+namespace evbroker::transport {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent, e.g. "/api/v0/token?offset=0&limit=10"
+  std::string path;    // target without the query, percent-decoded per segment is the caller's job
+  std::string query;   // after '?', raw ("" when none)
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  std::string remote_address;
+  /// First header named `name` (lower-case), or "".
+  std::string header(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+};
+
+/// Answers one request. Call it exactly once, from any thread.
+using Responder = std::function<void(HttpResponse)>;
+using HttpHandler = std::function<void(HttpRequest, Responder)>;
+
+struct HttpServerOptions {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 9410;  // 0 picks a free port
+  std::size_t max_body_bytes = 1024 * 1024;          // larger: 413
+  std::chrono::seconds idle_timeout{60};             // keep-alive connection without a request
+  std::chrono::seconds request_timeout{120};         // request read to response written
+};
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, HttpServerOptions options, HttpHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  std::error_code listen();
+  std::uint16_t local_port() const;
+  void stop();  // stop accepting and close idle connections
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+/// Decodes %XX escapes (and nothing else). Returns false on a malformed escape.
+bool percent_decode(std::string_view in, std::string& out);
+/// Splits a query string into decoded key/value pairs ("a=1&b" -> {a,1},{b,""}).
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query);
+
+}  // namespace evbroker::transport

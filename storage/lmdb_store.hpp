@@ -1,0 +1,131 @@
+#pragma once
+// The durable store: one LMDB environment under the data directory with a fixed set of named
+// tables. Values are opaque bytes (the node stores compact JSON; see storage/README.md for the
+// record layout per table). Readers open read transactions from any thread; all writes go through
+// the GroupCommitter (group_commit.hpp), the environment's only writer.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "protocol/expected.hpp"
+
+namespace evbroker::storage {
+
+template <class T, class E>
+using Expected = ocpp::Expected<T, E>;
+
+/// The named tables (LMDB sub-databases). The names on disk are those of table_name().
+enum class Table : std::uint8_t {
+  stations,         // station id -> registration (security profile, password hash, flags)
+  station_runtime,  // station id -> what the station told us (boot info, protocol, connectors, ...)
+  tokens,           // token uid -> token (MaEVe's Token shape)
+  transactions,     // station id \0 transaction id -> transaction record
+  tx_index,         // secondary keys: idempotency keys, active transaction by idTag, time index
+  meter_values,     // station id \0 transaction id \0 u64 BE sequence -> meter value JSON
+  events,           // station id \0 u64 BE sequence -> security event / notification JSON
+  device_model,     // station id \0 component \0 variable -> reported attributes JSON
+  settings,         // station id -> settings to push and their results
+  counters,         // counter name -> u64 (little endian, 8 bytes)
+  certificates,     // certificate hash -> certificate (PKI issue)
+  count_            // number of tables, not a table
+};
+
+std::string_view table_name(Table table) noexcept;
+
+struct StoreOptions {
+  /// Virtual address space reserved for the map; grown automatically when full.
+  std::size_t map_size_bytes = std::size_t{8} << 30;
+  /// fsync on every commit (the default, and the only mode where acknowledged means durable).
+  bool sync = true;
+  unsigned max_readers = 1024;
+};
+
+/// Views handed to scan callbacks are valid only inside the callback.
+using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;  // false stops
+
+/// Read access shared by ReadTxn and WriteTxn.
+class Reader {
+ public:
+  virtual ~Reader() = default;
+  /// A copy of the value, or nullopt when the key is absent.
+  virtual std::optional<std::string> get(Table table, std::string_view key) const = 0;
+  /// Calls fn for every key starting with `prefix`, in key order, from `start` (inclusive) when
+  /// it is not empty (it must itself start with prefix). Returns the number of calls made.
+  virtual std::size_t scan(Table table, std::string_view prefix, const ScanFn& fn,
+                           std::string_view start = {}) const = 0;
+  /// Same, in reverse key order (newest first for u64 BE sequence keys).
+  virtual std::size_t scan_reverse(Table table, std::string_view prefix, const ScanFn& fn) const = 0;
+  /// Number of entries in the table.
+  virtual std::size_t count(Table table) const = 0;
+};
+
+/// Changes made inside one GroupCommitter operation. Throwing StoreError (or any exception)
+/// from an operation undoes that operation's changes only.
+class WriteTxn : public Reader {
+ public:
+  virtual void put(Table table, std::string_view key, std::string_view value) = 0;
+  /// Returns false when the key was absent.
+  virtual bool del(Table table, std::string_view key) = 0;
+  /// Deletes every key with this prefix; returns how many.
+  virtual std::size_t del_prefix(Table table, std::string_view prefix) = 0;
+  /// Increments the named counter and returns its new value (the first call returns 1).
+  virtual std::uint64_t next(std::string_view counter) = 0;
+};
+
+/// A read transaction (a consistent snapshot). Cheap; keep it short-lived. Not thread-safe:
+/// use one per thread.
+class ReadTxn : public Reader {
+ public:
+  ~ReadTxn() override;
+  ReadTxn(ReadTxn&&) noexcept;
+  ReadTxn& operator=(ReadTxn&&) noexcept;
+  std::optional<std::string> get(Table table, std::string_view key) const override;
+  std::size_t scan(Table table, std::string_view prefix, const ScanFn& fn,
+                   std::string_view start = {}) const override;
+  std::size_t scan_reverse(Table table, std::string_view prefix, const ScanFn& fn) const override;
+  std::size_t count(Table table) const override;
+
+ private:
+  friend class Store;
+  struct Impl;
+  explicit ReadTxn(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+struct StoreError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class Store {
+ public:
+  /// Opens (creating when needed) the environment in `dir` (created too), with every table.
+  /// The error names the path and LMDB's reason (e.g. "data/: Permission denied").
+  static Expected<std::unique_ptr<Store>, std::string> open(const std::string& dir, const StoreOptions& options = {});
+  ~Store();
+
+  ReadTxn read() const;
+  const std::string& directory() const;
+
+ private:
+  friend class GroupCommitter;
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// ---- keys -------------------------------------------------------------------------------------
+/// Joins parts with a NUL byte (station ids and transaction ids never hold one), so that
+/// key({"CS1"}) + '\0' is the prefix of every key of station CS1.
+std::string key(std::initializer_list<std::string_view> parts);
+/// Prefix form: the parts joined and followed by the separator.
+std::string prefix(std::initializer_list<std::string_view> parts);
+/// Appends v as 8 bytes big endian, so that keys sort by v.
+void append_u64(std::string& key, std::uint64_t v);
+/// Reads a big-endian u64 from the last 8 bytes of a key (0 when shorter).
+std::uint64_t trailing_u64(std::string_view key);
+
+}  // namespace evbroker::storage
