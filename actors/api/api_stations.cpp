@@ -1,0 +1,283 @@
+// Charge station endpoints: register (MaEVe's), auth lookup (MaEVe's), list, detail, delete, events.
+
+#include <spdlog/spdlog.h>
+
+#include "actors/api/api_support.hpp"
+#include "actors/handlers/handler_support.hpp"
+#include "actors/handlers/runtime_keys.hpp"
+#include "actors/json_read.hpp"
+#include "actors/records.hpp"
+#include "pki/password.hpp"
+
+namespace evbroker::actors::api {
+namespace {
+
+/// Station id from the path, validated; answers 400 when invalid.
+bool station_id_from_path(Request& r, std::string& id) {
+  id = r.segments.at(1);
+  std::string error;
+  if (!valid_station_id(id, error)) {
+    r.respond(error_response(400, error));
+    return false;
+  }
+  return true;
+}
+
+std::optional<StationRecord> load_station(const storage::Reader& reader, std::string_view id) {
+  auto stored = reader.get(storage::Table::stations, id);
+  return stored ? parse_station_record(*stored) : std::nullopt;
+}
+
+/// Reads `field` of a stored {"...","payload":{...}} runtime record's payload.
+std::optional<std::string> payload_field(std::string_view record, std::string_view field) {
+  simdjson::dom::object o;
+  if (json::thread_parser().parse(record.data(), record.size()).get(o) != simdjson::SUCCESS) return std::nullopt;
+  simdjson::dom::object payload;
+  if (o["payload"].get(payload) != simdjson::SUCCESS) return std::nullopt;
+  return json::get_string(payload, field);
+}
+
+std::optional<std::string> record_field(std::string_view record, std::string_view field) {
+  simdjson::dom::object o;
+  if (json::thread_parser().parse(record.data(), record.size()).get(o) != simdjson::SUCCESS) return std::nullopt;
+  return json::get_string(o, field);
+}
+
+void write_station(ocpp::JsonWriter& w, const NodeContext& ctx, const storage::Reader& reader, std::string_view id,
+                   const StationRecord& station) {
+  w.raw("{\"id\":");
+  w.string(id);
+  w.raw(",\"securityProfile\":");
+  w.integer(station.security_profile);
+  w.raw(",\"invalidUsernameAllowed\":");
+  w.boolean(station.invalid_username_allowed);
+  w.raw(",\"tolerant\":");
+  w.boolean(station.tolerant);
+  if (station.registered_at_ms) {
+    w.raw(",\"registeredAt\":");
+    w.date_time(ocpp::DateTime::from_unix_ms(station.registered_at_ms));
+  }
+  auto entry = ctx.directory->find(std::string(id));
+  w.raw(",\"online\":");
+  w.boolean(entry.has_value());
+  auto conn = reader.get(storage::Table::station_runtime, runtime_key(id, RuntimeField::conn));
+  std::optional<std::string> protocol = entry ? std::optional<std::string>(std::string(ocpp::subprotocol(entry->version)))
+                                              : (conn ? record_field(*conn, "protocol") : std::nullopt);
+  if (protocol) {
+    w.raw(",\"protocol\":");
+    w.string(*protocol);
+  }
+  std::optional<std::string> last_seen;
+  if (entry && entry->last_seen_ms) last_seen = ocpp::DateTime::from_unix_ms(entry->last_seen_ms->load()).to_string();
+  else if (auto seen = reader.get(storage::Table::station_runtime, runtime_key(id, RuntimeField::seen)))
+    last_seen = record_field(*seen, "lastSeen");
+  if (last_seen) {
+    w.raw(",\"lastSeen\":");
+    w.string(*last_seen);
+  }
+  if (conn) {
+    if (auto at = record_field(*conn, "connectedAt")) {
+      w.raw(",\"connectedAt\":");
+      w.string(*at);
+    }
+  }
+  if (auto boot = reader.get(storage::Table::station_runtime, runtime_key(id, RuntimeField::boot))) {
+    simdjson::dom::object o;
+    if (json::thread_parser().parse(boot->data(), boot->size()).get(o) == simdjson::SUCCESS) {
+      if (auto at = json::get_string(o, "bootedAt")) {
+        w.raw(",\"bootedAt\":");
+        w.string(*at);
+      }
+      auto payload = json::get_raw(o, "payload");
+      if (!payload.empty()) {
+        w.raw(",\"boot\":");
+        w.raw(payload);
+      }
+    }
+  }
+  w.raw(",\"connectors\":[");
+  bool first = true;
+  reader.scan(storage::Table::station_runtime, connector_prefix(id), [&](std::string_view, std::string_view value) {
+    if (!first) w.raw(',');
+    first = false;
+    w.raw(value);
+    return true;
+  });
+  w.raw(']');
+  constexpr std::pair<RuntimeField, std::string_view> kStatuses[] = {
+      {RuntimeField::firmware, "firmwareStatus"},
+      {RuntimeField::log, "logStatus"},
+      {RuntimeField::diagnostics, "diagnosticsStatus"},
+      {RuntimeField::publish_firmware, "publishFirmwareStatus"}};
+  for (const auto& [field, name] : kStatuses) {
+    if (auto record = reader.get(storage::Table::station_runtime, runtime_key(id, field))) {
+      if (auto status = payload_field(*record, "status")) {
+        w.raw(',');
+        w.string(name);
+        w.raw(':');
+        w.string(*status);
+      }
+    }
+  }
+  w.raw(",\"settings\":{");
+  first = true;
+  const auto settings_prefix = storage::prefix({id});
+  reader.scan(storage::Table::settings, settings_prefix, [&](std::string_view key, std::string_view value) {
+    if (!first) w.raw(',');
+    first = false;
+    w.string(key.substr(settings_prefix.size()));
+    w.raw(':');
+    w.raw(value);
+    return true;
+  });
+  w.raw("}}");
+}
+
+}  // namespace
+
+void register_station(Request& r) {
+  std::string id;
+  if (!station_id_from_path(r, id)) return;
+  simdjson::dom::parser parser;
+  auto body = parse_body(r, parser);
+  if (!body) return;
+
+  StationRecord record;
+  std::optional<std::string> password;
+  bool has_profile = false;
+  for (auto [key, value] : *body) {
+    auto fail = [&](std::string_view what) { r.respond(error_response(400, "/" + std::string(key) + ": " + std::string(what))); };
+    if (key == "securityProfile") {
+      std::int64_t profile = 0;
+      if (value.get(profile) != simdjson::SUCCESS) return fail("expected an integer");
+      if (profile < 0 || profile > 2) return fail("expected 0, 1 or 2, got " + std::to_string(profile));
+      record.security_profile = static_cast<int>(profile);
+      has_profile = true;
+    } else if (key == "base64SHA256Password") {
+      std::string_view text;
+      if (value.get(text) != simdjson::SUCCESS) return fail("expected a string");
+      std::string digest;
+      if (text.size() > 64 || !pki::base64_decode(text, digest) || digest.size() != 32)
+        return fail("expected the base64 encoding of a SHA-256 hash (44 characters)");
+      password = std::string(text);
+    } else if (key == "invalidUsernameAllowed") {
+      if (value.get(record.invalid_username_allowed) != simdjson::SUCCESS) return fail("expected true or false");
+    } else if (key == "tolerant") {
+      if (value.get(record.tolerant) != simdjson::SUCCESS) return fail("expected true or false");
+    } else {
+      return fail("unknown property");
+    }
+  }
+  if (!has_profile) return r.respond(error_response(400, "/securityProfile: missing required property"));
+  if (record.security_profile == 1 && !password)
+    return r.respond(error_response(400, "/base64SHA256Password: required for security profile 1 (TLS + Basic auth)"));
+  if (record.security_profile == 2 && password)
+    return r.respond(error_response(400, "/base64SHA256Password: security profile 2 authenticates with a client certificate, not a password"));
+  if (password) {
+    auto salted = pki::hash_api_password(*password);
+    record.password_salt = std::move(salted.salt);
+    record.password_hash = std::move(salted.hash);
+  }
+  record.registered_at_ms = now_ms();
+  auto respond = r.respond;
+  r.ctx->committer->submit(
+      [id, json = to_json(record)](storage::WriteTxn& txn) { txn.put(storage::Table::stations, id, json); },
+      [respond](const std::string& error) {
+        respond(error.empty() ? empty_response(201) : error_response(500, "could not store the station: " + error));
+      });
+}
+
+void get_station_auth(Request& r) {
+  std::string id;
+  if (!station_id_from_path(r, id)) return;
+  auto station = load_station(r.ctx->store->read(), id);
+  if (!station) return r.respond(error_response(404, "unknown charge station " + id));
+  std::string body;
+  ocpp::JsonWriter w(body);
+  w.raw("{\"securityProfile\":");
+  w.integer(station->security_profile);
+  w.raw(",\"invalidUsernameAllowed\":");
+  w.boolean(station->invalid_username_allowed);
+  w.raw('}');
+  r.respond(json_response(200, std::move(body)));
+}
+
+void get_station(Request& r) {
+  std::string id;
+  if (!station_id_from_path(r, id)) return;
+  auto reader = r.ctx->store->read();
+  auto station = load_station(reader, id);
+  if (!station) return r.respond(error_response(404, "unknown charge station " + id));
+  std::string body;
+  ocpp::JsonWriter w(body);
+  write_station(w, *r.ctx, reader, id, *station);
+  r.respond(json_response(200, std::move(body)));
+}
+
+void list_stations(Request& r) {
+  auto page = parse_page(r);
+  if (!page) return;
+  auto reader = r.ctx->store->read();
+  std::vector<std::pair<std::string, std::string>> rows;
+  std::size_t index = 0;
+  reader.scan(storage::Table::stations, "", [&](std::string_view key, std::string_view value) {
+    if (index++ < page->offset) return true;
+    rows.emplace_back(key, value);
+    return rows.size() < page->limit;
+  });
+  std::string body;
+  ocpp::JsonWriter w(body);
+  w.raw('[');
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i) w.raw(',');
+    auto station = parse_station_record(rows[i].second).value_or(StationRecord{});
+    write_station(w, *r.ctx, reader, rows[i].first, station);
+  }
+  w.raw(']');
+  r.respond(json_response(200, std::move(body)));
+}
+
+void delete_station(Request& r) {
+  std::string id;
+  if (!station_id_from_path(r, id)) return;
+  if (!load_station(r.ctx->store->read(), id)) return r.respond(error_response(404, "unknown charge station " + id));
+  auto respond = r.respond;
+  auto ctx = r.ctx;
+  ctx->committer->submit(
+      [id](storage::WriteTxn& txn) {
+        // The registration, what the station reported and its pending settings go; its
+        // transactions, meter values and events stay for the record.
+        txn.del(storage::Table::stations, id);
+        txn.del_prefix(storage::Table::station_runtime, storage::prefix({id}));
+        txn.del_prefix(storage::Table::settings, storage::prefix({id}));
+      },
+      [respond, ctx, id](const std::string& error) {
+        if (!error.empty()) return respond(error_response(500, "could not delete the station: " + error));
+        if (auto entry = ctx->directory->find(id))
+          caf::anon_send(entry->actor, kick_atom::value, std::string("station deregistered"));
+        respond(empty_response(204));
+      });
+}
+
+void list_events(Request& r) {
+  std::string id;
+  if (!station_id_from_path(r, id)) return;
+  auto page = parse_page(r);
+  if (!page) return;
+  auto reader = r.ctx->store->read();
+  if (!load_station(reader, id)) return r.respond(error_response(404, "unknown charge station " + id));
+  std::string body;
+  ocpp::JsonWriter w(body);
+  w.raw('[');
+  std::size_t index = 0, written = 0;
+  reader.scan_reverse(storage::Table::events, storage::prefix({id}), [&](std::string_view, std::string_view value) {
+    if (index++ < page->offset) return true;
+    if (written++) w.raw(',');
+    w.raw(value);
+    return written < page->limit;
+  });
+  w.raw(']');
+  r.respond(json_response(200, std::move(body)));
+}
+
+}  // namespace evbroker::actors::api

@@ -1,0 +1,90 @@
+#include "actors/api/management_api.hpp"
+
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include "actors/api/api_support.hpp"
+#include "actors/api/openapi_document.hpp"
+#include "actors/metrics.hpp"
+
+namespace evbroker::actors {
+namespace {
+
+std::vector<std::string> split_path(std::string_view path, bool& ok) {
+  std::vector<std::string> segments;
+  ok = true;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string decoded;
+    if (!transport::percent_decode(path.substr(start, end - start), decoded)) ok = false;
+    segments.push_back(std::move(decoded));
+    start = end + 1;
+  }
+  return segments;
+}
+
+bool token_matches(std::string_view header, std::string_view token) {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() != kBearer.size() + token.size() || header.substr(0, kBearer.size()) != kBearer) return false;
+  return CRYPTO_memcmp(header.data() + kBearer.size(), token.data(), token.size()) == 0;
+}
+
+}  // namespace
+
+ManagementApi::ManagementApi(caf::actor_system& system, NodeContextPtr ctx, ApiOptions options)
+    : system_(system), ctx_(std::move(ctx)), options_(std::move(options)) {}
+
+void ManagementApi::handle(transport::HttpRequest http, transport::Responder respond) {
+  using api::error_response;
+  const std::string method = http.method;
+  const std::string path = http.path;
+
+  if (method == "GET" && path == "/health") return respond(api::json_response(200, "{\"status\":\"OK\"}"));
+  if (!options_.token.empty() && !token_matches(http.header("authorization"), options_.token)) {
+    auto response = error_response(401, "missing or wrong bearer token");
+    response.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return respond(std::move(response));
+  }
+  if (method == "GET" && path == "/metrics") {
+    transport::HttpResponse response;
+    response.content_type = "text/plain; version=0.0.4";
+    response.body = ctx_->metrics->render(*ctx_->directory, ctx_->committer->stats());
+    return respond(std::move(response));
+  }
+  if (method == "GET" && path == "/api/openapi.json") return respond(api::json_response(200, std::string(openapi_document())));
+
+  constexpr std::string_view kPrefix = "/api/v0/";
+  if (path.compare(0, kPrefix.size(), kPrefix) != 0) return respond(error_response(404, "no such endpoint: " + path));
+  bool ok = true;
+  api::Request r{std::move(http), split_path(std::string_view(path).substr(kPrefix.size()), ok), std::move(respond),
+                 &system_, ctx_};
+  if (!ok) return r.respond(error_response(400, "malformed percent-encoding in the path"));
+  const auto& s = r.segments;
+  const auto n = s.size();
+  auto is = [&](std::string_view m) { return method == m; };
+
+  if (s[0] == "cs") {
+    if (n == 1 && is("GET")) return api::list_stations(r);
+    if (n == 2 && is("POST")) return api::register_station(r);
+    if (n == 2 && is("GET")) return api::get_station(r);
+    if (n == 2 && is("DELETE")) return api::delete_station(r);
+    if (n == 3 && s[2] == "auth" && is("GET")) return api::get_station_auth(r);
+    if (n == 3 && s[2] == "events" && is("GET")) return api::list_events(r);
+    if (n == 3 && s[2] == "reconfigure" && is("POST")) return api::reconfigure_station(r);
+    if (n == 3 && s[2] == "trigger" && is("POST")) return api::trigger_station(r);
+    if (n == 4 && s[2] == "call" && is("POST")) return api::call_station(r);
+    if (n == 4 && s[2] == "transactions" && is("GET")) return api::get_transaction(r);
+  } else if (s[0] == "token") {
+    if (n == 1 && is("POST")) return api::set_token(r);
+    if (n == 1 && is("GET")) return api::list_tokens(r);
+    if (n == 2 && is("GET")) return api::get_token(r);
+    if (n == 2 && is("DELETE")) return api::delete_token(r);
+  } else if (s[0] == "transactions") {
+    if (n == 1 && is("GET")) return api::list_transactions(r);
+  }
+  r.respond(error_response(404, "no such endpoint: " + method + " " + path));
+}
+
+}  // namespace evbroker::actors

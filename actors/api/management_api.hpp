@@ -1,0 +1,32 @@
+#pragma once
+// The management API (docs/api.md): MaEVe's paths under /api/v0 and ours. Each HTTP request is
+// routed here from an I/O thread; reads go straight to LMDB read transactions, writes through the
+// group committer, and calls to stations through their station actor; the answer is given from
+// whichever thread finishes the work (the Responder posts it back to the connection).
+
+#include <memory>
+#include <string>
+
+#include <caf/actor_system.hpp>
+
+#include "actors/node_context.hpp"
+#include "protocol/transport/http_server.hpp"
+
+namespace evbroker::actors {
+
+struct ApiOptions {
+  std::string token;  // empty: no Authorization needed (loopback only; the config checks that)
+};
+
+class ManagementApi {
+ public:
+  ManagementApi(caf::actor_system& system, NodeContextPtr ctx, ApiOptions options);
+  void handle(transport::HttpRequest request, transport::Responder respond);
+
+ private:
+  caf::actor_system& system_;
+  NodeContextPtr ctx_;
+  ApiOptions options_;
+};
+
+}  // namespace evbroker::actors

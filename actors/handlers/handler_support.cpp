@@ -1,0 +1,69 @@
+#include "actors/handlers/handler_support.hpp"
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "protocol/date_time.hpp"
+
+namespace evbroker::actors {
+
+void reply(const IncomingCall& call, std::string payload) {
+  CallReply r;
+  r.message_id = call.message_id;
+  r.ok = true;
+  r.payload = std::move(payload);
+  r.received = call.received;
+  caf::anon_send(call.station, reply_atom::value, std::move(r));
+}
+
+void reply_error(const IncomingCall& call, ocpp::ErrorCode code, std::string description) {
+  CallReply r;
+  r.message_id = call.message_id;
+  r.ok = false;
+  r.error = code;
+  r.description = std::move(description);
+  r.received = call.received;
+  caf::anon_send(call.station, reply_atom::value, std::move(r));
+}
+
+void commit_then_reply(const NodeContext& ctx, const IncomingCall& call, ReplyingWriteOp op) {
+  // The response is computed inside the write transaction (it may depend on what is stored, e.g.
+  // a new transaction id) and sent only from the completion, after the commit.
+  auto response = std::make_shared<std::string>();
+  auto log = ctx.handler_log;
+  ctx.committer->submit(
+      [op = std::move(op), response](storage::WriteTxn& txn) { *response = op(txn); },
+      [call, response, log](const std::string& error) {
+        if (error.empty()) {
+          reply(call, std::move(*response));
+        } else {
+          log->error("{}: storing {} failed: {}", call.station_id, call.message_id, error);
+          reply_error(call, ocpp::ErrorCode::internal_error, "could not store the message, please retry");
+        }
+      });
+}
+
+caf::behavior handler_actor(caf::event_based_actor* self, NodeContextPtr ctx, HandlerFn fn) {
+  return {
+      // Messages are handled in arrival order, so everything received before this is done.
+      [self](stop_atom) { self->quit(); },
+      [ctx, fn](handle_atom, const IncomingCall& call) {
+        try {
+          fn(*ctx, call);
+        } catch (const std::exception& e) {
+          ctx->handler_log->error("{}: handling {} failed: {}", call.station_id, call.message_id, e.what());
+          reply_error(call, ocpp::ErrorCode::internal_error, "internal error");
+        }
+      },
+  };
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string now_text() { return ocpp::DateTime::from_unix_ms(now_ms()).to_string(); }
+
+}  // namespace evbroker::actors

@@ -1,0 +1,54 @@
+// The routing table: which functional block answers which station-initiated action.
+
+#include "actors/handlers/handlers.hpp"
+
+namespace evbroker::actors {
+namespace {
+
+template <class Action>
+void route(Router& router, ocpp::Version version, const caf::actor& handler, std::initializer_list<Action> actions) {
+  for (auto a : actions) router.add(version, static_cast<std::size_t>(a), handler);
+}
+
+}  // namespace
+
+void install_handlers(caf::actor_system& system, const NodeContextPtr& ctx, Router& router) {
+  auto spawn = [&](HandlerFn fn) { return system.spawn(handler_actor, ctx, fn); };
+  using A16 = ocpp16::Action;
+  using A201 = ocpp201::Action;
+  constexpr auto v16 = ocpp::Version::v16;
+  constexpr auto v201 = ocpp::Version::v201;
+
+  auto provisioning = spawn(&handle_provisioning);
+  route(router, v16, provisioning,
+        {A16::BootNotification, A16::Heartbeat, A16::StatusNotification, A16::FirmwareStatusNotification,
+         A16::SignedFirmwareStatusNotification, A16::DiagnosticsStatusNotification, A16::LogStatusNotification});
+  route(router, v201, provisioning,
+        {A201::BootNotification, A201::Heartbeat, A201::StatusNotification, A201::FirmwareStatusNotification,
+         A201::PublishFirmwareStatusNotification, A201::LogStatusNotification});
+
+  auto authorization = spawn(&handle_authorization);
+  route(router, v16, authorization, {A16::Authorize});
+  route(router, v201, authorization, {A201::Authorize});
+
+  auto transactions = spawn(&handle_transactions);
+  route(router, v16, transactions, {A16::StartTransaction, A16::StopTransaction, A16::MeterValues});
+  route(router, v201, transactions, {A201::TransactionEvent, A201::MeterValues});
+
+  auto reports = spawn(&handle_reports);
+  route(router, v16, reports, {A16::SecurityEventNotification});
+  route(router, v201, reports,
+        {A201::NotifyReport, A201::NotifyEvent, A201::NotifyMonitoringReport, A201::SecurityEventNotification,
+         A201::NotifyCustomerInformation, A201::NotifyDisplayMessages});
+
+  auto smart_charging = spawn(&handle_smart_charging);
+  route(router, v201, smart_charging,
+        {A201::NotifyChargingLimit, A201::ClearedChargingLimit, A201::NotifyEVChargingNeeds,
+         A201::NotifyEVChargingSchedule, A201::ReportChargingProfiles, A201::ReservationStatusUpdate});
+
+  auto data_transfer = spawn(&handle_data_transfer);
+  route(router, v16, data_transfer, {A16::DataTransfer});
+  route(router, v201, data_transfer, {A201::DataTransfer});
+}
+
+}  // namespace evbroker::actors

@@ -1,0 +1,46 @@
+#pragma once
+// Keys of table station_runtime: one entry per kind of fact a station reports, so that each
+// message overwrites its own entry and no handler has to read-modify-write a station document.
+//   <id> \0 boot       {"bootedAt", "payload": BootNotification as sent}
+//   <id> \0 conn       {"protocol", "connectedAt", "remoteAddress"}   (last connection)
+//   <id> \0 seen       {"lastSeen"}                                   (written on disconnect)
+//   <id> \0 firmware | log | diagnostics | publishFirmware   {"timestamp", "payload": as sent}
+//   <id> \0 status \0 <u64 evse><u64 connector>   {"evseId","connectorId","status",...}
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "storage/lmdb_store.hpp"
+
+namespace evbroker::actors {
+
+enum class RuntimeField { boot, conn, seen, firmware, log, diagnostics, publish_firmware };
+
+inline std::string_view runtime_field_name(RuntimeField f) {
+  switch (f) {
+    case RuntimeField::boot: return "boot";
+    case RuntimeField::conn: return "conn";
+    case RuntimeField::seen: return "seen";
+    case RuntimeField::firmware: return "firmware";
+    case RuntimeField::log: return "log";
+    case RuntimeField::diagnostics: return "diagnostics";
+    case RuntimeField::publish_firmware: return "publishFirmware";
+  }
+  return "?";
+}
+
+inline std::string runtime_key(std::string_view station, RuntimeField f) {
+  return storage::key({station, runtime_field_name(f)});
+}
+
+inline std::string connector_prefix(std::string_view station) { return storage::prefix({station, "status"}); }
+
+inline std::string connector_key(std::string_view station, std::int64_t evse, std::int64_t connector) {
+  auto k = connector_prefix(station);
+  storage::append_u64(k, static_cast<std::uint64_t>(evse));
+  storage::append_u64(k, static_cast<std::uint64_t>(connector));
+  return k;
+}
+
+}  // namespace evbroker::actors

@@ -1,0 +1,161 @@
+#include "actors/station_gate.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "actors/handlers/handler_support.hpp"
+#include "actors/handlers/runtime_keys.hpp"
+#include "actors/records.hpp"
+#include "actors/station_actor.hpp"
+#include "pki/password.hpp"
+
+namespace evbroker::actors {
+namespace {
+
+/// Our preference when a station offers several versions.
+constexpr ocpp::Version kSpoken[] = {ocpp::Version::v201, ocpp::Version::v16};
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
+StationGate::StationGate(caf::actor_system& system, NodeContextPtr ctx) : system_(system), ctx_(std::move(ctx)) {}
+
+transport::UpgradeDecision StationGate::refuse(UpgradeOutcome outcome, int status, std::string reason) {
+  if (ctx_->metrics) ctx_->metrics->upgrade(outcome);
+  transport::UpgradeDecision d;
+  d.accept = false;
+  d.http_status = status;
+  d.reason = std::move(reason);
+  return d;
+}
+
+transport::UpgradeDecision StationGate::decide(const transport::UpgradeRequest& request) {
+  if (!request.path_ok)
+    return refuse(UpgradeOutcome::bad_path, 404, "bad path " + request.target + ": expected /ws/<stationId>");
+  const std::string& id = request.station_id;
+  if (locked_out(id))
+    return refuse(UpgradeOutcome::throttled, 429, "too many failed logins for " + id + ", try again later");
+
+  auto stored = ctx_->store->read().get(storage::Table::stations, id);
+  auto station = stored ? parse_station_record(*stored) : std::nullopt;
+  if (!station) return refuse(UpgradeOutcome::unknown_station, 404, "unknown charge station " + id);
+
+  std::string chosen;
+  for (auto version : kSpoken) {
+    for (const auto& offer : request.subprotocols)
+      if (offer == ocpp::subprotocol(version)) chosen = offer;
+    if (!chosen.empty()) break;
+  }
+  if (chosen.empty())
+    return refuse(UpgradeOutcome::no_subprotocol, 400,
+                  "no common subprotocol: offered " + join(request.subprotocols) + "; supported ocpp2.0.1, ocpp1.6");
+
+  // Security profiles in MaEVe's numbering: 0 ws + Basic, 1 wss + Basic, 2 wss + client certificate.
+  const int profile = station->security_profile;
+  if (profile >= 1 && !request.tls)
+    return refuse(UpgradeOutcome::wrong_profile, 403,
+                  id + " is registered for security profile " + std::to_string(profile) + ": connect with wss");
+  if (profile == 0 && request.tls)
+    return refuse(UpgradeOutcome::wrong_profile, 403, id + " is registered for security profile 0: connect with ws");
+  if (profile == 2) {
+    if (request.username || request.password)
+      return refuse(UpgradeOutcome::wrong_profile, 403,
+                    id + " is registered for client-certificate authentication, not a password");
+    if (!request.client_cert_cn) {
+      record_failure(id);
+      return refuse(UpgradeOutcome::bad_credentials, 401, "no client certificate");
+    }
+    if (*request.client_cert_cn != id) {
+      record_failure(id);
+      return refuse(UpgradeOutcome::bad_credentials, 403,
+                    "client certificate names " + *request.client_cert_cn + ", not " + id);
+    }
+  } else if (!station->password_hash.empty() || profile == 1) {
+    if (!request.username || !request.password) {
+      record_failure(id);
+      return refuse(UpgradeOutcome::bad_credentials, 401, "missing Basic credentials");
+    }
+    if (*request.username != id && !station->invalid_username_allowed) {
+      record_failure(id);
+      return refuse(UpgradeOutcome::bad_credentials, 401, "username must be the station id");
+    }
+    if (station->password_hash.empty() ||
+        !pki::verify_password(*request.password, {station->password_salt, station->password_hash})) {
+      record_failure(id);
+      return refuse(UpgradeOutcome::bad_credentials, 401, "wrong password");
+    }
+  }
+  record_success(id);
+  if (ctx_->metrics) ctx_->metrics->upgrade(UpgradeOutcome::accepted);
+  transport::UpgradeDecision d;
+  d.accept = true;
+  d.subprotocol = chosen;
+  return d;
+}
+
+std::shared_ptr<transport::ConnectionHandler> StationGate::open(std::shared_ptr<transport::Connection> connection,
+                                                                const transport::UpgradeRequest& request,
+                                                                const std::string& subprotocol) {
+  const auto version = ocpp::version_from_subprotocol(subprotocol).value_or(ocpp::Version::v201);
+  auto stored = ctx_->store->read().get(storage::Table::stations, request.station_id);
+  auto station = stored ? parse_station_record(*stored) : std::nullopt;
+  const auto now = now_ms();
+
+  StationSetup setup;
+  setup.station_id = request.station_id;
+  setup.version = version;
+  setup.tolerant = station && station->tolerant;
+  setup.connection = connection;
+  setup.last_seen_ms = std::make_shared<std::atomic<std::int64_t>>(now);
+  setup.ctx = ctx_;
+  auto actor = system_.spawn(station_actor, setup);
+
+  StationDirectory::Entry entry{actor, version, now, request.remote_address, setup.last_seen_ms};
+  if (auto previous = ctx_->directory->attach(request.station_id, std::move(entry))) {
+    ctx_->station_log->info("{}: a new connection replaces the one from {}", request.station_id,
+                            previous->remote_address);
+    caf::anon_send(previous->actor, replace_atom::value);
+  }
+  ctx_->station_log->info("{}: connected with {} from {}", request.station_id, subprotocol, request.remote_address);
+  ctx_->committer->submit(
+      [id = request.station_id, protocol = subprotocol, remote = request.remote_address, now](storage::WriteTxn& txn) {
+        std::string out;
+        ocpp::JsonWriter w(out);
+        w.raw("{\"protocol\":");
+        w.string(protocol);
+        w.raw(",\"connectedAt\":");
+        w.date_time(ocpp::DateTime::from_unix_ms(now));
+        w.raw(",\"remoteAddress\":");
+        w.string(remote);
+        w.raw('}');
+        txn.put(storage::Table::station_runtime, runtime_key(id, RuntimeField::conn), out);
+      },
+      [](const std::string&) {});
+  return std::make_shared<StationSession>(actor);
+}
+
+bool StationGate::locked_out(const std::string& station_id) {
+  std::lock_guard lock(failures_mutex_);
+  auto it = failures_.find(station_id);
+  return it != failures_.end() && it->second.locked_until > std::chrono::steady_clock::now();
+}
+
+void StationGate::record_failure(const std::string& station_id) {
+  std::lock_guard lock(failures_mutex_);
+  auto& f = failures_[station_id];
+  if (++f.count >= kMaxFailures) {
+    f.count = 0;
+    f.locked_until = std::chrono::steady_clock::now() + kLockout;
+  }
+}
+
+void StationGate::record_success(const std::string& station_id) {
+  std::lock_guard lock(failures_mutex_);
+  failures_.erase(station_id);
+}
+
+}  // namespace evbroker::actors

@@ -1,0 +1,52 @@
+#pragma once
+// The door stations come through: decides each websocket upgrade (path, registration, security
+// profile, credentials, subprotocol, throttling of repeated failures) and turns an accepted
+// connection into a station actor registered in the directory.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include <caf/actor_system.hpp>
+
+#include "actors/node_context.hpp"
+#include "protocol/transport/ws_server.hpp"
+
+namespace evbroker::actors {
+
+class StationGate {
+ public:
+  StationGate(caf::actor_system& system, NodeContextPtr ctx);
+
+  /// The upgrade decision (runs on an I/O thread; reads the store, never blocks on a writer).
+  transport::UpgradeDecision decide(const transport::UpgradeRequest& request);
+  /// Spawns the station actor of an accepted connection; a previous connection of the same
+  /// station is told to close.
+  std::shared_ptr<transport::ConnectionHandler> open(std::shared_ptr<transport::Connection> connection,
+                                                     const transport::UpgradeRequest& request,
+                                                     const std::string& subprotocol);
+
+  /// After this many failed logins in a row a station id is refused for kLockout.
+  static constexpr int kMaxFailures = 5;
+  static constexpr std::chrono::seconds kLockout{30};
+
+ private:
+  transport::UpgradeDecision refuse(UpgradeOutcome outcome, int status, std::string reason);
+  bool locked_out(const std::string& station_id);
+  void record_failure(const std::string& station_id);
+  void record_success(const std::string& station_id);
+
+  caf::actor_system& system_;
+  NodeContextPtr ctx_;
+  struct Failures {
+    int count = 0;
+    std::chrono::steady_clock::time_point locked_until{};
+  };
+  std::mutex failures_mutex_;
+  std::unordered_map<std::string, Failures> failures_;
+};
+
+}  // namespace evbroker::actors

@@ -1,0 +1,21 @@
+// evbroker: the OCPP broker node. See README.md and `evbroker --help`.
+
+#include <cstdio>
+
+#include "apps/evbroker/config.hpp"
+#include "apps/evbroker/node.hpp"
+
+int main(int argc, char** argv) {
+  evbroker::app::NodeConfig config;
+  const auto outcome = evbroker::app::parse_config(argc, argv, config);
+  switch (outcome.kind) {
+    case evbroker::app::ParseOutcome::Kind::exit_ok:
+      std::fputs(outcome.message.c_str(), stdout);
+      return outcome.exit_code;
+    case evbroker::app::ParseOutcome::Kind::exit_error:
+      std::fprintf(stderr, "evbroker: %s\n", outcome.message.c_str());
+      return outcome.exit_code == 0 ? 2 : outcome.exit_code;
+    case evbroker::app::ParseOutcome::Kind::run: break;
+  }
+  return evbroker::app::run_node(config);
+}

@@ -1,0 +1,208 @@
+#include "apps/evbroker/node.hpp"
+
+#include <csignal>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <caf/all.hpp>
+
+#include "actors/api/management_api.hpp"
+#include "actors/handlers/handlers.hpp"
+#include "actors/metrics.hpp"
+#include "actors/node_context.hpp"
+#include "actors/router.hpp"
+#include "actors/station_directory.hpp"
+#include "actors/station_gate.hpp"
+#include "apps/evbroker/logging.hpp"
+#include "protocol/transport/http_server.hpp"
+#include "protocol/transport/ws_server.hpp"
+#include "storage/group_commit.hpp"
+#include "storage/lmdb_store.hpp"
+
+namespace evbroker::app {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+unsigned threads_or_cores(unsigned configured) {
+  if (configured != 0) return configured;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+/// The wss context: server certificate and key, and (for security profile 3) the CAs client
+/// certificates must chain to. A client certificate that does not verify does not fail the TLS
+/// handshake: the upgrade is then refused with a clear HTTP status instead of a TLS alert.
+std::shared_ptr<asio::ssl::context> make_tls_context(const NodeConfig& config, std::string& error) {
+  auto tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  boost::system::error_code ec;
+  tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1,
+                   ec);
+  if (!ec) tls->use_certificate_chain_file(config.tls_cert, ec);
+  if (ec) {
+    error = "--tls-cert " + config.tls_cert + ": " + ec.message();
+    return nullptr;
+  }
+  tls->use_private_key_file(config.tls_key, asio::ssl::context::pem, ec);
+  if (ec) {
+    error = "--tls-key " + config.tls_key + ": " + ec.message();
+    return nullptr;
+  }
+  if (!config.tls_client_ca.empty()) {
+    tls->load_verify_file(config.tls_client_ca, ec);
+    if (ec) {
+      error = "--tls-client-ca " + config.tls_client_ca + ": " + ec.message();
+      return nullptr;
+    }
+  }
+  tls->set_verify_mode(asio::ssl::verify_peer, ec);
+  tls->set_verify_callback([](bool, asio::ssl::verify_context&) { return true; }, ec);
+  return tls;
+}
+
+}  // namespace
+
+int run_node(const NodeConfig& config) {
+  std::string error;
+  if (!setup_logging(config, error)) {
+    std::fprintf(stderr, "evbroker: %s\n", error.c_str());
+    return 2;
+  }
+  auto log = logger("node");
+
+  // ---- the store ----------------------------------------------------------------------------
+  storage::StoreOptions store_options;
+  store_options.sync = config.sync;
+  auto store = storage::Store::open(config.data_dir, store_options);
+  if (!store) {
+    log->error("cannot open the store: {}", store.error());
+    return 1;
+  }
+  if (!config.sync) log->warn("--no-sync: commits are not fsynced; a crash can lose acknowledged messages");
+  storage::GroupCommitter committer(**store);
+
+  // ---- actors -------------------------------------------------------------------------------
+  actors::StationDirectory directory;
+  actors::Metrics metrics;
+  actors::Router router;
+  auto ctx = std::make_shared<actors::NodeContext>();
+  ctx->settings.heartbeat_interval = config.heartbeat_interval;
+  ctx->settings.call_timeout = config.call_timeout;
+  ctx->settings.max_queued_calls = config.max_queued_calls;
+  ctx->settings.max_frame_bytes = config.max_frame_bytes;
+  ctx->store = store->get();
+  ctx->committer = &committer;
+  ctx->directory = &directory;
+  ctx->metrics = &metrics;
+  ctx->router = &router;
+  ctx->station_log = logger("station");
+  ctx->handler_log = logger("handler");
+
+  caf::actor_system_config caf_config;
+  caf_config.set("scheduler.max-threads", static_cast<std::size_t>(threads_or_cores(config.actor_threads)));
+  caf::actor_system system{caf_config};
+  actors::install_handlers(system, ctx, router);  // fills the router before any station arrives
+  actors::StationGate gate(system, ctx);
+  actors::ManagementApi api(system, ctx, {config.api_token});
+
+  // ---- listeners ----------------------------------------------------------------------------
+  asio::io_context io;
+  auto station_log = logger("station");
+  transport::WsCallbacks callbacks;
+  callbacks.decide = [&gate](const transport::UpgradeRequest& r) { return gate.decide(r); };
+  callbacks.open = [&gate](std::shared_ptr<transport::Connection> c, const transport::UpgradeRequest& r,
+                           const std::string& subprotocol) { return gate.open(std::move(c), r, subprotocol); };
+  callbacks.refused = [station_log](const transport::UpgradeRequest& r, const transport::UpgradeDecision& d) {
+    station_log->info("refused upgrade {} from {}: {} {}", r.target, r.remote_address, d.http_status, d.reason);
+  };
+  auto ws_options = [&](const Endpoint& at) {
+    transport::WsServerOptions o;
+    o.address = at.host;
+    o.port = at.port;
+    o.max_message_bytes = config.max_frame_bytes;
+    o.idle_ping_interval = config.ping_interval;
+    o.max_pending_handshakes = config.max_pending_handshakes;
+    return o;
+  };
+
+  std::vector<std::unique_ptr<transport::WsServer>> ws_servers;
+  ws_servers.push_back(std::make_unique<transport::WsServer>(io, ws_options(config.ws_addr), callbacks));
+  if (config.wss_addr) {
+    auto tls = make_tls_context(config, error);
+    if (!tls) {
+      log->error("cannot set up wss: {}", error);
+      return 1;
+    }
+    auto options = ws_options(*config.wss_addr);
+    options.tls = tls;
+    ws_servers.push_back(std::make_unique<transport::WsServer>(io, options, callbacks));
+  }
+  transport::HttpServerOptions http_options;
+  http_options.address = config.api_addr.host;
+  http_options.port = config.api_addr.port;
+  transport::HttpServer http(io, http_options,
+                             [&api](transport::HttpRequest request, transport::Responder respond) {
+                               api.handle(std::move(request), std::move(respond));
+                             });
+
+  auto stop_actors = [&] {
+    for (auto& handler : router.handlers()) caf::anon_send(handler, actors::stop_atom::value);
+    system.await_all_actors_done();
+    committer.stop();
+    router.clear();  // no actor handle may outlive the actor system
+  };
+  const std::pair<const char*, std::error_code> bound[] = {
+      {"--ws-addr", ws_servers[0]->listen()},
+      {"--wss-addr", ws_servers.size() > 1 ? ws_servers[1]->listen() : std::error_code{}},
+      {"--api-addr", http.listen()},  // last: /health answering means everything is up
+  };
+  for (const auto& [flag, ec] : bound) {
+    if (ec) {
+      log->error("cannot listen ({}): {}", flag, ec.message());
+      stop_actors();
+      return 1;
+    }
+  }
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  std::promise<int> stop_signal;
+  signals.async_wait([&stop_signal](const boost::system::error_code& ec, int signal_number) {
+    if (!ec) stop_signal.set_value(signal_number);
+  });
+  std::vector<std::thread> io_threads;
+  const unsigned io_count = threads_or_cores(config.io_threads);
+  for (unsigned i = 0; i < io_count; ++i) io_threads.emplace_back([&io] { io.run(); });
+
+  log->info("evbroker {} listening: ws={}{} api={} data={} ({} I/O threads, {} actor threads)", "0.1.0",
+            config.ws_addr.host + ":" + std::to_string(ws_servers[0]->local_port()),
+            ws_servers.size() > 1 ? " wss=" + config.wss_addr->host + ":" + std::to_string(ws_servers[1]->local_port()) : "",
+            config.api_addr.host + ":" + std::to_string(http.local_port()), config.data_dir, io_count,
+            threads_or_cores(config.actor_threads));
+
+  const int signal_number = stop_signal.get_future().get();
+  log->info("signal {}: shutting down", signal_number);
+
+  // 1. No new stations, no new API requests.
+  for (auto& server : ws_servers) server->stop_accepting();
+  http.stop();
+  // 2. Close the station connections; their actors finish what they have and leave the directory.
+  for (auto& server : ws_servers) server->close_all(1001, "server shutting down");
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (directory.size() > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  if (directory.size() > 0) log->warn("{} station actors still open after 5 s", directory.size());
+  // 3. Handlers finish their mailboxes, then every write they submitted is committed.
+  stop_actors();
+  // 4. The I/O threads.
+  io.stop();
+  for (auto& t : io_threads) t.join();
+  log->info("stopped cleanly; store flushed ({} commits, {} operations)", committer.stats().commits,
+            committer.stats().operations);
+  return 0;
+}
+
+}  // namespace evbroker::app

@@ -1,0 +1,14 @@
+#pragma once
+// A running node: the store, the actor system with its handlers, the websocket listeners and the
+// management API, started in that order and stopped in reverse (DESIGN.md).
+
+#include "apps/evbroker/config.hpp"
+
+namespace evbroker::app {
+
+/// Runs the node until SIGTERM or SIGINT, then shuts down gracefully: stop accepting, close the
+/// station connections, let in-flight writes commit, flush the store. Returns the exit code
+/// (0 after a clean shutdown, 1 when the node could not start).
+int run_node(const NodeConfig& config);
+
+}  // namespace evbroker::app
