@@ -1,0 +1,244 @@
+// Deterministic tests of the station actor (CAF 0.17's test coordinator: every message and every
+// timeout happens when the test says so). Covered: the OCPP rule of one CSMS CALL in flight per
+// station, the bounded queue behind it, call timeouts, late and mismatched answers, disconnects,
+// and the routing of station CALLs (answered, refused, malformed).
+
+#define CAF_SUITE station_actor
+#include <caf/test/dsl.hpp>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "actors/handlers/handler_support.hpp"
+#include "actors/router.hpp"
+#include "actors/station_actor.hpp"
+#include "protocol/frame.hpp"
+
+using namespace evbroker;
+using namespace evbroker::actors;
+
+namespace {
+
+/// Stands in for a websocket: records what the actor sends.
+class FakeConnection : public transport::Connection {
+ public:
+  void send_text(std::string text) override { sent.push_back(std::move(text)); }
+  void close(std::uint16_t code, std::string reason) override { closes.emplace_back(code, std::move(reason)); }
+  void consumed() override { ++consumed_count; }
+  const std::string& station_id() const override { return id; }
+  const std::string& remote_address() const override { return id; }
+  std::size_t pending_writes() const override { return 0; }
+
+  std::string id = "CS1";
+  std::vector<std::string> sent;
+  std::vector<std::pair<std::uint16_t, std::string>> closes;
+  int consumed_count = 0;
+};
+
+ocpp::Frame parse(const std::string& text) {
+  auto frame = ocpp::parse_frame(text);
+  CAF_REQUIRE(frame.has_value());
+  return *frame;
+}
+
+/// A handler that answers every CALL with a fixed payload.
+caf::behavior echo_handler(caf::event_based_actor*) {
+  return {[](handle_atom, const IncomingCall& call) { reply(call, "{\"currentTime\":\"2026-01-01T00:00:00.000Z\"}"); }};
+}
+
+struct fixture : test_coordinator_fixture<> {
+  fixture() {
+    auto log = std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+    auto context = std::make_shared<NodeContext>();
+    context->settings.call_timeout = std::chrono::seconds(30);
+    context->settings.max_queued_calls = 2;
+    context->station_log = log;
+    context->handler_log = log;
+    router.add(ocpp::Version::v201, static_cast<std::size_t>(ocpp201::Action::Heartbeat), sys.spawn(echo_handler));
+    context->router = &router;
+    ctx = context;
+    StationSetup setup;
+    setup.station_id = "CS1";
+    setup.version = ocpp::Version::v201;
+    setup.connection = connection;
+    setup.ctx = ctx;
+    station = sys.spawn(station_actor, setup);
+    consume_messages();
+  }
+
+  ~fixture() override {
+    caf::anon_send_exit(station, caf::exit_reason::user_shutdown);
+    for (auto& h : router.handlers()) caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+    consume_messages();
+    router.clear();
+  }
+
+  void api_call(const std::string& action, const std::string& payload) {
+    self->send(station, csms_call_atom::value, CsmsCall{action, payload});
+    consume_messages();
+  }
+
+  void station_sends(std::string text) {
+    caf::anon_send(station, text_atom::value, std::move(text));
+    consume_messages();
+  }
+
+  /// The results delivered to the test so far, oldest first.
+  std::vector<CsmsCallResult> results() {
+    std::vector<CsmsCallResult> out;
+    while (!self->mailbox().empty())
+      self->receive([&](CsmsCallResult& r) { out.push_back(std::move(r)); });
+    return out;
+  }
+
+  std::vector<ocpp::Frame> calls_sent() {
+    std::vector<ocpp::Frame> out;
+    for (const auto& text : connection->sent) {
+      auto frame = parse(text);
+      if (frame.type == ocpp::MessageType::call) out.push_back(frame);
+    }
+    return out;
+  }
+
+  std::shared_ptr<FakeConnection> connection = std::make_shared<FakeConnection>();
+  Router router;
+  NodeContextPtr ctx;
+  caf::actor station;
+};
+
+const std::string kGetVariables = R"({"getVariableData":[{"component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"}}]})";
+const std::string kGetVariablesResult =
+    R"({"getVariableResult":[{"attributeStatus":"Accepted","component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"},"attributeValue":"30"}]})";
+
+}  // namespace
+
+CAF_TEST_FIXTURE_SCOPE(station_actor_tests, fixture)
+
+CAF_TEST(one CALL in flight: the second waits for the first answer) {
+  api_call("GetVariables", kGetVariables);
+  api_call("Reset", R"({"type":"Immediate"})");
+  auto sent = calls_sent();
+  CAF_REQUIRE_EQUAL(sent.size(), 1u);
+  CAF_CHECK_EQUAL(sent[0].action, "GetVariables");
+  CAF_CHECK(results().empty());
+
+  station_sends(ocpp::call_result_frame(sent[0].message_id, kGetVariablesResult));
+  auto delivered = results();
+  CAF_REQUIRE_EQUAL(delivered.size(), 1u);
+  CAF_CHECK(delivered[0].kind == CsmsCallResult::Kind::result);
+  CAF_CHECK_EQUAL(delivered[0].payload, kGetVariablesResult);
+  sent = calls_sent();
+  CAF_REQUIRE_EQUAL(sent.size(), 2u);
+  CAF_CHECK_EQUAL(sent[1].action, "Reset");
+  CAF_CHECK_NOT_EQUAL(sent[0].message_id, sent[1].message_id);
+}
+
+CAF_TEST(the queue is bounded) {
+  api_call("Reset", R"({"type":"Immediate"})");  // in flight
+  api_call("Reset", R"({"type":"Immediate"})");  // queued 1
+  api_call("Reset", R"({"type":"Immediate"})");  // queued 2 (max_queued_calls)
+  CAF_CHECK(results().empty());
+  api_call("Reset", R"({"type":"Immediate"})");  // refused at once
+  auto delivered = results();
+  CAF_REQUIRE_EQUAL(delivered.size(), 1u);
+  CAF_CHECK(delivered[0].kind == CsmsCallResult::Kind::queue_full);
+  CAF_CHECK_EQUAL(calls_sent().size(), 1u);
+}
+
+CAF_TEST(an unanswered call times out and the next one goes out) {
+  api_call("GetVariables", kGetVariables);
+  api_call("Reset", R"({"type":"Immediate"})");
+  CAF_CHECK_EQUAL(calls_sent().size(), 1u);
+  advance_time(std::chrono::seconds(29));
+  consume_messages();
+  CAF_CHECK(results().empty());  // not yet
+  advance_time(std::chrono::seconds(1));
+  consume_messages();
+  auto delivered = results();
+  CAF_REQUIRE_EQUAL(delivered.size(), 1u);
+  CAF_CHECK(delivered[0].kind == CsmsCallResult::Kind::timeout);
+  auto sent = calls_sent();
+  CAF_REQUIRE_EQUAL(sent.size(), 2u);
+  CAF_CHECK_EQUAL(sent[1].action, "Reset");
+
+  // The late answer to the first call is dropped, not delivered as the answer to the second.
+  station_sends(ocpp::call_result_frame(sent[0].message_id, kGetVariablesResult));
+  CAF_CHECK(results().empty());
+  station_sends(ocpp::call_result_frame(sent[1].message_id, R"({"status":"Accepted"})"));
+  delivered = results();
+  CAF_REQUIRE_EQUAL(delivered.size(), 1u);
+  CAF_CHECK(delivered[0].kind == CsmsCallResult::Kind::result);
+}
+
+CAF_TEST(CALLERROR and schema-breaking answers are reported as such) {
+  api_call("Reset", R"({"type":"Immediate"})");
+  auto sent = calls_sent();
+  station_sends(ocpp::call_error_frame(sent[0].message_id, "NotSupported", "no reset here", R"({"a":1})"));
+  auto delivered = results();
+  CAF_REQUIRE_EQUAL(delivered.size(), 1u);
+  CAF_CHECK(delivered[0].kind == CsmsCallResult::Kind::call_error);
+  CAF_CHECK_EQUAL(delivered[0].error_code, "NotSupported");
+  CAF_CHECK_EQUAL(delivered[0].error_description, "no reset here");
+  CAF_CHECK_EQUAL(delivered[0].error_details, R"({"a":1})");
+
+  api_call("Reset", R"({"type":"Immediate"})");
+  sent = calls_sent();
+  station_sends(ocpp::call_result_frame(sent[1].message_id, R"({"status":"Maybe"})"));
+  delivered = results();
+  CAF_REQUIRE_EQUAL(delivered.size(), 1u);
+  CAF_CHECK(delivered[0].kind == CsmsCallResult::Kind::invalid_response);
+  CAF_CHECK(delivered[0].error_description.find("/status") != std::string::npos);
+}
+
+CAF_TEST(a disconnect fails the call in flight and the queued ones) {
+  api_call("Reset", R"({"type":"Immediate"})");
+  api_call("Reset", R"({"type":"OnIdle"})");
+  caf::anon_send(station, closed_atom::value, std::string("closed by peer"));
+  consume_messages();
+  auto delivered = results();
+  CAF_REQUIRE_EQUAL(delivered.size(), 2u);
+  CAF_CHECK(delivered[0].kind == CsmsCallResult::Kind::disconnected);
+  CAF_CHECK(delivered[1].kind == CsmsCallResult::Kind::disconnected);
+}
+
+CAF_TEST(station CALLs are routed or refused with the right CALLERROR) {
+  station_sends(R"([2,"m1","Heartbeat",{}])");
+  CAF_REQUIRE_EQUAL(connection->sent.size(), 1u);
+  auto answer = parse(connection->sent.back());
+  CAF_CHECK(answer.type == ocpp::MessageType::call_result);
+  CAF_CHECK_EQUAL(answer.message_id, "m1");
+
+  station_sends(R"([2,"m2","NoSuchAction",{}])");
+  answer = parse(connection->sent.back());
+  CAF_CHECK(answer.type == ocpp::MessageType::call_error);
+  CAF_CHECK_EQUAL(answer.error_code, "NotImplemented");
+
+  station_sends(R"([2,"m3","Reset",{"type":"Immediate"}])");
+  answer = parse(connection->sent.back());
+  CAF_CHECK_EQUAL(answer.error_code, "NotSupported");
+
+  station_sends(R"([2,"m4","Heartbeat",{"extra":1}])");
+  answer = parse(connection->sent.back());
+  CAF_CHECK_EQUAL(answer.error_code, "FormatViolation");
+
+  station_sends("not json");
+  answer = parse(connection->sent.back());
+  CAF_CHECK_EQUAL(answer.message_id, "-1");
+  CAF_CHECK_EQUAL(answer.error_code, "RpcFrameworkError");
+
+  // Every frame was handed back to the transport for flow control.
+  CAF_CHECK_EQUAL(connection->consumed_count, 5);
+}
+
+CAF_TEST(a newer connection replaces this one) {
+  caf::anon_send(station, replace_atom::value);
+  consume_messages();
+  CAF_REQUIRE_EQUAL(connection->closes.size(), 1u);
+  CAF_CHECK_EQUAL(connection->closes[0].first, 1000u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
