@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -18,6 +20,9 @@ namespace evbroker::storage {
 
 /// Runs inside the write transaction, on the writer thread. Must not block on anything but the
 /// store. Throw to fail (its own changes are undone, the rest of the batch still commits).
+/// May run more than once: when the map is full the whole batch is undone, the map doubled and the
+/// batch run again. Keep side effects out of the operation (or let a rerun overwrite them) and act
+/// in the completion, which runs exactly once.
 using WriteOp = std::function<void(WriteTxn&)>;
 /// Runs on the writer thread after the commit: `error` empty means committed and durable;
 /// otherwise why the operation (or the whole commit) failed. Must be quick (e.g. send a message).
@@ -30,16 +35,18 @@ struct GroupCommitOptions {
 /// Figures for /metrics. Counters only grow.
 struct CommitStats {
   std::uint64_t commits = 0;        // LMDB commits made
-  std::uint64_t operations = 0;     // operations committed (sum of batch sizes)
-  std::uint64_t failed_operations = 0;
+  std::uint64_t operations = 0;     // operations committed (sum of batch sizes, failed ones included)
+  std::uint64_t failed_operations = 0;  // completions called with an error (incl. after stop())
   std::uint64_t commit_micros = 0;  // total time spent in mdb_txn_commit (fsync included)
   std::uint64_t max_batch = 0;      // largest batch seen
   std::uint64_t queued = 0;         // operations waiting right now
-  /// Commit latency histogram: counts of commits taking <= kCommitBucketsMicros[i].
+  /// Commit latency histogram: counts of commits taking <= kBucketsMicros[i].
   static constexpr std::uint64_t kBucketsMicros[] = {100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000};
   std::uint64_t buckets[std::size(kBucketsMicros) + 1] = {};  // last: +Inf
 };
 
+/// Destroy (or stop) it before the Store. Completions may call stop() and submit(), not the
+/// destructor.
 class GroupCommitter {
  public:
   GroupCommitter(Store& store, GroupCommitOptions options = {});

@@ -4,19 +4,19 @@
 // record layout per table). Readers open read transactions from any thread; all writes go through
 // the GroupCommitter (group_commit.hpp), the environment's only writer.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include "protocol/expected.hpp"
 
 namespace evbroker::storage {
-
-template <class T, class E>
-using Expected = ocpp::Expected<T, E>;
 
 /// The named tables (LMDB sub-databases). The names on disk are those of table_name().
 enum class Table : std::uint8_t {
@@ -77,7 +77,8 @@ class WriteTxn : public Reader {
 };
 
 /// A read transaction (a consistent snapshot). Cheap; keep it short-lived. Not thread-safe:
-/// use one per thread.
+/// use one per thread (it may be moved to another thread). Never hold one while waiting for a
+/// write's completion: growing a full map waits until every read transaction has ended.
 class ReadTxn : public Reader {
  public:
   ~ReadTxn() override;
@@ -100,6 +101,7 @@ struct StoreError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Outlives every ReadTxn and the GroupCommitter made from it.
 class Store {
  public:
   /// Opens (creating when needed) the environment in `dir` (created too), with every table.
