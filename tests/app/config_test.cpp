@@ -1,0 +1,718 @@
+// The node's configuration: defaults, the TOML file, flags and the environment in their order of
+// precedence, every validation error with its message, the help text, and endpoint parsing.
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "apps/evbroker/config.hpp"
+
+using namespace evbroker::app;
+using Kind = ParseOutcome::Kind;
+
+namespace {
+
+constexpr const char* kTokenEnv = "EVBROKER_API_TOKEN";
+
+/// Sets (or unsets) an environment variable for one scope, restoring the old value after.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, std::optional<std::string> value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) {
+      ::setenv(name, value->c_str(), 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+struct Parsed {
+  ParseOutcome outcome;
+  NodeConfig config;
+};
+
+/// Runs parse_config on "evbroker <args...>" with EVBROKER_API_TOKEN set to `token_env` (unset by
+/// default, so the tester's environment cannot change the result).
+Parsed parse(std::vector<std::string> args, std::optional<std::string> token_env = std::nullopt) {
+  ScopedEnv env(kTokenEnv, std::move(token_env));
+  args.insert(args.begin(), "evbroker");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  argv.push_back(nullptr);
+  Parsed parsed;
+  parsed.outcome = parse_config(static_cast<int>(args.size()), argv.data(), parsed.config);
+  return parsed;
+}
+
+/// Expects parsing to succeed and returns the configuration.
+NodeConfig parse_ok(std::vector<std::string> args, std::optional<std::string> token_env = std::nullopt) {
+  auto parsed = parse(std::move(args), std::move(token_env));
+  INFO(parsed.outcome.message);
+  REQUIRE(parsed.outcome.kind == Kind::run);
+  CHECK(parsed.outcome.exit_code == 0);
+  CHECK(parsed.outcome.message.empty());
+  return parsed.config;
+}
+
+/// Expects parsing to fail with exit code 2 and returns the message.
+std::string parse_error(std::vector<std::string> args, std::optional<std::string> token_env = std::nullopt) {
+  auto parsed = parse(std::move(args), std::move(token_env));
+  INFO(parsed.outcome.message);
+  REQUIRE(parsed.outcome.kind == Kind::exit_error);
+  CHECK(parsed.outcome.exit_code == 2);
+  CHECK_FALSE(parsed.outcome.message.empty());
+  return parsed.outcome.message;
+}
+
+/// A TOML file in a directory of its own, removed at the end of the test.
+class TomlFile {
+ public:
+  explicit TomlFile(const std::string& text) {
+    static int counter = 0;
+    dir_ = std::filesystem::temp_directory_path() /
+           ("evbroker-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "node.toml").string();
+    std::ofstream(path_) << text;
+  }
+  ~TomlFile() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  TomlFile(const TomlFile&) = delete;
+  TomlFile& operator=(const TomlFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+/// Every field, one per line, so two configurations compare with a readable difference.
+std::string describe(const NodeConfig& c) {
+  std::ostringstream out;
+  out << "data_dir=" << c.data_dir << "\nws_addr=" << c.ws_addr.to_string()
+      << "\nwss_addr=" << (c.wss_addr ? c.wss_addr->to_string() : "(off)") << "\ntls_cert=" << c.tls_cert
+      << "\ntls_key=" << c.tls_key << "\ntls_client_ca=" << c.tls_client_ca << "\napi_addr=" << c.api_addr.to_string()
+      << "\napi_token=" << c.api_token << "\nheartbeat_interval=" << c.heartbeat_interval.count()
+      << "\ncall_timeout=" << c.call_timeout.count() << "\nping_interval=" << c.ping_interval.count()
+      << "\nmax_frame_bytes=" << c.max_frame_bytes << "\nmax_queued_calls=" << c.max_queued_calls
+      << "\nmax_pending_handshakes=" << c.max_pending_handshakes << "\nio_threads=" << c.io_threads
+      << "\nactor_threads=" << c.actor_threads << "\nsync=" << c.sync << "\nlog_level=" << c.log_level
+      << "\nlog_format=" << (c.log_format == LogFormat::json ? "json" : "text") << "\n";
+  return out.str();
+}
+
+/// describe() of the embedded defaults. (A default-initialised NodeConfig: "NodeConfig{}" trips a GCC 12
+/// -Wmaybe-uninitialized false positive at -O3.)
+std::string described_defaults() {
+  const NodeConfig defaults;
+  return describe(defaults);
+}
+
+// Every setting: its TOML key, a value other than the default (flag form and TOML form).
+struct Example {
+  std::string key;
+  std::string flag_value;
+  std::string toml_value;
+};
+const std::vector<Example> kNonDefaults = {
+    {"data_dir", "/var/lib/evbroker", "\"/var/lib/evbroker\""},
+    {"ws_addr", "0.0.0.0:19310", "\"0.0.0.0:19310\""},
+    {"wss_addr", "[::]:19311", "\"[::]:19311\""},
+    {"tls_cert", "/etc/evbroker/server.pem", "\"/etc/evbroker/server.pem\""},
+    {"tls_key", "/etc/evbroker/server.key", "\"/etc/evbroker/server.key\""},
+    {"tls_client_ca", "/etc/evbroker/ca.pem", "\"/etc/evbroker/ca.pem\""},
+    {"api_addr", "10.1.2.3:19410", "\"10.1.2.3:19410\""},
+    {"api_token", "s3cret-Token", "\"s3cret-Token\""},
+    {"heartbeat_interval", "120", "120"},
+    {"call_timeout", "45", "45"},
+    {"ping_interval", "20", "20"},
+    {"max_frame_bytes", "65536", "65536"},
+    {"max_queued_calls", "8", "8"},
+    {"max_pending_handshakes", "256", "256"},
+    {"io_threads", "3", "3"},
+    {"actor_threads", "5", "5"},
+    {"sync", "", "false"},  // the flag form is --no-sync
+    {"log_level", "debug", "\"debug\""},
+    {"log_format", "json", "\"json\""},
+};
+
+void check_non_defaults(const NodeConfig& c) {
+  CHECK(c.data_dir == "/var/lib/evbroker");
+  CHECK(c.ws_addr.host == "0.0.0.0");
+  CHECK(c.ws_addr.port == 19310);
+  REQUIRE(c.wss_addr.has_value());
+  CHECK(c.wss_addr->host == "::");
+  CHECK(c.wss_addr->port == 19311);
+  CHECK(c.tls_cert == "/etc/evbroker/server.pem");
+  CHECK(c.tls_key == "/etc/evbroker/server.key");
+  CHECK(c.tls_client_ca == "/etc/evbroker/ca.pem");
+  CHECK(c.api_addr.host == "10.1.2.3");
+  CHECK(c.api_addr.port == 19410);
+  CHECK(c.api_token == "s3cret-Token");
+  CHECK(c.heartbeat_interval == std::chrono::seconds{120});
+  CHECK(c.call_timeout == std::chrono::seconds{45});
+  CHECK(c.ping_interval == std::chrono::seconds{20});
+  CHECK(c.max_frame_bytes == 65536);
+  CHECK(c.max_queued_calls == 8);
+  CHECK(c.max_pending_handshakes == 256);
+  CHECK(c.io_threads == 3);
+  CHECK(c.actor_threads == 5);
+  CHECK_FALSE(c.sync);
+  CHECK(c.log_level == "debug");
+  CHECK(c.log_format == LogFormat::json);
+}
+
+std::string flag_of(std::string key) {
+  for (auto& ch : key) {
+    if (ch == '_') ch = '-';
+  }
+  return "--" + key;
+}
+
+}  // namespace
+
+// ---- defaults and precedence ---------------------------------------------------------------------
+
+TEST_CASE("no arguments give the embedded defaults", "[config]") {
+  auto c = parse_ok({});
+  CHECK(c.data_dir == "./data");
+  CHECK(c.ws_addr.to_string() == "127.0.0.1:9310");
+  CHECK_FALSE(c.wss_addr.has_value());
+  CHECK(c.tls_cert.empty());
+  CHECK(c.tls_key.empty());
+  CHECK(c.tls_client_ca.empty());
+  CHECK(c.api_addr.to_string() == "127.0.0.1:9410");
+  CHECK(c.api_token.empty());
+  CHECK(c.heartbeat_interval == std::chrono::seconds{300});
+  CHECK(c.call_timeout == std::chrono::seconds{30});
+  CHECK(c.ping_interval == std::chrono::seconds{60});
+  CHECK(c.max_frame_bytes == 256 * 1024);
+  CHECK(c.max_queued_calls == 32);
+  CHECK(c.max_pending_handshakes == 1024);
+  CHECK(c.io_threads == 0);
+  CHECK(c.actor_threads == 0);
+  CHECK(c.sync);
+  CHECK(c.log_level == "info");
+  CHECK(c.log_format == LogFormat::text);
+  CHECK(describe(c) == described_defaults());
+}
+
+TEST_CASE("an empty argv (argc 0) is treated as no arguments", "[config]") {
+  ScopedEnv env(kTokenEnv, std::nullopt);
+  const char* argv[] = {nullptr};
+  NodeConfig c;
+  c.data_dir = "changed";
+  auto outcome = parse_config(0, argv, c);
+  CHECK(outcome.kind == Kind::run);
+  CHECK(describe(c) == described_defaults());
+}
+
+TEST_CASE("every setting has a flag that sets it", "[config]") {
+  std::vector<std::string> args;
+  for (const auto& e : kNonDefaults) {
+    if (e.key == "sync") {
+      args.push_back("--no-sync");
+      continue;
+    }
+    args.push_back(flag_of(e.key));
+    args.push_back(e.flag_value);
+  }
+  check_non_defaults(parse_ok(args));
+}
+
+TEST_CASE("every setting has a TOML key that sets it", "[config]") {
+  std::string text;
+  for (const auto& e : kNonDefaults) text += e.key + " = " + e.toml_value + "\n";
+  TomlFile file(text);
+  check_non_defaults(parse_ok({"--config", file.path()}));
+  check_non_defaults(parse_ok({"-c", file.path()}));
+}
+
+TEST_CASE("flags override the TOML file, which overrides the defaults", "[config]") {
+  TomlFile file(
+      "# a comment\n"
+      "ws_addr = \"0.0.0.0:9000\"\n"
+      "heartbeat_interval = 60\n"
+      "log_level = \"warn\"\n"
+      "sync = false\n");
+  auto c = parse_ok({"--heartbeat-interval", "90", "--config", file.path(), "--log-level=debug", "--sync"});
+  CHECK(c.heartbeat_interval == std::chrono::seconds{90});  // flag over file
+  CHECK(c.log_level == "debug");                             // flag (--x=y form) over file
+  CHECK(c.sync);                                             // --sync over sync = false
+  CHECK(c.ws_addr.to_string() == "0.0.0.0:9000");            // file over default
+  CHECK(c.call_timeout == std::chrono::seconds{30});         // default
+  CHECK(c.api_addr.to_string() == "127.0.0.1:9410");         // default
+}
+
+TEST_CASE("a flag given twice takes the last value", "[config]") {
+  CHECK(parse_ok({"--call-timeout", "5", "--call-timeout", "7"}).call_timeout == std::chrono::seconds{7});
+  CHECK_FALSE(parse_ok({"--sync", "--no-sync"}).sync);
+  CHECK(parse_ok({"--no-sync", "--sync"}).sync);
+}
+
+TEST_CASE("an empty --wss-addr turns off the wss listener of the file", "[config]") {
+  TomlFile file("wss_addr = \"0.0.0.0:9311\"\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n");
+  CHECK(parse_ok({"--config", file.path()}).wss_addr.has_value());
+  CHECK_FALSE(parse_ok({"--config", file.path(), "--wss-addr", ""}).wss_addr.has_value());
+}
+
+TEST_CASE("the configuration is left untouched when parsing fails or exits", "[config]") {
+  ScopedEnv env(kTokenEnv, std::nullopt);
+  NodeConfig c;
+  c.data_dir = "mine";
+  const char* bad[] = {"evbroker", "--data-dir", "/x", "--heartbeat-interval", "0", nullptr};
+  CHECK(parse_config(5, bad, c).kind == Kind::exit_error);
+  const char* help[] = {"evbroker", "--data-dir", "/x", "--help", nullptr};
+  CHECK(parse_config(4, help, c).kind == Kind::exit_ok);
+  CHECK(c.data_dir == "mine");
+}
+
+// ---- the API token from the environment ----------------------------------------------------------
+
+TEST_CASE("the API token comes from EVBROKER_API_TOKEN when the flag is not given", "[config][env]") {
+  CHECK(parse_ok({}, "from-env").api_token == "from-env");
+  // With a token from the environment the API may listen on every interface.
+  CHECK(parse_ok({"--api-addr", "0.0.0.0:9410"}, "from-env").api_addr.to_string() == "0.0.0.0:9410");
+}
+
+TEST_CASE("the --api-token flag wins over EVBROKER_API_TOKEN", "[config][env]") {
+  CHECK(parse_ok({"--api-token", "from-flag"}, "from-env").api_token == "from-flag");
+  CHECK(parse_ok({"--api-token=from-flag"}, "from-env").api_token == "from-flag");
+}
+
+TEST_CASE("EVBROKER_API_TOKEN wins over api_token in the file", "[config][env]") {
+  TomlFile file("api_token = \"from-file\"\n");
+  CHECK(parse_ok({"--config", file.path()}).api_token == "from-file");
+  CHECK(parse_ok({"--config", file.path()}, "from-env").api_token == "from-env");
+}
+
+TEST_CASE("an empty EVBROKER_API_TOKEN counts as unset", "[config][env]") {
+  CHECK(parse_ok({}, "").api_token.empty());
+  CHECK_THAT(parse_error({"--api-addr", "0.0.0.0:9410"}, ""), Catch::Contains("needs a token"));
+}
+
+TEST_CASE("a bad token from the environment is reported under the variable's name", "[config][env]") {
+  CHECK(parse_error({}, "two words") ==
+        "EVBROKER_API_TOKEN: must be visible ASCII characters only (no spaces or control characters)");
+  CHECK_THAT(parse_error({"--api-token", "a\tb"}), Catch::StartsWith("--api-token: must be visible ASCII"));
+}
+
+// ---- command-line errors -------------------------------------------------------------------------
+
+TEST_CASE("an unknown flag is an error naming it", "[config][errors]") {
+  CHECK(parse_error({"--bogus"}) == "unknown option '--bogus' (see evbroker --help)");
+  CHECK(parse_error({"--bogus=1"}) == "unknown option '--bogus' (see evbroker --help)");
+  CHECK(parse_error({"--ws-addr", "0.0.0.0:1", "-x"}) == "unknown option '-x' (see evbroker --help)");
+}
+
+TEST_CASE("a positional argument is an error", "[config][errors]") {
+  CHECK(parse_error({"node.toml"}) == "unexpected argument 'node.toml' (evbroker takes no positional arguments)");
+}
+
+TEST_CASE("a flag without its value is an error", "[config][errors]") {
+  CHECK_THAT(parse_error({"--ws-addr"}), Catch::StartsWith("--ws-addr") && Catch::Contains("missing"));
+}
+
+TEST_CASE("a value that is not a number is an error naming the flag", "[config][errors]") {
+  CHECK(parse_error({"--heartbeat-interval", "5m"}) == "--heartbeat-interval: expected a whole number of seconds, got '5m'");
+  CHECK(parse_error({"--max-frame-bytes", "64k"}) == "--max-frame-bytes: expected a whole number of bytes, got '64k'");
+  CHECK(parse_error({"--io-threads", ""}) == "--io-threads: expected a whole number of threads, got ''");
+  CHECK(parse_error({"--call-timeout", "99999999999999999999"}) == "--call-timeout: value 99999999999999999999 out of range");
+}
+
+TEST_CASE("durations must be positive", "[config][errors]") {
+  for (const char* flag : {"--heartbeat-interval", "--call-timeout", "--ping-interval"}) {
+    CAPTURE(flag);
+    CHECK(parse_error({flag, "0"}) == std::string(flag) + ": must be between 1 and 2147483647 seconds, got 0");
+    CHECK(parse_error({flag, "-5"}) == std::string(flag) + ": must be between 1 and 2147483647 seconds, got -5");
+    CHECK(parse_error({flag, "2147483648"}) ==
+          std::string(flag) + ": must be between 1 and 2147483647 seconds, got 2147483648");
+    CHECK_NOTHROW(parse_ok({flag, "1"}));
+  }
+}
+
+TEST_CASE("max_frame_bytes must be at least 1024", "[config][errors]") {
+  CHECK(parse_error({"--max-frame-bytes", "1023"}) == "--max-frame-bytes: must be between 1024 and 67108864, got 1023");
+  CHECK(parse_ok({"--max-frame-bytes", "1024"}).max_frame_bytes == 1024);
+  CHECK(parse_error({"--max-frame-bytes", "67108865"}) ==
+        "--max-frame-bytes: must be between 1024 and 67108864, got 67108865");
+}
+
+TEST_CASE("queue and handshake limits must be at least 1, thread counts at most 1024", "[config][errors]") {
+  CHECK(parse_error({"--max-queued-calls", "0"}) == "--max-queued-calls: must be between 1 and 2147483647, got 0");
+  CHECK(parse_error({"--max-pending-handshakes", "0"}) ==
+        "--max-pending-handshakes: must be between 1 and 2147483647, got 0");
+  CHECK(parse_error({"--io-threads", "-1"}) == "--io-threads: must be between 0 (one per core) and 1024, got -1");
+  CHECK(parse_error({"--actor-threads", "5000"}) == "--actor-threads: must be between 0 (one per core) and 1024, got 5000");
+}
+
+TEST_CASE("log_level must be one of trace debug info warn error off", "[config][errors]") {
+  for (const char* level : {"trace", "debug", "info", "warn", "error", "off"}) {
+    CHECK(parse_ok({"--log-level", level}).log_level == level);
+  }
+  CHECK(parse_error({"--log-level", "verbose"}) ==
+        "--log-level: expected one of trace, debug, info, warn, error, off, got 'verbose'");
+  CHECK(parse_error({"--log-level", "INFO"}) ==
+        "--log-level: expected one of trace, debug, info, warn, error, off, got 'INFO'");
+}
+
+TEST_CASE("log_format must be text or json", "[config][errors]") {
+  CHECK(parse_ok({"--log-format", "json"}).log_format == LogFormat::json);
+  CHECK(parse_ok({"--log-format", "text"}).log_format == LogFormat::text);
+  CHECK(parse_error({"--log-format", "xml"}) == "--log-format: expected text or json, got 'xml'");
+}
+
+TEST_CASE("data_dir must not be empty", "[config][errors]") {
+  CHECK(parse_error({"--data-dir", ""}) == "--data-dir: must not be empty");
+}
+
+TEST_CASE("a bad endpoint is an error naming the flag", "[config][errors]") {
+  CHECK(parse_error({"--ws-addr", "x"}) == "--ws-addr: expected host:port, got 'x'");
+  CHECK(parse_error({"--api-addr", "localhost:http"}) ==
+        "--api-addr: expected a port number after the last ':', got 'localhost:http'");
+  CHECK(parse_error({"--wss-addr", "::1:9311"}) ==
+        "--wss-addr: an IPv6 address needs brackets, as in [::1]:9310, got '::1:9311'");
+  CHECK_THAT(parse_error({"--ws-addr", ":9310"}), Catch::StartsWith("--ws-addr: missing host in ':9310'"));
+}
+
+TEST_CASE("a port outside 1-65535 is an error", "[config][errors]") {
+  CHECK(parse_error({"--ws-addr", "0.0.0.0:0"}) == "--ws-addr: port 0 out of range 1-65535");
+  CHECK(parse_error({"--ws-addr", "0.0.0.0:65536"}) == "--ws-addr: port 65536 out of range 1-65535");
+  CHECK(parse_error({"--api-addr", "[::1]:99999999999999999999999"}) ==
+        "--api-addr: port 99999999999999999999999 out of range 1-65535");
+  CHECK(parse_ok({"--ws-addr", "0.0.0.0:65535"}).ws_addr.port == 65535);
+  CHECK(parse_ok({"--ws-addr", "0.0.0.0:1"}).ws_addr.port == 1);
+}
+
+TEST_CASE("an API on a non-loopback address needs a token", "[config][errors]") {
+  for (const char* addr : {"0.0.0.0:9410", "10.0.0.5:9410", "[::]:9410", "[2001:db8::1]:9410", "api.example.com:9410"}) {
+    CAPTURE(addr);
+    CHECK(parse_error({"--api-addr", addr}) ==
+          "api_addr " + std::string(addr) +
+              " is not a loopback address, so the management API needs a token: set api_token (--api-token, the "
+              "environment variable EVBROKER_API_TOKEN or api_token in the config file), or bind the API to "
+              "127.0.0.1");
+    CHECK(parse_ok({"--api-addr", addr, "--api-token", "t"}).api_token == "t");
+  }
+  for (const char* addr : {"127.0.0.1:9410", "127.8.9.10:9410", "[::1]:9410", "localhost:9410", "LOCALHOST:9410"}) {
+    CAPTURE(addr);
+    CHECK(parse_ok({"--api-addr", addr}).api_token.empty());
+  }
+}
+
+TEST_CASE("wss needs a certificate and its key", "[config][errors]") {
+  CHECK(parse_error({"--wss-addr", "0.0.0.0:9311"}) ==
+        "wss_addr 0.0.0.0:9311 needs a server certificate: set tls_cert (--tls-cert FILE) and tls_key");
+  CHECK(parse_error({"--wss-addr", "0.0.0.0:9311", "--tls-cert", "c.pem"}) ==
+        "wss_addr 0.0.0.0:9311 needs the certificate's private key: set tls_key (--tls-key FILE)");
+  CHECK(parse_error({"--wss-addr", "0.0.0.0:9311", "--tls-key", "k.pem"}) ==
+        "wss_addr 0.0.0.0:9311 needs a server certificate: set tls_cert (--tls-cert FILE) and tls_key");
+  auto c = parse_ok({"--wss-addr", "0.0.0.0:9311", "--tls-cert", "c.pem", "--tls-key", "k.pem"});
+  REQUIRE(c.wss_addr.has_value());
+  CHECK(c.wss_addr->to_string() == "0.0.0.0:9311");
+}
+
+TEST_CASE("two listeners on the same port are an error", "[config][errors]") {
+  CHECK(parse_error({"--ws-addr", "127.0.0.1:9410"}) ==
+        "ws_addr 127.0.0.1:9410 and api_addr 127.0.0.1:9410 would listen on the same port");
+  CHECK(parse_error({"--ws-addr", "0.0.0.0:9410"}) ==
+        "ws_addr 0.0.0.0:9410 and api_addr 127.0.0.1:9410 would listen on the same port");
+  CHECK(parse_error({"--wss-addr", "0.0.0.0:9310", "--tls-cert", "c", "--tls-key", "k"}) ==
+        "ws_addr 127.0.0.1:9310 and wss_addr 0.0.0.0:9310 would listen on the same port");
+  // Same port on two different specific addresses is fine.
+  CHECK_NOTHROW(parse_ok({"--ws-addr", "127.0.0.2:9410"}));
+}
+
+// ---- TOML errors ---------------------------------------------------------------------------------
+
+TEST_CASE("an unknown TOML key is an error naming the key, the file and the line", "[config][toml]") {
+  TomlFile file("ws_addr = \"0.0.0.0:9000\"\n\nheartbeat = 30\n");
+  CHECK(parse_error({"--config", file.path()}) == file.path() + ":3:1: unknown key 'heartbeat'");
+}
+
+TEST_CASE("of several TOML problems the first in the file is reported", "[config][toml]") {
+  // The parser keeps keys in alphabetical order: "aaa" on line 2 must not hide the error on line 1.
+  TomlFile file("ws_addr = \"nope\"\naaa = 1\n");
+  CHECK(parse_error({"--config", file.path()}) == file.path() + ":1:11: ws_addr: expected host:port, got 'nope'");
+}
+
+TEST_CASE("a TOML key spelt with dashes suggests the underscore form", "[config][toml]") {
+  TomlFile file("data-dir = \"/tmp\"\n");
+  CHECK(parse_error({"--config", file.path()}) == file.path() + ":1:1: unknown key 'data-dir' (did you mean 'data_dir'?)");
+}
+
+TEST_CASE("a TOML table is an unknown key", "[config][toml]") {
+  TomlFile file("log_level = \"info\"\n[api]\naddr = \"127.0.0.1:1\"\n");
+  CHECK(parse_error({"--config", file.path()}) ==
+        file.path() + ":2:2: unknown key 'api' (settings are top-level keys: the file has no tables)");
+}
+
+TEST_CASE("a TOML syntax error names the file, line and column", "[config][toml]") {
+  TomlFile file("log_level = \"info\"\nws_addr = 0.0.0.0:9000\n");
+  auto message = parse_error({"--config", file.path()});
+  CHECK_THAT(message, Catch::Matches(std::regex_replace(file.path(), std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+                                     R"(:2:\d+: .+)"));
+}
+
+TEST_CASE("a TOML value of the wrong type or out of range names the key and its position", "[config][toml]") {
+  {
+    TomlFile file("heartbeat_interval = \"60\"\n");
+    CHECK(parse_error({"--config", file.path()}) ==
+          file.path() + ":1:22: heartbeat_interval: expected an integer (seconds), got a string");
+  }
+  {
+    TomlFile file("sync = \"no\"\n");
+    CHECK(parse_error({"--config", file.path()}) == file.path() + ":1:8: sync: expected true or false, got a string");
+  }
+  {
+    TomlFile file("ws_addr = 9310\n");
+    CHECK(parse_error({"--config", file.path()}) == file.path() + ":1:11: ws_addr: expected a string, got an integer");
+  }
+  {
+    TomlFile file("\n  ping_interval = 0\n");
+    CHECK(parse_error({"--config", file.path()}) ==
+          file.path() + ":2:19: ping_interval: must be between 1 and 2147483647 seconds, got 0");
+  }
+  {
+    TomlFile file("max_frame_bytes = 512\n");
+    CHECK(parse_error({"--config", file.path()}) ==
+          file.path() + ":1:19: max_frame_bytes: must be between 1024 and 67108864, got 512");
+  }
+  {
+    TomlFile file("ws_addr = \":9310\"\n");
+    CHECK_THAT(parse_error({"--config", file.path()}), Catch::StartsWith(file.path() + ":1:11: ws_addr: missing host"));
+  }
+}
+
+TEST_CASE("a TOML file that cannot be read is an error", "[config][toml]") {
+  CHECK(parse_error({"--config", "/nonexistent/evbroker.toml"}) ==
+        "--config: cannot open '/nonexistent/evbroker.toml': No such file or directory");
+  auto dir = std::filesystem::temp_directory_path().string();
+  CHECK(parse_error({"--config", dir}) == "--config: '" + dir + "' is a directory");
+  CHECK(parse_error({"--config", ""}) == "--config: expected a file name, got ''");
+}
+
+TEST_CASE("checks across settings apply to the merged result", "[config][toml]") {
+  // The file binds the API everywhere, the token comes from the flag: accepted.
+  TomlFile file("api_addr = \"0.0.0.0:9410\"\n");
+  CHECK_THAT(parse_error({"--config", file.path()}), Catch::StartsWith("api_addr 0.0.0.0:9410 is not a loopback address"));
+  CHECK(parse_ok({"--config", file.path(), "--api-token", "t"}).api_addr.to_string() == "0.0.0.0:9410");
+}
+
+// ---- help and version ----------------------------------------------------------------------------
+
+TEST_CASE("the help text lists every option with its default", "[config][help]") {
+  auto parsed = parse({"--help"});
+  REQUIRE(parsed.outcome.kind == Kind::exit_ok);
+  CHECK(parsed.outcome.exit_code == 0);
+  const std::string& help = parsed.outcome.message;
+  INFO(help);
+
+  // The option's entry: its line in the options list ("  --flag TYPE=default  description", names
+  // separated by commas) and the lines that continue it (indented further).
+  auto line_of = [&help](const std::string& flag) -> std::string {
+    std::istringstream in(help);
+    std::string line;
+    std::string entry;
+    while (std::getline(in, line)) {
+      if (!entry.empty()) {
+        if (!line.starts_with("   ")) break;
+        entry += "\n" + line;
+        continue;
+      }
+      if (!line.starts_with("  -")) continue;
+      std::istringstream names(line.substr(2, line.find(' ', 2) - 2));
+      std::string name;
+      while (std::getline(names, name, ',')) {
+        if (name == flag || name.starts_with(flag + "{")) entry = line;
+      }
+    }
+    return entry;
+  };
+  const std::map<std::string, std::string> shown_defaults = {
+      {"--data-dir", "DIR=./data"},
+      {"--ws-addr", "HOST:PORT=127.0.0.1:9310"},
+      {"--wss-addr", "(default: off"},
+      {"--tls-cert", "(default: none)"},
+      {"--tls-key", "(default: none)"},
+      {"--tls-client-ca", "(default: none)"},
+      {"--api-addr", "HOST:PORT=127.0.0.1:9410"},
+      {"--api-token", "(Env:EVBROKER_API_TOKEN)"},
+      {"--heartbeat-interval", "SECONDS=300"},
+      {"--call-timeout", "SECONDS=30"},
+      {"--ping-interval", "SECONDS=60"},
+      {"--max-frame-bytes", "BYTES=262144"},
+      {"--max-queued-calls", "N=32"},
+      {"--max-pending-handshakes", "N=1024"},
+      {"--io-threads", "N=0"},
+      {"--actor-threads", "N=0"},
+      {"--sync", "(default: on)"},
+      {"--log-level", "LEVEL=info"},
+      {"--log-format", "FORMAT=text"},
+  };
+  for (const auto& e : kNonDefaults) {
+    auto flag = flag_of(e.key);
+    CAPTURE(flag);
+    REQUIRE(shown_defaults.count(flag) == 1);
+    auto line = line_of(flag);
+    CHECK_THAT(line, Catch::Contains(shown_defaults.at(flag)));
+  }
+  CHECK(shown_defaults.size() == kNonDefaults.size());
+  CHECK_THAT(line_of("--api-token"), Catch::Contains("(default: none"));
+  CHECK_THAT(line_of("--sync"), Catch::Contains("--no-sync"));
+  for (const char* other : {"--config", "--help", "--version"}) {
+    CAPTURE(other);
+    CHECK_FALSE(line_of(other).empty());
+  }
+  CHECK_THAT(help, Catch::Contains("EVBROKER_API_TOKEN"));
+}
+
+TEST_CASE("asking for help wins over other arguments, which are not validated", "[config][help]") {
+  auto parsed = parse({"--api-addr", "0.0.0.0:9410", "--help"});
+  CHECK(parsed.outcome.kind == Kind::exit_ok);
+  CHECK_THAT(parsed.outcome.message, Catch::Contains("Usage:"));
+  CHECK(parse({"-h"}).outcome.kind == Kind::exit_ok);
+}
+
+TEST_CASE("the version flag prints the name and version", "[config][help]") {
+  auto parsed = parse({"--version"});
+  CHECK(parsed.outcome.kind == Kind::exit_ok);
+  CHECK(parsed.outcome.exit_code == 0);
+  CHECK(parsed.outcome.message == "evbroker " EVBROKER_VERSION "\n");  // 0.1.0: the project version
+  CHECK_THAT(parsed.outcome.message, Catch::Matches(R"(evbroker \d+\.\d+\.\d+\n)"));
+}
+
+// ---- the example file ----------------------------------------------------------------------------
+
+TEST_CASE("the example file documents every key with its default", "[config][example]") {
+  const std::string example = std::string(EVBROKER_SOURCE_DIR) + "/apps/evbroker/evbroker.example.toml";
+  std::ifstream in(example);
+  REQUIRE(in);
+  // As shipped (all commented) it gives the defaults.
+  CHECK(describe(parse_ok({"--config", example})) == described_defaults());
+
+  // Uncommenting every "# key = value" line still gives the defaults, and names every key once.
+  const std::regex setting_line(R"(^# ([a-z_]+) = (.*)$)");
+  std::string uncommented;
+  std::multiset<std::string> keys;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, setting_line)) {
+      keys.insert(m[1]);
+      uncommented += line.substr(2) + "\n";
+    }
+  }
+  std::multiset<std::string> expected;
+  for (const auto& e : kNonDefaults) expected.insert(e.key);
+  CHECK(keys == expected);
+  TomlFile file(uncommented);
+  CHECK(describe(parse_ok({"--config", file.path()})) == described_defaults());
+}
+
+// ---- endpoints -----------------------------------------------------------------------------------
+
+TEST_CASE("endpoints parse as host:port and [ipv6]:port", "[endpoint]") {
+  struct Case {
+    std::string text, host;
+    std::uint16_t port;
+    std::string printed;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"127.0.0.1:9310", "127.0.0.1", 9310, "127.0.0.1:9310"},
+           {"0.0.0.0:1", "0.0.0.0", 1, "0.0.0.0:1"},
+           {"localhost:65535", "localhost", 65535, "localhost:65535"},
+           {"csms-1.example.com:443", "csms-1.example.com", 443, "csms-1.example.com:443"},
+           {"[::1]:9310", "::1", 9310, "[::1]:9310"},
+           {"[::]:9311", "::", 9311, "[::]:9311"},
+           {"[2001:db8::42]:80", "2001:db8::42", 80, "[2001:db8::42]:80"},
+           {"[::ffff:127.0.0.1]:9410", "::ffff:127.0.0.1", 9410, "[::ffff:127.0.0.1]:9410"},
+           {"10.0.0.1:08080", "10.0.0.1", 8080, "10.0.0.1:8080"},
+       }) {
+    CAPTURE(c.text);
+    Endpoint e;
+    std::string error;
+    REQUIRE(parse_endpoint(c.text, e, error));
+    CHECK(error.empty());
+    CHECK(e.host == c.host);
+    CHECK(e.port == c.port);
+    CHECK(e.to_string() == c.printed);
+  }
+}
+
+TEST_CASE("malformed endpoints are refused with a reason", "[endpoint]") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "expected host:port, got ''"},
+      {"9310", "expected host:port, got '9310'"},
+      {"localhost", "expected host:port, got 'localhost'"},
+      {":9310", "missing host in ':9310' (write 0.0.0.0:9310 to listen on every interface, 127.0.0.1:9310 for "
+                "this machine only)"},
+      {"127.0.0.1:", "expected a port number after the last ':', got '127.0.0.1:'"},
+      {"127.0.0.1:+80", "expected a port number after the last ':', got '127.0.0.1:+80'"},
+      {"127.0.0.1:-1", "expected a port number after the last ':', got '127.0.0.1:-1'"},
+      {"127.0.0.1:80x", "expected a port number after the last ':', got '127.0.0.1:80x'"},
+      {"127.0.0.1:0", "port 0 out of range 1-65535"},
+      {"127.0.0.1:70000", "port 70000 out of range 1-65535"},
+      {"::1:9310", "an IPv6 address needs brackets, as in [::1]:9310, got '::1:9310'"},
+      {"[::1:9310", "missing ']' in '[::1:9310' (expected [ipv6]:port)"},
+      {"[::1]9310", "expected [ipv6]:port, got '[::1]9310'"},
+      {"[::1]", "expected [ipv6]:port, got '[::1]'"},
+      {"[::1]:", "expected a port number after the last ':', got '[::1]:'"},
+      {"[127.0.0.1]:80", "'127.0.0.1' is not an IPv6 address"},
+      {"[not-v6]:80", "'not-v6' is not an IPv6 address"},
+      {"256.0.0.1:80", "'256.0.0.1' is not an IPv4 address"},
+      {"1.2.3:80", "'1.2.3' is not an IPv4 address"},
+      {"my host:80", "'my host' is not a valid host name"},
+      {"-bad.example:80", "'-bad.example' is not a valid host name"},
+      {"a..b:80", "'a..b' is not a valid host name"},
+  };
+  for (const auto& [text, message] : cases) {
+    CAPTURE(text);
+    Endpoint e{"unchanged", 7};
+    std::string error;
+    CHECK_FALSE(parse_endpoint(text, e, error));
+    CHECK(error == message);
+    CHECK(e.host == "unchanged");
+    CHECK(e.port == 7);
+  }
+}
+
+TEST_CASE("loopback means 127.0.0.0/8, ::1 and localhost", "[endpoint]") {
+  for (const char* host : {"127.0.0.1", "127.255.255.254", "127.0.0.2", "::1", "::ffff:127.0.0.1", "localhost", "LocalHost"}) {
+    CAPTURE(host);
+    CHECK(is_loopback(Endpoint{host, 80}));
+  }
+  for (const char* host : {"0.0.0.0", "::", "10.0.0.1", "128.0.0.1", "126.255.255.255", "::2", "2001:db8::1",
+                           "localhost.example.com", "example.com", "::ffff:10.0.0.1"}) {
+    CAPTURE(host);
+    CHECK_FALSE(is_loopback(Endpoint{host, 80}));
+  }
+}
