@@ -1,0 +1,416 @@
+// The HTTP/1.1 server of the management API (Boost.Beast, plain HTTP).
+//
+// One session per connection, on its own strand; one request at a time:
+//   idle (read header, idle_timeout) -> reading (body, request_timeout) -> waiting (handler has
+//   the Responder) -> writing -> idle again (keep-alive) or closed.
+// request_timeout runs from the request header to the response written. A Responder that is
+// destroyed without being called answers 500; one that is never called (nor destroyed) is cut
+// short by request_timeout with a 503. A late call of a stale Responder is ignored.
+#include "protocol/transport/http_server.hpp"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <exception>
+#include <iterator>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "protocol/transport/listener.hpp"
+
+namespace evbroker::transport {
+
+namespace {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+constexpr std::uint32_t kHeaderLimit = 16 * 1024;
+/// After an error response, how long the unread rest of a request is drained before the socket
+/// closes (closing with unread data would send a RST that can destroy the response in flight).
+constexpr std::chrono::seconds kMaxLinger{5};
+constexpr std::size_t kMaxLingerBytes = 4 * 1024 * 1024;
+
+std::string json_escape(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (char c : in) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          std::array<char, 8> buf{};
+          std::snprintf(buf.data(), buf.size(), "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          out += buf.data();
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+HttpResponse error_response(int status, std::string_view error) {
+  HttpResponse res;
+  res.status = status;
+  res.content_type = "application/json";
+  const auto text = http::obsolete_reason(static_cast<http::status>(status));
+  res.body = "{\"status\":\"" + json_escape(text) + "\",\"error\":\"" + json_escape(error) + "\"}";
+  return res;
+}
+
+std::string lower(std::string_view in) {
+  std::string out(in);
+  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  });
+  return out;
+}
+
+class HttpSession;
+
+struct HttpConfig {
+  HttpServerOptions options;
+  HttpHandler handler;
+};
+
+/// Open sessions, for stop(). Held by the server; sessions point to it weakly.
+class HttpServerState {
+ public:
+  void add(const std::shared_ptr<HttpSession>& session);
+  void remove(const HttpSession* session) {
+    std::lock_guard lock(mutex_);
+    sessions_.erase(session);
+  }
+  bool stopped() const { return stopped_.load(std::memory_order_acquire); }
+  std::vector<std::shared_ptr<HttpSession>> stop_and_snapshot() {
+    std::lock_guard lock(mutex_);
+    stopped_.store(true, std::memory_order_release);
+    std::vector<std::shared_ptr<HttpSession>> out;
+    for (const auto& entry : sessions_) {
+      if (auto session = entry.second.lock()) out.push_back(std::move(session));
+    }
+    return out;
+  }
+
+ private:
+  std::atomic<bool> stopped_{false};
+  std::mutex mutex_;
+  std::unordered_map<const HttpSession*, std::weak_ptr<HttpSession>> sessions_;
+};
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(std::shared_ptr<const HttpConfig> config, std::weak_ptr<HttpServerState> state, tcp::socket socket,
+              std::string remote_address)
+      : config_(std::move(config)),
+        state_(std::move(state)),
+        stream_(std::move(socket)),
+        strand_(stream_.get_executor()),
+        request_timer_(strand_),
+        remote_address_(std::move(remote_address)) {}
+
+  void start() {
+    net::dispatch(strand_, [self = shared_from_this()] { self->do_read(); });
+  }
+
+  /// stop(): a connection waiting for its next request closes now; a busy one after its response.
+  void close_if_idle() {
+    net::post(strand_, [self = shared_from_this()] {
+      if (self->phase_ == Phase::idle && !(self->parser_ && self->parser_->got_some())) self->close_now();
+    });
+  }
+
+  /// From a Responder, any thread.
+  void post_response(std::uint64_t seq, HttpResponse response) {
+    net::post(strand_, [self = shared_from_this(), seq, response = std::move(response)]() mutable {
+      self->write_response(seq, std::move(response), false);
+    });
+  }
+
+ private:
+  enum class Phase { idle, reading, waiting, writing, closed };
+
+  /// Shared by the copies of one Responder: answers once; answers 500 when dropped unanswered.
+  /// It holds the session weakly: while a request waits for its answer, the request timer keeps
+  /// the session alive, and a Responder that outlives the io_context touches nothing.
+  struct ResponderState {
+    ResponderState(std::weak_ptr<HttpSession> s, std::uint64_t n) : session(std::move(s)), seq(n) {}
+    ResponderState(const ResponderState&) = delete;
+    ResponderState& operator=(const ResponderState&) = delete;
+    ~ResponderState() {
+      if (called.load(std::memory_order_acquire)) return;
+      try {
+        if (auto s = session.lock()) s->post_response(seq, error_response(500, "the request was dropped without a response"));
+      } catch (...) {  // NOLINT(bugprone-empty-catch): request_timeout still closes the connection
+      }
+    }
+    void respond(HttpResponse response) {
+      if (called.exchange(true, std::memory_order_acq_rel)) return;  // once
+      if (auto s = session.lock()) s->post_response(seq, std::move(response));
+    }
+    std::weak_ptr<HttpSession> session;
+    std::uint64_t seq;
+    std::atomic<bool> called{false};
+  };
+
+  const HttpServerOptions& options() const { return config_->options; }
+
+  bool server_stopped() const {
+    auto state = state_.lock();
+    return !state || state->stopped();
+  }
+
+  void do_read() {
+    if (server_stopped()) {
+      close_now();
+      return;
+    }
+    phase_ = Phase::idle;
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(options().max_body_bytes);
+    stream_.expires_after(options().idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) {
+      on_read_error(ec);
+      return;
+    }
+    phase_ = Phase::reading;
+    deadline_ = std::chrono::steady_clock::now() + options().request_timeout;
+    stream_.expires_at(deadline_);
+    if (parser_->is_done()) {
+      on_body({}, 0);
+      return;
+    }
+    const auto& req = parser_->get();
+    if (auto expect = req.find(http::field::expect);
+        expect != req.end() && beast::iequals(expect->value(), "100-continue")) {
+      // The client waits for this before it sends the body.
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, req.version());
+      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
+        if (wec) {
+          self->close_now();
+          return;
+        }
+        self->read_body();
+      });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_body, shared_from_this()));
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      fail(413, "request body exceeds " + std::to_string(options().max_body_bytes) + " bytes");
+    } else if (ec == http::error::header_limit) {
+      fail(431, "request header exceeds " + std::to_string(kHeaderLimit) + " bytes");
+    } else if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+               ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      fail(400, "malformed HTTP request: " + ec.message());
+    } else {
+      close_now();  // peer gone, idle timeout, stop()
+    }
+  }
+
+  void on_body(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) {
+      on_read_error(ec);
+      return;
+    }
+    auto req = parser_->release();
+    parser_.reset();
+
+    HttpRequest request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    const auto query = request.target.find('?');
+    request.path = request.target.substr(0, query);
+    if (query != std::string::npos) request.query = request.target.substr(query + 1);
+    request.headers.reserve(static_cast<std::size_t>(std::distance(req.begin(), req.end())));
+    for (const auto& field : req) request.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+    request.body = std::move(req.body());
+    request.remote_address = remote_address_;
+
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    head_ = req.method() == http::verb::head;
+    phase_ = Phase::waiting;
+    const std::uint64_t seq = ++seq_;
+
+    request_timer_.expires_at(deadline_);
+    request_timer_.async_wait([self = shared_from_this(), seq](beast::error_code wec) {
+      if (wec == net::error::operation_aborted) return;
+      self->write_response(seq, error_response(503, "request timed out"), true);
+    });
+
+    auto responder_state = std::make_shared<ResponderState>(weak_from_this(), seq);
+    Responder responder = [responder_state](HttpResponse response) { responder_state->respond(std::move(response)); };
+    responder_state.reset();
+    if (!config_->handler) {
+      responder(error_response(500, "no request handler"));
+      return;
+    }
+    try {
+      config_->handler(std::move(request), std::move(responder));
+    } catch (const std::exception& e) {
+      write_response(seq, error_response(500, std::string("request handler failed: ") + e.what()), false);
+    } catch (...) {
+      write_response(seq, error_response(500, "request handler failed"), false);
+    }
+  }
+
+  void write_response(std::uint64_t seq, HttpResponse response, bool close_after) {
+    if (phase_ != Phase::waiting || seq != seq_) return;  // stale or duplicate
+    request_timer_.cancel();
+    send(std::move(response), close_after || !keep_alive_ || server_stopped());
+  }
+
+  void send(HttpResponse response, bool close_after) {
+    phase_ = Phase::writing;
+    auto res = std::make_shared<http::response<http::string_body>>();
+    const int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
+    res->result(static_cast<unsigned>(status));
+    res->version(version_);
+    res->set(http::field::server, "evbroker");
+    if (!response.content_type.empty()) res->set(http::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) res->insert(name, value);
+    res->keep_alive(!close_after);
+    res->body() = std::move(response.body);
+    res->prepare_payload();
+    if (head_) res->body().clear();  // Content-Length stays that of the GET
+    stream_.expires_after(options().request_timeout);
+    http::async_write(stream_, *res, [self = shared_from_this(), res, close_after](beast::error_code ec, std::size_t) {
+      if (ec) {
+        self->close_now();
+      } else if (close_after) {
+        self->linger_close();
+      } else {
+        self->do_read();
+      }
+    });
+  }
+
+  /// An error before the request was read to its end: answer, then close (Connection: close).
+  void fail(int status, std::string error) {
+    parser_.reset();
+    version_ = 11;
+    head_ = false;
+    send(error_response(status, error), true);
+  }
+
+  /// Half-closes, then reads and discards what the peer still sends, so the response is not lost
+  /// to a RST; bounded in time and bytes.
+  void linger_close() {
+    phase_ = Phase::closed;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::min<std::chrono::steady_clock::duration>(options().request_timeout, kMaxLinger));
+    drain();
+  }
+
+  void drain() {
+    drain_buffer_.consume(drain_buffer_.size());
+    stream_.async_read_some(drain_buffer_.prepare(16 * 1024),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kMaxLingerBytes) {
+                                self->close_now();
+                                return;
+                              }
+                              self->drain();
+                            });
+  }
+
+  void close_now() {
+    phase_ = Phase::closed;
+    request_timer_.cancel();
+    stream_.close();
+    if (auto state = state_.lock()) state->remove(this);
+  }
+
+  std::shared_ptr<const HttpConfig> config_;
+  std::weak_ptr<HttpServerState> state_;
+  beast::tcp_stream stream_;
+  const beast::tcp_stream::executor_type strand_;
+  net::steady_timer request_timer_;
+  const std::string remote_address_;
+
+  Phase phase_ = Phase::idle;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::uint64_t seq_ = 0;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+  bool head_ = false;
+  beast::flat_buffer drain_buffer_;
+  std::size_t drained_ = 0;
+};
+
+void HttpServerState::add(const std::shared_ptr<HttpSession>& session) {
+  std::lock_guard lock(mutex_);
+  sessions_.insert_or_assign(session.get(), session);
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  std::shared_ptr<const HttpConfig> config;
+  std::shared_ptr<HttpServerState> state;
+  std::shared_ptr<detail::Listener> listener;
+};
+
+HttpServer::HttpServer(boost::asio::io_context& io, HttpServerOptions options, HttpHandler handler)
+    : impl_(std::make_shared<Impl>()) {
+  impl_->config = std::make_shared<const HttpConfig>(HttpConfig{std::move(options), std::move(handler)});
+  impl_->state = std::make_shared<HttpServerState>();
+  impl_->listener = std::make_shared<detail::Listener>(
+      io, [config = impl_->config, weak_state = std::weak_ptr<HttpServerState>(impl_->state)](tcp::socket socket) {
+        auto state = weak_state.lock();
+        if (!state || state->stopped()) return;
+        boost::system::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::string remote = detail::remote_address_of(socket);
+        auto session = std::make_shared<HttpSession>(config, state, std::move(socket), std::move(remote));
+        state->add(session);
+        session->start();
+      });
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+std::error_code HttpServer::listen() {
+  return impl_->listener->listen(impl_->config->options.address, impl_->config->options.port);
+}
+
+std::uint16_t HttpServer::local_port() const { return impl_->listener->port(); }
+
+void HttpServer::stop() {
+  impl_->listener->stop();
+  for (const auto& session : impl_->state->stop_and_snapshot()) session->close_if_idle();
+}
+
+}  // namespace evbroker::transport
