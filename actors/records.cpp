@@ -176,7 +176,9 @@ void write_transaction_fields(ocpp::JsonWriter& w, const TransactionRecord& r, b
     opt_number(w, "energyWh", r.energy_wh(), first);
   } else {
     opt_number(w, "firstEnergyWh", r.first_energy_wh, first);
+    time_ms(w, "firstEnergyAt", r.first_energy_at_ms, first);
     opt_number(w, "lastEnergyWh", r.last_energy_wh, first);
+    time_ms(w, "lastEnergyAt", r.last_energy_at_ms, first);
   }
   if (!r.stop_reason.empty()) {
     key(w, "stopReason", first);
@@ -231,6 +233,8 @@ std::optional<TransactionRecord> parse_transaction_record(std::string_view text)
   r.meter_stop_wh = json::get_number(*o, "meterStopWh");
   r.first_energy_wh = json::get_number(*o, "firstEnergyWh");
   r.last_energy_wh = json::get_number(*o, "lastEnergyWh");
+  r.first_energy_at_ms = parse_time(*o, "firstEnergyAt");
+  r.last_energy_at_ms = parse_time(*o, "lastEnergyAt");
   r.stop_reason = json::get_string(*o, "stopReason").value_or("");
   r.last_seq_no = json::get_int(*o, "lastSeqNo").value_or(-1);
   r.events = json::get_int(*o, "events").value_or(0);

@@ -58,8 +58,10 @@ struct TransactionRecord {
   std::int64_t ended_at_ms = 0;
   std::optional<double> meter_start_wh;  // 1.6 meterStart
   std::optional<double> meter_stop_wh;   // 1.6 meterStop
-  std::optional<double> first_energy_wh; // first / last Energy.Active.Import.Register reading
-  std::optional<double> last_energy_wh;
+  std::optional<double> first_energy_wh; // earliest / latest Energy.Active.Import.Register reading
+  std::optional<double> last_energy_wh;   // by meter value timestamp (offline events arrive late)
+  std::int64_t first_energy_at_ms = 0;
+  std::int64_t last_energy_at_ms = 0;
   std::string stop_reason;
   std::int64_t last_seq_no = -1;  // 2.0.1: highest seqNo seen
   std::int64_t events = 0;        // messages that made up the transaction (events, meter values)

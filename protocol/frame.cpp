@@ -18,9 +18,12 @@ void scan_prefix(std::string_view text, FrameError& error) {
   skip();
   if (i >= text.size() || text[i++] != '[') return;
   skip();
-  if (i + 1 >= text.size() || text[i] < '2' || text[i] > '4' || (text[i + 1] != ',' && !is_space(text[i + 1]))) return;
-  error.type = static_cast<MessageType>(text[i] - '0');
-  ++i;
+  // The message type: any integer, so that the id of a frame with an unknown type is found too.
+  const std::size_t digits = i;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+  if (i == digits || i - digits > 9) return;
+  if (i - digits == 1 && text[digits] >= '2' && text[digits] <= '4')
+    error.type = static_cast<MessageType>(text[digits] - '0');
   skip();
   if (i >= text.size() || text[i++] != ',') return;
   skip();
@@ -110,8 +113,12 @@ Result parse_envelope(std::string_view text, const FrameOptions& options) {
           if (err != simdjson::INCORRECT_TYPE && err != simdjson::NUMBER_OUT_OF_RANGE) return not_json(err);
           return fail(FrameErrc::bad_message_type, "the message type id must be an integer");
         }
-        if (number < 2 || number > 4)
-          return fail(FrameErrc::unknown_message_type, "unknown message type id " + std::to_string(number));
+        if (number < 2 || number > 4) {
+          // Answered with the frame's own message id when it can be read, so the sender can match it.
+          FrameError error{FrameErrc::unknown_message_type, "unknown message type id " + std::to_string(number), {}, {}};
+          scan_prefix(text, error);
+          return Unexpected(std::move(error));
+        }
         type = static_cast<MessageType>(number);
         frame.type = *type;
         arity = *type == MessageType::call ? 4 : *type == MessageType::call_result ? 3 : 5;

@@ -95,15 +95,15 @@ void write_station(ocpp::JsonWriter& w, const NodeContext& ctx, const storage::R
       }
     }
   }
-  w.raw(",\"connectors\":[");
+  // Fields the station never reported are absent (docs/api.md), lists included.
   bool first = true;
   reader.scan(storage::Table::station_runtime, connector_prefix(id), [&](std::string_view, std::string_view value) {
-    if (!first) w.raw(',');
+    w.raw(first ? ",\"connectors\":[" : ",");
     first = false;
     w.raw(value);
     return true;
   });
-  w.raw(']');
+  if (!first) w.raw(']');
   constexpr std::pair<RuntimeField, std::string_view> kStatuses[] = {
       {RuntimeField::firmware, "firmwareStatus"},
       {RuntimeField::log, "logStatus"},
@@ -119,18 +119,18 @@ void write_station(ocpp::JsonWriter& w, const NodeContext& ctx, const storage::R
       }
     }
   }
-  w.raw(",\"settings\":{");
   first = true;
   const auto settings_prefix = storage::prefix({id});
   reader.scan(storage::Table::settings, settings_prefix, [&](std::string_view key, std::string_view value) {
-    if (!first) w.raw(',');
+    w.raw(first ? ",\"settings\":{" : ",");
     first = false;
     w.string(key.substr(settings_prefix.size()));
     w.raw(':');
     w.raw(value);
     return true;
   });
-  w.raw("}}");
+  if (!first) w.raw('}');
+  w.raw('}');
 }
 
 }  // namespace

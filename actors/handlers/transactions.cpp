@@ -66,23 +66,29 @@ void store_event(WriteTxn& txn, std::string_view station, std::string_view type,
 // ---- energy ------------------------------------------------------------------------------------
 // The energy register is the default measurand in both versions; only total (phase-less) readings
 // count, converted to Wh.
-void note_energy(TransactionRecord& record, double wh) {
-  if (!record.first_energy_wh) record.first_energy_wh = wh;
-  record.last_energy_wh = wh;
+void note_energy(TransactionRecord& record, double wh, std::int64_t at_ms) {
+  if (!record.first_energy_wh || at_ms < record.first_energy_at_ms) {
+    record.first_energy_wh = wh;
+    record.first_energy_at_ms = at_ms;
+  }
+  if (!record.last_energy_wh || at_ms >= record.last_energy_at_ms) {
+    record.last_energy_wh = wh;
+    record.last_energy_at_ms = at_ms;
+  }
 }
 
-void note_energy(TransactionRecord& record, const ocpp16::SampledValue& v) {
+void note_energy(TransactionRecord& record, const ocpp16::SampledValue& v, std::int64_t at_ms) {
   if (v.measurand && *v.measurand != ocpp16::Measurand::Energy_Active_Import_Register) return;
   if (v.phase || (v.format && *v.format == ocpp16::ValueFormat::SignedData)) return;
   char* end = nullptr;
   const double value = std::strtod(v.value.c_str(), &end);
   if (end == v.value.c_str() || !std::isfinite(value)) return;
   const auto unit = v.unit.value_or(ocpp16::UnitOfMeasure::Wh);
-  if (unit == ocpp16::UnitOfMeasure::Wh) note_energy(record, value);
-  else if (unit == ocpp16::UnitOfMeasure::kWh) note_energy(record, value * 1000.0);
+  if (unit == ocpp16::UnitOfMeasure::Wh) note_energy(record, value, at_ms);
+  else if (unit == ocpp16::UnitOfMeasure::kWh) note_energy(record, value * 1000.0, at_ms);
 }
 
-void note_energy(TransactionRecord& record, const ocpp201::SampledValueType& v) {
+void note_energy(TransactionRecord& record, const ocpp201::SampledValueType& v, std::int64_t at_ms) {
   if (v.measurand && *v.measurand != ocpp201::MeasurandEnumType::Energy_Active_Import_Register) return;
   if (v.phase) return;
   double value = v.value;
@@ -91,14 +97,14 @@ void note_energy(TransactionRecord& record, const ocpp201::SampledValueType& v) 
     if (v.unitOfMeasure->unit) unit = *v.unitOfMeasure->unit;
     if (v.unitOfMeasure->multiplier) value *= std::pow(10.0, static_cast<double>(*v.unitOfMeasure->multiplier));
   }
-  if (unit == "Wh") note_energy(record, value);
-  else if (unit == "kWh") note_energy(record, value * 1000.0);
+  if (unit == "Wh") note_energy(record, value, at_ms);
+  else if (unit == "kWh") note_energy(record, value * 1000.0, at_ms);
 }
 
 template <class MeterValue>
 void store_meter_values(WriteTxn& txn, TransactionRecord& record, const std::vector<MeterValue>& values) {
   for (const auto& mv : values) {
-    for (const auto& sv : mv.sampledValue) note_energy(record, sv);
+    for (const auto& sv : mv.sampledValue) note_energy(record, sv, mv.timestamp.unix_ms());
     store_meter_value(txn, record.station_id, record.transaction_id, ocpp::to_json(mv));
     ++record.meter_values;
   }

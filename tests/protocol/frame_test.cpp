@@ -126,6 +126,11 @@ TEST_CASE("errors report the message id and type when they were readable", "[fra
   auto broken_result = frame_error(R"([3,"m-8"])");
   CHECK(broken_result.type == MessageType::call_result);  // a CALLRESULT is never answered
 
+  auto unknown_type = frame_error(R"([7,"m-9","Heartbeat",{}])");
+  CHECK(unknown_type.code == FrameErrc::unknown_message_type);
+  CHECK(unknown_type.message_id == std::optional<std::string>("m-9"));  // answered with its own id
+  CHECK_FALSE(unknown_type.type.has_value());
+
   auto unreadable = frame_error("[2, 17, \"x\", {}]");
   CHECK_FALSE(unreadable.message_id.has_value());  // answered with id "-1"
 
