@@ -259,6 +259,27 @@ void delete_station(Request& r) {
       });
 }
 
+void list_device_model(Request& r) {
+  std::string id;
+  if (!station_id_from_path(r, id)) return;
+  auto page = parse_page(r);
+  if (!page) return;
+  auto reader = r.ctx->store->read();
+  if (!load_station(reader, id)) return r.respond(error_response(404, "unknown charge station " + id));
+  std::string body;
+  ocpp::JsonWriter w(body);
+  w.raw('[');
+  std::size_t index = 0, written = 0;
+  reader.scan(storage::Table::device_model, storage::prefix({id}), [&](std::string_view, std::string_view value) {
+    if (index++ < page->offset) return true;
+    if (written++) w.raw(',');
+    w.raw(value);
+    return written < page->limit;
+  });
+  w.raw(']');
+  r.respond(json_response(200, std::move(body)));
+}
+
 void list_events(Request& r) {
   std::string id;
   if (!station_id_from_path(r, id)) return;

@@ -51,6 +51,7 @@ void get_station(Request& r);
 void list_stations(Request& r);
 void delete_station(Request& r);
 void list_events(Request& r);
+void list_device_model(Request& r);
 void reconfigure_station(Request& r);
 void trigger_station(Request& r);
 void call_station(Request& r);

@@ -72,6 +72,7 @@ void ManagementApi::handle(transport::HttpRequest http, transport::Responder res
     if (n == 2 && is("DELETE")) return api::delete_station(r);
     if (n == 3 && s[2] == "auth" && is("GET")) return api::get_station_auth(r);
     if (n == 3 && s[2] == "events" && is("GET")) return api::list_events(r);
+    if (n == 3 && s[2] == "device-model" && is("GET")) return api::list_device_model(r);
     if (n == 3 && s[2] == "reconfigure" && is("POST")) return api::reconfigure_station(r);
     if (n == 3 && s[2] == "trigger" && is("POST")) return api::trigger_station(r);
     if (n == 4 && s[2] == "call" && is("POST")) return api::call_station(r);

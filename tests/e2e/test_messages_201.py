@@ -271,6 +271,24 @@ class Messages201(NodeTestCase):
         self.assertEqual(station.get("firmwareStatus"), "Installed", station)
         self.assertEqual(station.get("logStatus"), "Uploaded", station)
 
+    def test_notify_report_fills_the_device_model(self):
+        client = self.station(V201)
+
+        def report(seq_no, value, tbc):
+            return {"requestId": 7, "generatedAt": "2026-01-01T00:00:00Z", "seqNo": seq_no, "tbc": tbc,
+                    "reportData": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"},
+                                    "variableAttribute": [{"value": value, "mutability": "ReadWrite"}]},
+                                   {"component": {"name": "EVSE", "evse": {"id": 1}}, "variable": {"name": "Power"},
+                                    "variableAttribute": [{"value": "22000"}]}]}
+        self.call_ok(client, "NotifyReport", report(0, "300", True))
+        self.call_ok(client, "NotifyReport", report(1, "60", False))  # the latest report wins
+        model = self.assertApi(200, "GET", f"/api/v0/cs/{client.station_id}/device-model")
+        by_name = {(d["component"]["name"], d["variable"]["name"]): d for d in model}
+        self.assertEqual(set(by_name), {("OCPPCommCtrlr", "HeartbeatInterval"), ("EVSE", "Power")})
+        self.assertEqual(by_name[("OCPPCommCtrlr", "HeartbeatInterval")]["variableAttribute"][0]["value"], "60")
+        self.assertEqual(by_name[("EVSE", "Power")]["component"]["evse"], {"id": 1})
+        self.assertApiError(404, "GET", "/api/v0/cs/NO-SUCH-STATION/device-model")
+
     def test_security_events_and_notify_events_are_listed_newest_first(self):
         client = self.station(V201)
         security = security_event("FirmwareUpdated", "v4.2.0 installed")
