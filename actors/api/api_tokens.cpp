@@ -1,6 +1,6 @@
 // Authorization tokens (MaEVe's Token shape): create/update, lookup, list, delete.
 
-#include <regex>
+#include <cctype>
 
 #include "actors/api/api_support.hpp"
 #include "actors/handlers/handler_support.hpp"
@@ -9,6 +9,30 @@
 
 namespace evbroker::actors::api {
 namespace {
+
+/// MaEVe's contractId pattern, unanchored as JSON Schema patterns are:
+/// [A-Za-z]{2} -? [A-Za-z]{3} -? [A-Za-z0-9]{9} (-? [A-Za-z0-9])?   (an eMAID such as GB-TWK-012345678-V)
+bool contains_emaid(std::string_view text) {
+  auto alpha = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; };
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  for (std::size_t start = 0; start < text.size(); ++start) {
+    std::size_t i = start;
+    auto take = [&](std::size_t n, auto accept) {
+      for (std::size_t k = 0; k < n; ++k, ++i)
+        if (i >= text.size() || !accept(text[i])) return false;
+      return true;
+    };
+    auto optional_dash = [&] {
+      if (i < text.size() && text[i] == '-') ++i;
+    };
+    if (!take(2, alpha)) continue;
+    optional_dash();
+    if (!take(3, alpha)) continue;
+    optional_dash();
+    if (take(9, alnum)) return true;  // the optional check digit never makes a match fail
+  }
+  return false;
+}
 
 bool one_of(std::string_view v, std::initializer_list<std::string_view> allowed) {
   for (auto a : allowed)
@@ -53,8 +77,7 @@ std::optional<TokenRecord> parse_token(const simdjson::dom::object& body, std::s
       t.uid = text;
       seen_uid = true;
     } else if (key == "contractId") {
-      static const std::regex kEmaid("([A-Za-z]{2})(-?)([A-Za-z]{3})(-?)([A-Za-z0-9]{9})(-?)([A-Za-z0-9])?");
-      if (!std::regex_search(std::string(text), kEmaid)) return fail("not an eMAID (e.g. GB-TWK-012345678-V)");
+      if (!contains_emaid(text)) return fail("not an eMAID (e.g. GB-TWK-012345678-V)");
       t.contract_id = text;
       seen_contract = true;
     } else if (key == "issuer") {

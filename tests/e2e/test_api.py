@@ -148,7 +148,12 @@ class Tokens(NodeTestCase):
         self.assertApiError(400, "POST", "/api/v0/token", token_body("X3", cacheMode="SOMETIMES"), contains="/cacheMode")
         self.assertApiError(400, "POST", "/api/v0/token", token_body("X4", type="BARCODE"), contains="/type")
         self.assertApiError(400, "POST", "/api/v0/token", raw_body="{")
+        self.assertApiError(400, "POST", "/api/v0/token", token_body("X5", contractId="GB-TWK-0123"), contains="/contractId")
+        self.assertApiError(400, "POST", "/api/v0/token", token_body("X6", countryCode="GBR"), contains="/countryCode")
         self.assertApiError(404, "GET", "/api/v0/token/X1")
+        # MaEVe's eMAID pattern, with and without separators
+        for uid, emaid in (("X7", "GB-TWK-012345678-V"), ("X8", "GBTWK012345678"), ("X9", "gb-twk-abcdefghi")):
+            self.assertApi(201, "POST", "/api/v0/token", token_body(uid, contractId=emaid))
 
     def test_list_in_uid_order_with_paging(self):
         prefix = self.unique_id("ZZLIST")
