@@ -20,17 +20,21 @@ void send_to_station(caf::actor_system& system, const caf::actor& station, CsmsC
                      std::chrono::seconds call_timeout, Done done) {
   // The station actor answers within call_timeout (its own timer) or when the station goes away;
   // the request timeout here only guards against a lost actor.
-  const auto guard = call_timeout + std::chrono::seconds(10);
-  system.spawn([station, call = std::move(call), guard, done = std::move(done)](caf::event_based_actor* self) mutable {
-    self->request(station, guard, csms_call_atom::value, std::move(call))
-        .then([done](CsmsCallResult& result) { done(std::move(result)); },
-              [done](caf::error& error) {
-                CsmsCallResult result;
-                result.kind = CsmsCallResult::Kind::disconnected;
-                result.error_description = "the station's connection ended: " + to_string(error);
-                done(std::move(result));
-              });
-  });
+  // Everything goes in as spawn arguments: CAF 0.17 dereferences a null argument tuple when a
+  // function actor takes none (UBSan reports it; TOOLCHAIN.md).
+  const caf::timespan guard = call_timeout + std::chrono::seconds(10);
+  system.spawn(
+      [](caf::event_based_actor* self, caf::actor target, CsmsCall message, caf::timespan deadline, Done report) {
+        self->request(target, deadline, csms_call_atom::value, std::move(message))
+            .then([report](CsmsCallResult& result) { report(std::move(result)); },
+                  [report](caf::error& error) {
+                    CsmsCallResult result;
+                    result.kind = CsmsCallResult::Kind::disconnected;
+                    result.error_description = "the station's connection ended: " + to_string(error);
+                    report(std::move(result));
+                  });
+      },
+      station, std::move(call), guard, std::move(done));
 }
 
 transport::HttpResponse to_http(const CsmsCallResult& result) {

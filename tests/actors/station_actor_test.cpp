@@ -45,9 +45,10 @@ ocpp::Frame parse(const std::string& text) {
   return *frame;
 }
 
-/// A handler that answers every CALL with a fixed payload.
-caf::behavior echo_handler(caf::event_based_actor*) {
-  return {[](handle_atom, const IncomingCall& call) { reply(call, "{\"currentTime\":\"2026-01-01T00:00:00.000Z\"}"); }};
+/// A handler that answers every CALL with a fixed payload. (It takes an argument because CAF 0.17
+/// trips UBSan when spawning a function actor without any.)
+caf::behavior echo_handler(caf::event_based_actor*, std::string payload) {
+  return {[payload](handle_atom, const IncomingCall& call) { reply(call, payload); }};
 }
 
 struct fixture : test_coordinator_fixture<> {
@@ -58,7 +59,7 @@ struct fixture : test_coordinator_fixture<> {
     context->settings.max_queued_calls = 2;
     context->station_log = log;
     context->handler_log = log;
-    router.add(ocpp::Version::v201, static_cast<std::size_t>(ocpp201::Action::Heartbeat), sys.spawn(echo_handler));
+    router.add(ocpp::Version::v201, static_cast<std::size_t>(ocpp201::Action::Heartbeat), sys.spawn(echo_handler, std::string(R"({"currentTime":"2026-01-01T00:00:00.000Z"})")));
     context->router = &router;
     ctx = context;
     StationSetup setup;
