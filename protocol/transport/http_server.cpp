@@ -46,11 +46,21 @@ std::string json_escape(std::string_view in) {
   out.reserve(in.size());
   for (char c : in) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           std::array<char, 8> buf{};
@@ -75,9 +85,8 @@ HttpResponse error_response(int status, std::string_view error) {
 
 std::string lower(std::string_view in) {
   std::string out(in);
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; });
   return out;
 }
 
@@ -155,7 +164,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     ~ResponderState() {
       if (called.load(std::memory_order_acquire)) return;
       try {
-        if (auto s = session.lock()) s->post_response(seq, error_response(500, "the request was dropped without a response"));
+        if (auto s = session.lock())
+          s->post_response(seq, error_response(500, "the request was dropped without a response"));
       } catch (...) {  // NOLINT(bugprone-empty-catch): request_timeout still closes the connection
       }
     }
@@ -242,6 +252,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     auto req = parser_->release();
     parser_.reset();
+    if (!state_.lock()) {  // the HttpServer is gone: its handler must not run any more
+      keep_alive_ = false;
+      version_ = req.version();
+      head_ = false;
+      send(error_response(503, "server shutting down"), true);
+      return;
+    }
 
     HttpRequest request;
     request.method = std::string(req.method_string());

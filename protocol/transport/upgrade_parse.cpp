@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include <boost/beast/http/status.hpp>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -122,6 +123,22 @@ std::optional<std::string> verified_peer_cn(const ssl_st* ssl) {
   OPENSSL_free(utf8);
   if (cn.find('\0') != std::string::npos) return std::nullopt;
   return cn;
+}
+
+std::string refusal_response(int status, unsigned version, const std::string& reason) {
+  const auto phrase = boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
+  const std::string body = reason + "\n";
+  std::string out = version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  out.append(phrase.data(), phrase.size());
+  out += "\r\nServer: evbroker\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ";
+  out += std::to_string(body.size());
+  out += "\r\nConnection: close\r\n";
+  if (status == 426) out += "Upgrade: websocket\r\n";
+  out += "\r\n";
+  out += body;
+  return out;
 }
 
 std::string format_endpoint(const std::string& ip, unsigned short port, bool v6) {

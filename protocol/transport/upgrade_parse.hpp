@@ -33,6 +33,10 @@ std::optional<std::pair<std::string, std::string>> parse_basic_auth(std::string_
 /// exactly one CN without embedded NUL bytes.
 std::optional<std::string> verified_peer_cn(const ssl_st* ssl);
 
+/// The complete HTTP response refusing an upgrade: `status`, body `reason` + "\n",
+/// Connection: close (and Upgrade: websocket with 426). `version` is 10 or 11.
+std::string refusal_response(int status, unsigned version, const std::string& reason);
+
 /// "ip:port" ("[v6]:port" for IPv6) for logs and UpgradeRequest::remote_address.
 std::string format_endpoint(const std::string& ip, unsigned short port, bool v6);
 

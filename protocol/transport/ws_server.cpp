@@ -13,8 +13,8 @@ namespace {
 
 using tcp = boost::asio::ip::tcp;
 
-void admit(const std::shared_ptr<const detail::WsConfig>& config,
-           const std::shared_ptr<detail::WsServerState>& state, tcp::socket socket) {
+void admit(const std::shared_ptr<const detail::WsConfig>& config, const std::shared_ptr<detail::WsServerState>& state,
+           tcp::socket socket) {
   std::string remote_address = detail::remote_address_of(socket);
   if (!state->try_begin_handshake()) {
     // Admission control: during a reconnect storm, shed load before spending anything on TLS.
@@ -52,12 +52,10 @@ struct WsServer::Impl {
 WsServer::WsServer(boost::asio::io_context& io, WsServerOptions options, WsCallbacks callbacks)
     : impl_(std::make_shared<Impl>()) {
   impl_->state = std::make_shared<detail::WsServerState>(options.max_pending_handshakes);
-  impl_->config =
-      std::make_shared<const detail::WsConfig>(detail::WsConfig{std::move(options), std::move(callbacks)});
+  impl_->config = std::make_shared<const detail::WsConfig>(detail::WsConfig{std::move(options), std::move(callbacks)});
   impl_->listener = std::make_shared<detail::Listener>(
-      io, [config = impl_->config, state = impl_->state](tcp::socket socket) {
-        admit(config, state, std::move(socket));
-      });
+      io,
+      [config = impl_->config, state = impl_->state](tcp::socket socket) { admit(config, state, std::move(socket)); });
 }
 
 WsServer::~WsServer() {
