@@ -259,46 +259,35 @@ void delete_station(Request& r) {
       });
 }
 
-void list_device_model(Request& r) {
+namespace {
+
+/// Answers with one page of a station's stored JSON values under `table` (keys <id>\0...),
+/// as a JSON array, in key order or newest first.
+void respond_station_page(Request& r, storage::Table table, bool newest_first) {
   std::string id;
   if (!station_id_from_path(r, id)) return;
   auto page = parse_page(r);
   if (!page) return;
   auto reader = r.ctx->store->read();
   if (!load_station(reader, id)) return r.respond(error_response(404, "unknown charge station " + id));
-  std::string body;
-  ocpp::JsonWriter w(body);
-  w.raw('[');
+  std::string body = "[";
   std::size_t index = 0, written = 0;
-  reader.scan(storage::Table::device_model, storage::prefix({id}), [&](std::string_view, std::string_view value) {
+  auto add = [&](std::string_view, std::string_view value) {
     if (index++ < page->offset) return true;
-    if (written++) w.raw(',');
-    w.raw(value);
+    if (written++) body += ',';
+    body += value;
     return written < page->limit;
-  });
-  w.raw(']');
+  };
+  if (newest_first) reader.scan_reverse(table, storage::prefix({id}), add);
+  else reader.scan(table, storage::prefix({id}), add);
+  body += ']';
   r.respond(json_response(200, std::move(body)));
 }
 
-void list_events(Request& r) {
-  std::string id;
-  if (!station_id_from_path(r, id)) return;
-  auto page = parse_page(r);
-  if (!page) return;
-  auto reader = r.ctx->store->read();
-  if (!load_station(reader, id)) return r.respond(error_response(404, "unknown charge station " + id));
-  std::string body;
-  ocpp::JsonWriter w(body);
-  w.raw('[');
-  std::size_t index = 0, written = 0;
-  reader.scan_reverse(storage::Table::events, storage::prefix({id}), [&](std::string_view, std::string_view value) {
-    if (index++ < page->offset) return true;
-    if (written++) w.raw(',');
-    w.raw(value);
-    return written < page->limit;
-  });
-  w.raw(']');
-  r.respond(json_response(200, std::move(body)));
-}
+}  // namespace
+
+void list_device_model(Request& r) { respond_station_page(r, storage::Table::device_model, false); }
+
+void list_events(Request& r) { respond_station_page(r, storage::Table::events, true); }
 
 }  // namespace evbroker::actors::api
