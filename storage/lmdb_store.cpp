@@ -139,6 +139,22 @@ std::optional<std::string> txn_get(const Env& env, MDB_txn* txn, Table table, st
   return std::string(to_view(v));
 }
 
+/// From the entry the cursor was positioned on (`rc` of that positioning), calls fn for each entry
+/// with the prefix, stepping with `step` (MDB_NEXT or MDB_PREV), until fn returns false.
+static std::size_t walk_prefix(Cursor& cursor, Table table, std::string_view prefix, const ScanFn& fn, int rc, MDB_val& k,
+                        MDB_val& v, MDB_cursor_op step, const char* what) {
+  std::size_t calls = 0;
+  while (rc == 0) {
+    std::string_view key = to_view(k);
+    if (!key.starts_with(prefix)) break;
+    ++calls;
+    if (!fn(key, to_view(v))) break;
+    rc = cursor.get(k, v, step);
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) throw_mdb(what, table, rc);
+  return calls;
+}
+
 std::size_t txn_scan(const Env& env, MDB_txn* txn, Table table, std::string_view prefix, const ScanFn& fn,
                      std::string_view start) {
   Cursor cursor(env, txn, table);
@@ -147,16 +163,7 @@ std::size_t txn_scan(const Env& env, MDB_txn* txn, Table table, std::string_view
   std::string_view from = !start.empty() && start > prefix ? start : prefix;
   MDB_val k{}, v{};
   int rc = cursor.seek(from, k, v);
-  std::size_t calls = 0;
-  while (rc == 0) {
-    std::string_view key = to_view(k);
-    if (!key.starts_with(prefix)) break;
-    ++calls;
-    if (!fn(key, to_view(v))) break;
-    rc = cursor.get(k, v, MDB_NEXT);
-  }
-  if (rc != 0 && rc != MDB_NOTFOUND) throw_mdb("scan", table, rc);
-  return calls;
+  return walk_prefix(cursor, table, prefix, fn, rc, k, v, MDB_NEXT, "scan");
 }
 
 std::size_t txn_scan_reverse(const Env& env, MDB_txn* txn, Table table, std::string_view prefix, const ScanFn& fn) {
@@ -181,16 +188,7 @@ std::size_t txn_scan_reverse(const Env& env, MDB_txn* txn, Table table, std::str
       rc = cursor.get(k, v, MDB_LAST);  // nothing at or after the successor: the range ends the table
     }
   }
-  std::size_t calls = 0;
-  while (rc == 0) {
-    std::string_view key = to_view(k);
-    if (!key.starts_with(prefix)) break;
-    ++calls;
-    if (!fn(key, to_view(v))) break;
-    rc = cursor.get(k, v, MDB_PREV);
-  }
-  if (rc != 0 && rc != MDB_NOTFOUND) throw_mdb("scan (reverse)", table, rc);
-  return calls;
+  return walk_prefix(cursor, table, prefix, fn, rc, k, v, MDB_PREV, "scan (reverse)");
 }
 
 std::size_t txn_count(const Env& env, MDB_txn* txn, Table table) {
