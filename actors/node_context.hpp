@@ -5,13 +5,21 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 #include <spdlog/logger.h>
 
 #include "actors/metrics.hpp"
+#include "actors/pnc/pnc_settings.hpp"
 #include "actors/station_directory.hpp"
+#include "pki/local_pki.hpp"
+#include "pki/x509.hpp"
 #include "storage/group_commit.hpp"
 #include "storage/lmdb_store.hpp"
+
+namespace evbroker::transport {
+class HttpClient;
+}
 
 namespace evbroker::actors {
 
@@ -32,8 +40,19 @@ struct NodeContext {
   StationDirectory* directory = nullptr;
   Metrics* metrics = nullptr;
   const Router* router = nullptr;
+  /// The node's own CAs (always there: made on first start). Signs station and V2G certificates
+  /// unless a back end is configured for them.
+  const pki::LocalPki* local_pki = nullptr;
+  /// What profile-3 client certificates must chain to (the CPO sub-CA by default, or
+  /// --tls-client-ca). Used by the gate when a TLS-terminating proxy passes the certificate on.
+  std::vector<pki::Certificate> station_trust;
+  /// Honour X-Forwarded-Proto / X-Client-Cert* headers (--trust-proxy); never otherwise.
+  bool trust_proxy = false;
+  PncSettings pnc;
+  transport::HttpClient* http_client = nullptr;  // back-end HTTP(S) calls; runs on the node's I/O threads
   std::shared_ptr<spdlog::logger> station_log;  // "station"
   std::shared_ptr<spdlog::logger> handler_log;  // "handler"
+  std::shared_ptr<spdlog::logger> pki_log;      // "pki": signing, back ends, certificate checks
 };
 
 using NodeContextPtr = std::shared_ptr<const NodeContext>;

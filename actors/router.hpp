@@ -28,8 +28,20 @@ class Router {
     const auto& h = table_[static_cast<std::size_t>(version)][action];
     return h ? &h : nullptr;
   }
+  /// Actors that are not reached by routing a station CALL but by other actors (the security actor
+  /// learns that a station booted; the back-end actor is asked for HTTP work).
+  enum class Service : std::size_t { security, backend, count };
+  void set_service(Service service, caf::actor actor) { services_[static_cast<std::size_t>(service)] = std::move(actor); }
+  const caf::actor* service(Service service) const {
+    const auto& a = services_[static_cast<std::size_t>(service)];
+    return a ? &a : nullptr;
+  }
+
   /// Drops every handle (before the actor system goes away).
-  void clear() { table_ = {}; }
+  void clear() {
+    table_ = {};
+    services_ = {};
+  }
 
   /// Every handler actor once (to stop them at shutdown).
   std::vector<caf::actor> handlers() const {
@@ -37,11 +49,14 @@ class Router {
     for (const auto& row : table_)
       for (const auto& h : row)
         if (h && std::find(out.begin(), out.end(), h) == out.end()) out.push_back(h);
+    for (const auto& s : services_)
+      if (s && std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
     return out;
   }
 
  private:
   std::array<std::array<caf::actor, kMaxActions>, 3> table_{};
+  std::array<caf::actor, static_cast<std::size_t>(Service::count)> services_{};
 };
 
 }  // namespace evbroker::actors

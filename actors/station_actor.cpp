@@ -6,6 +6,8 @@
 
 #include "actors/handlers/handler_support.hpp"
 #include "actors/router.hpp"
+#include "actors/pnc/pnc_messages.hpp"
+#include "actors/router.hpp"
 #include "actors/settings.hpp"
 #include "actors/handlers/runtime_keys.hpp"
 #include "protocol/error_codes.hpp"
@@ -306,7 +308,12 @@ caf::behavior station_actor(Self* self, StationSetup setup) {
         if (auto connection = self->state.setup.connection.lock()) connection->close(1008, reason);
       },
       [self](closed_atom, const std::string& reason) { on_closed(self, reason); },
-      [self](push_atom) { push_settings(self); },
+      [self](push_atom) {
+        push_settings(self);
+        // Certificates waiting for this station (signed while it was away, roots to install).
+        if (const auto* security = self->state.setup.ctx->router ? self->state.setup.ctx->router->service(Router::Service::security) : nullptr)
+          caf::anon_send(*security, booted_atom::value, self->state.setup.station_id);
+      },
   };
 }
 

@@ -4,6 +4,7 @@
 
 #include "actors/handlers/handler_support.hpp"
 #include "actors/handlers/runtime_keys.hpp"
+#include "actors/proxy_client_cert.hpp"
 #include "actors/records.hpp"
 #include "actors/station_actor.hpp"
 #include "pki/password.hpp"
@@ -54,25 +55,35 @@ transport::UpgradeDecision StationGate::decide(const transport::UpgradeRequest& 
     return refuse(UpgradeOutcome::no_subprotocol, 400,
                   "no common subprotocol: offered " + join(request.subprotocols) + "; supported ocpp2.0.1, ocpp1.6");
 
+  // TLS as the station sees it: the node's own wss listener, or a TLS-terminating proxy in front of
+  // the plain listener when (and only when) the operator said to trust one.
+  ProxiedTls seen{request.tls, request.client_cert_cn, {}};
+  if (!request.tls && ctx_->trust_proxy) {
+    seen = read_proxied_tls(request, *ctx_);
+  } else if (has_proxy_headers(request)) {
+    ctx_->station_log->debug("{}: X-Forwarded-Proto / X-Client-Cert* headers ignored ({})", id,
+                             request.tls ? "the connection is TLS to the node itself" : "--trust-proxy is off");
+  }
+
   // Security profiles in MaEVe's numbering: 0 ws + Basic, 1 wss + Basic, 2 wss + client certificate.
   const int profile = station->security_profile;
-  if (profile >= 1 && !request.tls)
+  if (profile >= 1 && !seen.tls)
     return refuse(UpgradeOutcome::wrong_profile, 403,
                   id + " is registered for security profile " + std::to_string(profile) + ": connect with wss");
-  if (profile == 0 && request.tls)
+  if (profile == 0 && seen.tls)
     return refuse(UpgradeOutcome::wrong_profile, 403, id + " is registered for security profile 0: connect with ws");
   if (profile == 2) {
     if (request.username || request.password)
       return refuse(UpgradeOutcome::wrong_profile, 403,
                     id + " is registered for client-certificate authentication, not a password");
-    if (!request.client_cert_cn) {
+    if (!seen.client_cert_cn) {
       record_failure(id);
-      return refuse(UpgradeOutcome::bad_credentials, 401, "no client certificate");
+      return refuse(UpgradeOutcome::bad_credentials, 401, seen.problem.empty() ? "no client certificate" : seen.problem);
     }
-    if (*request.client_cert_cn != id) {
+    if (*seen.client_cert_cn != id) {
       record_failure(id);
       return refuse(UpgradeOutcome::bad_credentials, 403,
-                    "client certificate names " + *request.client_cert_cn + ", not " + id);
+                    "client certificate names " + *seen.client_cert_cn + ", not " + id);
     }
   } else if (!station->password_hash.empty() || profile == 1) {
     if (!request.username || !request.password) {

@@ -1,90 +1,56 @@
 // Commands to stations: any CSMS-initiated action (POST /api/v0/cs/{csId}/call/{Action}), MaEVe's
-// trigger and reconfigure. A call travels to the station actor in a short-lived actor of its own,
-// so no HTTP thread ever waits.
-
-#include <spdlog/spdlog.h>
+// trigger and reconfigure. The sending itself is station_call.cpp's.
 
 #include "actors/api/api_support.hpp"
-#include "actors/handlers/handler_support.hpp"
+#include "actors/api/station_call.hpp"
 #include "actors/messages.hpp"
-#include "actors/ocpp_dispatch.hpp"
 #include "actors/settings.hpp"
+#include "protocol/ocpp16/types.hpp"
 
 namespace evbroker::actors::api {
 namespace {
 
-using Done = std::function<void(CsmsCallResult)>;
+/// A CSMS call to make, before validation.
+struct TriggerCall {
+  std::string_view action;
+  std::string payload;
+};
 
-/// Sends `call` to the station's actor and reports what became of it.
-void send_to_station(caf::actor_system& system, const caf::actor& station, CsmsCall call,
-                     std::chrono::seconds call_timeout, Done done) {
-  // The station actor answers within call_timeout (its own timer) or when the station goes away;
-  // the request timeout here only guards against a lost actor.
-  // Everything goes in as spawn arguments: CAF 0.17 dereferences a null argument tuple when a
-  // function actor takes none (UBSan reports it; TOOLCHAIN.md).
-  const caf::timespan guard = call_timeout + std::chrono::seconds(10);
-  system.spawn(
-      [](caf::event_based_actor* self, caf::actor target, CsmsCall message, caf::timespan deadline, Done report) {
-        self->request(target, deadline, csms_call_atom::value, std::move(message))
-            .then([report](CsmsCallResult& result) { report(std::move(result)); },
-                  [report](caf::error& error) {
-                    CsmsCallResult result;
-                    result.kind = CsmsCallResult::Kind::disconnected;
-                    result.error_description = "the station's connection ended: " + to_string(error);
-                    report(std::move(result));
-                  });
-      },
-      station, std::move(call), guard, std::move(done));
+std::string requested_message(std::string_view value) {
+  std::string payload;
+  ocpp::JsonWriter w(payload);
+  w.raw("{\"requestedMessage\":");
+  w.string(value);
+  w.raw('}');
+  return payload;
 }
 
-transport::HttpResponse to_http(const CsmsCallResult& result) {
-  switch (result.kind) {
-    case CsmsCallResult::Kind::result: return json_response(200, result.payload);
-    case CsmsCallResult::Kind::call_error: {
-      std::string body;
-      ocpp::JsonWriter w(body);
-      w.raw("{\"status\":\"Bad Gateway\",\"error\":");
-      w.string("the station answered with " + result.error_code);
-      w.raw(",\"error_code\":");
-      w.string(result.error_code);
-      w.raw(",\"error_description\":");
-      w.string(result.error_description);
-      w.raw(",\"error_details\":");
-      w.raw(result.error_details.empty() ? std::string_view("{}") : std::string_view(result.error_details));
-      w.raw('}');
-      return json_response(502, std::move(body));
-    }
-    case CsmsCallResult::Kind::invalid_response: return error_response(502, result.error_description);
-    case CsmsCallResult::Kind::timeout: return error_response(504, result.error_description);
-    case CsmsCallResult::Kind::disconnected: return error_response(409, result.error_description);
-    case CsmsCallResult::Kind::queue_full: return error_response(503, result.error_description);
+constexpr std::string_view kSupported16 =
+    "BootNotification, DiagnosticsStatusNotification, FirmwareStatusNotification, Heartbeat, MeterValues, "
+    "StatusNotification, LogStatusNotification, SignChargingStationCertificate, SignV2GCertificate, "
+    "SignCombinedCertificate";
+
+/// MaEVe's trigger names are the requestedMessage values of 2.0.1's TriggerMessage. A 1.6 station
+/// has three ways to be asked: TriggerMessage for the core messages, the security extension's
+/// ExtendedTriggerMessage for its station certificate and log status, and for ISO 15118 (V2G)
+/// certificates the Plug & Charge DataTransfer whose data is the 2.0.1 TriggerMessage payload (1.6
+/// has no V2G trigger of its own; a combined renewal is the V2G one there, since the station
+/// certificate has its own trigger).
+std::optional<TriggerCall> trigger_call_16(std::string_view trigger) {
+  ocpp16::MessageTrigger core{};
+  if (ocpp16::parse_enum(trigger, core)) return TriggerCall{"TriggerMessage", requested_message(trigger)};
+  if (trigger == "SignChargingStationCertificate")
+    return TriggerCall{"ExtendedTriggerMessage", requested_message("SignChargePointCertificate")};
+  if (trigger == "LogStatusNotification") return TriggerCall{"ExtendedTriggerMessage", requested_message(trigger)};
+  if (trigger == "SignV2GCertificate" || trigger == "SignCombinedCertificate") {
+    std::string payload;
+    ocpp::JsonWriter w(payload);
+    w.raw("{\"vendorId\":\"org.openchargealliance.iso15118pnc\",\"messageId\":\"TriggerMessage\",\"data\":");
+    w.string(requested_message("SignV2GCertificate"));
+    w.raw('}');
+    return TriggerCall{"DataTransfer", std::move(payload)};
   }
-  return error_response(500, "unexpected call outcome");
-}
-
-/// The connected station, or an answer: 404 when unknown, 409 when not connected.
-std::optional<StationDirectory::Entry> connected_station(Request& r, const std::string& id) {
-  if (!r.ctx->store->read().get(storage::Table::stations, id)) {
-    r.respond(error_response(404, "unknown charge station " + id));
-    return std::nullopt;
-  }
-  auto entry = r.ctx->directory->find(id);
-  if (!entry) r.respond(error_response(409, "charge station " + id + " is not connected"));
-  return entry;
-}
-
-/// Validates `payload` as the request of `action_name` for the station's version and sends it.
-void validate_and_send(Request& r, const StationDirectory::Entry& station, std::string_view action_name,
-                       std::string_view payload) {
-  auto action = find_action(station.version, action_name);
-  const std::string version(ocpp::subprotocol(station.version));
-  if (!action) return r.respond(error_response(400, std::string(action_name) + " is not an action of " + version));
-  if (!ocpp::csms_may_call(*action->info))
-    return r.respond(error_response(400, std::string(action_name) + " is sent by charging stations, not by the CSMS"));
-  auto decoded = decode_request(*action, payload);
-  if (!decoded) return r.respond(error_response(400, decoded.error().message()));
-  send_to_station(*r.system, station.actor, CsmsCall{std::string(action_name), encode_request(*decoded)},
-                  r.ctx->settings.call_timeout, [respond = r.respond](CsmsCallResult result) { respond(to_http(result)); });
+  return std::nullopt;
 }
 
 }  // namespace
@@ -108,14 +74,14 @@ void trigger_station(Request& r) {
     if (key != "trigger") return r.respond(error_response(400, "/" + std::string(key) + ": unknown property"));
   auto station = connected_station(r, id);
   if (!station) return;
-  // MaEVe's trigger names are TriggerMessage's requestedMessage values of 2.0.1; 1.6 spells the
-  // certificate ones through ExtendedTriggerMessage, which arrives with the PKI issue.
-  std::string payload;
-  ocpp::JsonWriter w(payload);
-  w.raw("{\"requestedMessage\":");
-  w.string(trigger);
-  w.raw('}');
-  validate_and_send(r, *station, "TriggerMessage", payload);
+  if (station->version != ocpp::Version::v16)
+    return validate_and_send(r, *station, "TriggerMessage", requested_message(trigger));
+  auto call = trigger_call_16(trigger);
+  if (!call)
+    return r.respond(error_response(400, "/trigger: " + std::string(trigger) +
+                                             " cannot be triggered on an ocpp1.6 station; supported: " +
+                                             std::string(kSupported16)));
+  validate_and_send(r, *station, call->action, call->payload);
 }
 
 void reconfigure_station(Request& r) {

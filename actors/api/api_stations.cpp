@@ -6,6 +6,7 @@
 #include "actors/handlers/handler_support.hpp"
 #include "actors/handlers/runtime_keys.hpp"
 #include "actors/json_read.hpp"
+#include "actors/pnc/certificate_records.hpp"
 #include "actors/records.hpp"
 #include "pki/password.hpp"
 
@@ -245,11 +246,14 @@ void delete_station(Request& r) {
   auto ctx = r.ctx;
   ctx->committer->submit(
       [id](storage::WriteTxn& txn) {
-        // The registration, what the station reported and its pending settings go; its
-        // transactions, meter values and events stay for the record.
+        // The registration, what the station reported, its pending settings and its certificate
+        // work (signing requests, roots to install) go, so that a station registered again under the
+        // same id inherits none of it; its transactions, meter values and events stay for the record.
         txn.del(storage::Table::stations, id);
         txn.del_prefix(storage::Table::station_runtime, storage::prefix({id}));
         txn.del_prefix(storage::Table::settings, storage::prefix({id}));
+        txn.del_prefix(storage::Table::certificates, sign_prefix(id));
+        txn.del_prefix(storage::Table::certificates, install_prefix(id));
       },
       [respond, ctx, id](const std::string& error) {
         if (!error.empty()) return respond(error_response(500, "could not delete the station: " + error));

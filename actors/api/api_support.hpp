@@ -61,5 +61,12 @@ void list_tokens(Request& r);
 void delete_token(Request& r);
 void list_transactions(Request& r);
 void get_transaction(Request& r);
+void upload_certificate(Request& r);
+void get_uploaded_certificate(Request& r);
+void delete_uploaded_certificate(Request& r);
+void install_station_certificates(Request& r);
+void get_station_certificates(Request& r);
+void list_installed_certificates(Request& r);
+void delete_installed_certificate(Request& r);
 
 }  // namespace evbroker::actors::api

@@ -77,6 +77,15 @@ void ManagementApi::handle(transport::HttpRequest http, transport::Responder res
     if (n == 3 && s[2] == "trigger" && is("POST")) return api::trigger_station(r);
     if (n == 4 && s[2] == "call" && is("POST")) return api::call_station(r);
     if (n == 4 && s[2] == "transactions" && is("GET")) return api::get_transaction(r);
+    if (n == 3 && s[2] == "certificates" && is("POST")) return api::install_station_certificates(r);
+    if (n == 3 && s[2] == "certificates" && is("GET")) return api::get_station_certificates(r);
+    if (n == 4 && s[2] == "certificates" && s[3] == "installed" && is("GET")) return api::list_installed_certificates(r);
+    if (n == 4 && s[2] == "certificates" && s[3] == "installed" && is("DELETE"))
+      return api::delete_installed_certificate(r);
+  } else if (s[0] == "certificate") {
+    if (n == 1 && is("POST")) return api::upload_certificate(r);
+    if (n == 2 && is("GET")) return api::get_uploaded_certificate(r);
+    if (n == 2 && is("DELETE")) return api::delete_uploaded_certificate(r);
   } else if (s[0] == "token") {
     if (n == 1 && is("POST")) return api::set_token(r);
     if (n == 1 && is("GET")) return api::list_tokens(r);

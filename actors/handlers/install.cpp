@@ -1,6 +1,8 @@
 // The routing table: which functional block answers which station-initiated action.
 
 #include "actors/handlers/handlers.hpp"
+#include "actors/pnc/backend_actor.hpp"
+#include "actors/pnc/security_actor.hpp"
 
 namespace evbroker::actors {
 namespace {
@@ -29,7 +31,16 @@ void install_handlers(caf::actor_system& system, const NodeContextPtr& ctx, Rout
 
   auto authorization = spawn(&handle_authorization);
   route(router, v16, authorization, {A16::Authorize});
-  route(router, v201, authorization, {A201::Authorize});
+
+  // Certificates and Plug & Charge. 2.0.1 Authorize goes here because it may carry a contract
+  // certificate; 1.6 DataTransfer because it may carry iso15118pnc messages. The security actor
+  // hands plain ones on to the authorization and data-transfer blocks.
+  router.set_service(Router::Service::backend, spawn_backend_actor(system, ctx));
+  auto security = spawn_security_actor(system, ctx);
+  router.set_service(Router::Service::security, security);
+  route(router, v16, security, {A16::SignCertificate, A16::DataTransfer});
+  route(router, v201, security,
+        {A201::Authorize, A201::SignCertificate, A201::Get15118EVCertificate, A201::GetCertificateStatus});
 
   auto transactions = spawn(&handle_transactions);
   route(router, v16, transactions, {A16::StartTransaction, A16::StopTransaction, A16::MeterValues});
@@ -47,7 +58,6 @@ void install_handlers(caf::actor_system& system, const NodeContextPtr& ctx, Rout
          A201::NotifyEVChargingSchedule, A201::ReportChargingProfiles, A201::ReservationStatusUpdate});
 
   auto data_transfer = spawn(&handle_data_transfer);
-  route(router, v16, data_transfer, {A16::DataTransfer});
   route(router, v201, data_transfer, {A201::DataTransfer});
 }
 

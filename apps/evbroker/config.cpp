@@ -1,7 +1,8 @@
-// The node's configuration: one table describes every setting (its TOML key, its flag, its type, its
-// default and how a value is checked), and both sources, the TOML file and the command line, go
-// through it. Precedence: the defaults in NodeConfig < the --config file < EVBROKER_API_TOKEN (for the
-// token only) < command-line flags.
+// The node's configuration: the table in config_settings.cpp describes every setting (its TOML key,
+// its flag, its type, its default and how a value is checked), and both sources, the TOML file and
+// the command line, go through it. Precedence: the defaults in NodeConfig < the --config file < the
+// environment (for secrets only: EVBROKER_API_TOKEN, EVBROKER_HUBJECT_CLIENT_SECRET) < command-line
+// flags.
 //
 // parse_config never prints and never exits: help and version text come back in ParseOutcome::message
 // (ending in a newline, to be printed as is on stdout), errors come back without a trailing newline.
@@ -16,21 +17,21 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
-#include <variant>
 #include <vector>
+
+#include "apps/evbroker/config_settings.hpp"
 
 #ifndef EVBROKER_VERSION
 #define EVBROKER_VERSION "0.1.0"
@@ -40,224 +41,39 @@ namespace evbroker::app {
 
 namespace {
 
+using settings::in_quotes;
+using settings::Kind;
+using settings::Setting;
+using settings::Value;
+
 constexpr std::string_view kApiTokenEnv = "EVBROKER_API_TOKEN";
+constexpr std::string_view kClientSecretEnv = "EVBROKER_HUBJECT_CLIENT_SECRET";
 
-// Limits beyond the obvious ones, chosen so that a typo cannot take the node down.
-constexpr std::int64_t kMaxSeconds = std::numeric_limits<std::int32_t>::max();  // OCPP "integer"
-constexpr std::int64_t kMinFrameBytes = 1024;
-constexpr std::int64_t kMaxFrameBytes = 64 * 1024 * 1024;
-constexpr std::int64_t kMaxThreads = 1024;
-
-constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info", "warn", "error", "off"};
-
-/// A setting's value as read from either source, before it is checked.
-using Value = std::variant<std::string, std::int64_t, bool>;
-
-/// What a setting holds; decides the TOML type and how a command-line string is read.
-enum class Kind { string, integer, boolean };
-
-/// Checks `value` (of the setting's kind) and stores it; returns what is wrong otherwise. The message
-/// does not name the setting: the caller prefixes the flag or the file position and key.
-using ApplyFn = std::optional<std::string> (*)(NodeConfig&, const Value&);
-/// The setting's value in `config`, as it would be written on the command line.
-using ShowFn = std::string (*)(const NodeConfig&);
-
-struct Setting {
-  std::string_view key;        // TOML key; the flag is "--" + key with '_' -> '-'
-  Kind kind;
-  std::string_view type_name;  // shown in --help
-  std::string_view unit;       // for "expected a whole number of <unit>"
-  std::string_view help;
-  ApplyFn apply;
-  ShowFn show;
-};
-
-// ---- checks shared by several settings ----------------------------------------------------------
-
-std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
-
-std::optional<std::string> set_seconds(std::chrono::seconds& field, const Value& value) {
-  auto n = std::get<std::int64_t>(value);
-  if (n < 1 || n > kMaxSeconds) {
-    return "must be between 1 and " + std::to_string(kMaxSeconds) + " seconds, got " + std::to_string(n);
+/// "a, b,c" -> {"a", "b", "c"}; "" -> {} (so that a flag can empty a list set in the file).
+std::optional<std::string> split_list(const std::string& text, std::vector<std::string>& items) {
+  items.clear();
+  if (text.find_first_not_of(" \t") == std::string::npos) return std::nullopt;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const auto first = item.find_first_not_of(" \t");
+    if (first == std::string::npos) return "empty entry in the list " + in_quotes(text);
+    item = item.substr(first, item.find_last_not_of(" \t") - first + 1);
+    items.push_back(std::move(item));
+    if (comma == std::string::npos) return std::nullopt;
+    start = comma + 1;
   }
-  field = std::chrono::seconds{n};
-  return std::nullopt;
-}
-
-std::optional<std::string> set_count(std::size_t& field, const Value& value, std::int64_t min, std::int64_t max) {
-  auto n = std::get<std::int64_t>(value);
-  if (n < min || n > max) {
-    return "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + std::to_string(n);
-  }
-  field = static_cast<std::size_t>(n);
-  return std::nullopt;
-}
-
-std::optional<std::string> set_threads(unsigned& field, const Value& value) {
-  auto n = std::get<std::int64_t>(value);
-  if (n < 0 || n > kMaxThreads) {
-    return "must be between 0 (one per core) and " + std::to_string(kMaxThreads) + ", got " + std::to_string(n);
-  }
-  field = static_cast<unsigned>(n);
-  return std::nullopt;
-}
-
-std::optional<std::string> set_endpoint(Endpoint& field, const Value& value) {
-  Endpoint parsed;
-  std::string error;
-  if (!parse_endpoint(std::get<std::string>(value), parsed, error)) return error;
-  field = std::move(parsed);
-  return std::nullopt;
-}
-
-// ---- the settings -------------------------------------------------------------------------------
-
-const std::array<Setting, 19> kSettings = {{
-    {"data_dir", Kind::string, "DIR", "",
-     "Directory of the node's durable state (the LMDB environment); created if missing",
-     [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
-       if (std::get<std::string>(v).empty()) return "must not be empty";
-       c.data_dir = std::get<std::string>(v);
-       return std::nullopt;
-     },
-     [](const NodeConfig& c) { return c.data_dir; }},
-    {"ws_addr", Kind::string, "HOST:PORT", "",
-     "Plain websocket listener for charge stations (ws://, no TLS)",
-     [](NodeConfig& c, const Value& v) { return set_endpoint(c.ws_addr, v); },
-     [](const NodeConfig& c) { return c.ws_addr.to_string(); }},
-    {"wss_addr", Kind::string, "HOST:PORT", "",
-     "TLS websocket listener for charge stations (wss://, Basic auth or client certificates); needs "
-     "--tls-cert and --tls-key (default: off; \"\" turns it off)",
-     [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
-       if (std::get<std::string>(v).empty()) {
-         c.wss_addr.reset();
-         return std::nullopt;
-       }
-       Endpoint endpoint;
-       if (auto error = set_endpoint(endpoint, v)) return error;
-       c.wss_addr = std::move(endpoint);
-       return std::nullopt;
-     },
-     [](const NodeConfig& c) { return c.wss_addr ? c.wss_addr->to_string() : std::string(); }},
-    {"tls_cert", Kind::string, "FILE", "", "PEM server certificate chain for wss (default: none)",
-     [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
-       c.tls_cert = std::get<std::string>(v);
-       return std::nullopt;
-     },
-     [](const NodeConfig& c) { return c.tls_cert; }},
-    {"tls_key", Kind::string, "FILE", "", "PEM private key of the wss certificate (default: none)",
-     [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
-       c.tls_key = std::get<std::string>(v);
-       return std::nullopt;
-     },
-     [](const NodeConfig& c) { return c.tls_key; }},
-    {"tls_client_ca", Kind::string, "FILE", "",
-     "PEM CA certificate(s) that station client certificates must chain to (default: none)",
-     [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
-       c.tls_client_ca = std::get<std::string>(v);
-       return std::nullopt;
-     },
-     [](const NodeConfig& c) { return c.tls_client_ca; }},
-    {"api_addr", Kind::string, "HOST:PORT", "",
-     "Management API (HTTP) listener; an address other than loopback needs --api-token",
-     [](NodeConfig& c, const Value& v) { return set_endpoint(c.api_addr, v); },
-     [](const NodeConfig& c) { return c.api_addr.to_string(); }},
-    {"api_token", Kind::string, "TOKEN", "",
-     "Bearer token every API request but GET /health must carry (default: none, allowed only with a "
-     "loopback --api-addr); taken from the environment variable EVBROKER_API_TOKEN when the flag is "
-     "not given",
-     [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
-       const auto& token = std::get<std::string>(v);
-       // The token travels in an HTTP header: anything but visible ASCII could never match.
-       if (!std::all_of(token.begin(), token.end(), [](char ch) { return ch > ' ' && ch < '\x7f'; })) {
-         return std::string("must be visible ASCII characters only (no spaces or control characters)");
-       }
-       c.api_token = token;
-       return std::nullopt;
-     },
-     [](const NodeConfig& c) { return c.api_token; }},
-    {"heartbeat_interval", Kind::integer, "SECONDS", "seconds",
-     "Heartbeat interval given to stations in BootNotification responses",
-     [](NodeConfig& c, const Value& v) { return set_seconds(c.heartbeat_interval, v); },
-     [](const NodeConfig& c) { return std::to_string(c.heartbeat_interval.count()); }},
-    {"call_timeout", Kind::integer, "SECONDS", "seconds",
-     "How long a CSMS call waits for the station's answer (then the API answers 504)",
-     [](NodeConfig& c, const Value& v) { return set_seconds(c.call_timeout, v); },
-     [](const NodeConfig& c) { return std::to_string(c.call_timeout.count()); }},
-    {"ping_interval", Kind::integer, "SECONDS", "seconds",
-     "Websocket ping after this long without traffic from a station",
-     [](NodeConfig& c, const Value& v) { return set_seconds(c.ping_interval, v); },
-     [](const NodeConfig& c) { return std::to_string(c.ping_interval.count()); }},
-    {"max_frame_bytes", Kind::integer, "BYTES", "bytes",
-     "Largest websocket message a station may send (1024 to 67108864)",
-     [](NodeConfig& c, const Value& v) { return set_count(c.max_frame_bytes, v, kMinFrameBytes, kMaxFrameBytes); },
-     [](const NodeConfig& c) { return std::to_string(c.max_frame_bytes); }},
-    {"max_queued_calls", Kind::integer, "N", "calls",
-     "CSMS calls that may wait per station, one being in flight (the API answers 503 beyond)",
-     [](NodeConfig& c, const Value& v) {
-       return set_count(c.max_queued_calls, v, 1, std::numeric_limits<std::int32_t>::max());
-     },
-     [](const NodeConfig& c) { return std::to_string(c.max_queued_calls); }},
-    {"max_pending_handshakes", Kind::integer, "N", "handshakes",
-     "Connection handshakes (TCP, TLS, websocket upgrade) in progress at once: admission control "
-     "for reconnect storms",
-     [](NodeConfig& c, const Value& v) {
-       return set_count(c.max_pending_handshakes, v, 1, std::numeric_limits<std::int32_t>::max());
-     },
-     [](const NodeConfig& c) { return std::to_string(c.max_pending_handshakes); }},
-    {"io_threads", Kind::integer, "N", "threads", "Network I/O threads (0: one per core)",
-     [](NodeConfig& c, const Value& v) { return set_threads(c.io_threads, v); },
-     [](const NodeConfig& c) { return std::to_string(c.io_threads); }},
-    {"actor_threads", Kind::integer, "N", "threads", "Actor scheduler threads (0: one per core)",
-     [](NodeConfig& c, const Value& v) { return set_threads(c.actor_threads, v); },
-     [](const NodeConfig& c) { return std::to_string(c.actor_threads); }},
-    {"sync", Kind::boolean, "", "",
-     "fsync every commit (default: on). --no-sync is for tests and benchmarks only: acknowledged data "
-     "can be lost when the machine fails",
-     [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
-       c.sync = std::get<bool>(v);
-       return std::nullopt;
-     },
-     [](const NodeConfig& c) { return std::string(c.sync ? "true" : "false"); }},
-    {"log_level", Kind::string, "LEVEL", "", "Log level: trace, debug, info, warn, error or off",
-     [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
-       const auto& level = std::get<std::string>(v);
-       if (std::find(kLogLevels.begin(), kLogLevels.end(), level) == kLogLevels.end()) {
-         return "expected one of trace, debug, info, warn, error, off, got " + in_quotes(level);
-       }
-       c.log_level = level;
-       return std::nullopt;
-     },
-     [](const NodeConfig& c) { return c.log_level; }},
-    {"log_format", Kind::string, "FORMAT", "", "Log format: text or json (one JSON object a line)",
-     [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
-       const auto& format = std::get<std::string>(v);
-       if (format == "text") {
-         c.log_format = LogFormat::text;
-       } else if (format == "json") {
-         c.log_format = LogFormat::json;
-       } else {
-         return "expected text or json, got " + in_quotes(format);
-       }
-       return std::nullopt;
-     },
-     [](const NodeConfig& c) { return std::string(c.log_format == LogFormat::json ? "json" : "text"); }},
-}};
-
-std::string flag_of(const Setting& setting) {
-  std::string flag = "--" + std::string(setting.key);
-  std::replace(flag.begin(), flag.end(), '_', '-');
-  return flag;
-}
-
-const Setting* find_setting(std::string_view key) {
-  auto it = std::find_if(kSettings.begin(), kSettings.end(), [key](const Setting& s) { return s.key == key; });
-  return it == kSettings.end() ? nullptr : &*it;
 }
 
 /// Reads a command-line (or environment) string as a value of the setting's kind.
 std::optional<std::string> value_from_text(const Setting& setting, const std::string& text, Value& value) {
+  if (setting.kind == Kind::list) {
+    std::vector<std::string> items;
+    if (auto error = split_list(text, items)) return error;
+    value = std::move(items);
+    return std::nullopt;
+  }
   if (setting.kind != Kind::integer) {
     value = text;
     return std::nullopt;
@@ -311,6 +127,21 @@ std::optional<std::string> value_from_toml(const Setting& setting, const toml::n
         return std::nullopt;
       }
       return "expected true or false, got " + std::string(toml_type_name(node.type()));
+    case Kind::list:
+      if (const auto* array = node.as_array()) {
+        std::vector<std::string> items;
+        for (const auto& element : *array) {
+          const auto* s = element.as_string();
+          if (s == nullptr) {
+            return "expected an array of strings, found " + std::string(toml_type_name(element.type())) + " in it";
+          }
+          if (s->get().empty()) return std::string("empty string in the array");
+          items.push_back(s->get());
+        }
+        value = std::move(items);
+        return std::nullopt;
+      }
+      return "expected an array of strings (e.g. [\"a\", \"b\"]), got " + std::string(toml_type_name(node.type()));
   }
   return "unsupported setting kind";
 }
@@ -344,12 +175,12 @@ std::optional<std::string> apply_toml_file(const std::string& path, NodeConfig& 
     }
   };
   for (auto&& [key, node] : table) {
-    const Setting* setting = find_setting(key.str());
+    const Setting* setting = settings::find(key.str());
     if (setting == nullptr) {
       std::string message = "unknown key " + in_quotes(key.str());
       std::string underscored(key.str());
       std::replace(underscored.begin(), underscored.end(), '-', '_');
-      if (find_setting(underscored) != nullptr) {
+      if (settings::find(underscored) != nullptr) {
         message += " (did you mean " + in_quotes(underscored) + "?)";
       } else if (node.is_table()) {
         message += " (settings are top-level keys: the file has no tables)";
@@ -373,23 +204,30 @@ bool overlaps(const Endpoint& a, const Endpoint& b) {
   return a.port == b.port && (a.host == b.host || is_wildcard(a) || is_wildcard(b));
 }
 
-/// Checks that span several settings, once every source has been applied.
-std::optional<std::string> check_combination(const NodeConfig& config) {
-  if (config.wss_addr) {
-    std::string wss = config.wss_addr->to_string();
-    if (config.tls_cert.empty()) {
-      return "wss_addr " + wss + " needs a server certificate: set tls_cert (--tls-cert FILE) and tls_key";
-    }
-    if (config.tls_key.empty()) {
-      return "wss_addr " + wss + " needs the certificate's private key: set tls_key (--tls-key FILE)";
-    }
+/// wss uses the local PKI's server certificate unless both a certificate and its key are given.
+std::optional<std::string> check_tls(const NodeConfig& config) {
+  if (!config.tls_cert.empty() && config.tls_key.empty()) {
+    return "tls_cert " + config.tls_cert + " needs its private key: set tls_key (--tls-key FILE) as well";
   }
+  if (config.tls_cert.empty() && !config.tls_key.empty()) {
+    return "tls_key " + config.tls_key +
+           " is set without tls_cert: set both (--tls-cert FILE --tls-key FILE), or neither to use the local "
+           "PKI's server certificate";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_api(const NodeConfig& config) {
   if (!is_loopback(config.api_addr) && config.api_token.empty()) {
     return "api_addr " + config.api_addr.to_string() +
            " is not a loopback address, so the management API needs a token: set api_token (--api-token, "
            "the environment variable " + std::string(kApiTokenEnv) +
            " or api_token in the config file), or bind the API to 127.0.0.1";
   }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_listeners(const NodeConfig& config) {
   struct Named {
     std::string_view name;
     const Endpoint* endpoint;
@@ -408,25 +246,44 @@ std::optional<std::string> check_combination(const NodeConfig& config) {
   return std::nullopt;
 }
 
-ParseOutcome error_outcome(std::string message) {
-  return ParseOutcome{ParseOutcome::Kind::exit_error, 2, std::move(message)};
+/// Credentials for the Plug & Charge back end only make sense with its URL, and OAuth2 needs all
+/// three of endpoint, id and secret.
+std::optional<std::string> check_backend(const NodeConfig& config) {
+  if (config.hubject_url.empty()) {
+    const std::pair<std::string_view, const std::string*> needing_url[] = {
+        {"hubject_token", &config.hubject_token},
+        {"hubject_token_env", &config.hubject_token_env},
+        {"hubject_oauth_url", &config.hubject_oauth_url},
+        {"hubject_client_id", &config.hubject_client_id},
+    };
+    for (const auto& [name, value] : needing_url) {
+      if (!value->empty()) return std::string(name) + " is set but hubject_url is not: set the back end's URL (--hubject-url)";
+    }
+  }
+  if (!config.hubject_client_id.empty()) {
+    if (config.hubject_oauth_url.empty()) {
+      return "hubject_client_id needs the OAuth2 token endpoint: set hubject_oauth_url (--hubject-oauth-url URL)";
+    }
+    if (config.hubject_client_secret.empty()) {
+      return "hubject_client_id needs a client secret: set hubject_client_secret (--hubject-client-secret, the "
+             "environment variable " + std::string(kClientSecretEnv) + " or hubject_client_secret in the config file)";
+    }
+  } else if (!config.hubject_oauth_url.empty()) {
+    return "hubject_oauth_url is set but hubject_client_id is not: set the OAuth2 client id (--hubject-client-id)";
+  }
+  return std::nullopt;
 }
 
-bool is_valid_hostname(std::string_view host) {
-  if (host.empty() || host.size() > 253) return false;
-  std::size_t start = 0;
-  while (start <= host.size()) {
-    std::size_t dot = host.find('.', start);
-    std::string_view label = host.substr(start, dot == std::string_view::npos ? host.size() - start : dot - start);
-    bool ok = !label.empty() && label.size() <= 63 && label.front() != '-' && label.back() != '-' &&
-              std::all_of(label.begin(), label.end(), [](char ch) {
-                return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-';
-              });
-    if (!ok) return false;
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
+/// Checks that span several settings, once every source has been applied.
+std::optional<std::string> check_combination(const NodeConfig& config) {
+  for (auto check : {check_tls, check_api, check_listeners, check_backend}) {
+    if (auto error = check(config)) return error;
   }
-  return true;
+  return std::nullopt;
+}
+
+ParseOutcome error_outcome(std::string message) {
+  return ParseOutcome{ParseOutcome::Kind::exit_error, 2, std::move(message)};
 }
 
 }  // namespace
@@ -480,7 +337,7 @@ bool parse_endpoint(std::string_view text, Endpoint& out, std::string& error) {
         error = in_quotes(host) + " is not an IPv4 address";
         return false;
       }
-    } else if (!is_valid_hostname(host)) {
+    } else if (!settings::is_valid_hostname(host)) {
       error = in_quotes(host) + " is not a valid host name";
       return false;
     }
@@ -526,29 +383,47 @@ bool is_loopback(const Endpoint& endpoint) {
   return false;
 }
 
-ParseOutcome parse_config(int argc, const char* const* argv, NodeConfig& out) {
+bool flag_takes_value(std::string_view flag) {
+  if (flag == "-c" || flag == "--config") return true;
+  if (!flag.starts_with("--")) return false;
+  std::string key(flag.substr(2));
+  std::replace(key.begin(), key.end(), '-', '_');
+  const Setting* setting = settings::find(key);
+  return setting != nullptr && setting->kind != Kind::boolean;
+}
+
+std::string pki_directory(const NodeConfig& config) {
+  if (!config.pki_dir.empty()) return config.pki_dir;
+  return (std::filesystem::path(config.data_dir) / "pki").string();
+}
+
+ParseOutcome parse_config(int argc, const char* const* argv, NodeConfig& out, ParseChecks checks) {
   const NodeConfig defaults;  // default-initialised: "{}" trips a GCC 12 -Wmaybe-uninitialized false positive at -O3
+  const auto all = settings::all();
 
   CLI::App app{"evbroker: an OCPP broker node (charge station management system core)", "evbroker"};
   app.allow_extras();  // unknown arguments are reported below, with a clearer message than CLI11's
   app.get_formatter()->column_width(44);
   app.set_version_flag("--version", "evbroker " EVBROKER_VERSION);
   app.footer(
-      "Each setting is taken from the first of: its flag; for the token, EVBROKER_API_TOKEN; the TOML file "
-      "given with --config (keys are the option names with '_' for '-', e.g. ws_addr = \"0.0.0.0:9310\", "
-      "durations in seconds); the default shown.");
+      "Each setting is taken from the first of: its flag; for the secrets, the environment variables "
+      "EVBROKER_API_TOKEN and EVBROKER_HUBJECT_CLIENT_SECRET; the TOML file given with --config (keys are the "
+      "option names with '_' for '-', e.g. ws_addr = \"0.0.0.0:9310\", durations in the unit shown (seconds, MS for milliseconds), lists as arrays: "
+      "server_names = [\"csms.example.com\"]); the default shown.\n"
+      "`evbroker ca --help`: export the local PKI's certificates, issue station certificates, rotate.");
 
   std::string config_path;
   app.add_option("-c,--config", config_path, "TOML file with settings (see evbroker.example.toml)")
       ->type_name("FILE");
 
-  // One slot per setting, filled by CLI11; only those given (count() > 0) are applied.
-  std::array<std::string, kSettings.size()> texts;
-  std::array<bool, kSettings.size()> switches{};
-  std::array<CLI::Option*, kSettings.size()> options{};
-  for (std::size_t i = 0; i < kSettings.size(); ++i) {
-    const Setting& setting = kSettings[i];
-    std::string flag = flag_of(setting);
+  // One slot per setting, filled by CLI11; only those given (count() > 0) are applied. A deque keeps
+  // references to its elements stable (CLI11 holds them) and, unlike vector<bool>, has real bools.
+  std::vector<std::string> texts(all.size());
+  std::deque<bool> switches(all.size(), false);
+  std::vector<CLI::Option*> options(all.size(), nullptr);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const Setting& setting = all[i];
+    std::string flag = settings::flag_of(setting);
     if (setting.kind == Kind::boolean) {
       options[i] = app.add_flag(flag + ",!--no-" + flag.substr(2), switches[i], std::string(setting.help))
                        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -558,7 +433,7 @@ ParseOutcome parse_config(int argc, const char* const* argv, NodeConfig& out) {
                      ->type_name(std::string(setting.type_name))
                      ->default_str(setting.show(defaults))
                      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-    if (setting.key == "api_token") options[i]->envname(std::string(kApiTokenEnv));
+    if (!setting.env.empty()) options[i]->envname(std::string(setting.env));
   }
 
   // CLI11 wants the arguments without the program name, last first.
@@ -591,8 +466,8 @@ ParseOutcome parse_config(int argc, const char* const* argv, NodeConfig& out) {
     return error_outcome("--config: expected a file name, got ''");
   }
 
-  for (std::size_t i = 0; i < kSettings.size(); ++i) {
-    const Setting& setting = kSettings[i];
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const Setting& setting = all[i];
     if (options[i]->count() == 0) continue;
     Value value;
     std::optional<std::string> error;
@@ -604,14 +479,17 @@ ParseOutcome parse_config(int argc, const char* const* argv, NodeConfig& out) {
     if (!error) error = setting.apply(config, value);
     if (error) {
       // A value from the environment did not come from a flag: say where it came from.
-      bool from_env = setting.key == "api_token" && std::none_of(given.begin(), given.end(), [](const std::string& a) {
-                        return a.starts_with("--api-token");
-                      });
-      return error_outcome((from_env ? std::string(kApiTokenEnv) : flag_of(setting)) + ": " + *error);
+      const std::string flag = settings::flag_of(setting);
+      const bool from_env = !setting.env.empty() && std::none_of(given.begin(), given.end(), [&flag](const std::string& a) {
+                              return a == flag || a.starts_with(flag + "=");
+                            });
+      return error_outcome((from_env ? std::string(setting.env) : flag) + ": " + *error);
     }
   }
 
-  if (auto error = check_combination(config)) return error_outcome(*error);
+  if (checks == ParseChecks::all) {
+    if (auto error = check_combination(config)) return error_outcome(*error);
+  }
   out = std::move(config);
   return ParseOutcome{};
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace evbroker::app {
@@ -21,10 +22,14 @@ enum class LogFormat { text, json };
 struct NodeConfig {
   std::string data_dir = "./data";
   Endpoint ws_addr{"127.0.0.1", 9310};
-  std::optional<Endpoint> wss_addr;         // off unless set; needs tls_cert and tls_key
-  std::string tls_cert;                     // PEM server certificate chain for wss
-  std::string tls_key;                      // PEM private key for wss
-  std::string tls_client_ca;                // PEM CA(s) client certificates must chain to (profile 3)
+  std::optional<Endpoint> wss_addr = Endpoint{"127.0.0.1", 9311};  // empty: no wss listener
+  std::string tls_cert;                     // PEM server certificate chain for wss; "": the local PKI's
+  std::string tls_key;                      // its private key (set both or neither)
+  std::string tls_client_ca;                // PEM CA(s) client certificates must chain to (profile 3);
+                                            // "": the local PKI's CPO sub-CA
+  std::string pki_dir;                      // the local PKI; "": <data_dir>/pki (see pki_directory())
+  std::vector<std::string> server_names;    // extra DNS names / IP addresses of the local server certificate
+  bool trust_proxy = false;                 // honour a TLS-terminating proxy's X-Forwarded-Proto / X-Client-Cert*
   Endpoint api_addr{"127.0.0.1", 9410};
   std::string api_token;                    // required when api_addr is not loopback
   std::chrono::seconds heartbeat_interval{300};   // sent in BootNotification responses
@@ -38,7 +43,24 @@ struct NodeConfig {
   bool sync = true;                               // fsync each commit (never turn off in production)
   std::string log_level = "info";                 // trace debug info warn error off
   LogFormat log_format = LogFormat::text;
+
+  // Plug & Charge back ends (Hubject or a compatible CPO back end, OCSP responders); mapped onto
+  // actors::PncSettings by the node.
+  std::string hubject_url;                  // "": V2G certificates from the local PKI, no contract certificates
+  std::string hubject_token;                // fixed bearer token
+  std::string hubject_token_env;            // name of an environment variable holding the bearer token
+  std::string hubject_oauth_url;            // OAuth2 token endpoint (client credentials grant)
+  std::string hubject_client_id;
+  std::string hubject_client_secret;        // also EVBROKER_HUBJECT_CLIENT_SECRET
+  std::vector<std::string> contract_roots;  // PEM files of trusted V2G / MO roots
+  std::chrono::seconds root_cache_ttl{3600};
+  std::chrono::milliseconds backend_timeout{10000};
+  int backend_retries = 2;
+  std::string backend_ca;                   // PEM CAs for the back ends' HTTPS; "": the system store
 };
+
+/// Where the local PKI lives: pki_dir, or <data_dir>/pki when it is not set.
+std::string pki_directory(const NodeConfig& config);
 
 struct ParseOutcome {
   enum class Kind { run, exit_ok, exit_error } kind = Kind::run;
@@ -46,9 +68,20 @@ struct ParseOutcome {
   std::string message;     // help text, or the error ("--ws-addr: expected host:port, got 'x'")
 };
 
-/// Parses argv (defaults < --config file < flags) and checks the result (e.g. an API bound to a
-/// non-loopback address without a token, wss without a certificate). Never exits the process.
-ParseOutcome parse_config(int argc, const char* const* argv, NodeConfig& out);
+/// Which checks parse_config makes once every source is applied.
+enum class ParseChecks {
+  all,            // the node: also the checks across settings (listeners, tokens, credentials)
+  settings_only,  // `evbroker ca ...`: each value is checked, their combination is not the command's business
+};
+
+/// Parses argv (defaults < --config file < environment < flags) and checks the result (e.g. an API
+/// bound to a non-loopback address without a token, a certificate without its key). Never exits
+/// the process.
+ParseOutcome parse_config(int argc, const char* const* argv, NodeConfig& out, ParseChecks checks = ParseChecks::all);
+
+/// Does this node flag ("--data-dir", "-c") take a value as the next argument? False for switches
+/// (--sync, --no-trust-proxy, --help, ...) and for flags that are not the node's.
+bool flag_takes_value(std::string_view flag);
 
 /// Parses "host:port" / "[v6]:port".
 bool parse_endpoint(std::string_view text, Endpoint& out, std::string& error);

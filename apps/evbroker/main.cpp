@@ -1,11 +1,15 @@
-// evbroker: the OCPP broker node. See README.md and `evbroker --help`.
+// evbroker: the OCPP broker node. See README.md, `evbroker --help` and `evbroker ca --help`.
 
 #include <cstdio>
+#include <string_view>
 
+#include "apps/evbroker/ca_command.hpp"
 #include "apps/evbroker/config.hpp"
 #include "apps/evbroker/node.hpp"
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "ca") return evbroker::app::run_ca_command(argc, argv);
+
   evbroker::app::NodeConfig config;
   const auto outcome = evbroker::app::parse_config(argc, argv, config);
   switch (outcome.kind) {

@@ -2,7 +2,9 @@
 
 #include <csignal>
 #include <future>
+#include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -18,6 +20,10 @@
 #include "actors/station_directory.hpp"
 #include "actors/station_gate.hpp"
 #include "apps/evbroker/logging.hpp"
+#include "apps/evbroker/open_file_limit.hpp"
+#include "apps/evbroker/pki_setup.hpp"
+#include "apps/evbroker/tls_context.hpp"
+#include "protocol/transport/http_client.hpp"
 #include "protocol/transport/http_server.hpp"
 #include "protocol/transport/ws_server.hpp"
 #include "storage/group_commit.hpp"
@@ -34,35 +40,35 @@ unsigned threads_or_cores(unsigned configured) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-/// The wss context: server certificate and key, and (for security profile 3) the CAs client
-/// certificates must chain to. A client certificate that does not verify does not fail the TLS
-/// handshake: the upgrade is then refused with a clear HTTP status instead of a TLS alert.
-std::shared_ptr<asio::ssl::context> make_tls_context(const NodeConfig& config, std::string& error) {
-  auto tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-  boost::system::error_code ec;
-  tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1,
-                   ec);
-  if (!ec) tls->use_certificate_chain_file(config.tls_cert, ec);
-  if (ec) {
-    error = "--tls-cert " + config.tls_cert + ": " + ec.message();
-    return nullptr;
-  }
-  tls->use_private_key_file(config.tls_key, asio::ssl::context::pem, ec);
-  if (ec) {
-    error = "--tls-key " + config.tls_key + ": " + ec.message();
-    return nullptr;
-  }
-  if (!config.tls_client_ca.empty()) {
-    tls->load_verify_file(config.tls_client_ca, ec);
-    if (ec) {
-      error = "--tls-client-ca " + config.tls_client_ca + ": " + ec.message();
-      return nullptr;
+actors::PncSettings pnc_settings(const NodeConfig& config) {
+  actors::PncSettings pnc;
+  pnc.hubject_url = config.hubject_url;
+  pnc.token = config.hubject_token;
+  pnc.token_env = config.hubject_token_env;
+  pnc.oauth_token_url = config.hubject_oauth_url;
+  pnc.oauth_client_id = config.hubject_client_id;
+  pnc.oauth_client_secret = config.hubject_client_secret;
+  pnc.root_files = config.contract_roots;
+  pnc.root_cache_ttl = config.root_cache_ttl;
+  pnc.backend_timeout = config.backend_timeout;
+  pnc.backend_retries = config.backend_retries;
+  return pnc;
+}
+
+/// The PEM files the Plug & Charge side reads later: a typo should stop the start, not surface as
+/// failed certificate checks hours later.
+std::optional<std::string> check_pem_files(const NodeConfig& config) {
+  std::vector<std::pair<std::string, std::string>> files;  // flag, path
+  if (!config.backend_ca.empty()) files.emplace_back("--backend-ca", config.backend_ca);
+  for (const auto& root : config.contract_roots) files.emplace_back("--contract-roots", root);
+  for (const auto& [flag, path] : files) {
+    auto text = read_text_file(path);
+    if (!text) return flag + " " + text.error();
+    if (auto certificates = pki::parse_pem_chain(*text); !certificates) {
+      return flag + " " + path + ": " + certificates.error();
     }
   }
-  tls->set_verify_mode(asio::ssl::verify_peer, ec);
-  tls->set_verify_callback([](bool, asio::ssl::verify_context&) { return true; }, ec);
-  return tls;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -74,6 +80,12 @@ int run_node(const NodeConfig& config) {
     return 2;
   }
   auto log = logger("node");
+  const auto files = raise_open_file_limit();
+  if (files.problem.empty()) {
+    log->info("open file limit: {} (hard limit {})", files.soft, files.hard);
+  } else {
+    log->warn("open file limit stays at {} (hard limit {}): {}", files.soft, files.hard, files.problem);
+  }
 
   // ---- the store ----------------------------------------------------------------------------
   storage::StoreOptions store_options;
@@ -84,6 +96,32 @@ int run_node(const NodeConfig& config) {
     return 1;
   }
   if (!config.sync) log->warn("--no-sync: commits are not fsynced; a crash can lose acknowledged messages");
+
+  // ---- the local PKI and what TLS needs -----------------------------------------------------
+  bool pki_created = false;
+  auto local_pki = open_local_pki(config, &pki_created);
+  if (!local_pki) {
+    log->error("cannot open the local PKI in {}: {}", pki_directory(config), local_pki.error());
+    return 1;
+  }
+  if (pki_created) log->info("created local PKI in {}", pki_directory(config));
+  auto station_trust = load_station_trust(config, *local_pki);
+  if (!station_trust) {
+    log->error("cannot load the station trust store: {}", station_trust.error());
+    return 1;
+  }
+  std::shared_ptr<asio::ssl::context> tls;
+  if (config.wss_addr) {
+    tls = make_tls_context(config, *local_pki, error);
+    if (!tls) {
+      log->error("cannot set up wss: {}", error);
+      return 1;
+    }
+  }
+  if (auto problem = check_pem_files(config)) {
+    log->error("{}", *problem);
+    return 1;
+  }
   storage::GroupCommitter committer(**store);
 
   // ---- actors -------------------------------------------------------------------------------
@@ -102,16 +140,27 @@ int run_node(const NodeConfig& config) {
   ctx->router = &router;
   ctx->station_log = logger("station");
   ctx->handler_log = logger("handler");
+  ctx->pki_log = logger("pki");
+  ctx->local_pki = &*local_pki;
+  ctx->station_trust = std::move(*station_trust);
+  ctx->trust_proxy = config.trust_proxy;
+  ctx->pnc = pnc_settings(config);
 
   caf::actor_system_config caf_config;
   caf_config.set("scheduler.max-threads", static_cast<std::size_t>(threads_or_cores(config.actor_threads)));
   caf::actor_system system{caf_config};
+  // Declared after the actor system so that it is destroyed first: pending handlers hold sessions,
+  // sessions hold station actors, and the actor system's destructor waits for every actor.
+  asio::io_context io;
+  transport::HttpClientOptions http_client_options;
+  http_client_options.ca_file = config.backend_ca;
+  transport::HttpClient http_client(io, http_client_options);
+  ctx->http_client = &http_client;
   actors::install_handlers(system, ctx, router);  // fills the router before any station arrives
   actors::StationGate gate(system, ctx);
   actors::ManagementApi api(system, ctx, {config.api_token});
 
   // ---- listeners ----------------------------------------------------------------------------
-  asio::io_context io;
   auto station_log = logger("station");
   transport::WsCallbacks callbacks;
   callbacks.decide = [&gate](const transport::UpgradeRequest& r) { return gate.decide(r); };
@@ -133,11 +182,6 @@ int run_node(const NodeConfig& config) {
   std::vector<std::unique_ptr<transport::WsServer>> ws_servers;
   ws_servers.push_back(std::make_unique<transport::WsServer>(io, ws_options(config.ws_addr), callbacks));
   if (config.wss_addr) {
-    auto tls = make_tls_context(config, error);
-    if (!tls) {
-      log->error("cannot set up wss: {}", error);
-      return 1;
-    }
     auto options = ws_options(*config.wss_addr);
     options.tls = tls;
     ws_servers.push_back(std::make_unique<transport::WsServer>(io, options, callbacks));
@@ -150,9 +194,12 @@ int run_node(const NodeConfig& config) {
                                api.handle(std::move(request), std::move(respond));
                              });
 
+  // Handlers first (their back-end calls may still be answered meanwhile), then the HTTP client,
+  // whose callbacks would otherwise post to actors that are gone.
   auto stop_actors = [&] {
     for (auto& handler : router.handlers()) caf::anon_send(handler, actors::stop_atom::value);
     system.await_all_actors_done();
+    http_client.stop();
     committer.stop();
     router.clear();  // no actor handle may outlive the actor system
   };

@@ -25,6 +25,7 @@ using Kind = ParseOutcome::Kind;
 namespace {
 
 constexpr const char* kTokenEnv = "EVBROKER_API_TOKEN";
+constexpr const char* kSecretEnv = "EVBROKER_HUBJECT_CLIENT_SECRET";
 
 /// Sets (or unsets) an environment variable for one scope, restoring the old value after.
 class ScopedEnv {
@@ -57,22 +58,26 @@ struct Parsed {
   NodeConfig config;
 };
 
-/// Runs parse_config on "evbroker <args...>" with EVBROKER_API_TOKEN set to `token_env` (unset by
-/// default, so the tester's environment cannot change the result).
-Parsed parse(std::vector<std::string> args, std::optional<std::string> token_env = std::nullopt) {
+/// Runs parse_config on "evbroker <args...>" with EVBROKER_API_TOKEN set to `token_env` and
+/// EVBROKER_HUBJECT_CLIENT_SECRET to `secret_env` (both unset by default, so the tester's environment
+/// cannot change the result).
+Parsed parse(std::vector<std::string> args, std::optional<std::string> token_env = std::nullopt,
+             std::optional<std::string> secret_env = std::nullopt, ParseChecks checks = ParseChecks::all) {
   ScopedEnv env(kTokenEnv, std::move(token_env));
+  ScopedEnv secret(kSecretEnv, std::move(secret_env));
   args.insert(args.begin(), "evbroker");
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());
   argv.push_back(nullptr);
   Parsed parsed;
-  parsed.outcome = parse_config(static_cast<int>(args.size()), argv.data(), parsed.config);
+  parsed.outcome = parse_config(static_cast<int>(args.size()), argv.data(), parsed.config, checks);
   return parsed;
 }
 
 /// Expects parsing to succeed and returns the configuration.
-NodeConfig parse_ok(std::vector<std::string> args, std::optional<std::string> token_env = std::nullopt) {
-  auto parsed = parse(std::move(args), std::move(token_env));
+NodeConfig parse_ok(std::vector<std::string> args, std::optional<std::string> token_env = std::nullopt,
+                    std::optional<std::string> secret_env = std::nullopt) {
+  auto parsed = parse(std::move(args), std::move(token_env), std::move(secret_env));
   INFO(parsed.outcome.message);
   REQUIRE(parsed.outcome.kind == Kind::run);
   CHECK(parsed.outcome.exit_code == 0);
@@ -115,6 +120,12 @@ class TomlFile {
 };
 
 /// Every field, one per line, so two configurations compare with a readable difference.
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += "[" + item + "]";
+  return out;
+}
+
 std::string describe(const NodeConfig& c) {
   std::ostringstream out;
   out << "data_dir=" << c.data_dir << "\nws_addr=" << c.ws_addr.to_string()
@@ -125,7 +136,14 @@ std::string describe(const NodeConfig& c) {
       << "\nmax_frame_bytes=" << c.max_frame_bytes << "\nmax_queued_calls=" << c.max_queued_calls
       << "\nmax_pending_handshakes=" << c.max_pending_handshakes << "\nio_threads=" << c.io_threads
       << "\nactor_threads=" << c.actor_threads << "\nsync=" << c.sync << "\nlog_level=" << c.log_level
-      << "\nlog_format=" << (c.log_format == LogFormat::json ? "json" : "text") << "\n";
+      << "\nlog_format=" << (c.log_format == LogFormat::json ? "json" : "text") << "\npki_dir=" << c.pki_dir
+      << "\nserver_names=" << joined(c.server_names) << "\ntrust_proxy=" << c.trust_proxy
+      << "\nhubject_url=" << c.hubject_url << "\nhubject_token=" << c.hubject_token
+      << "\nhubject_token_env=" << c.hubject_token_env << "\nhubject_oauth_url=" << c.hubject_oauth_url
+      << "\nhubject_client_id=" << c.hubject_client_id << "\nhubject_client_secret=" << c.hubject_client_secret
+      << "\ncontract_roots=" << joined(c.contract_roots) << "\nroot_cache_ttl=" << c.root_cache_ttl.count()
+      << "\nbackend_timeout=" << c.backend_timeout.count() << "\nbackend_retries=" << c.backend_retries
+      << "\nbackend_ca=" << c.backend_ca << "\n";
   return out.str();
 }
 
@@ -136,11 +154,13 @@ std::string described_defaults() {
   return describe(defaults);
 }
 
-// Every setting: its TOML key, a value other than the default (flag form and TOML form).
+// Every setting: its TOML key, a value other than the default (flag form and TOML form). For a
+// switch, flag_value is the whole flag that sets the non-default value.
 struct Example {
   std::string key;
   std::string flag_value;
   std::string toml_value;
+  bool is_switch = false;
 };
 const std::vector<Example> kNonDefaults = {
     {"data_dir", "/var/lib/evbroker", "\"/var/lib/evbroker\""},
@@ -159,9 +179,23 @@ const std::vector<Example> kNonDefaults = {
     {"max_pending_handshakes", "256", "256"},
     {"io_threads", "3", "3"},
     {"actor_threads", "5", "5"},
-    {"sync", "", "false"},  // the flag form is --no-sync
+    {"sync", "--no-sync", "false", true},
     {"log_level", "debug", "\"debug\""},
     {"log_format", "json", "\"json\""},
+    {"pki_dir", "/etc/evbroker/pki", "\"/etc/evbroker/pki\""},
+    {"server_names", "csms.example.com, 10.0.0.7", "[\"csms.example.com\", \"10.0.0.7\"]"},
+    {"trust_proxy", "--trust-proxy", "true", true},
+    {"hubject_url", "https://hubject.example", "\"https://hubject.example\""},
+    {"hubject_token", "fixed-Token", "\"fixed-Token\""},
+    {"hubject_token_env", "HUBJECT_TOKEN", "\"HUBJECT_TOKEN\""},
+    {"hubject_oauth_url", "https://auth.example/token", "\"https://auth.example/token\""},
+    {"hubject_client_id", "client-1", "\"client-1\""},
+    {"hubject_client_secret", "very secret", "\"very secret\""},
+    {"contract_roots", "/etc/evbroker/v2g.pem,/etc/evbroker/mo.pem", "[\"/etc/evbroker/v2g.pem\", \"/etc/evbroker/mo.pem\"]"},
+    {"root_cache_ttl", "600", "600"},
+    {"backend_timeout", "2500", "2500"},
+    {"backend_retries", "0", "0"},
+    {"backend_ca", "/etc/evbroker/backend-ca.pem", "\"/etc/evbroker/backend-ca.pem\""},
 };
 
 void check_non_defaults(const NodeConfig& c) {
@@ -188,6 +222,20 @@ void check_non_defaults(const NodeConfig& c) {
   CHECK_FALSE(c.sync);
   CHECK(c.log_level == "debug");
   CHECK(c.log_format == LogFormat::json);
+  CHECK(c.pki_dir == "/etc/evbroker/pki");
+  CHECK(c.server_names == std::vector<std::string>{"csms.example.com", "10.0.0.7"});
+  CHECK(c.trust_proxy);
+  CHECK(c.hubject_url == "https://hubject.example");
+  CHECK(c.hubject_token == "fixed-Token");
+  CHECK(c.hubject_token_env == "HUBJECT_TOKEN");
+  CHECK(c.hubject_oauth_url == "https://auth.example/token");
+  CHECK(c.hubject_client_id == "client-1");
+  CHECK(c.hubject_client_secret == "very secret");
+  CHECK(c.contract_roots == std::vector<std::string>{"/etc/evbroker/v2g.pem", "/etc/evbroker/mo.pem"});
+  CHECK(c.root_cache_ttl == std::chrono::seconds{600});
+  CHECK(c.backend_timeout == std::chrono::milliseconds{2500});
+  CHECK(c.backend_retries == 0);
+  CHECK(c.backend_ca == "/etc/evbroker/backend-ca.pem");
 }
 
 std::string flag_of(std::string key) {
@@ -205,7 +253,8 @@ TEST_CASE("no arguments give the embedded defaults", "[config]") {
   auto c = parse_ok({});
   CHECK(c.data_dir == "./data");
   CHECK(c.ws_addr.to_string() == "127.0.0.1:9310");
-  CHECK_FALSE(c.wss_addr.has_value());
+  REQUIRE(c.wss_addr.has_value());  // on by default, with the local PKI's server certificate
+  CHECK(c.wss_addr->to_string() == "127.0.0.1:9311");
   CHECK(c.tls_cert.empty());
   CHECK(c.tls_key.empty());
   CHECK(c.tls_client_ca.empty());
@@ -222,6 +271,21 @@ TEST_CASE("no arguments give the embedded defaults", "[config]") {
   CHECK(c.sync);
   CHECK(c.log_level == "info");
   CHECK(c.log_format == LogFormat::text);
+  CHECK(c.pki_dir.empty());
+  CHECK(pki_directory(c) == "./data/pki");
+  CHECK(c.server_names.empty());
+  CHECK_FALSE(c.trust_proxy);
+  CHECK(c.hubject_url.empty());
+  CHECK(c.hubject_token.empty());
+  CHECK(c.hubject_token_env.empty());
+  CHECK(c.hubject_oauth_url.empty());
+  CHECK(c.hubject_client_id.empty());
+  CHECK(c.hubject_client_secret.empty());
+  CHECK(c.contract_roots.empty());
+  CHECK(c.root_cache_ttl == std::chrono::seconds{3600});
+  CHECK(c.backend_timeout == std::chrono::milliseconds{10000});
+  CHECK(c.backend_retries == 2);
+  CHECK(c.backend_ca.empty());
   CHECK(describe(c) == described_defaults());
 }
 
@@ -238,8 +302,8 @@ TEST_CASE("an empty argv (argc 0) is treated as no arguments", "[config]") {
 TEST_CASE("every setting has a flag that sets it", "[config]") {
   std::vector<std::string> args;
   for (const auto& e : kNonDefaults) {
-    if (e.key == "sync") {
-      args.push_back("--no-sync");
+    if (e.is_switch) {
+      args.push_back(e.flag_value);
       continue;
     }
     args.push_back(flag_of(e.key));
@@ -428,16 +492,23 @@ TEST_CASE("an API on a non-loopback address needs a token", "[config][errors]") 
   }
 }
 
-TEST_CASE("wss needs a certificate and its key", "[config][errors]") {
-  CHECK(parse_error({"--wss-addr", "0.0.0.0:9311"}) ==
-        "wss_addr 0.0.0.0:9311 needs a server certificate: set tls_cert (--tls-cert FILE) and tls_key");
-  CHECK(parse_error({"--wss-addr", "0.0.0.0:9311", "--tls-cert", "c.pem"}) ==
-        "wss_addr 0.0.0.0:9311 needs the certificate's private key: set tls_key (--tls-key FILE)");
-  CHECK(parse_error({"--wss-addr", "0.0.0.0:9311", "--tls-key", "k.pem"}) ==
-        "wss_addr 0.0.0.0:9311 needs a server certificate: set tls_cert (--tls-cert FILE) and tls_key");
+TEST_CASE("wss uses the local PKI unless a certificate and its key are both given", "[config][errors]") {
+  CHECK(parse_ok({"--wss-addr", "0.0.0.0:9311"}).tls_cert.empty());
+  CHECK(parse_error({"--tls-cert", "c.pem"}) ==
+        "tls_cert c.pem needs its private key: set tls_key (--tls-key FILE) as well");
+  CHECK(parse_error({"--tls-key", "k.pem"}) ==
+        "tls_key k.pem is set without tls_cert: set both (--tls-cert FILE --tls-key FILE), or neither to use the "
+        "local PKI's server certificate");
   auto c = parse_ok({"--wss-addr", "0.0.0.0:9311", "--tls-cert", "c.pem", "--tls-key", "k.pem"});
   REQUIRE(c.wss_addr.has_value());
   CHECK(c.wss_addr->to_string() == "0.0.0.0:9311");
+  CHECK(c.tls_cert == "c.pem");
+}
+
+TEST_CASE("the default wss port counts as a listener", "[config][errors]") {
+  CHECK(parse_error({"--ws-addr", "127.0.0.1:9311"}) ==
+        "ws_addr 127.0.0.1:9311 and wss_addr 127.0.0.1:9311 would listen on the same port");
+  CHECK(parse_ok({"--ws-addr", "127.0.0.1:9311", "--wss-addr", ""}).ws_addr.port == 9311);
 }
 
 TEST_CASE("two listeners on the same port are an error", "[config][errors]") {
@@ -527,6 +598,151 @@ TEST_CASE("checks across settings apply to the merged result", "[config][toml]")
   CHECK(parse_ok({"--config", file.path(), "--api-token", "t"}).api_addr.to_string() == "0.0.0.0:9410");
 }
 
+// ---- the local PKI, TLS offload, lists ------------------------------------------------------------
+
+TEST_CASE("pki_dir defaults to <data_dir>/pki", "[config][pki]") {
+  CHECK(pki_directory(parse_ok({"--data-dir", "/var/lib/evbroker"})) == "/var/lib/evbroker/pki");
+  CHECK(pki_directory(parse_ok({"--data-dir", "/var/lib/evbroker", "--pki-dir", "/etc/pki"})) == "/etc/pki");
+}
+
+TEST_CASE("a list is comma-separated on the command line and an array in TOML", "[config][lists]") {
+  CHECK(parse_ok({"--server-names", "a.example"}).server_names == std::vector<std::string>{"a.example"});
+  CHECK(parse_ok({"--server-names", " a.example ,::1,10.1.2.3 "}).server_names ==
+        std::vector<std::string>{"a.example", "::1", "10.1.2.3"});
+  TomlFile file("server_names = [\"b.example\"]\ncontract_roots = [\"r1.pem\", \"r2.pem\"]\n");
+  auto c = parse_ok({"--config", file.path()});
+  CHECK(c.server_names == std::vector<std::string>{"b.example"});
+  CHECK(c.contract_roots == std::vector<std::string>{"r1.pem", "r2.pem"});
+  // An empty flag empties the file's list; a flag replaces it, it does not add to it.
+  CHECK(parse_ok({"--config", file.path(), "--contract-roots", ""}).contract_roots.empty());
+  CHECK(parse_ok({"--config", file.path(), "--server-names", "c.example"}).server_names ==
+        std::vector<std::string>{"c.example"});
+}
+
+TEST_CASE("a list with an empty entry or of the wrong TOML type is an error", "[config][lists]") {
+  CHECK(parse_error({"--contract-roots", "a.pem,,b.pem"}) == "--contract-roots: empty entry in the list 'a.pem,,b.pem'");
+  CHECK(parse_error({"--server-names", "a.example,"}) == "--server-names: empty entry in the list 'a.example,'");
+  {
+    TomlFile file("server_names = \"a.example\"\n");
+    CHECK(parse_error({"--config", file.path()}) ==
+          file.path() + ":1:16: server_names: expected an array of strings (e.g. [\"a\", \"b\"]), got a string");
+  }
+  {
+    TomlFile file("contract_roots = [\"a.pem\", 3]\n");
+    CHECK(parse_error({"--config", file.path()}) ==
+          file.path() + ":1:18: contract_roots: expected an array of strings, found an integer in it");
+  }
+  {
+    TomlFile file("contract_roots = [\"\"]\n");
+    CHECK(parse_error({"--config", file.path()}) == file.path() + ":1:18: contract_roots: empty string in the array");
+  }
+}
+
+TEST_CASE("server_names are DNS names or IP addresses", "[config][pki]") {
+  CHECK(parse_ok({"--server-names", "csms.example.com,192.0.2.1,2001:db8::1"}).server_names.size() == 3);
+  CHECK(parse_error({"--server-names", "csms.example.com,not a name"}) ==
+        "--server-names: 'not a name' is neither a DNS name nor an IP address");
+  CHECK(parse_error({"--server-names", "https://csms.example.com"}) ==
+        "--server-names: 'https://csms.example.com' is neither a DNS name nor an IP address");
+}
+
+TEST_CASE("trust_proxy is a switch, off by default", "[config][proxy]") {
+  CHECK_FALSE(parse_ok({}).trust_proxy);
+  CHECK(parse_ok({"--trust-proxy"}).trust_proxy);
+  CHECK_FALSE(parse_ok({"--trust-proxy", "--no-trust-proxy"}).trust_proxy);
+  TomlFile file("trust_proxy = true\n");
+  CHECK(parse_ok({"--config", file.path()}).trust_proxy);
+  CHECK_FALSE(parse_ok({"--config", file.path(), "--no-trust-proxy"}).trust_proxy);
+}
+
+// ---- the Plug & Charge back end ------------------------------------------------------------------
+
+TEST_CASE("back-end URLs must be http or https", "[config][backend]") {
+  CHECK(parse_error({"--hubject-url", "hubject.example"}) ==
+        "--hubject-url: expected an http:// or https:// URL, got 'hubject.example'");
+  CHECK(parse_error({"--hubject-url", "https://"}) == "--hubject-url: missing host in 'https://'");
+  CHECK(parse_ok({"--hubject-url", "http://127.0.0.1:8080"}).hubject_url == "http://127.0.0.1:8080");
+  CHECK(parse_error({"--hubject-url", "https://h", "--hubject-oauth-url", "ftp://x", "--hubject-client-id", "c",
+                     "--hubject-client-secret", "s"}) ==
+        "--hubject-oauth-url: expected an http:// or https:// URL, got 'ftp://x'");
+}
+
+TEST_CASE("back-end credentials need the back end's URL", "[config][backend]") {
+  CHECK(parse_error({"--hubject-token", "t"}) ==
+        "hubject_token is set but hubject_url is not: set the back end's URL (--hubject-url)");
+  CHECK(parse_error({"--hubject-token-env", "TOKEN"}) ==
+        "hubject_token_env is set but hubject_url is not: set the back end's URL (--hubject-url)");
+  CHECK(parse_ok({"--hubject-url", "https://h", "--hubject-token", "t"}).hubject_token == "t");
+}
+
+TEST_CASE("OAuth2 client credentials need the token endpoint, the id and the secret", "[config][backend]") {
+  const std::vector<std::string> base = {"--hubject-url", "https://h"};
+  auto with = [&base](std::vector<std::string> more) {
+    more.insert(more.begin(), base.begin(), base.end());
+    return more;
+  };
+  CHECK(parse_error(with({"--hubject-client-id", "c", "--hubject-client-secret", "s"})) ==
+        "hubject_client_id needs the OAuth2 token endpoint: set hubject_oauth_url (--hubject-oauth-url URL)");
+  CHECK(parse_error(with({"--hubject-client-id", "c", "--hubject-oauth-url", "https://a/token"})) ==
+        "hubject_client_id needs a client secret: set hubject_client_secret (--hubject-client-secret, the "
+        "environment variable EVBROKER_HUBJECT_CLIENT_SECRET or hubject_client_secret in the config file)");
+  CHECK(parse_error(with({"--hubject-oauth-url", "https://a/token"})) ==
+        "hubject_oauth_url is set but hubject_client_id is not: set the OAuth2 client id (--hubject-client-id)");
+  auto c = parse_ok(with({"--hubject-client-id", "c", "--hubject-oauth-url", "https://a/token",
+                          "--hubject-client-secret", "s"}));
+  CHECK(c.hubject_client_secret == "s");
+}
+
+TEST_CASE("the client secret comes from EVBROKER_HUBJECT_CLIENT_SECRET unless the flag is given", "[config][env]") {
+  const std::vector<std::string> oauth = {"--hubject-url", "https://h", "--hubject-client-id", "c",
+                                          "--hubject-oauth-url", "https://a/token"};
+  CHECK(parse_ok(oauth, std::nullopt, "from-env").hubject_client_secret == "from-env");
+  auto with_flag = oauth;
+  with_flag.insert(with_flag.end(), {"--hubject-client-secret", "from-flag"});
+  CHECK(parse_ok(with_flag, std::nullopt, "from-env").hubject_client_secret == "from-flag");
+  TomlFile file("hubject_client_secret = \"from-file\"\n");
+  auto with_file = oauth;
+  with_file.insert(with_file.end(), {"--config", file.path()});
+  CHECK(parse_ok(with_file).hubject_client_secret == "from-file");
+  CHECK(parse_ok(with_file, std::nullopt, "from-env").hubject_client_secret == "from-env");
+}
+
+TEST_CASE("back-end timing and token settings are range-checked", "[config][backend]") {
+  CHECK(parse_error({"--backend-timeout", "0"}) == "--backend-timeout: must be between 1 and 600000 milliseconds, got 0");
+  CHECK(parse_error({"--backend-timeout", "10s"}) == "--backend-timeout: expected a whole number of milliseconds, got '10s'");
+  CHECK(parse_error({"--backend-retries", "11"}) == "--backend-retries: must be between 0 and 10, got 11");
+  CHECK(parse_error({"--backend-retries", "-1"}) == "--backend-retries: must be between 0 and 10, got -1");
+  CHECK(parse_error({"--root-cache-ttl", "0"}) == "--root-cache-ttl: must be between 1 and 2147483647 seconds, got 0");
+  CHECK(parse_error({"--hubject-token-env", "MY-TOKEN"}) ==
+        "--hubject-token-env: expected an environment variable name (letters, digits, '_'), got 'MY-TOKEN'");
+  CHECK(parse_error({"--hubject-token-env", "1TOKEN"}) ==
+        "--hubject-token-env: expected an environment variable name (letters, digits, '_'), got '1TOKEN'");
+  CHECK(parse_error({"--hubject-token", "two words"}) ==
+        "--hubject-token: must be visible ASCII characters only (no spaces or control characters)");
+}
+
+// ---- what `evbroker ca` needs ------------------------------------------------------------------
+
+TEST_CASE("settings_only checks each value but not their combination", "[config][ca]") {
+  auto parsed = parse({"--api-addr", "0.0.0.0:9410", "--tls-cert", "c.pem"}, std::nullopt, std::nullopt,
+                      ParseChecks::settings_only);
+  REQUIRE(parsed.outcome.kind == Kind::run);
+  CHECK(parsed.config.tls_cert == "c.pem");
+  CHECK(parse({"--heartbeat-interval", "0"}, std::nullopt, std::nullopt, ParseChecks::settings_only).outcome.kind ==
+        Kind::exit_error);
+}
+
+TEST_CASE("flag_takes_value tells switches from options with a value", "[config][ca]") {
+  for (const char* flag : {"--config", "-c", "--data-dir", "--pki-dir", "--server-names", "--wss-addr"}) {
+    CAPTURE(flag);
+    CHECK(flag_takes_value(flag));
+  }
+  for (const char* flag : {"--sync", "--no-sync", "--trust-proxy", "--no-trust-proxy", "--help", "--version", "--bogus"}) {
+    CAPTURE(flag);
+    CHECK_FALSE(flag_takes_value(flag));
+  }
+}
+
 // ---- help and version ----------------------------------------------------------------------------
 
 TEST_CASE("the help text lists every option with its default", "[config][help]") {
@@ -560,10 +776,10 @@ TEST_CASE("the help text lists every option with its default", "[config][help]")
   const std::map<std::string, std::string> shown_defaults = {
       {"--data-dir", "DIR=./data"},
       {"--ws-addr", "HOST:PORT=127.0.0.1:9310"},
-      {"--wss-addr", "(default: off"},
-      {"--tls-cert", "(default: none)"},
+      {"--wss-addr", "(\"\" turns it off)"},
+      {"--tls-cert", "(default: none, the local PKI's)"},
       {"--tls-key", "(default: none)"},
-      {"--tls-client-ca", "(default: none)"},
+      {"--tls-client-ca", "(default: none, the local PKI's CPO sub-CA)"},
       {"--api-addr", "HOST:PORT=127.0.0.1:9410"},
       {"--api-token", "(Env:EVBROKER_API_TOKEN)"},
       {"--heartbeat-interval", "SECONDS=300"},
@@ -577,6 +793,20 @@ TEST_CASE("the help text lists every option with its default", "[config][help]")
       {"--sync", "(default: on)"},
       {"--log-level", "LEVEL=info"},
       {"--log-format", "FORMAT=text"},
+      {"--pki-dir", "(default: <data-dir>/pki)"},
+      {"--server-names", "(default:"},
+      {"--trust-proxy", "(default: off"},
+      {"--hubject-url", "(default: none"},
+      {"--hubject-token", "(default: none"},
+      {"--hubject-token-env", "(default: none)"},
+      {"--hubject-oauth-url", "(default: none)"},
+      {"--hubject-client-id", "(default: none)"},
+      {"--hubject-client-secret", "(Env:EVBROKER_HUBJECT_CLIENT_SECRET)"},
+      {"--contract-roots", "(default:"},
+      {"--root-cache-ttl", "SECONDS=3600"},
+      {"--backend-timeout", "MS=10000"},
+      {"--backend-retries", "N=2"},
+      {"--backend-ca", "(default: none"},
   };
   for (const auto& e : kNonDefaults) {
     auto flag = flag_of(e.key);
@@ -588,6 +818,8 @@ TEST_CASE("the help text lists every option with its default", "[config][help]")
   CHECK(shown_defaults.size() == kNonDefaults.size());
   CHECK_THAT(line_of("--api-token"), Catch::Contains("(default: none"));
   CHECK_THAT(line_of("--sync"), Catch::Contains("--no-sync"));
+  CHECK_THAT(line_of("--trust-proxy"), Catch::Contains("--no-trust-proxy"));
+  CHECK_THAT(line_of("--wss-addr"), Catch::Contains("HOST:PORT=127.0.0.1:9311"));
   for (const char* other : {"--config", "--help", "--version"}) {
     CAPTURE(other);
     CHECK_FALSE(line_of(other).empty());

@@ -117,7 +117,7 @@ class Node:
         self.call_timeout = call_timeout
         self.ready_timeout = ready_timeout
         self.proc = None
-        self.ws_port = self.api_port = None
+        self.ws_port = self.api_port = self.wss_port = None
         self.stdout_path = self.stderr_path = None
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -127,6 +127,8 @@ class Node:
                "--api-addr", f"127.0.0.1:{self.api_port}",
                "--data-dir", self.data_dir,
                "--log-level", "debug"]
+        if self.wss_port is not None:
+            cmd += ["--wss-addr", f"127.0.0.1:{self.wss_port}"]
         if self.api_token:
             cmd += ["--api-token", self.api_token]
         if self.heartbeat_interval is not None:
@@ -141,6 +143,13 @@ class Node:
         self.ws_port, self.api_port = free_port(), free_port()
         while self.api_port == self.ws_port:
             self.api_port = free_port()
+        # wss is on by default (port 9311): give every node a free port of its own, so that nodes of
+        # parallel tests do not collide, unless the test chose the address itself.
+        self.wss_port = None
+        if not any(a == "--wss-addr" or a.startswith("--wss-addr=") for a in self.extra_args):
+            self.wss_port = free_port()
+            while self.wss_port in (self.ws_port, self.api_port):
+                self.wss_port = free_port()
         Node._runs += 1
         stem = os.path.join(self.log_dir, f"node-{os.getpid()}-{Node._runs}")
         self.stdout_path, self.stderr_path = stem + ".stdout.log", stem + ".stderr.log"

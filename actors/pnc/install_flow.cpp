@@ -1,0 +1,99 @@
+// Roots the operator asked to install on a station (POST /api/v0/cs/{csId}/certificates): sent
+// one InstallCertificate at a time as soon as the station is connected (now, or after its next
+// boot), each answer stored on the record.
+
+#include <spdlog/spdlog.h>
+
+#include "actors/handlers/handler_support.hpp"
+#include "actors/pnc/security_internal.hpp"
+#include "protocol/ocpp16/codec.hpp"
+#include "protocol/ocpp201/codec.hpp"
+
+namespace evbroker::actors::pnc {
+namespace {
+
+std::optional<ocpp201::InstallCertificateUseEnumType> v201_use(std::string_view maeve_type) {
+  using U = ocpp201::InstallCertificateUseEnumType;
+  if (maeve_type == "V2G") return U::V2GRootCertificate;
+  if (maeve_type == "MO") return U::MORootCertificate;
+  if (maeve_type == "CSMS") return U::CSMSRootCertificate;
+  if (maeve_type == "MF") return U::ManufacturerRootCertificate;
+  return std::nullopt;
+}
+
+/// The call for the station's version: 2.0.1 natively; 1.6 natively for the CSMS and
+/// manufacturer roots (security extension) and through DataTransfer iso15118pnc for V2G and MO.
+std::optional<CsmsCall> install_call(ocpp::Version version, const InstallRecord& record, bool& wrapped) {
+  auto use = v201_use(record.type);
+  if (!use) return std::nullopt;
+  ocpp201::InstallCertificateRequest request;
+  request.certificateType = *use;
+  request.certificate = record.certificate;
+  wrapped = false;
+  if (version == ocpp::Version::v201) return CsmsCall{"InstallCertificate", ocpp::to_json(request)};
+  if (record.type == "CSMS" || record.type == "MF") {
+    ocpp16::InstallCertificateRequest v16;
+    v16.certificateType = record.type == "CSMS" ? ocpp16::CertificateUseEnumType::CentralSystemRootCertificate
+                                                : ocpp16::CertificateUseEnumType::ManufacturerRootCertificate;
+    v16.certificate = record.certificate;
+    return CsmsCall{"InstallCertificate", ocpp::to_json(v16)};
+  }
+  wrapped = true;
+  return as_pnc_data_transfer("InstallCertificate", ocpp::to_json(request));
+}
+
+void store(Self* self, const InstallRecord& record) {
+  self->state.ctx->committer->submit(
+      [record](storage::WriteTxn& txn) {
+        txn.put(storage::Table::certificates, install_key(record.station_id, record.certificate_hash), to_json(record));
+      },
+      [](const std::string&) {});
+}
+
+}  // namespace
+
+void send_pending_installs(Self* self, const std::string& station_id) {
+  auto entry = self->state.ctx->directory->find(station_id);
+  if (!entry) return;  // after the next boot
+  for (auto& record : installs_of(self->state.ctx->store->read(), station_id)) {
+    if (record.status != "Pending") continue;
+    const auto key = install_key(station_id, record.certificate_hash);
+    if (!self->state.installs_in_flight.insert(key).second) continue;
+    bool wrapped = false;
+    auto call = install_call(entry->version, record, wrapped);
+    if (!call) {
+      self->state.installs_in_flight.erase(key);
+      record.status = "Failed";
+      record.detail = "unknown certificate type " + record.type;
+      record.updated_at_ms = now_ms();
+      store(self, record);
+      continue;
+    }
+    call_station(self, station_id, std::move(*call), [self, key, wrapped, record](const CsmsCallResult& result) mutable {
+      self->state.installs_in_flight.erase(key);
+      std::string error;
+      std::string status;
+      if (wrapped) {
+        auto inner = unwrap_pnc_response(result, error);
+        if (!inner.empty()) status = response_status(inner);
+      } else if (result.kind == CsmsCallResult::Kind::result) {
+        status = response_status(result.payload);
+      } else {
+        error = describe_failure(result);
+      }
+      if (status.empty()) {
+        // Not answered (gone, timed out, refused the call): stays Pending for the next boot.
+        self->state.ctx->pki_log->warn("{}: InstallCertificate {} not answered: {}", record.station_id, record.type, error);
+        record.detail = error;
+      } else {
+        record.status = status == "Accepted" ? "Accepted" : status == "Rejected" ? "Rejected" : "Failed";
+        record.detail = status == "Accepted" ? "" : "the station answered " + status;
+        self->state.ctx->pki_log->info("{}: InstallCertificate {}: {}", record.station_id, record.type, status);
+      }
+      record.updated_at_ms = now_ms();
+      store(self, record);
+    });
+  }
+}
+
+}  // namespace evbroker::actors::pnc

@@ -1,0 +1,231 @@
+// SignCertificate -> (local CA or Hubject EST) -> CertificateSigned, event-driven: the station is
+// answered once its request is stored, the certificate is signed right after, and CertificateSigned
+// leaves as soon as it exists; a delivery that fails is retried with backoff until the station
+// accepts it, and everything left undone is picked up again when the station boots.
+
+#include <algorithm>
+#include <cctype>
+
+#include <spdlog/spdlog.h>
+
+#include "actors/handlers/handler_support.hpp"
+#include "actors/pnc/security_internal.hpp"
+#include "pki/csr.hpp"
+#include "pki/local_pki.hpp"
+#include "protocol/ocpp16/codec.hpp"
+#include "protocol/ocpp201/codec.hpp"
+
+namespace evbroker::actors::pnc {
+namespace {
+
+constexpr std::string_view kStationCertificate = "ChargingStationCertificate";
+constexpr std::string_view kV2GCertificate = "V2GCertificate";
+constexpr std::chrono::seconds kMaxBackoff{300};
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+/// Why the CSR cannot be signed for this station ("" when it can). The station certificate's CN
+/// must be the station id (OCPP A02/A03); an SECC certificate's CN must name the station (contain
+/// its id), since SECC ids often carry an EVSE prefix.
+std::string csr_problem(const pki::CertificateRequest& csr, std::string_view station_id, std::string_view type) {
+  if (!csr.signature_valid()) return "the CSR's signature does not verify with its public key";
+  const auto cn = csr.subject_cn();
+  if (type == kStationCertificate && cn != station_id)
+    return "the CSR's CN '" + cn + "' is not the station id '" + std::string(station_id) + "'";
+  if (type == kV2GCertificate && lower(cn).find(lower(station_id)) == std::string::npos)
+    return "the CSR's CN '" + cn + "' does not name the station '" + std::string(station_id) + "'";
+  return {};
+}
+
+std::optional<SignRequestRecord> load(Self* self, std::string_view station_id, std::string_view type) {
+  auto stored = self->state.ctx->store->read().get(storage::Table::certificates, sign_key(station_id, type));
+  return stored ? parse_sign_request(*stored) : std::nullopt;
+}
+
+void store(Self* self, SignRequestRecord record, std::function<void(const std::string&)> done = {}) {
+  self->state.ctx->committer->submit(
+      [record](storage::WriteTxn& txn) {
+        txn.put(storage::Table::certificates, sign_key(record.station_id, record.certificate_type), to_json(record));
+      },
+      [done = std::move(done)](const std::string& error) {
+        if (done) done(error);
+      });
+}
+
+SignChannel channel_of(Wire wire) {
+  switch (wire) {
+    case Wire::v201: return SignChannel::v201;
+    case Wire::v16: return SignChannel::v16;
+    case Wire::v16_pnc: return SignChannel::v16_pnc;
+  }
+  return SignChannel::v201;
+}
+
+void answer_sign(const PncRequest& r, bool accepted, std::string_view reason = {}, std::string_view detail = {}) {
+  ocpp201::SignCertificateResponse response;
+  response.status = accepted ? ocpp201::GenericStatusEnumType::Accepted : ocpp201::GenericStatusEnumType::Rejected;
+  if (!accepted) response.statusInfo = status_info(reason, detail);
+  answer(r, ocpp::to_json(response));
+}
+
+/// The signed chain is stored, then delivered.
+void on_signed(Self* self, SignRequestRecord record, const std::vector<pki::Certificate>& chain) {
+  record.state = "Signed";
+  record.certificate_chain = pki::to_pem_chain(chain);
+  record.certificate_hash = chain.front().sha256_hash();
+  record.signed_at_ms = now_ms();
+  record.last_error.clear();
+  self->state.ctx->pki_log->info("{}: {} signed by {} in {} ms (serial {})", record.station_id,
+                                 record.certificate_type, record.signer, record.signed_at_ms - record.requested_at_ms,
+                                 chain.front().serial_hex());
+  const auto station = record.station_id;
+  const auto type = record.certificate_type;
+  store(self, std::move(record), [me = caf::actor_cast<caf::actor>(self), station, type](const std::string& error) {
+    if (error.empty()) caf::anon_send(me, retry_atom::value, station, type);
+  });
+}
+
+void on_sign_failed(Self* self, SignRequestRecord record, const std::string& error) {
+  self->state.ctx->pki_log->error("{}: signing {} failed: {}", record.station_id, record.certificate_type, error);
+  record.state = "Failed";
+  record.last_error = error;
+  store(self, std::move(record));
+}
+
+/// The CertificateSigned call for the wire the station asked on.
+CsmsCall certificate_signed_call(const SignRequestRecord& record) {
+  switch (record.channel) {
+    case SignChannel::v16: {
+      ocpp16::CertificateSignedRequest request;
+      request.certificateChain = record.certificate_chain;
+      return CsmsCall{"CertificateSigned", ocpp::to_json(request)};
+    }
+    case SignChannel::v201:
+    case SignChannel::v16_pnc: {
+      ocpp201::CertificateSignedRequest request;
+      request.certificateChain = record.certificate_chain;
+      request.certificateType = record.certificate_type == kV2GCertificate
+                                    ? ocpp201::CertificateSigningUseEnumType::V2GCertificate
+                                    : ocpp201::CertificateSigningUseEnumType::ChargingStationCertificate;
+      auto payload = ocpp::to_json(request);
+      if (record.channel == SignChannel::v201) return CsmsCall{"CertificateSigned", std::move(payload)};
+      return as_pnc_data_transfer("CertificateSigned", payload);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+void on_sign_certificate(Self* self, const PncRequest& r, const ocpp201::SignCertificateRequest& request) {
+  const std::string type(request.certificateType ? ocpp201::to_string(*request.certificateType) : kStationCertificate);
+  const auto& station_id = r.call.station_id;
+  auto csr = pki::CertificateRequest::from_pem(request.csr);
+  if (!csr) {
+    self->state.ctx->pki_log->warn("{}: SignCertificate rejected: {}", station_id, csr.error());
+    return answer_sign(r, false, "InvalidCSR", csr.error());
+  }
+  if (auto problem = csr_problem(*csr, station_id, type); !problem.empty()) {
+    self->state.ctx->pki_log->warn("{}: SignCertificate rejected: {}", station_id, problem);
+    return answer_sign(r, false, "InvalidCSR", problem);
+  }
+  SignRequestRecord record;
+  if (auto previous = load(self, station_id, type)) record.renewal = previous->state == "Delivered";
+  const bool use_hubject = type == kV2GCertificate && !self->state.ctx->pnc.hubject_url.empty();
+  record.station_id = station_id;
+  record.certificate_type = type;
+  record.channel = channel_of(r.wire);
+  record.state = "Signing";
+  record.signer = use_hubject ? "hubject" : "local";
+  record.csr = request.csr;
+  record.requested_at_ms = now_ms();
+  // Acknowledged means durable: Accepted goes out once the request is stored, and signing starts
+  // right after (a restart in between re-signs the stored CSR at the next boot).
+  store(self, std::move(record), [r, me = caf::actor_cast<caf::actor>(self), station_id, type](const std::string& error) {
+    if (!error.empty()) return reply_error(r.call, ocpp::ErrorCode::internal_error, "could not store the request, please retry");
+    answer_sign(r, true);
+    caf::anon_send(me, sign_now_atom::value, station_id, type);
+  });
+}
+
+void sign_stored_request(Self* self, const std::string& station_id, const std::string& certificate_type) {
+  auto record = load(self, station_id, certificate_type);
+  if (!record || record->state != "Signing") return;
+  auto csr = pki::CertificateRequest::from_pem(record->csr);
+  if (!csr) return on_sign_failed(self, std::move(*record), csr.error());
+  if (record->signer == "hubject") {
+    // EST simplereenroll when this station already had a V2G certificate delivered before.
+    const bool renewal = record->renewal;
+    self->request(*self->state.ctx->router->service(Router::Service::backend), caf::infinite, enroll_atom::value,
+                  record->csr, renewal)
+        .then([self, record = *record](BackendReply& reply) mutable {
+          if (!reply.ok) return on_sign_failed(self, std::move(record), reply.error);
+          auto chain = pki::parse_pem_chain(reply.value);
+          if (!chain || chain->empty()) return on_sign_failed(self, std::move(record), "EST answer without a certificate");
+          on_signed(self, std::move(record), *chain);
+        });
+    return;
+  }
+  const auto* local = self->state.ctx->local_pki;
+  auto chain = certificate_type == kV2GCertificate ? local->sign_v2g(*csr) : local->sign_charging_station(*csr);
+  if (!chain) return on_sign_failed(self, std::move(*record), chain.error());
+  on_signed(self, std::move(*record), *chain);
+}
+
+void deliver_certificate(Self* self, const std::string& station_id, const std::string& certificate_type) {
+  auto record = load(self, station_id, certificate_type);
+  if (!record || record->state != "Signed") return;
+  const auto key = sign_key(station_id, certificate_type);
+  if (!self->state.deliveries_in_flight.insert(key).second) return;  // one CertificateSigned at a time
+  const auto channel = record->channel;
+  call_station(self, station_id, certificate_signed_call(*record), [self, key, channel, record = *record](const CsmsCallResult& result) mutable {
+    self->state.deliveries_in_flight.erase(key);
+    std::string status;
+    std::string error;
+    if (channel == SignChannel::v16_pnc) {
+      auto inner = unwrap_pnc_response(result, error);
+      if (!inner.empty()) status = response_status(inner);
+    } else if (result.kind == CsmsCallResult::Kind::result) {
+      status = response_status(result.payload);
+    } else {
+      error = describe_failure(result);
+    }
+    // The record may have moved on (a newer request) while the call was out.
+    auto current = load(self, record.station_id, record.certificate_type);
+    if (!current || current->state != "Signed" || current->certificate_hash != record.certificate_hash) return;
+    ++current->attempts;
+    const auto& log = self->state.ctx->pki_log;
+    if (status == "Accepted") {
+      current->state = "Delivered";
+      current->delivered_at_ms = now_ms();
+      current->last_error.clear();
+      log->info("{}: {} delivered {} ms after the request", current->station_id, current->certificate_type,
+                current->delivered_at_ms - current->requested_at_ms);
+      return store(self, std::move(*current));
+    }
+    current->last_error = error.empty() ? "CertificateSigned answered " + status : error;
+    const bool connected = result.kind != CsmsCallResult::Kind::disconnected;
+    // Exponential backoff up to five minutes; a station that went away gets it at its next boot.
+    const auto backoff = std::min(kMaxBackoff, std::chrono::seconds(1LL << std::min<std::int64_t>(current->attempts - 1, 9)));
+    log->warn("{}: CertificateSigned not accepted ({}); {}", current->station_id, current->last_error,
+              connected ? "retrying in " + std::to_string(backoff.count()) + " s" : "retrying after the next boot");
+    const auto station = current->station_id;
+    const auto type = current->certificate_type;
+    store(self, std::move(*current));
+    if (connected) self->delayed_send(self, backoff, retry_atom::value, station, type);
+  });
+}
+
+void on_station_booted(Self* self, const std::string& station_id) {
+  for (const auto& record : sign_requests_of(self->state.ctx->store->read(), station_id)) {
+    if (record.state == "Signing") sign_stored_request(self, station_id, record.certificate_type);
+    else if (record.state == "Signed") deliver_certificate(self, station_id, record.certificate_type);
+  }
+  send_pending_installs(self, station_id);
+}
+
+}  // namespace evbroker::actors::pnc

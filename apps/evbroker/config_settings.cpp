@@ -1,0 +1,367 @@
+// Every setting of the node: its TOML key (the flag is the key with dashes), its type, the help line
+// --help shows, how a value is checked and stored, and how the default is shown. Adding a setting
+// means adding one entry here (and the field in NodeConfig, a line in evbroker.example.toml).
+
+#include "apps/evbroker/config_settings.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <utility>
+
+namespace evbroker::app::settings {
+namespace {
+
+// Limits beyond the obvious ones, chosen so that a typo cannot take the node down.
+constexpr std::int64_t kMaxSeconds = std::numeric_limits<std::int32_t>::max();  // OCPP "integer"
+constexpr std::int64_t kMinFrameBytes = 1024;
+constexpr std::int64_t kMaxFrameBytes = 64 * 1024 * 1024;
+constexpr std::int64_t kMaxThreads = 1024;
+constexpr std::int64_t kMaxBackendTimeoutMs = 10 * 60 * 1000;  // beyond that a station has long given up
+constexpr std::int64_t kMaxBackendRetries = 10;
+
+constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info", "warn", "error", "off"};
+
+// ---- checks shared by several settings ----------------------------------------------------------
+
+std::optional<std::string> set_seconds(std::chrono::seconds& field, const Value& value) {
+  auto n = std::get<std::int64_t>(value);
+  if (n < 1 || n > kMaxSeconds) {
+    return "must be between 1 and " + std::to_string(kMaxSeconds) + " seconds, got " + std::to_string(n);
+  }
+  field = std::chrono::seconds{n};
+  return std::nullopt;
+}
+
+std::optional<std::string> set_count(std::size_t& field, const Value& value, std::int64_t min, std::int64_t max) {
+  auto n = std::get<std::int64_t>(value);
+  if (n < min || n > max) {
+    return "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + std::to_string(n);
+  }
+  field = static_cast<std::size_t>(n);
+  return std::nullopt;
+}
+
+std::optional<std::string> set_threads(unsigned& field, const Value& value) {
+  auto n = std::get<std::int64_t>(value);
+  if (n < 0 || n > kMaxThreads) {
+    return "must be between 0 (one per core) and " + std::to_string(kMaxThreads) + ", got " + std::to_string(n);
+  }
+  field = static_cast<unsigned>(n);
+  return std::nullopt;
+}
+
+std::optional<std::string> set_endpoint(Endpoint& field, const Value& value) {
+  Endpoint parsed;
+  std::string error;
+  if (!parse_endpoint(std::get<std::string>(value), parsed, error)) return error;
+  field = std::move(parsed);
+  return std::nullopt;
+}
+
+std::optional<std::string> set_text(std::string& field, const Value& value) {
+  field = std::get<std::string>(value);
+  return std::nullopt;
+}
+
+/// Secrets travel in HTTP headers: anything but visible ASCII could never match.
+std::optional<std::string> set_header_secret(std::string& field, const Value& value) {
+  const auto& secret = std::get<std::string>(value);
+  if (!std::all_of(secret.begin(), secret.end(), [](char ch) { return ch > ' ' && ch < '\x7f'; })) {
+    return std::string("must be visible ASCII characters only (no spaces or control characters)");
+  }
+  field = secret;
+  return std::nullopt;
+}
+
+/// A base URL of a back end: "" (not used) or http(s)://host...
+std::optional<std::string> set_url(std::string& field, const Value& value) {
+  const auto& url = std::get<std::string>(value);
+  if (!url.empty() && !url.starts_with("https://") && !url.starts_with("http://")) {
+    return "expected an http:// or https:// URL, got " + in_quotes(url);
+  }
+  if (url == "https://" || url == "http://") return "missing host in " + in_quotes(url);
+  field = url;
+  return std::nullopt;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+bool is_ip_address(const std::string& text) {
+  in_addr v4{};
+  in6_addr v6{};
+  return inet_pton(AF_INET, text.c_str(), &v4) == 1 || inet_pton(AF_INET6, text.c_str(), &v6) == 1;
+}
+
+std::string show_bool(bool value) { return value ? "true" : "false"; }
+
+// ---- the settings -------------------------------------------------------------------------------
+
+const std::array kSettings = {
+    Setting{"data_dir", Kind::string, "DIR", "",
+            "Directory of the node's durable state (the LMDB environment); created if missing",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              if (std::get<std::string>(v).empty()) return "must not be empty";
+              c.data_dir = std::get<std::string>(v);
+              return std::nullopt;
+            },
+            [](const NodeConfig& c) { return c.data_dir; }},
+    Setting{"ws_addr", Kind::string, "HOST:PORT", "", "Plain websocket listener for charge stations (ws://, no TLS)",
+            [](NodeConfig& c, const Value& v) { return set_endpoint(c.ws_addr, v); },
+            [](const NodeConfig& c) { return c.ws_addr.to_string(); }},
+    Setting{"wss_addr", Kind::string, "HOST:PORT", "",
+            "TLS websocket listener for charge stations (wss://, Basic auth or client certificates), with "
+            "the local PKI's server certificate unless --tls-cert is set (\"\" turns it off)",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              if (std::get<std::string>(v).empty()) {
+                c.wss_addr.reset();
+                return std::nullopt;
+              }
+              Endpoint endpoint;
+              if (auto error = set_endpoint(endpoint, v)) return error;
+              c.wss_addr = std::move(endpoint);
+              return std::nullopt;
+            },
+            [](const NodeConfig& c) { return c.wss_addr ? c.wss_addr->to_string() : std::string(); }},
+    Setting{"tls_cert", Kind::string, "FILE", "",
+            "PEM server certificate chain for wss, with --tls-key (default: none, the local PKI's)",
+            [](NodeConfig& c, const Value& v) { return set_text(c.tls_cert, v); },
+            [](const NodeConfig& c) { return c.tls_cert; }},
+    Setting{"tls_key", Kind::string, "FILE", "", "PEM private key of the --tls-cert certificate (default: none)",
+            [](NodeConfig& c, const Value& v) { return set_text(c.tls_key, v); },
+            [](const NodeConfig& c) { return c.tls_key; }},
+    Setting{"tls_client_ca", Kind::string, "FILE", "",
+            "PEM CA certificate(s) that station client certificates must chain to (default: none, the local "
+            "PKI's CPO sub-CA)",
+            [](NodeConfig& c, const Value& v) { return set_text(c.tls_client_ca, v); },
+            [](const NodeConfig& c) { return c.tls_client_ca; }},
+    Setting{"pki_dir", Kind::string, "DIR", "",
+            "Directory of the local PKI (CSMS root, server certificate, CPO sub-CA, V2G chain), created on "
+            "first start (default: <data-dir>/pki)",
+            [](NodeConfig& c, const Value& v) { return set_text(c.pki_dir, v); },
+            [](const NodeConfig& c) { return c.pki_dir; }},
+    Setting{"server_names", Kind::list, "LIST", "",
+            "Extra DNS names and IP addresses of the local server certificate, comma-separated (default: "
+            "none; localhost, 127.0.0.1, ::1 and the --wss-addr host are always in); applies when the "
+            "certificate is made: first start or `evbroker ca rotate server`",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              const auto& names = std::get<std::vector<std::string>>(v);
+              for (const auto& name : names) {
+                if (!is_ip_address(name) && !is_valid_hostname(name)) {
+                  return in_quotes(name) + " is neither a DNS name nor an IP address";
+                }
+              }
+              c.server_names = names;
+              return std::nullopt;
+            },
+            [](const NodeConfig& c) { return join(c.server_names); }},
+    Setting{"trust_proxy", Kind::boolean, "", "",
+            "Stations connect through a TLS-terminating proxy: on plain ws, trust its X-Forwarded-Proto, "
+            "X-Client-Cert and X-Client-Cert-Hash headers (default: off; only with a proxy that always "
+            "overwrites them)",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              c.trust_proxy = std::get<bool>(v);
+              return std::nullopt;
+            },
+            [](const NodeConfig& c) { return show_bool(c.trust_proxy); }},
+    Setting{"api_addr", Kind::string, "HOST:PORT", "",
+            "Management API (HTTP) listener; an address other than loopback needs --api-token",
+            [](NodeConfig& c, const Value& v) { return set_endpoint(c.api_addr, v); },
+            [](const NodeConfig& c) { return c.api_addr.to_string(); }},
+    Setting{"api_token", Kind::string, "TOKEN", "",
+            "Bearer token every API request but GET /health must carry (default: none, allowed only with a "
+            "loopback --api-addr); taken from the environment variable EVBROKER_API_TOKEN when the flag is "
+            "not given",
+            [](NodeConfig& c, const Value& v) { return set_header_secret(c.api_token, v); },
+            [](const NodeConfig& c) { return c.api_token; }, "EVBROKER_API_TOKEN"},
+    Setting{"heartbeat_interval", Kind::integer, "SECONDS", "seconds",
+            "Heartbeat interval given to stations in BootNotification responses",
+            [](NodeConfig& c, const Value& v) { return set_seconds(c.heartbeat_interval, v); },
+            [](const NodeConfig& c) { return std::to_string(c.heartbeat_interval.count()); }},
+    Setting{"call_timeout", Kind::integer, "SECONDS", "seconds",
+            "How long a CSMS call waits for the station's answer (then the API answers 504)",
+            [](NodeConfig& c, const Value& v) { return set_seconds(c.call_timeout, v); },
+            [](const NodeConfig& c) { return std::to_string(c.call_timeout.count()); }},
+    Setting{"ping_interval", Kind::integer, "SECONDS", "seconds",
+            "Websocket ping after this long without traffic from a station",
+            [](NodeConfig& c, const Value& v) { return set_seconds(c.ping_interval, v); },
+            [](const NodeConfig& c) { return std::to_string(c.ping_interval.count()); }},
+    Setting{"max_frame_bytes", Kind::integer, "BYTES", "bytes",
+            "Largest websocket message a station may send (1024 to 67108864)",
+            [](NodeConfig& c, const Value& v) {
+              return set_count(c.max_frame_bytes, v, kMinFrameBytes, kMaxFrameBytes);
+            },
+            [](const NodeConfig& c) { return std::to_string(c.max_frame_bytes); }},
+    Setting{"max_queued_calls", Kind::integer, "N", "calls",
+            "CSMS calls that may wait per station, one being in flight (the API answers 503 beyond)",
+            [](NodeConfig& c, const Value& v) {
+              return set_count(c.max_queued_calls, v, 1, std::numeric_limits<std::int32_t>::max());
+            },
+            [](const NodeConfig& c) { return std::to_string(c.max_queued_calls); }},
+    Setting{"max_pending_handshakes", Kind::integer, "N", "handshakes",
+            "Connection handshakes (TCP, TLS, websocket upgrade) in progress at once: admission control "
+            "for reconnect storms",
+            [](NodeConfig& c, const Value& v) {
+              return set_count(c.max_pending_handshakes, v, 1, std::numeric_limits<std::int32_t>::max());
+            },
+            [](const NodeConfig& c) { return std::to_string(c.max_pending_handshakes); }},
+    Setting{"io_threads", Kind::integer, "N", "threads", "Network I/O threads (0: one per core)",
+            [](NodeConfig& c, const Value& v) { return set_threads(c.io_threads, v); },
+            [](const NodeConfig& c) { return std::to_string(c.io_threads); }},
+    Setting{"actor_threads", Kind::integer, "N", "threads", "Actor scheduler threads (0: one per core)",
+            [](NodeConfig& c, const Value& v) { return set_threads(c.actor_threads, v); },
+            [](const NodeConfig& c) { return std::to_string(c.actor_threads); }},
+    Setting{"sync", Kind::boolean, "", "",
+            "fsync every commit (default: on). --no-sync is for tests and benchmarks only: acknowledged "
+            "data can be lost when the machine fails",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              c.sync = std::get<bool>(v);
+              return std::nullopt;
+            },
+            [](const NodeConfig& c) { return show_bool(c.sync); }},
+    Setting{"log_level", Kind::string, "LEVEL", "", "Log level: trace, debug, info, warn, error or off",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              const auto& level = std::get<std::string>(v);
+              if (std::find(kLogLevels.begin(), kLogLevels.end(), level) == kLogLevels.end()) {
+                return "expected one of trace, debug, info, warn, error, off, got " + in_quotes(level);
+              }
+              c.log_level = level;
+              return std::nullopt;
+            },
+            [](const NodeConfig& c) { return c.log_level; }},
+    Setting{"log_format", Kind::string, "FORMAT", "", "Log format: text or json (one JSON object a line)",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              const auto& format = std::get<std::string>(v);
+              if (format == "text") {
+                c.log_format = LogFormat::text;
+              } else if (format == "json") {
+                c.log_format = LogFormat::json;
+              } else {
+                return "expected text or json, got " + in_quotes(format);
+              }
+              return std::nullopt;
+            },
+            [](const NodeConfig& c) { return std::string(c.log_format == LogFormat::json ? "json" : "text"); }},
+
+    // ---- Plug & Charge back ends ----
+    Setting{"hubject_url", Kind::string, "URL", "",
+            "Base URL of Hubject's Open Plug&Charge API or a compatible back end (default: none: V2G "
+            "certificates from the local PKI, Get15118EVCertificate answers Failed)",
+            [](NodeConfig& c, const Value& v) { return set_url(c.hubject_url, v); },
+            [](const NodeConfig& c) { return c.hubject_url; }},
+    Setting{"hubject_token", Kind::string, "TOKEN", "",
+            "Fixed bearer token for the back end (default: none; prefer --hubject-token-env)",
+            [](NodeConfig& c, const Value& v) { return set_header_secret(c.hubject_token, v); },
+            [](const NodeConfig& c) { return c.hubject_token; }},
+    Setting{"hubject_token_env", Kind::string, "NAME", "",
+            "Environment variable the back end's bearer token is read from, at each use (default: none)",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              const auto& name = std::get<std::string>(v);
+              const bool valid = name.empty() || ((name.front() < '0' || name.front() > '9') &&
+                                                  std::all_of(name.begin(), name.end(), [](char ch) {
+                                                    return ch == '_' || (ch >= 'A' && ch <= 'Z') ||
+                                                           (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+                                                  }));
+              if (!valid) return "expected an environment variable name (letters, digits, '_'), got " + in_quotes(name);
+              c.hubject_token_env = name;
+              return std::nullopt;
+            },
+            [](const NodeConfig& c) { return c.hubject_token_env; }},
+    Setting{"hubject_oauth_url", Kind::string, "URL", "",
+            "OAuth2 token endpoint for the back end (client credentials grant, with --hubject-client-id) "
+            "(default: none)",
+            [](NodeConfig& c, const Value& v) { return set_url(c.hubject_oauth_url, v); },
+            [](const NodeConfig& c) { return c.hubject_oauth_url; }},
+    Setting{"hubject_client_id", Kind::string, "ID", "",
+            "OAuth2 client id; needs --hubject-oauth-url and a client secret (default: none)",
+            [](NodeConfig& c, const Value& v) { return set_header_secret(c.hubject_client_id, v); },
+            [](const NodeConfig& c) { return c.hubject_client_id; }},
+    Setting{"hubject_client_secret", Kind::string, "SECRET", "",
+            "OAuth2 client secret (default: none); taken from the environment variable "
+            "EVBROKER_HUBJECT_CLIENT_SECRET when the flag is not given",
+            [](NodeConfig& c, const Value& v) { return set_text(c.hubject_client_secret, v); },
+            [](const NodeConfig& c) { return c.hubject_client_secret; }, "EVBROKER_HUBJECT_CLIENT_SECRET"},
+    Setting{"contract_roots", Kind::list, "LIST", "",
+            "PEM files of trusted V2G and MO roots for contract certificates, comma-separated (default: "
+            "none; with --hubject-url its root certificates are added)",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              c.contract_roots = std::get<std::vector<std::string>>(v);
+              return std::nullopt;
+            },
+            [](const NodeConfig& c) { return join(c.contract_roots); }},
+    Setting{"root_cache_ttl", Kind::integer, "SECONDS", "seconds",
+            "How long root certificates fetched from the back end are used before they are fetched again",
+            [](NodeConfig& c, const Value& v) { return set_seconds(c.root_cache_ttl, v); },
+            [](const NodeConfig& c) { return std::to_string(c.root_cache_ttl.count()); }},
+    Setting{"backend_timeout", Kind::integer, "MS", "milliseconds",
+            "Deadline of one HTTP exchange with a back end or OCSP responder, in milliseconds",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              auto n = std::get<std::int64_t>(v);
+              if (n < 1 || n > kMaxBackendTimeoutMs) {
+                return "must be between 1 and " + std::to_string(kMaxBackendTimeoutMs) + " milliseconds, got " +
+                       std::to_string(n);
+              }
+              c.backend_timeout = std::chrono::milliseconds{n};
+              return std::nullopt;
+            },
+            [](const NodeConfig& c) { return std::to_string(c.backend_timeout.count()); }},
+    Setting{"backend_retries", Kind::integer, "N", "retries",
+            "Extra attempts after a back end answers 5xx or cannot be reached (0 to 10)",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              auto n = std::get<std::int64_t>(v);
+              if (n < 0 || n > kMaxBackendRetries) {
+                return "must be between 0 and " + std::to_string(kMaxBackendRetries) + ", got " + std::to_string(n);
+              }
+              c.backend_retries = static_cast<int>(n);
+              return std::nullopt;
+            },
+            [](const NodeConfig& c) { return std::to_string(c.backend_retries); }},
+    Setting{"backend_ca", Kind::string, "FILE", "",
+            "PEM CA certificate(s) that the back ends' HTTPS certificates must chain to (default: none, the "
+            "system's trust store)",
+            [](NodeConfig& c, const Value& v) { return set_text(c.backend_ca, v); },
+            [](const NodeConfig& c) { return c.backend_ca; }},
+};
+
+}  // namespace
+
+std::span<const Setting> all() { return kSettings; }
+
+const Setting* find(std::string_view key) {
+  auto it = std::find_if(kSettings.begin(), kSettings.end(), [key](const Setting& s) { return s.key == key; });
+  return it == kSettings.end() ? nullptr : &*it;
+}
+
+std::string flag_of(const Setting& setting) {
+  std::string flag = "--" + std::string(setting.key);
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
+
+std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+bool is_valid_hostname(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  std::size_t start = 0;
+  while (start <= host.size()) {
+    std::size_t dot = host.find('.', start);
+    std::string_view label = host.substr(start, dot == std::string_view::npos ? host.size() - start : dot - start);
+    bool ok = !label.empty() && label.size() <= 63 && label.front() != '-' && label.back() != '-' &&
+              std::all_of(label.begin(), label.end(), [](char ch) {
+                return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-';
+              });
+    if (!ok) return false;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return true;
+}
+
+}  // namespace evbroker::app::settings

@@ -1,0 +1,50 @@
+#include "apps/evbroker/tls_context.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+namespace evbroker::app {
+
+namespace asio = boost::asio;
+
+std::shared_ptr<asio::ssl::context> make_tls_context(const NodeConfig& config, const pki::LocalPki& local_pki,
+                                                     std::string& error) {
+  const bool own_certificate = !config.tls_cert.empty();
+  const std::string chain_file = own_certificate ? config.tls_cert : local_pki.server_chain_path();
+  const std::string key_file = own_certificate ? config.tls_key : local_pki.server_key_path();
+  const std::string chain_source = own_certificate ? "--tls-cert " : "local PKI server certificate ";
+  const std::string key_source = own_certificate ? "--tls-key " : "local PKI server key ";
+  const bool own_trust = !config.tls_client_ca.empty();
+  const std::string trust_file = own_trust ? config.tls_client_ca : local_pki.station_trust_path();
+  const std::string trust_source = own_trust ? "--tls-client-ca " : "local PKI station trust ";
+
+  auto tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  boost::system::error_code ec;
+  tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1,
+                   ec);
+  if (!ec) tls->use_certificate_chain_file(chain_file, ec);
+  if (ec) {
+    error = chain_source + chain_file + ": " + ec.message();
+    return nullptr;
+  }
+  tls->use_private_key_file(key_file, asio::ssl::context::pem, ec);
+  if (ec) {
+    error = key_source + key_file + ": " + ec.message();
+    return nullptr;
+  }
+  tls->load_verify_file(trust_file, ec);
+  if (ec) {
+    error = trust_source + trust_file + ": " + ec.message();
+    return nullptr;
+  }
+  // The default trust is the CPO sub-CA, not a root: let a path end at any certificate of the store.
+  X509_STORE_set_flags(SSL_CTX_get_cert_store(tls->native_handle()), X509_V_FLAG_PARTIAL_CHAIN);
+  tls->set_verify_mode(asio::ssl::verify_peer, ec);
+  // A client certificate that does not verify must not fail the handshake: the gate then refuses
+  // the upgrade with a clear HTTP status (and reason) instead of an opaque TLS alert.
+  tls->set_verify_callback([](bool, asio::ssl::verify_context&) { return true; }, ec);
+  return tls;
+}
+
+}  // namespace evbroker::app
