@@ -1,17 +1,13 @@
 #include "actors/records.hpp"
 
 #include "actors/json_read.hpp"
+#include "actors/record_json.hpp"
 #include "protocol/date_time.hpp"
 
 namespace evbroker::actors {
 namespace {
 
-void key(ocpp::JsonWriter& w, std::string_view name, bool& first) {
-  if (!first) w.raw(',');
-  first = false;
-  w.string(name);
-  w.raw(':');
-}
+using namespace record_json;
 
 void opt_string(ocpp::JsonWriter& w, std::string_view name, const std::optional<std::string>& v, bool& first) {
   if (!v) return;
@@ -23,25 +19,6 @@ void opt_number(ocpp::JsonWriter& w, std::string_view name, const std::optional<
   if (!v) return;
   key(w, name, first);
   w.number(*v);
-}
-
-void time_ms(ocpp::JsonWriter& w, std::string_view name, std::int64_t ms, bool& first) {
-  if (ms == 0) return;
-  key(w, name, first);
-  w.date_time(ocpp::DateTime::from_unix_ms(ms));
-}
-
-std::int64_t parse_time(const simdjson::dom::object& o, std::string_view name) {
-  auto text = json::get_string(o, name);
-  if (!text) return 0;
-  auto t = ocpp::DateTime::parse(*text);
-  return t ? t->unix_ms() : 0;
-}
-
-std::optional<simdjson::dom::object> parse_object(std::string_view text) {
-  simdjson::dom::object o;
-  if (json::thread_parser().parse(text.data(), text.size()).get(o) != simdjson::SUCCESS) return std::nullopt;
-  return o;
 }
 
 }  // namespace
@@ -64,7 +41,7 @@ std::string to_json(const StationRecord& r) {
   w.boolean(r.invalid_username_allowed);
   key(w, "tolerant", first);
   w.boolean(r.tolerant);
-  time_ms(w, "registeredAt", r.registered_at_ms, first);
+  time_member(w, "registeredAt", r.registered_at_ms, first);
   w.raw('}');
   return out;
 }
@@ -105,8 +82,8 @@ void write_json(ocpp::JsonWriter& w, const TokenRecord& t) {
   opt_string(w, "languageCode", t.language_code, first);
   key(w, "cacheMode", first);
   w.string(t.cache_mode);
-  time_ms(w, "lastUpdated", t.last_updated_ms, first);
-  if (t.expiry_ms) time_ms(w, "expiryDate", *t.expiry_ms, first);
+  time_member(w, "lastUpdated", t.last_updated_ms, first);
+  if (t.expiry_ms) time_member(w, "expiryDate", *t.expiry_ms, first);
   w.raw('}');
 }
 
@@ -168,17 +145,17 @@ void write_transaction_fields(ocpp::JsonWriter& w, const TransactionRecord& r, b
   }
   key(w, "state", first);
   w.string(r.ended ? "ended" : "active");
-  time_ms(w, "startedAt", r.started_at_ms, first);
-  time_ms(w, "endedAt", r.ended_at_ms, first);
+  time_member(w, "startedAt", r.started_at_ms, first);
+  time_member(w, "endedAt", r.ended_at_ms, first);
   opt_number(w, "meterStartWh", r.meter_start_wh, first);
   opt_number(w, "meterStopWh", r.meter_stop_wh, first);
   if (api) {
     opt_number(w, "energyWh", r.energy_wh(), first);
   } else {
     opt_number(w, "firstEnergyWh", r.first_energy_wh, first);
-    time_ms(w, "firstEnergyAt", r.first_energy_at_ms, first);
+    time_member(w, "firstEnergyAt", r.first_energy_at_ms, first);
     opt_number(w, "lastEnergyWh", r.last_energy_wh, first);
-    time_ms(w, "lastEnergyAt", r.last_energy_at_ms, first);
+    time_member(w, "lastEnergyAt", r.last_energy_at_ms, first);
   }
   if (!r.stop_reason.empty()) {
     key(w, "stopReason", first);

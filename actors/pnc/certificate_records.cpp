@@ -1,50 +1,21 @@
 #include "actors/pnc/certificate_records.hpp"
 
 #include "actors/json_read.hpp"
+#include "actors/record_json.hpp"
 #include "protocol/date_time.hpp"
 
 namespace evbroker::actors {
 namespace {
 
+using namespace record_json;
+
 constexpr std::string_view kUpload = "upload";
 constexpr std::string_view kSign = "sign";
 constexpr std::string_view kInstall = "install";
 
-/// Writes `"name":` after a comma unless it is the object's first member.
-void key(ocpp::JsonWriter& w, std::string_view name, bool& first) {
-  if (!first) w.raw(',');
-  first = false;
-  w.string(name);
-  w.raw(':');
-}
-
-void string_member(ocpp::JsonWriter& w, std::string_view name, std::string_view value, bool& first) {
-  key(w, name, first);
-  w.string(value);
-}
-
 /// Members that are often empty (no chain yet, no error) are left out rather than written as "".
 void nonempty_member(ocpp::JsonWriter& w, std::string_view name, std::string_view value, bool& first) {
   if (!value.empty()) string_member(w, name, value, first);
-}
-
-void time_member(ocpp::JsonWriter& w, std::string_view name, std::int64_t ms, bool& first) {
-  if (ms == 0) return;
-  key(w, name, first);
-  w.date_time(ocpp::DateTime::from_unix_ms(ms));
-}
-
-std::int64_t parse_time(const simdjson::dom::object& o, std::string_view name) {
-  auto text = json::get_string(o, name);
-  if (!text) return 0;
-  auto t = ocpp::DateTime::parse(*text);
-  return t ? t->unix_ms() : 0;
-}
-
-std::optional<simdjson::dom::object> parse_object(std::string_view text) {
-  simdjson::dom::object o;
-  if (json::thread_parser().parse(text.data(), text.size()).get(o) != simdjson::SUCCESS) return std::nullopt;
-  return o;
 }
 
 // The stored and the API forms differ only in what is left out: the API drops the CSR (large and
@@ -65,6 +36,8 @@ void write_sign_request(ocpp::JsonWriter& w, const SignRequestRecord& r, bool st
   time_member(w, "deliveredAt", r.delivered_at_ms, first);
   key(w, "attempts", first);
   w.integer(r.attempts);
+  key(w, "renewal", first);
+  w.boolean(r.renewal);
   nonempty_member(w, "lastError", r.last_error, first);
   w.raw('}');
 }
@@ -141,6 +114,7 @@ std::optional<SignRequestRecord> parse_sign_request(std::string_view text) {
   r.signed_at_ms = parse_time(*o, "signedAt");
   r.delivered_at_ms = parse_time(*o, "deliveredAt");
   r.attempts = json::get_int(*o, "attempts").value_or(0);
+  r.renewal = json::get_bool(*o, "renewal").value_or(false);
   r.last_error = json::get_string(*o, "lastError").value_or("");
   return r;
 }

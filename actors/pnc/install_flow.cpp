@@ -72,15 +72,7 @@ void send_pending_installs(Self* self, const std::string& station_id) {
     call_station(self, station_id, std::move(*call), [self, key, wrapped, record](const CsmsCallResult& result) mutable {
       self->state.installs_in_flight.erase(key);
       std::string error;
-      std::string status;
-      if (wrapped) {
-        auto inner = unwrap_pnc_response(result, error);
-        if (!inner.empty()) status = response_status(inner);
-      } else if (result.kind == CsmsCallResult::Kind::result) {
-        status = response_status(result.payload);
-      } else {
-        error = describe_failure(result);
-      }
+      const std::string status = answered_status(result, wrapped, error);
       if (status.empty()) {
         // Not answered (gone, timed out, refused the call): stays Pending for the next boot.
         self->state.ctx->pki_log->warn("{}: InstallCertificate {} not answered: {}", record.station_id, record.type, error);

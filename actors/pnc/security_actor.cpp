@@ -109,6 +109,16 @@ std::string describe_failure(const CsmsCallResult& result) {
   }
 }
 
+std::string answered_status(const CsmsCallResult& result, bool wrapped, std::string& error) {
+  if (wrapped) {
+    auto inner = unwrap_pnc_response(result, error);
+    return inner.empty() ? std::string() : response_status(inner);
+  }
+  if (result.kind == CsmsCallResult::Kind::result) return response_status(result.payload);
+  error = describe_failure(result);
+  return {};
+}
+
 namespace {
 
 template <class T>

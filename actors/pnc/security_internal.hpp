@@ -68,6 +68,9 @@ std::string unwrap_pnc_response(const CsmsCallResult& result, std::string& error
 /// "Accepted", "Rejected", ... of a response payload ("" when unreadable).
 std::string response_status(std::string_view payload);
 std::string describe_failure(const CsmsCallResult& result);
+/// The status the station answered ("Accepted", "Rejected", ...) to a call sent natively or, when
+/// `wrapped`, through DataTransfer iso15118pnc; "" with `error` set when it did not answer one.
+std::string answered_status(const CsmsCallResult& result, bool wrapped, std::string& error);
 
 // ---- the flows ----------------------------------------------------------------------------------
 void on_sign_certificate(Self* self, const PncRequest& r, const ocpp201::SignCertificateRequest& request);

@@ -184,16 +184,8 @@ void deliver_certificate(Self* self, const std::string& station_id, const std::s
   const auto channel = record->channel;
   call_station(self, station_id, certificate_signed_call(*record), [self, key, channel, record = *record](const CsmsCallResult& result) mutable {
     self->state.deliveries_in_flight.erase(key);
-    std::string status;
     std::string error;
-    if (channel == SignChannel::v16_pnc) {
-      auto inner = unwrap_pnc_response(result, error);
-      if (!inner.empty()) status = response_status(inner);
-    } else if (result.kind == CsmsCallResult::Kind::result) {
-      status = response_status(result.payload);
-    } else {
-      error = describe_failure(result);
-    }
+    const std::string status = answered_status(result, channel == SignChannel::v16_pnc, error);
     // The record may have moved on (a newer request) while the call was out.
     auto current = load(self, record.station_id, record.certificate_type);
     if (!current || current->state != "Signed" || current->certificate_hash != record.certificate_hash) return;
