@@ -1,0 +1,346 @@
+#include "tools/cs_swarm/station.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include "protocol/frame.hpp"
+#include "protocol/json_writer.hpp"
+#include "tools/cs_swarm/credentials.hpp"
+#include "tools/cs_swarm/messages.hpp"
+#include "tools/cs_swarm/worker.hpp"
+
+namespace evbroker::swarm {
+namespace {
+
+ocpp::Version version_of(OcppChoice choice, std::size_t index) {
+  switch (choice) {
+    case OcppChoice::v201: return ocpp::Version::v201;
+    case OcppChoice::v16: return ocpp::Version::v16;
+    case OcppChoice::mix: return index % 2 == 0 ? ocpp::Version::v201 : ocpp::Version::v16;
+  }
+  return ocpp::Version::v201;
+}
+
+Clock::duration seconds(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+/// Energy a car takes in one meter interval at 11 kW for a minute, in Wh.
+constexpr double kWhPerMeterValue = 184;
+
+}  // namespace
+
+Station::Station(Worker& worker, RunContext& run, std::size_t index)
+    : worker_(worker),
+      run_(run),
+      index_(index),
+      id_(station_id(run.options, index)),
+      id_tag_(token_uid(run.options, index % run.options.tokens)),
+      version_(version_of(run.options.ocpp, index)),
+      timer_(worker.io()),
+      idle_interval_(seconds(run.options.heartbeat_interval_s.value_or(300))) {}
+
+// ---- connection ---------------------------------------------------------------------------------
+
+void Station::connect() {
+  if (stopping_ || state_ != LinkState::idle) return;
+  state_ = LinkState::connecting;
+  worker_.connecting_started();
+  worker_.stats().add(Counter::connect_attempts);
+  ConnectRequest request;
+  request.station_id = id_;
+  request.subprotocol = std::string(ocpp::subprotocol(version_));
+  if (run_.options.password) request.authorization = basic_authorization(id_, *run_.options.password);
+  if (!run_.sources.empty()) request.source = run_.sources[index_ % run_.sources.size()];
+  link_ = worker_.make_link(*this);
+  link_->open(run_.target, request);
+}
+
+void Station::on_open() {
+  worker_.connecting_finished();
+  state_ = LinkState::open;
+  worker_.stats().add(Counter::connects);
+  worker_.stats().connected(+1);
+  in_boot_sequence_ = true;
+  cursor_ = 0;
+  connector_ = 1;
+  next();
+}
+
+void Station::on_open_failed(const std::string& kind) {
+  worker_.connecting_finished();
+  state_ = LinkState::idle;
+  link_.reset();
+  worker_.stats().add(Counter::connect_failures);
+  run_.errors->add("connect_failures", kind);
+  resolve_first_attempt();
+  if (!stopping_) schedule_reconnect(jittered(run_.options.reconnect_delay_s, 0.5, 1.5));
+}
+
+void Station::on_closed(const std::string& kind) {
+  worker_.stats().add(Counter::disconnects);
+  run_.errors->add("disconnects", kind);
+  if (booted_ && !waiting_recovery_) {
+    waiting_recovery_ = true;
+    run_.recovery.dropped(Clock::now());
+  }
+  connection_gone();
+  resolve_first_attempt();
+  // Spread the first retry over one delay: a server that restarts should not meet every station
+  // in the same millisecond, and real stations do not reconnect in lockstep either.
+  if (!stopping_) schedule_reconnect(jittered(run_.options.reconnect_delay_s, 0, 1));
+}
+
+void Station::drop_and_reconnect() {
+  if (state_ != LinkState::open || stopping_) return;
+  if (booted_ && !waiting_recovery_) {
+    waiting_recovery_ = true;
+    run_.recovery.dropped(Clock::now());
+  }
+  link_->abort();
+  connection_gone();
+  connect();  // at once: that is the storm
+}
+
+void Station::begin_stop() {
+  stopping_ = true;
+  timer_.cancel();
+  if (state_ == LinkState::open && !in_flight_) {
+    close_link();
+  } else if (state_ == LinkState::connecting) {
+    link_->abort();  // no event follows an abort
+    link_.reset();
+    state_ = LinkState::idle;
+    worker_.connecting_finished();
+  }
+}
+
+void Station::close_link() {
+  if (state_ != LinkState::open) return;
+  link_->close();
+  connection_gone();
+}
+
+void Station::connection_gone() {
+  state_ = LinkState::idle;
+  link_.reset();
+  timer_.cancel();
+  worker_.stats().connected(-1);
+  if (in_flight_) {
+    worker_.stats().add(Counter::lost_calls);
+    run_.errors->add("lost_calls", std::string(action_name(in_flight_->step, version_)));
+    in_flight_.reset();
+  }
+  if (booted_) {
+    booted_ = false;
+    worker_.stats().booted(-1);
+  }
+}
+
+void Station::schedule_reconnect(Clock::duration delay) {
+  timer_.expires_after(delay);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) connect();
+  });
+}
+
+Clock::duration Station::jittered(double s, double low, double high) {
+  std::uniform_real_distribution<double> factor(low, high);
+  return seconds(s * factor(worker_.rng()));
+}
+
+void Station::resolve_first_attempt() {
+  if (first_resolved_) return;
+  first_resolved_ = true;
+  run_.first_attempts_resolved.fetch_add(1, std::memory_order_relaxed);
+}
+
+// ---- the conversation ----------------------------------------------------------------------------
+
+Clock::duration Station::period() const {
+  if (run_.pace > Clock::duration::zero()) return run_.pace;
+  return run_.plan.idle ? idle_interval_ : Clock::duration::zero();
+}
+
+void Station::next() {
+  if (stopping_ || state_ != LinkState::open || in_flight_) return;
+  const auto& plan = run_.plan;
+  const auto now = Clock::now();
+  if (in_boot_sequence_) {
+    if (cursor_ < plan.on_connect.size()) return send_step(plan.on_connect[cursor_]);
+    // The ramp counts a station as done once its whole boot sequence is answered, so the
+    // measurement window does not start with the last StatusNotifications still arriving.
+    resolve_first_attempt();
+    in_boot_sequence_ = false;
+    cursor_ = 0;
+    // The first cycle CALL at a random point of one period, so stations do not move in lockstep.
+    std::uniform_real_distribution<double> phase(0, 1);
+    next_due_ = now + std::chrono::duration_cast<Clock::duration>(period() * phase(worker_.rng()));
+  }
+  if (cursor_ >= plan.cycle.size()) {
+    cursor_ = 0;
+    if (plan.reconnect_each_cycle) {
+      close_link();
+      return connect();
+    }
+  }
+  if (next_due_ > now) return wait_until(next_due_);
+  // Paced: the next CALL is due one period after this one was due; a station that fell behind
+  // sends at once but does not burst to catch up.
+  next_due_ = std::max(next_due_ + period(), now);
+  send_step(plan.cycle[cursor_]);
+}
+
+void Station::wait_until(Clock::time_point when) {
+  timer_.expires_at(when);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) next();
+  });
+}
+
+void Station::begin_transaction() {
+  ++transactions_;
+  transaction_201_ = run_.run_tag + "-" + std::to_string(index_) + "-" + std::to_string(transactions_);
+  seq_no_ = 0;
+  transaction_16_ = 0;
+}
+
+void Station::skip_transaction() {
+  // The start failed: no meter values or stop for a transaction the server does not know.
+  const auto& cycle = run_.plan.cycle;
+  auto stop = std::find(cycle.begin() + static_cast<std::ptrdiff_t>(cursor_), cycle.end(), Step::tx_stop);
+  cursor_ = stop == cycle.end() ? cursor_ + 1 : static_cast<std::size_t>(stop - cycle.begin()) + 1;
+}
+
+void Station::send_step(Step step) {
+  switch (step) {
+    case Step::tx_start: begin_transaction(); break;
+    case Step::tx_meter:
+      ++seq_no_;
+      meter_wh_ += kWhPerMeterValue;
+      break;
+    case Step::tx_stop: ++seq_no_; break;
+    default: break;
+  }
+  StationFacts facts;
+  facts.station_id = id_;
+  facts.id_tag = id_tag_;
+  facts.connector = static_cast<std::uint32_t>(step == Step::status_available && in_boot_sequence_ ? connector_ : 1);
+  facts.sampled_values = run_.options.sampled_values;
+  facts.transaction_16 = transaction_16_;
+  facts.transaction_201 = transaction_201_;
+  facts.seq_no = seq_no_;
+  facts.meter_wh = meter_wh_;
+
+  thread_local std::string payload;
+  payload.clear();
+  if (version_ == ocpp::Version::v16) write_payload_16(step, facts, payload);
+  else write_payload_201(step, facts, payload);
+
+  in_flight_ = InFlight{std::to_string(++message_counter_), step, Clock::now()};
+  std::string frame;
+  frame.reserve(payload.size() + 48);
+  ocpp::JsonWriter w(frame);
+  ocpp::write_call(w, in_flight_->message_id, action_name(step, version_), payload);
+  worker_.stats().add(Counter::calls);
+  link_->send(std::move(frame));
+}
+
+void Station::on_text(std::string_view text) {
+  auto frame = ocpp::parse_frame(text);
+  auto& stats = worker_.stats();
+  if (!frame) {
+    stats.add(Counter::invalid_answers);
+    run_.errors->add("invalid_answers", "frame: " + std::string(ocpp::describe(frame.error().code)));
+    return;
+  }
+  if (frame->type == ocpp::MessageType::call) return answer_csms_call(frame->message_id, frame->action);
+  if (!in_flight_ || frame->message_id != in_flight_->message_id) {
+    stats.add(Counter::late_answers);
+    run_.errors->add("late_answers", frame->message_id == timed_out_id_ ? "after its timeout" : "to no CALL of ours");
+    return;
+  }
+  const auto flight = std::move(*in_flight_);
+  in_flight_.reset();
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - flight.sent).count();
+  stats.answered(flight.step, version_ == ocpp::Version::v16, static_cast<std::uint64_t>(micros));
+
+  if (frame->type == ocpp::MessageType::call_error) {
+    stats.add(Counter::call_errors);
+    run_.errors->add("call_errors", frame->error_code);
+    run_.errors->add("call_errors_by_action",
+                     std::string(action_name(flight.step, version_)) + " " + frame->error_code);
+    return on_answer(flight.step, false, nullptr);
+  }
+  const auto checked = check_answer(version_, flight.step, frame->payload);
+  if (!checked.valid) {
+    stats.add(Counter::invalid_answers);
+    run_.errors->add("invalid_answers", checked.error);
+    return on_answer(flight.step, false, nullptr);
+  }
+  stats.add(Counter::results);
+  on_answer(flight.step, true, &checked);
+}
+
+void Station::answer_csms_call(std::string_view message_id, std::string_view action) {
+  // The swarm simulates the station-initiated half of OCPP; every server CALL gets a valid
+  // CALLERROR so the server's call does not hang until its timeout.
+  worker_.stats().add(Counter::csms_calls);
+  run_.errors->add("csms_calls", std::string(action));
+  if (state_ == LinkState::open)
+    link_->send(ocpp::call_error_frame(message_id, "NotSupported", "cs_swarm does not implement " + std::string(action)));
+}
+
+void Station::check_timeout(Clock::time_point now) {
+  if (!in_flight_ || now - in_flight_->sent < run_.call_timeout) return;
+  worker_.stats().add(Counter::timeouts);
+  run_.errors->add("timeouts", std::string(action_name(in_flight_->step, version_)));
+  timed_out_id_ = in_flight_->message_id;
+  const auto step = in_flight_->step;
+  in_flight_.reset();
+  on_answer(step, false, nullptr);
+}
+
+void Station::on_answer(Step step, bool ok, const CheckedAnswer* checked) {
+  if (stopping_) return close_link();
+  switch (step) {
+    case Step::boot: {
+      if (ok && checked->boot_accepted.value_or(false)) {
+        booted_ = true;
+        worker_.stats().booted(+1);
+        worker_.stats().add(Counter::boots);
+        if (waiting_recovery_) {
+          waiting_recovery_ = false;
+          run_.recovery.rebooted(Clock::now());
+        }
+        if (!run_.options.heartbeat_interval_s && checked->interval_s && *checked->interval_s > 0)
+          idle_interval_ = std::chrono::seconds(*checked->interval_s);
+        break;
+      }
+      // Pending or Rejected: wait the interval the server asks for (at least a second) and boot
+      // again; an error or no answer: wait like after a failed connection attempt.
+      resolve_first_attempt();
+      Clock::duration wait = jittered(run_.options.reconnect_delay_s, 0.5, 1.5);
+      if (ok) {
+        worker_.stats().add(Counter::boots_rejected);
+        wait = std::chrono::seconds(std::max<std::int64_t>(1, checked->interval_s.value_or(1)));
+      }
+      return wait_until(Clock::now() + wait);
+    }
+    case Step::status_available:
+      if (in_boot_sequence_) ++connector_;
+      break;
+    case Step::tx_start:
+      if (!ok) {
+        skip_transaction();
+        return next();
+      }
+      if (version_ == ocpp::Version::v16) transaction_16_ = checked->transaction_16.value_or(0);
+      break;
+    default: break;
+  }
+  ++cursor_;
+  next();
+}
+
+}  // namespace evbroker::swarm
