@@ -1,7 +1,7 @@
 #pragma once
 // The two encodings of a station password: the HTTP Basic header a station sends, and MaEVe's
-// base64SHA256Password the management API takes at registration. (tools/ may use only protocol/,
-// so this is a few lines of OpenSSL rather than pki/.)
+// base64SHA256Password the management API takes at registration. (A few lines of OpenSSL: this
+// predates cs_swarm linking pki/, which it does only for the pnc scenario's CSRs.)
 
 #include <string>
 #include <string_view>

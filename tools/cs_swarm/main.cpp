@@ -14,11 +14,5 @@ int main(int argc, char** argv) {
     if (parsed.exit_code != 0) std::fputc('\n', stderr);
     return parsed.exit_code;
   }
-  if (parsed.options->scenario == ScenarioKind::pnc) {
-    std::fprintf(stderr,
-                 "cs_swarm: scenario pnc (SignCertificate, Authorize with certificate hash data) needs the PKI issue, "
-                 "which has not landed yet; nothing was sent.\n");
-    return 2;
-  }
   return run_swarm(*parsed.options);
 }

@@ -23,6 +23,7 @@ struct StationFacts {
   std::string_view transaction_201;    // 2.0.1: chosen by the station
   std::int64_t seq_no = 0;             // 2.0.1: per transaction
   double meter_wh = 0;                 // energy register
+  std::string_view csr;                // PEM, for SignCertificate
 };
 
 /// Appends the JSON payload of `step` to `out`.

@@ -116,6 +116,11 @@ void write_payload_16(Step step, const StationFacts& f, std::string& out) {
       w.date_time(now());
       w.raw(R"(,"reason":"EVDisconnected"})");
       break;
+    case Step::sign_certificate:
+      w.raw(R"({"csr":)");
+      w.string(f.csr);
+      w.raw('}');
+      break;
     case Step::count_: break;
   }
 }

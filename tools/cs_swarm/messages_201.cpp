@@ -130,6 +130,11 @@ void write_payload_201(Step step, const StationFacts& f, std::string& out) {
     case Step::tx_start: transaction_event(w, f, "Started", "Authorized", "Charging", nullptr); break;
     case Step::tx_meter: transaction_event(w, f, "Updated", "MeterValuePeriodic", "Charging", nullptr); break;
     case Step::tx_stop: transaction_event(w, f, "Ended", "EVCommunicationLost", "Idle", "EVDisconnected"); break;
+    case Step::sign_certificate:
+      w.raw(R"({"csr":)");
+      w.string(f.csr);
+      w.raw(R"(,"certificateType":"ChargingStationCertificate"})");
+      break;
     case Step::count_: break;
   }
 }

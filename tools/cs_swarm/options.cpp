@@ -40,8 +40,9 @@ constexpr const char* kScenarioHelp =
     "  maeve-k6      MaEVe's k6 load-test flow in OCPP 1.6 on a fresh connection each cycle: Boot,\n"
     "                Status, 3 Heartbeats, Authorize, StartTransaction, 2 MeterValues,\n"
     "                StopTransaction, disconnect\n"
-    "  pnc           Plug & Charge (SignCertificate, Authorize with certificate hashes): needs the\n"
-    "                PKI issue; exits with code 2 until then";
+    "  pnc           boot, then SignCertificate (2.0.1: ChargingStationCertificate; 1.6: security\n"
+    "                extension) with a CSR for the station id, wait for the server's CertificateSigned,\n"
+    "                accept it, pause --pnc-interval; repeated. Reports sign_to_certificate_signed";
 
 template <class Table, class Value>
 bool lookup(const Table& table, const std::string& name, Value& out) {
@@ -81,8 +82,8 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
       "cs_swarm"};
   app.get_formatter()->column_width(40);
   app.footer(std::string(kScenarioHelp) +
-             "\n\nExit codes: 0 the run completed (errors are in the report), 1 bad options or setup failure,\n"
-             "2 the scenario is not available yet. See docs/load-testing.md.");
+             "\n\nExit codes: 0 the run completed (errors are in the report), 1 bad options or setup failure.\n"
+             "See docs/load-testing.md.");
 
   std::string scenario = "boot", ocpp = "2.0.1", password;
   double heartbeat_interval = 0;
@@ -178,8 +179,15 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
       ->capture_default_str()->check(CLI::NonNegativeNumber)
       ->type_name("SECONDS");
 
+  app.add_option("--pnc-interval", o.pnc_interval_s,
+                 "pnc: seconds a station pauses after CertificateSigned before its next SignCertificate")
+      ->capture_default_str()->check(CLI::NonNegativeNumber)
+      ->type_name("SECONDS");
+
   // limits
-  app.add_option("--call-timeout", o.call_timeout_s, "Seconds to wait for an answer before counting a timeout")
+  app.add_option("--call-timeout", o.call_timeout_s,
+                 "Seconds to wait for an answer (pnc: also for CertificateSigned after the accepted "
+                 "SignCertificate) before counting a timeout")
       ->capture_default_str()->check(CLI::PositiveNumber)
       ->type_name("SECONDS");
   app.add_option("--connect-timeout", o.connect_timeout_s, "Seconds for TCP connect + TLS + websocket upgrade")

@@ -52,6 +52,7 @@ struct SwarmOptions {
   std::size_t sampled_values = 10;             // per meter value (the TransactionEvent has 10)
   double storm_after_s = 2;                    // storm: seconds after the ramp before all drop at once
   double reconnect_delay_s = 1;                // after a lost connection or a failed attempt (+/- 50%)
+  double pnc_interval_s = 5;                   // pnc: pause after CertificateSigned before the next SignCertificate
 
   // limits
   double call_timeout_s = 30;

@@ -59,7 +59,8 @@ class Json {
     }
     close();
   }
-  void latency(const LatencyCounts& l) {
+  /// `count_key` names the number of samples ("samples" for CALL latency, "count" for pnc).
+  void latency(const LatencyCounts& l, std::string_view count_key = "samples") {
     open();
     key("p50"), value(l.percentile_ms(0.50));
     key("p90"), value(l.percentile_ms(0.90));
@@ -67,7 +68,7 @@ class Json {
     key("p999"), value(l.percentile_ms(0.999));
     key("max"), value(l.max_ms());
     key("mean"), value(l.mean_ms());
-    key("samples"), value(l.total);
+    key(count_key), value(l.total);
     close();
   }
 
@@ -132,17 +133,26 @@ void print_table(const SwarmReport& r) {
   std::printf("  %-14s p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  (%llu answers in the window)\n",
               "latency ms", w.latency.percentile_ms(0.5), w.latency.percentile_ms(0.9), w.latency.percentile_ms(0.99),
               w.latency.percentile_ms(0.999), w.latency.max_ms(), static_cast<unsigned long long>(w.latency.total));
+  if (t.sign_to_signed.total > 0) {
+    // The whole run, not the window: with a pause of seconds per cycle the window holds few samples.
+    const auto& c = t.sign_to_signed;
+    std::printf("  %-14s p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  (%llu SignCertificate -> "
+                "CertificateSigned, whole run)\n",
+                "sign->signed", c.percentile_ms(0.5), c.percentile_ms(0.9), c.percentile_ms(0.99),
+                c.percentile_ms(0.999), c.max_ms(), static_cast<unsigned long long>(c.total));
+  }
   std::string actions;
   for (const auto& [name, n] : by_action(w)) actions += "  " + name + " " + std::to_string(n);
   if (!actions.empty()) std::printf("  %-14s%s\n", "by action", actions.c_str());
   std::printf("  %-14s calls %llu, answered %llu, call errors %llu, invalid %llu, timeouts %llu, lost %llu, "
-              "late %llu\n",
+              "late %llu, rejections %llu\n",
               "whole run", static_cast<unsigned long long>(t[Counter::calls]),
               static_cast<unsigned long long>(t.answers()), static_cast<unsigned long long>(t[Counter::call_errors]),
               static_cast<unsigned long long>(t[Counter::invalid_answers]),
               static_cast<unsigned long long>(t[Counter::timeouts]),
               static_cast<unsigned long long>(t[Counter::lost_calls]),
-              static_cast<unsigned long long>(t[Counter::late_answers]));
+              static_cast<unsigned long long>(t[Counter::late_answers]),
+              static_cast<unsigned long long>(t[Counter::rejections]));
   if (r.recovery_drops > 0) {
     if (r.recovery_s >= 0)
       std::printf("  %-14s %llu booted connections lost, all booted again %.2f s after the first drop\n", "recovery",
@@ -218,6 +228,7 @@ bool write_json(const SwarmReport& r, const std::string& path, std::string& erro
   j.key("timeouts"), j.value(t[Counter::timeouts]);
   j.key("lost_calls"), j.value(t[Counter::lost_calls]);
   j.key("late_answers"), j.value(t[Counter::late_answers]);
+  j.key("rejections"), j.value(t[Counter::rejections]);
   j.key("disconnects"), j.value(t[Counter::disconnects]);
   j.key("csms_calls"), j.value(t[Counter::csms_calls]);
   j.key("boots"), j.value(t[Counter::boots]);
@@ -234,6 +245,7 @@ bool write_json(const SwarmReport& r, const std::string& path, std::string& erro
   j.key("errors"), j.value(w.errors());
   j.close();
   j.key("latency_ms_run"), j.latency(t.latency);
+  j.key("sign_to_certificate_signed"), j.latency(t.sign_to_signed, "count");
   j.key("recovery");
   j.open();
   j.key("drops"), j.value(r.recovery_drops);

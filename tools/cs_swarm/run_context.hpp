@@ -8,11 +8,13 @@
 #include <chrono>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/asio/ip/address.hpp>
 
+#include "pki/x509.hpp"
 #include "tools/cs_swarm/link.hpp"
 #include "tools/cs_swarm/options.hpp"
 #include "tools/cs_swarm/scenario.hpp"
@@ -66,6 +68,10 @@ struct RunContext {
   Clock::duration pace{};                         // per-station gap between cycle CALLs; 0: unpaced
   Clock::duration call_timeout{};
   ErrorTally* errors = nullptr;
+  // pnc: one key for every station's CSR (a key per station would cost the run's start, and the
+  // server checks the CN, not the key); the pause after each CertificateSigned.
+  std::optional<pki::PrivateKey> pnc_key;
+  Clock::duration pnc_interval{};
 
   // reported by stations
   std::atomic<std::size_t> first_attempts_resolved{0};  // booted, or failed, once

@@ -47,6 +47,7 @@ std::string_view action_name(Step step, ocpp::Version version) noexcept {
     case Step::tx_start: return v16 ? "StartTransaction" : "TransactionEvent";
     case Step::tx_meter: return v16 ? "MeterValues" : "TransactionEvent";
     case Step::tx_stop: return v16 ? "StopTransaction" : "TransactionEvent";
+    case Step::sign_certificate: return "SignCertificate";  // 1.6: the security extension's
     case Step::count_: break;
   }
   return "?";
@@ -91,7 +92,10 @@ ScenarioPlan make_plan(const SwarmOptions& options) {
       append(plan.cycle, transaction(meter_values_or(options, 2)));
       plan.reconnect_each_cycle = true;
       break;
-    case ScenarioKind::pnc: break;  // refused in main
+    case ScenarioKind::pnc:
+      append(plan.cycle, Step::sign_certificate);
+      plan.await_certificate_signed = true;
+      break;
   }
   return plan;
 }

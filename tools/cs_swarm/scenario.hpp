@@ -23,6 +23,7 @@ enum class Step : std::uint8_t {
   tx_start,          // 1.6 StartTransaction / 2.0.1 TransactionEvent Started
   tx_meter,          // 1.6 MeterValues / 2.0.1 TransactionEvent Updated, with sampled values
   tx_stop,           // 1.6 StopTransaction / 2.0.1 TransactionEvent Ended
+  sign_certificate,  // SignCertificate with a CSR for the station id (pnc)
   count_
 };
 inline constexpr std::size_t kStepCount = static_cast<std::size_t>(Step::count_);
@@ -39,6 +40,9 @@ struct ScenarioPlan {
   bool reconnect_each_cycle = false;
   /// Every station drops its connection at once after the ramp (+ --storm-after) and reconnects.
   bool storm = false;
+  /// An accepted SignCertificate is followed by the server's CertificateSigned CALL: the station
+  /// waits for it, then pauses --pnc-interval before the next cycle (pnc).
+  bool await_certificate_signed = false;
 };
 
 /// The plan of a scenario with the options that shape it (connectors, meter values per transaction).

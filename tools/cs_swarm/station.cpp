@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <random>
 
+#include "pki/csr.hpp"
+#include "protocol/error_codes.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/json_writer.hpp"
 #include "tools/cs_swarm/credentials.hpp"
@@ -105,7 +107,8 @@ void Station::drop_and_reconnect() {
 void Station::begin_stop() {
   stopping_ = true;
   timer_.cancel();
-  if (state_ == LinkState::open && !in_flight_) {
+  // An awaited CertificateSigned is as good as a CALL in flight: closing now would make it an error.
+  if (state_ == LinkState::open && !in_flight_ && sign_ != SignState::awaiting) {
     close_link();
   } else if (state_ == LinkState::connecting) {
     link_->abort();  // no event follows an abort
@@ -131,6 +134,11 @@ void Station::connection_gone() {
     run_.errors->add("lost_calls", std::string(action_name(in_flight_->step, version_)));
     in_flight_.reset();
   }
+  if (sign_ == SignState::awaiting) {
+    worker_.stats().add(Counter::lost_calls);
+    run_.errors->add("lost_calls", "CertificateSigned (awaited)");
+  }
+  sign_ = SignState::none;
   if (booted_) {
     booted_ = false;
     worker_.stats().booted(-1);
@@ -163,7 +171,7 @@ Clock::duration Station::period() const {
 }
 
 void Station::next() {
-  if (stopping_ || state_ != LinkState::open || in_flight_) return;
+  if (stopping_ || state_ != LinkState::open || in_flight_ || sign_ == SignState::awaiting) return;
   const auto& plan = run_.plan;
   const auto now = Clock::now();
   if (in_boot_sequence_) {
@@ -220,6 +228,12 @@ void Station::send_step(Step step) {
       meter_wh_ += kWhPerMeterValue;
       break;
     case Step::tx_stop: ++seq_no_; break;
+    case Step::sign_certificate:
+      if (csr().empty()) {
+        ++cursor_;
+        return pause_after_signing();
+      }
+      break;
     default: break;
   }
   StationFacts facts;
@@ -231,6 +245,7 @@ void Station::send_step(Step step) {
   facts.transaction_201 = transaction_201_;
   facts.seq_no = seq_no_;
   facts.meter_wh = meter_wh_;
+  facts.csr = csr_pem_;
 
   thread_local std::string payload;
   payload.clear();
@@ -243,7 +258,24 @@ void Station::send_step(Step step) {
   ocpp::JsonWriter w(frame);
   ocpp::write_call(w, in_flight_->message_id, action_name(step, version_), payload);
   worker_.stats().add(Counter::calls);
+  if (step == Step::sign_certificate) {
+    sign_ = SignState::requested;
+    sign_sent_ = in_flight_->sent;
+  }
   link_->send(std::move(frame));
+}
+
+const std::string& Station::csr() {
+  if (csr_pem_.empty()) {
+    auto request = pki::make_csr(*run_.pnc_key, id_);
+    if (request) csr_pem_ = request->pem();
+    else {
+      // Counted as a rejection: the scenario cannot go on, and the reason is in the tally.
+      worker_.stats().add(Counter::rejections);
+      run_.errors->add("rejections", "CSR: " + request.error());
+    }
+  }
+  return csr_pem_;
 }
 
 void Station::on_text(std::string_view text) {
@@ -254,7 +286,7 @@ void Station::on_text(std::string_view text) {
     run_.errors->add("invalid_answers", "frame: " + std::string(ocpp::describe(frame.error().code)));
     return;
   }
-  if (frame->type == ocpp::MessageType::call) return answer_csms_call(frame->message_id, frame->action);
+  if (frame->type == ocpp::MessageType::call) return answer_csms_call(*frame);
   if (!in_flight_ || frame->message_id != in_flight_->message_id) {
     stats.add(Counter::late_answers);
     run_.errors->add("late_answers", frame->message_id == timed_out_id_ ? "after its timeout" : "to no CALL of ours");
@@ -282,16 +314,56 @@ void Station::on_text(std::string_view text) {
   on_answer(flight.step, true, &checked);
 }
 
-void Station::answer_csms_call(std::string_view message_id, std::string_view action) {
-  // The swarm simulates the station-initiated half of OCPP; every server CALL gets a valid
-  // CALLERROR so the server's call does not hang until its timeout.
+void Station::answer_csms_call(const ocpp::Frame& call) {
+  if (state_ != LinkState::open) return;
+  if (run_.plan.await_certificate_signed && call.action == "CertificateSigned") return on_certificate_signed(call);
+  // Otherwise the swarm simulates the station-initiated half of OCPP; every other server CALL gets
+  // a valid CALLERROR so the server's call does not hang until its timeout.
   worker_.stats().add(Counter::csms_calls);
-  run_.errors->add("csms_calls", std::string(action));
-  if (state_ == LinkState::open)
-    link_->send(ocpp::call_error_frame(message_id, "NotSupported", "cs_swarm does not implement " + std::string(action)));
+  run_.errors->add("csms_calls", call.action);
+  link_->send(ocpp::call_error_frame(call.message_id, "NotSupported", "cs_swarm does not implement " + call.action));
+}
+
+void Station::on_certificate_signed(const ocpp::Frame& call) {
+  const auto checked = check_certificate_signed(version_, call.payload);
+  if (!checked.valid) {
+    // Refused as a real station would refuse it; the wait goes on until a valid one or the timeout.
+    worker_.stats().add(Counter::invalid_answers);
+    run_.errors->add("invalid_answers", checked.error);
+    link_->send(ocpp::call_error_frame(call.message_id, ocpp::wire_name(checked.error_code, version_), checked.error));
+    return;
+  }
+  link_->send(ocpp::call_result_frame(call.message_id, R"({"status":"Accepted"})"));
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sign_sent_).count();
+  switch (sign_) {
+    case SignState::requested:
+      worker_.stats().certificate_signed(static_cast<std::uint64_t>(micros));
+      sign_ = SignState::arrived_early;  // the SignCertificate answer ends the cycle
+      return;
+    case SignState::awaiting:
+      worker_.stats().certificate_signed(static_cast<std::uint64_t>(micros));
+      return pause_after_signing();
+    case SignState::none:
+    case SignState::arrived_early: break;
+  }
+  // After its timeout, or a redelivery of an earlier certificate (the server retries until accepted).
+  worker_.stats().add(Counter::late_answers);
+  run_.errors->add("late_answers", "CertificateSigned not awaited");
+}
+
+void Station::pause_after_signing() {
+  sign_ = SignState::none;
+  if (stopping_) return close_link();
+  next_due_ = Clock::now() + run_.pnc_interval;
+  next();
 }
 
 void Station::check_timeout(Clock::time_point now) {
+  if (sign_ == SignState::awaiting && now - sign_sent_ >= run_.call_timeout) {
+    worker_.stats().add(Counter::timeouts);
+    run_.errors->add("timeouts", "CertificateSigned");
+    return pause_after_signing();
+  }
   if (!in_flight_ || now - in_flight_->sent < run_.call_timeout) return;
   worker_.stats().add(Counter::timeouts);
   run_.errors->add("timeouts", std::string(action_name(in_flight_->step, version_)));
@@ -302,7 +374,9 @@ void Station::check_timeout(Clock::time_point now) {
 }
 
 void Station::on_answer(Step step, bool ok, const CheckedAnswer* checked) {
-  if (stopping_) return close_link();
+  // An accepted SignCertificate still waits for its CertificateSigned when stopping (the server would
+  // otherwise find the station gone); every path of that case closes once done.
+  if (stopping_ && step != Step::sign_certificate) return close_link();
   switch (step) {
     case Step::boot: {
       if (ok && checked->boot_accepted.value_or(false)) {
@@ -337,6 +411,18 @@ void Station::on_answer(Step step, bool ok, const CheckedAnswer* checked) {
       }
       if (version_ == ocpp::Version::v16) transaction_16_ = checked->transaction_16.value_or(0);
       break;
+    case Step::sign_certificate:
+      ++cursor_;
+      if (ok && checked->sign_status == "Accepted") {
+        if (sign_ == SignState::arrived_early) return pause_after_signing();
+        sign_ = SignState::awaiting;  // CertificateSigned or the timeout goes on
+        return;
+      }
+      if (ok) {
+        worker_.stats().add(Counter::rejections);
+        run_.errors->add("rejections", "SignCertificate " + checked->sign_status.value_or("?"));
+      }
+      return pause_after_signing();
     default: break;
   }
   ++cursor_;

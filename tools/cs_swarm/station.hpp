@@ -11,6 +11,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include "protocol/frame.hpp"
 #include "protocol/version.hpp"
 #include "tools/cs_swarm/link.hpp"
 #include "tools/cs_swarm/responses.hpp"
@@ -38,6 +39,13 @@ class Station final : public LinkEvents {
 
  private:
   enum class LinkState : std::uint8_t { idle, connecting, open };
+  /// Where a pnc station is between its SignCertificate and the server's CertificateSigned.
+  enum class SignState : std::uint8_t {
+    none,
+    requested,      // SignCertificate sent, not answered yet
+    awaiting,       // answered Accepted; CertificateSigned not here yet
+    arrived_early,  // CertificateSigned came before the answer (nothing in OCPP-J orders the two)
+  };
   struct InFlight {
     std::string message_id;
     Step step;
@@ -50,7 +58,12 @@ class Station final : public LinkEvents {
   void on_text(std::string_view text) override;
   void on_closed(const std::string& kind) override;
 
-  void answer_csms_call(std::string_view message_id, std::string_view action);
+  void answer_csms_call(const ocpp::Frame& call);
+  void on_certificate_signed(const ocpp::Frame& call);
+  /// The end of one pnc cycle: pause --pnc-interval, then go on (or close when stopping).
+  void pause_after_signing();
+  /// The CSR of this station (CN = station id), made on first use; empty when that failed.
+  const std::string& csr();
   /// Sends what comes next now, or arms the timer for when it is due.
   void next();
   void send_step(Step step);
@@ -91,6 +104,11 @@ class Station final : public LinkEvents {
   std::optional<InFlight> in_flight_;
   std::uint64_t message_counter_ = 0;
   std::string timed_out_id_;        // the last CALL given up on, to recognise its late answer
+
+  // pnc
+  SignState sign_ = SignState::none;
+  Clock::time_point sign_sent_{};
+  std::string csr_pem_;
 
   // the transaction in progress
   std::uint64_t transactions_ = 0;

@@ -4,13 +4,14 @@ namespace evbroker::swarm {
 
 std::uint64_t StatsSnapshot::errors() const {
   return (*this)[Counter::call_errors] + (*this)[Counter::invalid_answers] + (*this)[Counter::timeouts] +
-         (*this)[Counter::lost_calls] + (*this)[Counter::connect_failures];
+         (*this)[Counter::lost_calls] + (*this)[Counter::connect_failures] + (*this)[Counter::rejections];
 }
 
 StatsSnapshot& StatsSnapshot::operator+=(const StatsSnapshot& other) {
   for (std::size_t i = 0; i < kCounterCount; ++i) counters[i] += other.counters[i];
   for (std::size_t i = 0; i < kAnsweredSlots; ++i) answered[i] += other.answered[i];
   latency += other.latency;
+  sign_to_signed += other.sign_to_signed;
   connected += other.connected;
   booted += other.booted;
   return *this;
@@ -20,6 +21,7 @@ StatsSnapshot& StatsSnapshot::operator-=(const StatsSnapshot& other) {
   for (std::size_t i = 0; i < kCounterCount; ++i) counters[i] -= other.counters[i];
   for (std::size_t i = 0; i < kAnsweredSlots; ++i) answered[i] -= other.answered[i];
   latency -= other.latency;
+  sign_to_signed -= other.sign_to_signed;
   return *this;
 }
 
@@ -27,6 +29,7 @@ void ThreadStats::add_to(StatsSnapshot& out) const noexcept {
   for (std::size_t i = 0; i < kCounterCount; ++i) out.counters[i] += counters_[i].load(std::memory_order_relaxed);
   for (std::size_t i = 0; i < kAnsweredSlots; ++i) out.answered[i] += answered_[i].load(std::memory_order_relaxed);
   latency_.add_to(out.latency);
+  sign_to_signed_.add_to(out.sign_to_signed);
   out.connected += connected_.load(std::memory_order_relaxed);
   out.booted += booted_.load(std::memory_order_relaxed);
 }

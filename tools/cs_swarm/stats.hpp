@@ -33,6 +33,7 @@ enum class Counter : std::uint8_t {
   disconnects,         // an open connection closed without us asking
   boots,               // BootNotification answered Accepted
   boots_rejected,      // BootNotification answered Pending or Rejected
+  rejections,          // a valid answer the scenario cannot go on with (SignCertificate Rejected)
   count_
 };
 inline constexpr std::size_t kCounterCount = static_cast<std::size_t>(Counter::count_);
@@ -44,6 +45,7 @@ struct StatsSnapshot {
   std::array<std::uint64_t, kCounterCount> counters{};
   std::array<std::uint64_t, kAnsweredSlots> answered{};
   LatencyCounts latency;
+  LatencyCounts sign_to_signed;  // SignCertificate sent to CertificateSigned received (pnc)
   std::int64_t connected = 0;  // gauges: not subtracted
   std::int64_t booted = 0;
 
@@ -66,6 +68,10 @@ class ThreadStats {
     answered_[static_cast<std::size_t>(step) * 2 + (v16 ? 1 : 0)].fetch_add(1, std::memory_order_relaxed);
     latency_.record(micros);
   }
+  /// An awaited CertificateSigned arrived `micros` after its SignCertificate was sent.
+  void certificate_signed(std::uint64_t micros) noexcept {
+    sign_to_signed_.record(micros);
+  }
   void connected(int delta) noexcept { connected_.fetch_add(delta, std::memory_order_relaxed); }
   void booted(int delta) noexcept { booted_.fetch_add(delta, std::memory_order_relaxed); }
 
@@ -77,6 +83,7 @@ class ThreadStats {
   std::atomic<std::int64_t> connected_{0};
   std::atomic<std::int64_t> booted_{0};
   LatencyHistogram latency_;
+  LatencyHistogram sign_to_signed_;
 };
 
 /// Errors by kind, in named groups ("call_errors" by error code, "invalid_answers", "connect", ...).

@@ -110,6 +110,13 @@ int run_swarm(const SwarmOptions& options) {
         std::chrono::duration<double>(static_cast<double>(stations) / options.rate));
   ErrorTally errors;
   run.errors = &errors;
+  if (run.plan.await_certificate_signed) {
+    auto key = pki::PrivateKey::generate_p256();
+    if (!key) return setup_error("pnc: " + key.error());
+    run.pnc_key = std::move(*key);
+    run.pnc_interval =
+        std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.pnc_interval_s));
+  }
   if (!options.source_addrs.empty()) {
     auto sources = parse_source_addresses(options.source_addrs);
     if (!sources) return setup_error("--source-addrs: expected a.b.c.d-a.b.c.e or a list a,b,c");
