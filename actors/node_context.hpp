@@ -4,6 +4,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -50,6 +53,9 @@ struct NodeContext {
   bool trust_proxy = false;
   PncSettings pnc;
   transport::HttpClient* http_client = nullptr;  // back-end HTTP(S) calls; runs on the node's I/O threads
+  /// Called after a station registration was committed (record JSON) or deleted (nullopt). The
+  /// manager role publishes the change to the gateways; unset on a single node.
+  std::function<void(const std::string& station_id, const std::optional<std::string>& record)> station_changed;
   std::shared_ptr<spdlog::logger> station_log;  // "station"
   std::shared_ptr<spdlog::logger> handler_log;  // "handler"
   std::shared_ptr<spdlog::logger> pki_log;      // "pki": signing, back ends, certificate checks

@@ -23,7 +23,14 @@ std::string join(const std::vector<std::string>& items) {
 
 }  // namespace
 
-StationGate::StationGate(caf::actor_system& system, NodeContextPtr ctx) : system_(system), ctx_(std::move(ctx)) {}
+StationGate::StationGate(caf::actor_system* system, NodeContextPtr ctx, StationLookup lookup)
+    : system_(system), ctx_(std::move(ctx)), lookup_(std::move(lookup)) {
+  if (!lookup_) {
+    lookup_ = [ctx = ctx_](const std::string& id) -> std::optional<std::string> {
+      return ctx->store->read().get(storage::Table::stations, id);
+    };
+  }
+}
 
 transport::UpgradeDecision StationGate::refuse(UpgradeOutcome outcome, int status, std::string reason) {
   if (ctx_->metrics) ctx_->metrics->upgrade(outcome);
@@ -41,7 +48,7 @@ transport::UpgradeDecision StationGate::decide(const transport::UpgradeRequest& 
   if (locked_out(id))
     return refuse(UpgradeOutcome::throttled, 429, "too many failed logins for " + id + ", try again later");
 
-  auto stored = ctx_->store->read().get(storage::Table::stations, id);
+  auto stored = lookup_(id);
   auto station = stored ? parse_station_record(*stored) : std::nullopt;
   if (!station) return refuse(UpgradeOutcome::unknown_station, 404, "unknown charge station " + id);
 
@@ -108,32 +115,32 @@ transport::UpgradeDecision StationGate::decide(const transport::UpgradeRequest& 
   return d;
 }
 
-std::shared_ptr<transport::ConnectionHandler> StationGate::open(std::shared_ptr<transport::Connection> connection,
-                                                                const transport::UpgradeRequest& request,
-                                                                const std::string& subprotocol) {
-  const auto version = ocpp::version_from_subprotocol(subprotocol).value_or(ocpp::Version::v201);
-  auto stored = ctx_->store->read().get(storage::Table::stations, request.station_id);
+caf::actor start_station_actor(caf::actor_system& system, const NodeContextPtr& ctx,
+                               std::shared_ptr<transport::Connection> connection, const std::string& station_id,
+                               ocpp::Version version, const std::string& gateway) {
+  auto stored = ctx->store->read().get(storage::Table::stations, station_id);
   auto station = stored ? parse_station_record(*stored) : std::nullopt;
   const auto now = now_ms();
+  const std::string remote = connection->remote_address();
 
   StationSetup setup;
-  setup.station_id = request.station_id;
+  setup.station_id = station_id;
   setup.version = version;
   setup.tolerant = station && station->tolerant;
   setup.connection = connection;
   setup.last_seen_ms = std::make_shared<std::atomic<std::int64_t>>(now);
-  setup.ctx = ctx_;
-  auto actor = system_.spawn(station_actor, setup);
+  setup.ctx = ctx;
+  auto actor = system.spawn(station_actor, setup);
 
-  StationDirectory::Entry entry{actor, version, now, request.remote_address, setup.last_seen_ms};
-  if (auto previous = ctx_->directory->attach(request.station_id, std::move(entry))) {
-    ctx_->station_log->info("{}: a new connection replaces the one from {}", request.station_id,
-                            previous->remote_address);
+  StationDirectory::Entry entry{actor, version, now, remote, setup.last_seen_ms};
+  if (auto previous = ctx->directory->attach(station_id, std::move(entry))) {
+    ctx->station_log->info("{}: a new connection replaces the one from {}", station_id, previous->remote_address);
     caf::anon_send(previous->actor, replace_atom::value);
   }
-  ctx_->station_log->info("{}: connected with {} from {}", request.station_id, subprotocol, request.remote_address);
-  ctx_->committer->submit(
-      [id = request.station_id, protocol = subprotocol, remote = request.remote_address, now](storage::WriteTxn& txn) {
+  ctx->station_log->info("{}: connected with {} from {}{}", station_id, ocpp::subprotocol(version), remote,
+                         gateway.empty() ? "" : " through gateway " + gateway);
+  ctx->committer->submit(
+      [id = station_id, protocol = std::string(ocpp::subprotocol(version)), remote, gateway, now](storage::WriteTxn& txn) {
         std::string out;
         ocpp::JsonWriter w(out);
         w.raw("{\"protocol\":");
@@ -142,11 +149,23 @@ std::shared_ptr<transport::ConnectionHandler> StationGate::open(std::shared_ptr<
         w.date_time(ocpp::DateTime::from_unix_ms(now));
         w.raw(",\"remoteAddress\":");
         w.string(remote);
+        if (!gateway.empty()) {
+          w.raw(",\"gateway\":");
+          w.string(gateway);
+        }
         w.raw('}');
         txn.put(storage::Table::station_runtime, runtime_key(id, RuntimeField::conn), out);
       },
       [](const std::string&) {});
-  return std::make_shared<StationSession>(actor);
+  return actor;
+}
+
+std::shared_ptr<transport::ConnectionHandler> StationGate::open(std::shared_ptr<transport::Connection> connection,
+                                                                const transport::UpgradeRequest& request,
+                                                                const std::string& subprotocol) {
+  const auto version = ocpp::version_from_subprotocol(subprotocol).value_or(ocpp::Version::v201);
+  auto actor = start_station_actor(*system_, ctx_, std::move(connection), request.station_id, version, "");
+  return std::make_shared<StationSession>(std::move(actor));
 }
 
 bool StationGate::locked_out(const std::string& station_id) {

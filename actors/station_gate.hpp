@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,9 +19,21 @@
 
 namespace evbroker::actors {
 
+/// The stored station record (actors/records.hpp) of a station id, or nullopt when unknown.
+using StationLookup = std::function<std::optional<std::string>(const std::string& station_id)>;
+
+/// Spawns the station actor of a connection (local socket or, on a manager, a gateway's), puts it
+/// in the directory and stores the connection in the station's runtime record. A previous
+/// connection of the same station is told to close. `gateway` is "" on a single node.
+caf::actor start_station_actor(caf::actor_system& system, const NodeContextPtr& ctx,
+                               std::shared_ptr<transport::Connection> connection, const std::string& station_id,
+                               ocpp::Version version, const std::string& gateway);
+
 class StationGate {
  public:
-  StationGate(caf::actor_system& system, NodeContextPtr ctx);
+  /// `system` may be null where stations are not served by actors (the gateway role, which only
+  /// uses decide()); `lookup` defaults to the node's store.
+  StationGate(caf::actor_system* system, NodeContextPtr ctx, StationLookup lookup = {});
 
   /// The upgrade decision (runs on an I/O thread; reads the store, never blocks on a writer).
   transport::UpgradeDecision decide(const transport::UpgradeRequest& request);
@@ -39,8 +53,9 @@ class StationGate {
   void record_failure(const std::string& station_id);
   void record_success(const std::string& station_id);
 
-  caf::actor_system& system_;
+  caf::actor_system* system_;
   NodeContextPtr ctx_;
+  StationLookup lookup_;
   struct Failures {
     int count = 0;
     std::chrono::steady_clock::time_point locked_until{};

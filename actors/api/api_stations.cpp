@@ -181,10 +181,14 @@ void register_station(Request& r) {
   }
   record.registered_at_ms = now_ms();
   auto respond = r.respond;
-  r.ctx->committer->submit(
-      [id, json = to_json(record)](storage::WriteTxn& txn) { txn.put(storage::Table::stations, id, json); },
-      [respond](const std::string& error) {
-        respond(error.empty() ? empty_response(201) : error_response(500, "could not store the station: " + error));
+  auto ctx = r.ctx;
+  auto json = to_json(record);
+  ctx->committer->submit(
+      [id, json](storage::WriteTxn& txn) { txn.put(storage::Table::stations, id, json); },
+      [respond, ctx, id, json](const std::string& error) {
+        if (!error.empty()) return respond(error_response(500, "could not store the station: " + error));
+        if (ctx->station_changed) ctx->station_changed(id, json);
+        respond(empty_response(201));
       });
 }
 
@@ -257,6 +261,7 @@ void delete_station(Request& r) {
       },
       [respond, ctx, id](const std::string& error) {
         if (!error.empty()) return respond(error_response(500, "could not delete the station: " + error));
+        if (ctx->station_changed) ctx->station_changed(id, std::nullopt);
         if (auto entry = ctx->directory->find(id))
           caf::anon_send(entry->actor, kick_atom::value, std::string("station deregistered"));
         respond(empty_response(204));

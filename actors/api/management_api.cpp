@@ -41,7 +41,11 @@ void ManagementApi::handle(transport::HttpRequest http, transport::Responder res
   const std::string method = http.method;
   const std::string path = http.path;
 
-  if (method == "GET" && path == "/health") return respond(api::json_response(200, "{\"status\":\"OK\"}"));
+  if (method == "GET" && path == "/health") {
+    if (!options_.health) return respond(api::json_response(200, "{\"status\":\"OK\"}"));
+    auto [status, body] = options_.health();
+    return respond(api::json_response(status, std::move(body)));
+  }
   if (!options_.token.empty() && !token_matches(http.header("authorization"), options_.token)) {
     auto response = error_response(401, "missing or wrong bearer token");
     response.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -51,6 +55,7 @@ void ManagementApi::handle(transport::HttpRequest http, transport::Responder res
     transport::HttpResponse response;
     response.content_type = "text/plain; version=0.0.4";
     response.body = ctx_->metrics->render(*ctx_->directory, ctx_->committer->stats());
+    if (options_.extra_metrics) response.body += options_.extra_metrics();
     return respond(std::move(response));
   }
   if (method == "GET" && path == "/api/openapi.json") return respond(api::json_response(200, std::string(openapi_document())));

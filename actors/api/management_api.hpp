@@ -4,7 +4,9 @@
 // group committer, and calls to stations through their station actor; the answer is given from
 // whichever thread finishes the work (the Responder posts it back to the connection).
 
+#include <functional>
 #include <memory>
+#include <utility>
 #include <string>
 
 #include <caf/actor_system.hpp>
@@ -16,6 +18,11 @@ namespace evbroker::actors {
 
 struct ApiOptions {
   std::string token;  // empty: no Authorization needed (loopback only; the config checks that)
+  /// GET /health: status code and JSON body. Unset: 200 {"status":"OK"}. The manager role answers
+  /// 503 while its broker is unreachable (it cannot serve stations then).
+  std::function<std::pair<int, std::string>()> health;
+  /// Extra Prometheus text appended to GET /metrics (the cluster bridge's counters).
+  std::function<std::string()> extra_metrics;
 };
 
 class ManagementApi {

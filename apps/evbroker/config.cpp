@@ -10,6 +10,10 @@
 
 #include "apps/evbroker/config.hpp"
 
+#include <unistd.h>
+
+#include <cstdio>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -275,8 +279,17 @@ std::optional<std::string> check_backend(const NodeConfig& config) {
 }
 
 /// Checks that span several settings, once every source has been applied.
+std::optional<std::string> check_cluster(const NodeConfig& config) {
+  if (config.role == Role::all) return std::nullopt;
+  if (config.mqtt_prefix.empty()) return "--mqtt-prefix: must not be empty";
+  if (config.role == Role::manager && config.mqtt_group.empty()) return "--mqtt-group: must not be empty for a manager";
+  if (config.mqtt_client_cert.empty() != config.mqtt_client_key.empty())
+    return "--mqtt-client-cert and --mqtt-client-key go together";
+  return std::nullopt;
+}
+
 std::optional<std::string> check_combination(const NodeConfig& config) {
-  for (auto check : {check_tls, check_api, check_listeners, check_backend}) {
+  for (auto check : {check_tls, check_api, check_listeners, check_backend, check_cluster}) {
     if (auto error = check(config)) return error;
   }
   return std::nullopt;
@@ -287,6 +300,23 @@ ParseOutcome error_outcome(std::string message) {
 }
 
 }  // namespace
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::all: return "all";
+    case Role::gateway: return "gateway";
+    case Role::manager: return "manager";
+  }
+  return "all";
+}
+
+std::string node_identity(const NodeConfig& config) {
+  if (!config.node_id.empty()) return config.node_id;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "evbroker");
+  if (config.role == Role::gateway) return std::string(host) + "-gw-" + std::to_string(config.ws_addr.port);
+  return std::string(host) + "-manager";
+}
 
 std::string Endpoint::to_string() const {
   if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);

@@ -19,7 +19,13 @@ struct Endpoint {
 
 enum class LogFormat { text, json };
 
+/// What this process does in a cluster (docs/cluster.md): everything (one process, no MQTT), hold
+/// station websockets and bridge them to MQTT, or run the handlers, the store and the API behind MQTT.
+enum class Role { all, gateway, manager };
+std::string_view role_name(Role role);
+
 struct NodeConfig {
+  Role role = Role::all;
   std::string data_dir = "./data";
   Endpoint ws_addr{"127.0.0.1", 9310};
   std::optional<Endpoint> wss_addr = Endpoint{"127.0.0.1", 9311};  // empty: no wss listener
@@ -57,7 +63,21 @@ struct NodeConfig {
   std::chrono::milliseconds backend_timeout{10000};
   int backend_retries = 2;
   std::string backend_ca;                   // PEM CAs for the back ends' HTTPS; "": the system store
+
+  // Clustering over MQTT (roles gateway and manager).
+  std::vector<std::string> mqtt_urls{"mqtt://127.0.0.1:1883"};  // tried in turn (failover)
+  std::string mqtt_prefix = "cs";           // MaEVe's topic prefix
+  std::string mqtt_group = "manager";       // shared-subscription group of the managers
+  std::string mqtt_username;                // "": anonymous
+  std::string mqtt_password;                // also EVBROKER_MQTT_PASSWORD
+  std::string mqtt_ca;                      // PEM CAs for an mqtts:// broker; "": the system store
+  std::string mqtt_client_cert;             // PEM client certificate for the broker (optional)
+  std::string mqtt_client_key;
+  std::string node_id;                      // "": derived from the host name (see node_identity())
 };
+
+/// This process's id in the cluster: node_id, or "<hostname>-gw-<ws port>" / "<hostname>-manager".
+std::string node_identity(const NodeConfig& config);
 
 /// Where the local PKI lives: pki_dir, or <data_dir>/pki when it is not set.
 std::string pki_directory(const NodeConfig& config);

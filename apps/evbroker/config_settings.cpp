@@ -102,9 +102,42 @@ bool is_ip_address(const std::string& text) {
 
 std::string show_bool(bool value) { return value ? "true" : "false"; }
 
+/// A piece of an MQTT topic we build topics from: no wildcards, no empty levels; a prefix may have
+/// several levels ("site1/cs"), a group or id only one.
+std::optional<std::string> set_topic_level(std::string& field, const Value& value, bool levels_allowed) {
+  const auto& text = std::get<std::string>(value);
+  if (text.empty()) {
+    field.clear();
+    return std::nullopt;
+  }
+  if (text.find_first_of("+#") != std::string::npos) return "must not contain MQTT wildcards + or #";
+  if (text.front() == '$') return "must not start with $ (reserved by MQTT)";
+  if (!levels_allowed && text.find('/') != std::string::npos) return "must not contain /";
+  if (text.front() == '/' || text.back() == '/' || text.find("//") != std::string::npos)
+    return "must not have empty topic levels (leading, trailing or double /)";
+  if (std::any_of(text.begin(), text.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x20; }))
+    return "must not contain control characters";
+  field = text;
+  return std::nullopt;
+}
+
 // ---- the settings -------------------------------------------------------------------------------
 
 const std::array kSettings = {
+    Setting{"role", Kind::string, "ROLE", "",
+            "all (one process, no MQTT), gateway (holds station websockets, bridges them to MQTT) or manager "
+            "(handlers, store and management API behind MQTT); see docs/cluster.md",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              const auto& text = std::get<std::string>(v);
+              for (auto role : {Role::all, Role::gateway, Role::manager}) {
+                if (text == role_name(role)) {
+                  c.role = role;
+                  return std::nullopt;
+                }
+              }
+              return "expected all, gateway or manager, got " + in_quotes(text);
+            },
+            [](const NodeConfig& c) { return std::string(role_name(c.role)); }},
     Setting{"data_dir", Kind::string, "DIR", "",
             "Directory of the node's durable state (the LMDB environment); created if missing",
             [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
@@ -328,6 +361,53 @@ const std::array kSettings = {
             "system's trust store)",
             [](NodeConfig& c, const Value& v) { return set_text(c.backend_ca, v); },
             [](const NodeConfig& c) { return c.backend_ca; }},
+    Setting{"mqtt_url", Kind::list, "LIST", "",
+            "MQTT v5 broker URL(s) for roles gateway and manager, comma-separated, tried in turn: mqtt://host:port "
+            "or mqtts://host:port (TLS)",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              const auto& urls = std::get<std::vector<std::string>>(v);
+              if (urls.empty()) return "needs at least one URL";
+              for (const auto& url : urls) {
+                const bool known = url.starts_with("mqtt://") || url.starts_with("mqtts://") ||
+                                   url.starts_with("tcp://") || url.starts_with("ssl://");
+                if (!known) return "expected mqtt://host:port or mqtts://host:port, got " + in_quotes(url);
+                if (url.ends_with("://")) return "missing host in " + in_quotes(url);
+              }
+              c.mqtt_urls = urls;
+              return std::nullopt;
+            },
+            [](const NodeConfig& c) { return join(c.mqtt_urls); }},
+    Setting{"mqtt_prefix", Kind::string, "PREFIX", "",
+            "Topic prefix: stations' messages go on <prefix>/in/<subprotocol>/<id> and <prefix>/out/... (MaEVe's)",
+            [](NodeConfig& c, const Value& v) { return set_topic_level(c.mqtt_prefix, v, true); },
+            [](const NodeConfig& c) { return c.mqtt_prefix; }},
+    Setting{"mqtt_group", Kind::string, "NAME", "",
+            "Shared-subscription group the manager subscribes with ($share/<group>/...)",
+            [](NodeConfig& c, const Value& v) { return set_topic_level(c.mqtt_group, v, false); },
+            [](const NodeConfig& c) { return c.mqtt_group; }},
+    Setting{"mqtt_username", Kind::string, "NAME", "", "User name for the MQTT broker (default: anonymous)",
+            [](NodeConfig& c, const Value& v) { return set_text(c.mqtt_username, v); },
+            [](const NodeConfig& c) { return c.mqtt_username; }},
+    Setting{"mqtt_password", Kind::string, "SECRET", "",
+            "Password for the MQTT broker; taken from EVBROKER_MQTT_PASSWORD when the flag is not given",
+            [](NodeConfig& c, const Value& v) { return set_text(c.mqtt_password, v); },
+            [](const NodeConfig& c) { return c.mqtt_password; }, "EVBROKER_MQTT_PASSWORD"},
+    Setting{"mqtt_ca", Kind::string, "FILE", "",
+            "PEM CA certificate(s) the mqtts:// broker's certificate must chain to (default: the system's)",
+            [](NodeConfig& c, const Value& v) { return set_text(c.mqtt_ca, v); },
+            [](const NodeConfig& c) { return c.mqtt_ca; }},
+    Setting{"mqtt_client_cert", Kind::string, "FILE", "",
+            "PEM client certificate presented to the mqtts:// broker (default: none)",
+            [](NodeConfig& c, const Value& v) { return set_text(c.mqtt_client_cert, v); },
+            [](const NodeConfig& c) { return c.mqtt_client_cert; }},
+    Setting{"mqtt_client_key", Kind::string, "FILE", "", "PEM private key of --mqtt-client-cert",
+            [](NodeConfig& c, const Value& v) { return set_text(c.mqtt_client_key, v); },
+            [](const NodeConfig& c) { return c.mqtt_client_key; }},
+    Setting{"node_id", Kind::string, "ID", "",
+            "This process's id in the cluster, unique per process (default: <hostname>-gw-<ws port> for a "
+            "gateway, <hostname>-manager for a manager)",
+            [](NodeConfig& c, const Value& v) { return set_topic_level(c.node_id, v, false); },
+            [](const NodeConfig& c) { return c.node_id; }},
 };
 
 }  // namespace

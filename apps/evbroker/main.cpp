@@ -5,6 +5,7 @@
 
 #include "apps/evbroker/ca_command.hpp"
 #include "apps/evbroker/config.hpp"
+#include "apps/evbroker/gateway_node.hpp"
 #include "apps/evbroker/node.hpp"
 
 int main(int argc, char** argv) {
@@ -21,5 +22,6 @@ int main(int argc, char** argv) {
       return outcome.exit_code == 0 ? 2 : outcome.exit_code;
     case evbroker::app::ParseOutcome::Kind::run: break;
   }
-  return evbroker::app::run_node(config);
+  if (config.role == evbroker::app::Role::gateway) return evbroker::app::run_gateway(config);
+  return evbroker::app::run_node(config);  // role all, or manager
 }

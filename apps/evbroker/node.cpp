@@ -13,6 +13,7 @@
 #include <caf/all.hpp>
 
 #include "actors/api/management_api.hpp"
+#include "actors/cluster/manager_bridge.hpp"
 #include "actors/handlers/handlers.hpp"
 #include "actors/metrics.hpp"
 #include "actors/node_context.hpp"
@@ -20,11 +21,14 @@
 #include "actors/station_directory.hpp"
 #include "actors/station_gate.hpp"
 #include "apps/evbroker/logging.hpp"
+#include "apps/evbroker/mqtt_setup.hpp"
 #include "apps/evbroker/open_file_limit.hpp"
 #include "apps/evbroker/pki_setup.hpp"
 #include "apps/evbroker/tls_context.hpp"
 #include "protocol/transport/http_client.hpp"
+#include "protocol/mqtt_envelope.hpp"
 #include "protocol/transport/http_server.hpp"
+#include "protocol/transport/mqtt_link.hpp"
 #include "protocol/transport/ws_server.hpp"
 #include "storage/group_commit.hpp"
 #include "storage/lmdb_store.hpp"
@@ -71,9 +75,38 @@ std::optional<std::string> check_pem_files(const NodeConfig& config) {
   return std::nullopt;
 }
 
+/// The manager starts a clean MQTT session: what stations sent while it was away is unanswered, and
+/// they send it again after their own timeout (the handlers are idempotent). A kept session would
+/// let the broker queue those messages, but Paho C++ 1.2.0 crashes copying connect options that
+/// carry the session-expiry property (docs/cluster.md).
+constexpr std::chrono::seconds kManagerSessionExpiry{0};
+
+std::string manager_metrics(const actors::ManagerBridge& bridge, const transport::MqttLink& link) {
+  const auto s = bridge.stats();
+  const auto l = link.stats();
+  std::string out;
+  auto line = [&out](const char* name, const char* help, std::uint64_t value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name + " " +
+           std::to_string(value) + "\n";
+  };
+  line("evbroker_manager_stations", "Stations with a session on this manager (through any gateway)", bridge.stations());
+  line("evbroker_manager_mqtt_connected", "1 while the broker link is up", link.connected() ? 1 : 0);
+  line("evbroker_manager_frames_in_total", "Envelopes passed to station actors", s.frames_in);
+  line("evbroker_manager_invalid_messages_total", "Broken topics, envelopes or events received", s.invalid_messages);
+  line("evbroker_manager_sessions_started_total", "Station sessions started", s.sessions_started);
+  line("evbroker_manager_sessions_ended_total", "Station sessions ended", s.sessions_ended);
+  line("evbroker_manager_registry_published_total", "Station records published to the gateways", s.registry_published);
+  line("evbroker_mqtt_published_total", "Messages published", l.published);
+  line("evbroker_mqtt_publish_refused_total", "Publishes refused (link down or too many in flight)", l.publish_refused);
+  line("evbroker_mqtt_received_total", "Messages received", l.received);
+  line("evbroker_mqtt_reconnects_total", "Reconnections to the broker", l.reconnects);
+  return out;
+}
+
 }  // namespace
 
 int run_node(const NodeConfig& config) {
+  const bool manager = config.role == Role::manager;
   std::string error;
   if (!setup_logging(config, error)) {
     std::fprintf(stderr, "evbroker: %s\n", error.c_str());
@@ -156,9 +189,47 @@ int run_node(const NodeConfig& config) {
   http_client_options.ca_file = config.backend_ca;
   transport::HttpClient http_client(io, http_client_options);
   ctx->http_client = &http_client;
+  // The manager's MQTT link, built before the bridge that publishes through it, started once the
+  // handlers are in place.
+  std::unique_ptr<transport::MqttLink> link;
+  std::unique_ptr<actors::ManagerBridge> bridge;
+  if (manager) {
+    const auto settings = cluster_settings(config);
+    auto mqtt_log = logger("mqtt");
+    transport::MqttLinkCallbacks link_callbacks;
+    link_callbacks.message = [&bridge](transport::MqttMessage message) { bridge->on_message(message); };
+    link_callbacks.state = [&bridge, mqtt_log](bool connected, const std::string& detail) {
+      if (!connected) return mqtt_log->warn("lost the broker: {}", detail);
+      mqtt_log->info("connected to the broker{}", detail.empty() ? "" : ": " + detail);
+      bridge->on_link_up();
+    };
+    link = std::make_unique<transport::MqttLink>(
+        mqtt_link_options(config, kManagerSessionExpiry),
+        std::vector<transport::MqttSubscription>{
+            {ocpp::in_filter(settings.prefix, ocpp::Version::v16, settings.group), 1},
+            {ocpp::in_filter(settings.prefix, ocpp::Version::v201, settings.group), 1},
+            {ocpp::event_filter(settings.prefix, settings.group), 1},
+            {ocpp::gateway_status_filter(settings.prefix), 1}},
+        link_callbacks);
+    bridge = std::make_unique<actors::ManagerBridge>(
+        system, ctx, settings, [l = link.get()](transport::MqttPublish m) { return l->publish(std::move(m)); });
+    ctx->station_changed = [b = bridge.get()](const std::string& id, const std::optional<std::string>& record) {
+      b->station_changed(id, record);
+    };
+  }
   actors::install_handlers(system, ctx, router);  // fills the router before any station arrives
-  actors::StationGate gate(system, ctx);
-  actors::ManagementApi api(system, ctx, {config.api_token});
+  actors::StationGate gate(&system, ctx);
+  actors::ApiOptions api_options{config.api_token, {}, {}};
+  if (manager) {
+    api_options.health = [&link, &bridge, node = node_identity(config)]() -> std::pair<int, std::string> {
+      const bool up = link->connected();
+      return {up ? 200 : 503, std::string("{\"status\":\"") + (up ? "OK" : "MQTT_DOWN") +
+                                  "\",\"role\":\"manager\",\"node\":\"" + node +
+                                  "\",\"stations\":" + std::to_string(bridge->stations()) + "}"};
+    };
+    api_options.extra_metrics = [&link, &bridge] { return manager_metrics(*bridge, *link); };
+  }
+  actors::ManagementApi api(system, ctx, api_options);
 
   // ---- listeners ----------------------------------------------------------------------------
   auto station_log = logger("station");
@@ -179,9 +250,10 @@ int run_node(const NodeConfig& config) {
     return o;
   };
 
+  // A manager holds no websockets: its stations are on the gateways.
   std::vector<std::unique_ptr<transport::WsServer>> ws_servers;
-  ws_servers.push_back(std::make_unique<transport::WsServer>(io, ws_options(config.ws_addr), callbacks));
-  if (config.wss_addr) {
+  if (!manager) ws_servers.push_back(std::make_unique<transport::WsServer>(io, ws_options(config.ws_addr), callbacks));
+  if (config.wss_addr && !manager) {
     auto options = ws_options(*config.wss_addr);
     options.tls = tls;
     ws_servers.push_back(std::make_unique<transport::WsServer>(io, options, callbacks));
@@ -197,14 +269,22 @@ int run_node(const NodeConfig& config) {
   // Handlers first (their back-end calls may still be answered meanwhile), then the HTTP client,
   // whose callbacks would otherwise post to actors that are gone.
   auto stop_actors = [&] {
+    if (link) link->stop();  // no more callbacks into the bridge
     for (auto& handler : router.handlers()) caf::anon_send(handler, actors::stop_atom::value);
     system.await_all_actors_done();
     http_client.stop();
     committer.stop();
     router.clear();  // no actor handle may outlive the actor system
   };
+  if (link) {
+    if (auto problem = link->start()) {
+      log->error("cannot start the MQTT link: {}", *problem);
+      stop_actors();
+      return 1;
+    }
+  }
   const std::pair<const char*, std::error_code> bound[] = {
-      {"--ws-addr", ws_servers[0]->listen()},
+      {"--ws-addr", !ws_servers.empty() ? ws_servers[0]->listen() : std::error_code{}},
       {"--wss-addr", ws_servers.size() > 1 ? ws_servers[1]->listen() : std::error_code{}},
       {"--api-addr", http.listen()},  // last: /health answering means everything is up
   };
@@ -225,11 +305,17 @@ int run_node(const NodeConfig& config) {
   const unsigned io_count = threads_or_cores(config.io_threads);
   for (unsigned i = 0; i < io_count; ++i) io_threads.emplace_back([&io] { io.run(); });
 
+  if (manager) {
+    log->info("evbroker manager {} on mqtt={} prefix={} group={}: api={} data={}", node_identity(config),
+              config.mqtt_urls.front(), config.mqtt_prefix, config.mqtt_group,
+              config.api_addr.host + ":" + std::to_string(http.local_port()), config.data_dir);
+  } else {
   log->info("evbroker {} listening: ws={}{} api={} data={} ({} I/O threads, {} actor threads)", "0.1.0",
             config.ws_addr.host + ":" + std::to_string(ws_servers[0]->local_port()),
             ws_servers.size() > 1 ? " wss=" + config.wss_addr->host + ":" + std::to_string(ws_servers[1]->local_port()) : "",
             config.api_addr.host + ":" + std::to_string(http.local_port()), config.data_dir, io_count,
             threads_or_cores(config.actor_threads));
+  }
 
   const int signal_number = stop_signal.get_future().get();
   log->info("signal {}: shutting down", signal_number);
@@ -238,7 +324,13 @@ int run_node(const NodeConfig& config) {
   for (auto& server : ws_servers) server->stop_accepting();
   http.stop();
   // 2. Close the station connections; their actors finish what they have and leave the directory.
+  //    A manager stops listening to the broker and ends its station actors without closing the
+  //    stations' sockets: the gateways keep them for the manager that comes back.
   for (auto& server : ws_servers) server->close_all(1001, "server shutting down");
+  if (link) {
+    link->stop();
+    bridge->release_all();
+  }
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   while (directory.size() > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
   if (directory.size() > 0) log->warn("{} station actors still open after 5 s", directory.size());

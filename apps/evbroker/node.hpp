@@ -6,7 +6,8 @@
 
 namespace evbroker::app {
 
-/// Runs the node until SIGTERM or SIGINT, then shuts down gracefully: stop accepting, close the
+/// Runs the node (role all: everything in one process; role manager: the same behind MQTT, without
+/// websocket listeners) until SIGTERM or SIGINT, then shuts down gracefully: stop accepting, close the
 /// station connections, let in-flight writes commit, flush the store. Returns the exit code
 /// (0 after a clean shutdown, 1 when the node could not start).
 int run_node(const NodeConfig& config);

@@ -1,0 +1,34 @@
+#pragma once
+// What both cluster roles need to know about the MQTT side (docs/cluster.md).
+
+#include <functional>
+#include <string>
+
+#include "protocol/transport/mqtt_link.hpp"
+
+namespace evbroker::actors {
+
+struct ClusterSettings {
+  std::string prefix = "cs";        // topic prefix (MaEVe's default)
+  std::string group = "manager";    // shared-subscription group of the managers
+  std::string node_id;              // this gateway's or manager's id (user property, status topic)
+};
+
+/// Publishing through the node's MQTT link; false when the message could not be queued (the link
+/// is down or too many messages are unacknowledged).
+using MqttPublisher = std::function<bool(transport::MqttPublish)>;
+
+/// The MQTT 5 properties every envelope carries (docs/cluster.md): content type, the topic the
+/// answer goes to, W3C trace context as correlation data, and who sent it.
+inline constexpr const char* kEnvelopeContentType = "application/json";
+/// User properties: the gateway holding the station, the websocket session the message belongs
+/// to, and when that session started (unix ms), so a late message of an older session cannot
+/// displace a newer one.
+inline constexpr const char* kGatewayProperty = "gateway";
+inline constexpr const char* kSessionProperty = "session";
+inline constexpr const char* kConnectedAtProperty = "connected-at";
+
+/// A fresh W3C traceparent ("00-<32 hex>-<16 hex>-01") for a message that starts a trace.
+std::string new_traceparent();
+
+}  // namespace evbroker::actors

@@ -1,0 +1,269 @@
+#include "apps/evbroker/gateway_node.hpp"
+
+#include <csignal>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "actors/cluster/gateway_bridge.hpp"
+#include "actors/cluster/registry_replica.hpp"
+#include "actors/metrics.hpp"
+#include "actors/node_context.hpp"
+#include "actors/records.hpp"
+#include "actors/station_directory.hpp"
+#include "actors/station_gate.hpp"
+#include "apps/evbroker/logging.hpp"
+#include "apps/evbroker/mqtt_setup.hpp"
+#include "apps/evbroker/open_file_limit.hpp"
+#include "apps/evbroker/pki_setup.hpp"
+#include "apps/evbroker/tls_context.hpp"
+#include "protocol/mqtt_envelope.hpp"
+#include "protocol/transport/http_server.hpp"
+#include "protocol/transport/mqtt_link.hpp"
+#include "protocol/transport/ws_server.hpp"
+#include "storage/group_commit.hpp"
+
+namespace evbroker::app {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+unsigned threads_or_cores(unsigned configured) {
+  return configured != 0 ? configured : std::max(1u, std::thread::hardware_concurrency());
+}
+
+transport::HttpResponse json(int status, std::string body) {
+  transport::HttpResponse response;
+  response.status = status;
+  response.content_type = "application/json";
+  response.body = std::move(body);
+  return response;
+}
+
+std::string gateway_metrics(const actors::GatewayBridge& bridge, const transport::MqttLink& link,
+                            std::size_t registry) {
+  const auto s = bridge.stats();
+  const auto l = link.stats();
+  std::string out;
+  auto line = [&out](const char* name, const char* help, std::uint64_t value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name + " " +
+           std::to_string(value) + "\n";
+  };
+  line("evbroker_gateway_connections", "Station websockets held by this gateway", bridge.connections());
+  line("evbroker_gateway_registry_records", "Station records in the gateway's registry copy", registry);
+  line("evbroker_gateway_mqtt_connected", "1 while the broker link is up", link.connected() ? 1 : 0);
+  line("evbroker_gateway_to_broker_total", "Envelopes published to the managers", s.to_broker);
+  line("evbroker_gateway_to_stations_total", "Frames sent to stations from the managers", s.to_stations);
+  line("evbroker_gateway_refused_link_down_total", "Station CALLs answered with a CALLERROR: broker unreachable",
+       s.refused_link_down);
+  line("evbroker_gateway_dropped_answers_total", "Station answers to no pending CSMS call", s.dropped_answers);
+  line("evbroker_gateway_invalid_messages_total", "Broken envelopes or topics received", s.invalid_messages);
+  line("evbroker_mqtt_published_total", "Messages published", l.published);
+  line("evbroker_mqtt_publish_refused_total", "Publishes refused (link down or too many in flight)",
+       l.publish_refused);
+  line("evbroker_mqtt_received_total", "Messages received", l.received);
+  line("evbroker_mqtt_reconnects_total", "Reconnections to the broker", l.reconnects);
+  return out;
+}
+
+}  // namespace
+
+int run_gateway(const NodeConfig& config) {
+  std::string error;
+  if (!setup_logging(config, error)) {
+    std::fprintf(stderr, "evbroker: %s\n", error.c_str());
+    return 2;
+  }
+  auto log = logger("node");
+  const auto files = raise_open_file_limit();
+  if (!files.problem.empty())
+    log->warn("open file limit stays at {} (hard limit {}): {}", files.soft, files.hard, files.problem);
+
+  // The gateway terminates TLS, so it needs the server certificate and the station trust; with the
+  // local PKI that means the manager's pki directory copied here (docs/cluster.md).
+  bool pki_created = false;
+  auto local_pki = open_local_pki(config, &pki_created);
+  if (!local_pki) {
+    log->error("cannot open the local PKI in {}: {}", pki_directory(config), local_pki.error());
+    return 1;
+  }
+  if (pki_created)
+    log->warn("created a new local PKI in {}: profile-3 stations need certificates from it, not from the "
+              "manager's (copy the manager's pki directory here instead)",
+              pki_directory(config));
+  auto station_trust = load_station_trust(config, *local_pki);
+  if (!station_trust) {
+    log->error("cannot load the station trust store: {}", station_trust.error());
+    return 1;
+  }
+  std::shared_ptr<asio::ssl::context> tls;
+  if (config.wss_addr) {
+    tls = make_tls_context(config, *local_pki, error);
+    if (!tls) {
+      log->error("cannot set up wss: {}", error);
+      return 1;
+    }
+  }
+
+  actors::Metrics metrics;
+  auto ctx = std::make_shared<actors::NodeContext>();
+  ctx->metrics = &metrics;
+  ctx->station_log = logger("station");
+  ctx->handler_log = logger("handler");
+  ctx->pki_log = logger("pki");
+  ctx->local_pki = &*local_pki;
+  ctx->station_trust = std::move(*station_trust);
+  ctx->trust_proxy = config.trust_proxy;
+
+  const auto settings = cluster_settings(config);
+  actors::RegistryReplica registry(settings.prefix);
+
+  // The link is built before the bridge that publishes through it and started after it exists.
+  std::shared_ptr<actors::GatewayBridge> bridge;
+  transport::MqttLinkOptions link_options = mqtt_link_options(config, 0s);
+  link_options.will = transport::MqttWill{ocpp::gateway_status_topic(settings.prefix, settings.node_id), "offline", 1, true};
+  link_options.birth = transport::MqttWill{ocpp::gateway_status_topic(settings.prefix, settings.node_id), "online", 1, true};
+  auto mqtt_log = logger("mqtt");
+  transport::MqttLinkCallbacks link_callbacks;
+  link_callbacks.message = [&bridge, &registry](transport::MqttMessage message) {
+    if (registry.apply(message)) return;
+    bridge->on_message(message);
+  };
+  link_callbacks.state = [&bridge, mqtt_log](bool connected, const std::string& detail) {
+    if (connected) {
+      mqtt_log->info("connected to the broker{}", detail.empty() ? "" : ": " + detail);
+      bridge->on_link_up();
+    } else {
+      mqtt_log->warn("lost the broker: {}; station CALLs are answered with CALLERROR until it is back", detail);
+    }
+  };
+  transport::MqttLink link(link_options,
+                           {{ocpp::out_filter(settings.prefix), 1},
+                            {ocpp::control_filter(settings.prefix), 1},
+                            {ocpp::registry_filter(settings.prefix), 1}},
+                           link_callbacks);
+  bridge = std::make_shared<actors::GatewayBridge>(
+      settings, [&link](transport::MqttPublish m) { return link.publish(std::move(m)); }, logger("gateway"),
+      config.max_frame_bytes);
+  if (auto problem = link.start()) {
+    log->error("cannot start the MQTT link: {}", *problem);
+    return 1;
+  }
+
+  actors::StationGate gate(nullptr, ctx, [&registry](const std::string& id) { return registry.find(id); });
+  asio::io_context io;
+  auto station_log = ctx->station_log;
+  transport::WsCallbacks callbacks;
+  callbacks.decide = [&gate, &link](const transport::UpgradeRequest& r) {
+    if (!link.connected()) {
+      // Without the broker no station could boot here; a refusal sends it to another gateway.
+      transport::UpgradeDecision d;
+      d.http_status = 503;
+      d.reason = "the CSMS is temporarily unreachable from this gateway";
+      return d;
+    }
+    return gate.decide(r);
+  };
+  callbacks.open = [&bridge, &registry](std::shared_ptr<transport::Connection> c, const transport::UpgradeRequest& r,
+                                        const std::string& subprotocol) {
+    auto record = registry.find(r.station_id);
+    auto station = record ? actors::parse_station_record(*record) : std::nullopt;
+    return bridge->open(std::move(c), r.station_id, subprotocol, station && station->tolerant);
+  };
+  callbacks.refused = [station_log](const transport::UpgradeRequest& r, const transport::UpgradeDecision& d) {
+    station_log->info("refused upgrade {} from {}: {} {}", r.target, r.remote_address, d.http_status, d.reason);
+  };
+  auto ws_options = [&](const Endpoint& at) {
+    transport::WsServerOptions o;
+    o.address = at.host;
+    o.port = at.port;
+    o.max_message_bytes = config.max_frame_bytes;
+    o.idle_ping_interval = config.ping_interval;
+    o.max_pending_handshakes = config.max_pending_handshakes;
+    return o;
+  };
+  std::vector<std::unique_ptr<transport::WsServer>> ws_servers;
+  ws_servers.push_back(std::make_unique<transport::WsServer>(io, ws_options(config.ws_addr), callbacks));
+  if (config.wss_addr) {
+    auto options = ws_options(*config.wss_addr);
+    options.tls = tls;
+    ws_servers.push_back(std::make_unique<transport::WsServer>(io, options, callbacks));
+  }
+
+  // /health (readiness: 503 while the broker is unreachable) and /metrics; nothing else lives here.
+  actors::StationDirectory no_stations;
+  transport::HttpServerOptions http_options;
+  http_options.address = config.api_addr.host;
+  http_options.port = config.api_addr.port;
+  transport::HttpServer http(io, http_options, [&](transport::HttpRequest request, transport::Responder respond) {
+    if (request.method == "GET" && request.path == "/health") {
+      const bool up = link.connected();
+      return respond(json(up ? 200 : 503, std::string("{\"status\":\"") + (up ? "OK" : "MQTT_DOWN") +
+                                              "\",\"role\":\"gateway\",\"node\":\"" + settings.node_id +
+                                              "\",\"registry\":" + std::to_string(registry.size()) +
+                                              ",\"connections\":" + std::to_string(bridge->connections()) + "}"));
+    }
+    if (request.method == "GET" && request.path == "/metrics") {
+      transport::HttpResponse response;
+      response.content_type = "text/plain; version=0.0.4";
+      response.body = metrics.render(no_stations, storage::CommitStats{}) +
+                      gateway_metrics(*bridge, link, registry.size());
+      return respond(std::move(response));
+    }
+    respond(json(404, "{\"error\":\"a gateway serves only /health and /metrics; the management API is on the "
+                      "manager\"}"));
+  });
+
+  const std::pair<const char*, std::error_code> bound[] = {
+      {"--ws-addr", ws_servers[0]->listen()},
+      {"--wss-addr", ws_servers.size() > 1 ? ws_servers[1]->listen() : std::error_code{}},
+      {"--api-addr", http.listen()},
+  };
+  for (const auto& [flag, ec] : bound) {
+    if (ec) {
+      log->error("cannot listen ({}): {}", flag, ec.message());
+      link.stop();
+      return 1;
+    }
+  }
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  std::promise<int> stop_signal;
+  signals.async_wait([&stop_signal](const boost::system::error_code& ec, int signal_number) {
+    if (!ec) stop_signal.set_value(signal_number);
+  });
+  std::vector<std::thread> io_threads;
+  const unsigned io_count = threads_or_cores(config.io_threads);
+  for (unsigned i = 0; i < io_count; ++i) io_threads.emplace_back([&io] { io.run(); });
+  log->info("evbroker gateway {} listening: ws={}{} health={} mqtt={} prefix={}", settings.node_id,
+            config.ws_addr.host + ":" + std::to_string(ws_servers[0]->local_port()),
+            ws_servers.size() > 1 ? " wss=" + config.wss_addr->host + ":" + std::to_string(ws_servers[1]->local_port()) : "",
+            config.api_addr.host + ":" + std::to_string(http.local_port()), config.mqtt_urls.front(), settings.prefix);
+
+  const int signal_number = stop_signal.get_future().get();
+  log->info("signal {}: shutting down", signal_number);
+  for (auto& server : ws_servers) server->stop_accepting();
+  http.stop();
+  // Closing the sockets publishes their disconnected events; give them a moment to go out.
+  for (auto& server : ws_servers) server->close_all(1001, "server shutting down");
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (bridge->connections() > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  // A clean disconnect sends no will: say "offline" ourselves so the status topic stays true.
+  transport::MqttPublish offline;
+  offline.topic = ocpp::gateway_status_topic(settings.prefix, settings.node_id);
+  offline.payload = "offline";
+  offline.retained = true;
+  link.publish(std::move(offline));
+  link.stop();
+  io.stop();
+  for (auto& t : io_threads) t.join();
+  log->info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace evbroker::app

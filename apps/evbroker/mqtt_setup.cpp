@@ -1,0 +1,26 @@
+#include "apps/evbroker/mqtt_setup.hpp"
+
+namespace evbroker::app {
+
+actors::ClusterSettings cluster_settings(const NodeConfig& config) {
+  actors::ClusterSettings settings;
+  settings.prefix = config.mqtt_prefix;
+  settings.group = config.mqtt_group;
+  settings.node_id = node_identity(config);
+  return settings;
+}
+
+transport::MqttLinkOptions mqtt_link_options(const NodeConfig& config, std::chrono::seconds session_expiry) {
+  transport::MqttLinkOptions options;
+  options.urls = config.mqtt_urls;
+  options.client_id = "evbroker-" + node_identity(config);
+  options.username = config.mqtt_username;
+  options.password = config.mqtt_password;
+  options.ca_file = config.mqtt_ca;
+  options.client_cert_file = config.mqtt_client_cert;
+  options.client_key_file = config.mqtt_client_key;
+  options.session_expiry = session_expiry;
+  return options;
+}
+
+}  // namespace evbroker::app
