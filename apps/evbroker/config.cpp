@@ -1,8 +1,8 @@
 // The node's configuration: the table in config_settings.cpp describes every setting (its TOML key,
 // its flag, its type, its default and how a value is checked), and both sources, the TOML file and
 // the command line, go through it. Precedence: the defaults in NodeConfig < the --config file < the
-// environment (for secrets only: EVBROKER_API_TOKEN, EVBROKER_HUBJECT_CLIENT_SECRET) < command-line
-// flags.
+// environment (for secrets only: EVBROKER_API_TOKEN, EVBROKER_HUBJECT_CLIENT_SECRET,
+// EVBROKER_MQTT_PASSWORD) < command-line flags.
 //
 // parse_config never prints and never exits: help and version text come back in ParseOutcome::message
 // (ending in a newline, to be printed as is on stdout), errors come back without a trailing newline.
@@ -437,7 +437,7 @@ ParseOutcome parse_config(int argc, const char* const* argv, NodeConfig& out, Pa
   app.set_version_flag("--version", "evbroker " EVBROKER_VERSION);
   app.footer(
       "Each setting is taken from the first of: its flag; for the secrets, the environment variables "
-      "EVBROKER_API_TOKEN and EVBROKER_HUBJECT_CLIENT_SECRET; the TOML file given with --config (keys are the "
+      "EVBROKER_API_TOKEN, EVBROKER_HUBJECT_CLIENT_SECRET and EVBROKER_MQTT_PASSWORD; the TOML file given with --config (keys are the "
       "option names with '_' for '-', e.g. ws_addr = \"0.0.0.0:9310\", durations in the unit shown (seconds, MS for milliseconds), lists as arrays: "
       "server_names = [\"csms.example.com\"]); the default shown.\n"
       "`evbroker ca --help`: export the local PKI's certificates, issue station certificates, rotate.");

@@ -143,7 +143,10 @@ std::string describe(const NodeConfig& c) {
       << "\nhubject_client_id=" << c.hubject_client_id << "\nhubject_client_secret=" << c.hubject_client_secret
       << "\ncontract_roots=" << joined(c.contract_roots) << "\nroot_cache_ttl=" << c.root_cache_ttl.count()
       << "\nbackend_timeout=" << c.backend_timeout.count() << "\nbackend_retries=" << c.backend_retries
-      << "\nbackend_ca=" << c.backend_ca << "\n";
+      << "\nbackend_ca=" << c.backend_ca << "\nrole=" << role_name(c.role) << "\nmqtt_url=" << joined(c.mqtt_urls)
+      << "\nmqtt_prefix=" << c.mqtt_prefix << "\nmqtt_group=" << c.mqtt_group << "\nmqtt_username=" << c.mqtt_username
+      << "\nmqtt_password=" << c.mqtt_password << "\nmqtt_ca=" << c.mqtt_ca << "\nmqtt_client_cert=" << c.mqtt_client_cert
+      << "\nmqtt_client_key=" << c.mqtt_client_key << "\nnode_id=" << c.node_id << "\n";
   return out.str();
 }
 
@@ -196,6 +199,16 @@ const std::vector<Example> kNonDefaults = {
     {"backend_timeout", "2500", "2500"},
     {"backend_retries", "0", "0"},
     {"backend_ca", "/etc/evbroker/backend-ca.pem", "\"/etc/evbroker/backend-ca.pem\""},
+    {"role", "manager", "\"manager\""},
+    {"mqtt_url", "mqtts://b1:8883,mqtt://b2:1883", "[\"mqtts://b1:8883\", \"mqtt://b2:1883\"]"},
+    {"mqtt_prefix", "site1/cs", "\"site1/cs\""},
+    {"mqtt_group", "managers-eu", "\"managers-eu\""},
+    {"mqtt_username", "evbroker", "\"evbroker\""},
+    {"mqtt_password", "mqtt-pass", "\"mqtt-pass\""},
+    {"mqtt_ca", "/etc/evbroker/mqtt-ca.pem", "\"/etc/evbroker/mqtt-ca.pem\""},
+    {"mqtt_client_cert", "/etc/evbroker/mqtt.pem", "\"/etc/evbroker/mqtt.pem\""},
+    {"mqtt_client_key", "/etc/evbroker/mqtt.key", "\"/etc/evbroker/mqtt.key\""},
+    {"node_id", "m1", "\"m1\""},
 };
 
 void check_non_defaults(const NodeConfig& c) {
@@ -236,6 +249,16 @@ void check_non_defaults(const NodeConfig& c) {
   CHECK(c.backend_timeout == std::chrono::milliseconds{2500});
   CHECK(c.backend_retries == 0);
   CHECK(c.backend_ca == "/etc/evbroker/backend-ca.pem");
+  CHECK(c.role == Role::manager);
+  CHECK(c.mqtt_urls == std::vector<std::string>{"mqtts://b1:8883", "mqtt://b2:1883"});
+  CHECK(c.mqtt_prefix == "site1/cs");
+  CHECK(c.mqtt_group == "managers-eu");
+  CHECK(c.mqtt_username == "evbroker");
+  CHECK(c.mqtt_password == "mqtt-pass");
+  CHECK(c.mqtt_ca == "/etc/evbroker/mqtt-ca.pem");
+  CHECK(c.mqtt_client_cert == "/etc/evbroker/mqtt.pem");
+  CHECK(c.mqtt_client_key == "/etc/evbroker/mqtt.key");
+  CHECK(c.node_id == "m1");
 }
 
 std::string flag_of(std::string key) {
@@ -286,6 +309,11 @@ TEST_CASE("no arguments give the embedded defaults", "[config]") {
   CHECK(c.backend_timeout == std::chrono::milliseconds{10000});
   CHECK(c.backend_retries == 2);
   CHECK(c.backend_ca.empty());
+  CHECK(c.role == Role::all);
+  CHECK(c.mqtt_urls == std::vector<std::string>{"mqtt://127.0.0.1:1883"});
+  CHECK(c.mqtt_prefix == "cs");
+  CHECK(c.mqtt_group == "manager");
+  CHECK(c.node_id.empty());
   CHECK(describe(c) == described_defaults());
 }
 
@@ -721,6 +749,40 @@ TEST_CASE("back-end timing and token settings are range-checked", "[config][back
         "--hubject-token: must be visible ASCII characters only (no spaces or control characters)");
 }
 
+// ---- clustering --------------------------------------------------------------------------------
+
+TEST_CASE("role is all, gateway or manager", "[config][cluster]") {
+  CHECK(parse_ok({"--role", "gateway"}).role == Role::gateway);
+  CHECK(parse_error({"--role", "worker"}) == "--role: expected all, gateway or manager, got 'worker'");
+}
+
+TEST_CASE("MQTT URLs need a known scheme and a host", "[config][cluster]") {
+  CHECK(parse_error({"--mqtt-url", "http://b:1883"}) ==
+        "--mqtt-url: expected mqtt://host:port or mqtts://host:port, got 'http://b:1883'");
+  CHECK(parse_error({"--mqtt-url", "mqtt://"}) == "--mqtt-url: missing host in 'mqtt://'");
+  CHECK(parse_ok({"--mqtt-url", "tcp://b:1883"}).mqtt_urls == std::vector<std::string>{"tcp://b:1883"});
+}
+
+TEST_CASE("topic prefix, group and node id cannot break the topics built from them", "[config][cluster]") {
+  CHECK(parse_error({"--mqtt-prefix", "cs/#"}) == "--mqtt-prefix: must not contain MQTT wildcards + or #");
+  CHECK(parse_error({"--mqtt-prefix", "/cs"}) ==
+        "--mqtt-prefix: must not have empty topic levels (leading, trailing or double /)");
+  CHECK(parse_error({"--mqtt-prefix", "$SYS"}) == "--mqtt-prefix: must not start with $ (reserved by MQTT)");
+  CHECK(parse_error({"--mqtt-group", "a/b"}) == "--mqtt-group: must not contain /");
+  CHECK(parse_error({"--node-id", "gw+1"}) == "--node-id: must not contain MQTT wildcards + or #");
+  CHECK(parse_error({"--role", "manager", "--mqtt-prefix", ""}) == "--mqtt-prefix: must not be empty");
+  CHECK(parse_error({"--role", "gateway", "--mqtt-client-cert", "c.pem"}) ==
+        "--mqtt-client-cert and --mqtt-client-key go together");
+}
+
+TEST_CASE("the node id defaults to the host name and the role", "[config][cluster]") {
+  auto gateway = parse_ok({"--role", "gateway", "--ws-addr", "0.0.0.0:19310"});
+  CHECK(node_identity(gateway).ends_with("-gw-19310"));
+  auto manager = parse_ok({"--role", "manager"});
+  CHECK(node_identity(manager).ends_with("-manager"));
+  CHECK(node_identity(parse_ok({"--role", "manager", "--node-id", "m7"})) == "m7");
+}
+
 // ---- what `evbroker ca` needs ------------------------------------------------------------------
 
 TEST_CASE("settings_only checks each value but not their combination", "[config][ca]") {
@@ -807,6 +869,16 @@ TEST_CASE("the help text lists every option with its default", "[config][help]")
       {"--backend-timeout", "MS=10000"},
       {"--backend-retries", "N=2"},
       {"--backend-ca", "(default: none"},
+      {"--role", "ROLE=all"},
+      {"--mqtt-url", "LIST=mqtt://127.0.0.1:1883"},
+      {"--mqtt-prefix", "PREFIX=cs"},
+      {"--mqtt-group", "NAME=manager"},
+      {"--mqtt-username", "(default: anonymous)"},
+      {"--mqtt-password", "(Env:EVBROKER_MQTT_PASSWORD)"},
+      {"--mqtt-ca", "(default: the system's)"},
+      {"--mqtt-client-cert", "(default: none)"},
+      {"--mqtt-client-key", "FILE"},
+      {"--node-id", "(default: <hostname>-gw-<ws port>"},
   };
   for (const auto& e : kNonDefaults) {
     auto flag = flag_of(e.key);
