@@ -9,8 +9,8 @@ PACKAGES=(
   # libraries (DESIGN.md: Debian packages only)
   libcaf-dev libboost1.81-dev libssl-dev openssl libsimdjson-dev libpaho-mqttpp-dev libpaho-mqtt-dev
   liblmdb-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
-  # tests: Catch2, the MQTT broker for cluster tests, clang + libFuzzer for the fuzz target
-  catch2 mosquitto clang-14 libclang-rt-14-dev
+  # tests: Catch2, the MQTT broker and its clients for cluster tests, clang + libFuzzer for the fuzz target
+  catch2 mosquitto mosquitto-clients clang-14 libclang-rt-14-dev
 )
 
 missing=()
