@@ -294,6 +294,10 @@ struct MqttLink::Impl {
       // instead of buffering it (publish() promises not to pretend).
       mqtt::create_options create(MQTTVERSION_5);
       create.set_send_while_disconnected(false);
+      // Paho C refuses a publish (MQTTASYNC_MAX_BUFFERED_MESSAGES) once this many commands wait in
+      // its queue, also while connected; its default of 100 drops messages in any burst. Our own
+      // max_inflight count is the bound instead.
+      create.set_max_buffered_messages(options.max_inflight);
       // Paho checks the URI scheme here; the list given to connect() below is what is used.
       client = std::make_unique<mqtt::async_client>(uris.front(), options.client_id, create);
 
