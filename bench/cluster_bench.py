@@ -134,6 +134,13 @@ class Process:
         self.proc = None
 
 
+def cpu_seconds(proc):
+    """User + system CPU seconds a process has used so far (/proc/<pid>/stat)."""
+    with open(f"/proc/{proc.pid}/stat", encoding="ascii") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def summary(report):
     lat = report["latency_ms"]
     return {"throughput": report["throughput_msgs_per_s"], "p50_ms": lat["p50"], "p99_ms": lat["p99"],
@@ -206,7 +213,15 @@ def main():
             "p50": round(hop["latency_ms"]["p50"] - ref["latency_ms"]["p50"], 3),
             "p99": round(hop["latency_ms"]["p99"] - ref["latency_ms"]["p99"], 3)}
 
+        processes = {"mosquitto": broker.proc, "manager": manager.proc,
+                     "gateways": [gw.proc for gw in gateways]}
+
+        def cpu_now():
+            return {name: sum(cpu_seconds(p) for p in (procs if isinstance(procs, list) else [procs]))
+                    for name, procs in processes.items()}
+
         for scenario in ("heartbeat", "mixed"):
+            cpu_before = cpu_now()
             handles = [swarm.start_background(f"two-gw-{scenario}-{gw.name}", gw.ws_url, n, scenario, d,
                                               common + ["--id-prefix", prefix])
                        for gw, prefix in zip(gateways, ("GA", "GB"))]
@@ -216,7 +231,13 @@ def main():
                 proc.wait(d + 300)
                 run_bench._started.remove(proc)
                 reports.append(swarm._report(f"two-gw-{scenario}-{gw.name}", proc.returncode, handle[1], handle[2]))
+            cpu_after = cpu_now()
+            answered = sum(r["responses"] for r in reports)
             results[f"two_gateways_{scenario}"] = {
+                # CPU each part of the cluster spent per 1,000 answered station CALLs (the whole run,
+                # ramp included): where the time goes when the machine is the limit.
+                "cpu_ms_per_1000_calls": {name: round(1e6 * (cpu_after[name] - cpu_before[name]) / max(answered, 1), 1)
+                                          for name in cpu_after},
                 "throughput": sum(r["throughput_msgs_per_s"] for r in reports),
                 "p50_ms": max(r["latency_ms"]["p50"] for r in reports),
                 "p99_ms": max(r["latency_ms"]["p99"] for r in reports),
@@ -253,6 +274,8 @@ def main():
         two, direct = r[f"two_gateways_{scenario}"], r[f"direct_unpaced_{scenario}"]
         row(f"{scenario} unpaced, 1 manager behind 2 gateways", f"{two['throughput']:,.0f} msgs/s",
             f"p99 {two['p99_ms']:.1f} ms, errors {two['errors']}")
+        cpu = two["cpu_ms_per_1000_calls"]
+        row("  CPU ms per 1,000 calls", ", ".join(f"{k} {v:g}" for k, v in cpu.items()))
         row(f"{scenario} unpaced, single node ({2 * n} stations)", f"{direct['throughput']:,.0f} msgs/s",
             f"p99 {direct['p99_ms']:.1f} ms, errors {direct['errors']}")
     print(f"\nJSON: {args.json}")

@@ -28,6 +28,15 @@ inline constexpr const char* kGatewayProperty = "gateway";
 inline constexpr const char* kSessionProperty = "session";
 inline constexpr const char* kConnectedAtProperty = "connected-at";
 
+/// QoS per message class (docs/cluster.md "QoS"). Acknowledged-means-durable does not depend on it:
+/// a station hears CALLRESULT only after the manager's commit. QoS 1 is for what nobody would
+/// resend by itself (CSMS calls and their answers, connection events, control, the registry) and
+/// for station CALLs that carry state; QoS 0 for what the station repeats anyway when it is lost:
+/// heartbeats, and the manager's answers to station CALLs (a lost answer is a late one: the
+/// station retries and the handlers are idempotent). QoS 0 halves Paho's per-message work.
+inline constexpr int kQosReliable = 1;
+inline constexpr int kQosRepeatable = 0;
+
 /// A fresh W3C traceparent ("00-<32 hex>-<16 hex>-01") for a message that starts a trace.
 std::string new_traceparent();
 

@@ -102,11 +102,11 @@ std::shared_ptr<transport::ConnectionHandler> GatewayBridge::open(std::shared_pt
 }
 
 bool GatewayBridge::publish_to_managers(const Link& link, std::string topic, std::string payload,
-                                        std::string correlation) {
+                                        std::string correlation, int qos) {
   transport::MqttPublish message;
   message.topic = std::move(topic);
   message.payload = std::move(payload);
-  message.qos = 1;
+  message.qos = qos;
   message.content_type = kEnvelopeContentType;
   message.response_topic = ocpp::station_topic(settings_.prefix, ocpp::TopicKind::out, link.version, link.station_id);
   message.correlation_data = std::move(correlation);
@@ -141,7 +141,8 @@ void GatewayBridge::from_station(const std::shared_ptr<Link>& link, std::string 
   if (frame->type == ocpp::MessageType::call) {
     envelope.action = frame->action;
     envelope.request = std::string(frame->payload);
-    if (!publish_to_managers(*link, in_topic, ocpp::encode_envelope(envelope), new_traceparent())) {
+    const int qos = envelope.action == "Heartbeat" ? kQosRepeatable : kQosReliable;
+    if (!publish_to_managers(*link, in_topic, ocpp::encode_envelope(envelope), new_traceparent(), qos)) {
       // Nothing was sent: the station must not take silence or a fake answer for success. Both
       // versions treat InternalError as "try again"; transaction messages are queued and resent.
       counters_.refused_link_down.fetch_add(1, std::memory_order_relaxed);
@@ -175,7 +176,8 @@ void GatewayBridge::from_station(const std::shared_ptr<Link>& link, std::string 
     envelope.error_description = std::move(frame->error_description);
     envelope.error_details = std::move(frame->error_details);
   }
-  if (!publish_to_managers(*link, in_topic, ocpp::encode_envelope(envelope), std::move(call.correlation))) {
+  if (!publish_to_managers(*link, in_topic, ocpp::encode_envelope(envelope), std::move(call.correlation),
+                           kQosReliable)) {
     // The manager's call times out and says so to whoever made it; nothing else can be done.
     log_->warn("{}: the answer to {} {} could not be passed on: broker unreachable", link->station_id,
                envelope.action, envelope.id);
@@ -256,7 +258,7 @@ void GatewayBridge::publish_event(const Link& link, bool connected, const std::s
   transport::MqttPublish message;
   message.topic = ocpp::station_topic(settings_.prefix, ocpp::TopicKind::event, link.version, link.station_id);
   message.payload = ocpp::encode_connection_event(event);
-  message.qos = 1;
+  message.qos = kQosReliable;
   message.content_type = kEnvelopeContentType;
   message.user_properties = {{kGatewayProperty, settings_.node_id},
                              {kSessionProperty, link.session},

@@ -62,7 +62,8 @@ class GatewayBridge : public std::enable_shared_from_this<GatewayBridge> {
 
  private:
   void publish_event(const Link& link, bool connected, const std::string& reason);
-  bool publish_to_managers(const Link& link, std::string topic, std::string payload, std::string correlation);
+  bool publish_to_managers(const Link& link, std::string topic, std::string payload, std::string correlation,
+                           int qos);
   void flush_events();
 
   ClusterSettings settings_;

@@ -165,7 +165,7 @@ bool ManagerBridge::publish_registry_entry(const std::string& station_id, const 
   transport::MqttPublish message;
   message.topic = ocpp::registry_topic(settings_.prefix, station_id);
   message.payload = record;  // empty: deletes the retained record
-  message.qos = 1;
+  message.qos = kQosReliable;
   message.retained = true;
   message.content_type = kEnvelopeContentType;
   if (!publish_(std::move(message))) return false;

@@ -67,7 +67,7 @@ void RemoteConnection::send_text(std::string text) {
   transport::MqttPublish message;
   message.topic = out_topic_;
   message.payload = ocpp::encode_envelope(envelope);
-  message.qos = 1;
+  message.qos = frame->type == ocpp::MessageType::call ? kQosReliable : kQosRepeatable;
   message.content_type = kEnvelopeContentType;
   message.response_topic = ocpp::station_topic(prefix_, ocpp::TopicKind::in, session_.version, session_.station_id);
   message.correlation_data = std::move(correlation);
@@ -91,7 +91,7 @@ void RemoteConnection::close(std::uint16_t code, std::string reason) {
   transport::MqttPublish message;
   message.topic = ocpp::control_topic(prefix_, session_.station_id);
   message.payload = ocpp::encode_control_command(command);
-  message.qos = 1;
+  message.qos = kQosReliable;
   message.content_type = kEnvelopeContentType;
   if (!publish_(std::move(message)))
     log_->warn("{}: could not ask the gateway to close the connection: broker unreachable", session_.station_id);

@@ -94,7 +94,7 @@ TEST_CASE("a gateway announces a connection and passes a station CALL on as a ty
   REQUIRE(f.broker.published.size() == 2);
   const auto& p = f.broker.last();
   CHECK(p.topic == "cs/in/ocpp2.0.1/CS1");
-  CHECK(p.qos == 1);
+  CHECK(p.qos == 0);  // a heartbeat: the station repeats it anyway
   CHECK(p.content_type == "application/json");
   CHECK(p.response_topic == "cs/out/ocpp2.0.1/CS1");
   CHECK(p.correlation_data.size() == 55);  // 00-<32>-<16>-01
@@ -106,6 +106,9 @@ TEST_CASE("a gateway announces a connection and passes a station CALL on as a ty
   CHECK(e.request == "{}");
   CHECK(f.socket->consumed_count == 1);
   CHECK(f.socket->sent.empty());
+
+  f.handler->on_text(R"([2,"m2","StatusNotification",{}])");
+  CHECK(f.broker.last().qos == 1);  // carries state
 }
 
 TEST_CASE("a gateway answers a malformed CALL itself and publishes nothing", "[cluster]") {
@@ -232,6 +235,7 @@ TEST_CASE("the manager's RemoteConnection turns frames into envelopes with the c
   REQUIRE(broker.published.size() == 1);
   CHECK(broker.last().topic == "cs/out/ocpp1.6/CS1");
   CHECK(broker.last().correlation_data == "00-aa-bb-01");
+  CHECK(broker.last().qos == 0);  // an answer: a lost one is a late one, the station retries
   auto answer = envelope_of(broker.last());
   CHECK(answer.type == ocpp::MessageType::call_result);
   CHECK(answer.action == "Heartbeat");
@@ -241,6 +245,7 @@ TEST_CASE("the manager's RemoteConnection turns frames into envelopes with the c
   CHECK(call.type == ocpp::MessageType::call);
   CHECK(call.action == "Reset");
   CHECK(call.request == R"({"type":"Soft"})");
+  CHECK(broker.last().qos == 1);  // a CSMS call: nobody would resend it
   CHECK(broker.last().correlation_data.starts_with("00-"));
 
   connection.close(1008, "kicked");
