@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -56,6 +57,10 @@ struct NodeContext {
   /// Called after a station registration was committed (record JSON) or deleted (nullopt). The
   /// manager role publishes the change to the gateways; unset on a single node.
   std::function<void(const std::string& station_id, const std::optional<std::string>& record)> station_changed;
+  /// Several managers (docs/cluster.md): this node owns the stations of partition
+  /// partition_index of partition_count and refuses to register others.
+  std::uint32_t partition_index = 0;
+  std::uint32_t partition_count = 1;
   std::shared_ptr<spdlog::logger> station_log;  // "station"
   std::shared_ptr<spdlog::logger> handler_log;  // "handler"
   std::shared_ptr<spdlog::logger> pki_log;      // "pki": signing, back ends, certificate checks

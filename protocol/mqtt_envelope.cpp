@@ -469,4 +469,14 @@ Expected<ControlCommand, std::string> decode_control_command(std::string_view js
   return result_of(std::move(error), std::move(c));
 }
 
+std::uint32_t station_partition(std::string_view station_id, std::uint32_t partitions) {
+  if (partitions <= 1) return 0;
+  std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64: offset basis and prime
+  for (unsigned char byte : station_id) {
+    hash ^= byte;
+    hash *= 0x100000001b3ULL;
+  }
+  return static_cast<std::uint32_t>(hash % partitions);
+}
+
 }  // namespace evbroker::ocpp

@@ -110,4 +110,9 @@ struct ControlCommand {
 std::string encode_control_command(const ControlCommand& command);
 Expected<ControlCommand, std::string> decode_control_command(std::string_view json);
 
+/// The partition that owns a station when several managers share the stations
+/// (docs/cluster.md "Several managers"): FNV-1a 64 of the id's bytes, modulo `partitions`. Stable
+/// across processes, versions and machines: anything that routes by partition computes it alike.
+std::uint32_t station_partition(std::string_view station_id, std::uint32_t partitions);
+
 }  // namespace evbroker::ocpp

@@ -9,6 +9,7 @@
 #include "actors/pnc/certificate_records.hpp"
 #include "actors/records.hpp"
 #include "pki/password.hpp"
+#include "protocol/mqtt_envelope.hpp"
 
 namespace evbroker::actors::api {
 namespace {
@@ -139,6 +140,13 @@ void write_station(ocpp::JsonWriter& w, const NodeContext& ctx, const storage::R
 void register_station(Request& r) {
   std::string id;
   if (!station_id_from_path(r, id)) return;
+  if (const auto owner = ocpp::station_partition(id, r.ctx->partition_count); owner != r.ctx->partition_index) {
+    // Its messages go to the manager of its partition; registered here, it could never connect.
+    return r.respond(error_response(421, "charge station " + id + " belongs to partition " + std::to_string(owner) +
+                                             " of " + std::to_string(r.ctx->partition_count) +
+                                             "; this manager owns partition " +
+                                             std::to_string(r.ctx->partition_index) + ": register it there"));
+  }
   simdjson::dom::parser parser;
   auto body = parse_body(r, parser);
   if (!body) return;

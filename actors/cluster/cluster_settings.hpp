@@ -1,6 +1,7 @@
 #pragma once
 // What both cluster roles need to know about the MQTT side (docs/cluster.md).
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -12,6 +13,13 @@ struct ClusterSettings {
   std::string prefix = "cs";        // topic prefix (MaEVe's default)
   std::string group = "manager";    // shared-subscription group of the managers
   std::string node_id;              // this gateway's or manager's id (user property, status topic)
+  std::uint32_t partition_index = 0;  // a manager owns the stations of this partition ...
+  std::uint32_t partition_count = 1;  // ... of this many (1: all of them)
+  /// The shared-subscription group: one per partition, so each partition's manager sees every
+  /// message and keeps its own.
+  std::string share_group() const {
+    return partition_count > 1 ? group + "-p" + std::to_string(partition_index) : group;
+  }
 };
 
 /// Publishing through the node's MQTT link; false when the message could not be queued (the link

@@ -45,6 +45,12 @@ void ManagerBridge::on_message(const transport::MqttMessage& message) {
     ctx_->station_log->warn("ignored a message on {}: not a topic of prefix {}", message.topic, settings_.prefix);
     return;
   }
+  if ((topic->kind == ocpp::TopicKind::in || topic->kind == ocpp::TopicKind::event) &&
+      ocpp::station_partition(topic->station_id, settings_.partition_count) != settings_.partition_index) {
+    // Another manager's station: every partition's manager sees every message (docs/cluster.md).
+    counters_.not_mine.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   switch (topic->kind) {
     case ocpp::TopicKind::in: return on_station_message(message, *topic);
     case ocpp::TopicKind::event: return on_event(message, *topic);
@@ -198,7 +204,7 @@ std::size_t ManagerBridge::stations() const {
 
 ManagerBridge::Stats ManagerBridge::stats() const {
   return {counters_.frames_in.load(), counters_.invalid_messages.load(), counters_.sessions_started.load(),
-          counters_.sessions_ended.load(), counters_.registry_published.load()};
+          counters_.sessions_ended.load(), counters_.registry_published.load(), counters_.not_mine.load()};
 }
 
 }  // namespace evbroker::actors

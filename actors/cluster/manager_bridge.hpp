@@ -47,6 +47,7 @@ class ManagerBridge {
     std::uint64_t sessions_started = 0;
     std::uint64_t sessions_ended = 0;
     std::uint64_t registry_published = 0;
+    std::uint64_t not_mine = 0;           // messages of stations in other managers' partitions
   };
   Stats stats() const;
 
@@ -73,7 +74,7 @@ class ManagerBridge {
 
   struct Counters {
     std::atomic<std::uint64_t> frames_in{0}, invalid_messages{0}, sessions_started{0}, sessions_ended{0},
-        registry_published{0};
+        registry_published{0}, not_mine{0};
   };
   Counters counters_;
 };

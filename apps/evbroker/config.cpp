@@ -280,11 +280,14 @@ std::optional<std::string> check_backend(const NodeConfig& config) {
 
 /// Checks that span several settings, once every source has been applied.
 std::optional<std::string> check_cluster(const NodeConfig& config) {
+  if (config.role == Role::all && config.partition_count > 1) return "--partition is for role manager";
   if (config.role == Role::all) return std::nullopt;
   if (config.mqtt_prefix.empty()) return "--mqtt-prefix: must not be empty";
   if (config.role == Role::manager && config.mqtt_group.empty()) return "--mqtt-group: must not be empty for a manager";
   if (config.mqtt_client_cert.empty() != config.mqtt_client_key.empty())
     return "--mqtt-client-cert and --mqtt-client-key go together";
+  if (config.partition_count > 1 && config.role != Role::manager)
+    return "--partition is for role manager (gateways reach every partition)";
   return std::nullopt;
 }
 

@@ -74,6 +74,10 @@ struct NodeConfig {
   std::string mqtt_client_cert;             // PEM client certificate for the broker (optional)
   std::string mqtt_client_key;
   std::string node_id;                      // "": derived from the host name (see node_identity())
+  // Several managers: this manager owns the stations whose partition (protocol/mqtt_envelope.hpp
+  // station_partition) is partition_index of partition_count. 0 of 1: it owns every station.
+  std::uint32_t partition_index = 0;
+  std::uint32_t partition_count = 1;
 };
 
 /// This process's id in the cluster: node_id, or "<hostname>-gw-<ws port>" / "<hostname>-manager".

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <limits>
 #include <utility>
 
@@ -403,6 +404,29 @@ const std::array kSettings = {
     Setting{"mqtt_client_key", Kind::string, "FILE", "", "PEM private key of --mqtt-client-cert",
             [](NodeConfig& c, const Value& v) { return set_text(c.mqtt_client_key, v); },
             [](const NodeConfig& c) { return c.mqtt_client_key; }},
+    Setting{"partition", Kind::string, "K/N", "",
+            "For several managers: this manager owns partition K of N (stations by a stable hash of their id; "
+            "docs/cluster.md); 0/1 owns every station",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              const auto& text = std::get<std::string>(v);
+              const auto slash = text.find('/');
+              std::uint32_t k = 0, n = 0;
+              auto number = [](std::string_view part, std::uint32_t& out) {
+                auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
+                return ec == std::errc{} && end == part.data() + part.size() && !part.empty();
+              };
+              if (slash == std::string::npos || !number(std::string_view(text).substr(0, slash), k) ||
+                  !number(std::string_view(text).substr(slash + 1), n))
+                return "expected K/N (e.g. 0/4), got " + in_quotes(text);
+              if (n < 1 || n > 4096) return "N must be between 1 and 4096, got " + std::to_string(n);
+              if (k >= n) return "K must be below N, got " + in_quotes(text);
+              c.partition_index = k;
+              c.partition_count = n;
+              return std::nullopt;
+            },
+            [](const NodeConfig& c) {
+              return std::to_string(c.partition_index) + "/" + std::to_string(c.partition_count);
+            }},
     Setting{"node_id", Kind::string, "ID", "",
             "This process's id in the cluster, unique per process (default: <hostname>-gw-<ws port> for a "
             "gateway, <hostname>-manager for a manager)",

@@ -7,6 +7,8 @@ actors::ClusterSettings cluster_settings(const NodeConfig& config) {
   settings.prefix = config.mqtt_prefix;
   settings.group = config.mqtt_group;
   settings.node_id = node_identity(config);
+  settings.partition_index = config.partition_index;
+  settings.partition_count = config.partition_count;
   return settings;
 }
 

@@ -96,6 +96,7 @@ std::string manager_metrics(const actors::ManagerBridge& bridge, const transport
   line("evbroker_manager_sessions_started_total", "Station sessions started", s.sessions_started);
   line("evbroker_manager_sessions_ended_total", "Station sessions ended", s.sessions_ended);
   line("evbroker_manager_registry_published_total", "Station records published to the gateways", s.registry_published);
+  line("evbroker_manager_not_mine_total", "Messages of stations in other managers' partitions (dropped)", s.not_mine);
   line("evbroker_mqtt_published_total", "Messages published", l.published);
   line("evbroker_mqtt_publish_refused_total", "Publishes refused (link down or too many in flight)", l.publish_refused);
   line("evbroker_mqtt_received_total", "Messages received", l.received);
@@ -178,6 +179,8 @@ int run_node(const NodeConfig& config) {
   ctx->station_trust = std::move(*station_trust);
   ctx->trust_proxy = config.trust_proxy;
   ctx->pnc = pnc_settings(config);
+  ctx->partition_index = config.partition_index;
+  ctx->partition_count = config.partition_count;
 
   caf::actor_system_config caf_config;
   caf_config.set("scheduler.max-threads", static_cast<std::size_t>(threads_or_cores(config.actor_threads)));
@@ -206,9 +209,9 @@ int run_node(const NodeConfig& config) {
     link = std::make_unique<transport::MqttLink>(
         mqtt_link_options(config, kManagerSessionExpiry),
         std::vector<transport::MqttSubscription>{
-            {ocpp::in_filter(settings.prefix, ocpp::Version::v16, settings.group), 1},
-            {ocpp::in_filter(settings.prefix, ocpp::Version::v201, settings.group), 1},
-            {ocpp::event_filter(settings.prefix, settings.group), 1},
+            {ocpp::in_filter(settings.prefix, ocpp::Version::v16, settings.share_group()), 1},
+            {ocpp::in_filter(settings.prefix, ocpp::Version::v201, settings.share_group()), 1},
+            {ocpp::event_filter(settings.prefix, settings.share_group()), 1},
             {ocpp::gateway_status_filter(settings.prefix), 1}},
         link_callbacks);
     bridge = std::make_unique<actors::ManagerBridge>(
@@ -306,8 +309,9 @@ int run_node(const NodeConfig& config) {
   for (unsigned i = 0; i < io_count; ++i) io_threads.emplace_back([&io] { io.run(); });
 
   if (manager) {
-    log->info("evbroker manager {} on mqtt={} prefix={} group={}: api={} data={}", node_identity(config),
-              config.mqtt_urls.front(), config.mqtt_prefix, config.mqtt_group,
+    log->info("evbroker manager {} on mqtt={} prefix={} group={} partition={}/{}: api={} data={}",
+              node_identity(config), config.mqtt_urls.front(), config.mqtt_prefix, config.mqtt_group,
+              config.partition_index, config.partition_count,
               config.api_addr.host + ":" + std::to_string(http.local_port()), config.data_dir);
   } else {
   log->info("evbroker {} listening: ws={}{} api={} data={} ({} I/O threads, {} actor threads)", "0.1.0",

@@ -146,7 +146,8 @@ std::string describe(const NodeConfig& c) {
       << "\nbackend_ca=" << c.backend_ca << "\nrole=" << role_name(c.role) << "\nmqtt_url=" << joined(c.mqtt_urls)
       << "\nmqtt_prefix=" << c.mqtt_prefix << "\nmqtt_group=" << c.mqtt_group << "\nmqtt_username=" << c.mqtt_username
       << "\nmqtt_password=" << c.mqtt_password << "\nmqtt_ca=" << c.mqtt_ca << "\nmqtt_client_cert=" << c.mqtt_client_cert
-      << "\nmqtt_client_key=" << c.mqtt_client_key << "\nnode_id=" << c.node_id << "\n";
+      << "\nmqtt_client_key=" << c.mqtt_client_key << "\nnode_id=" << c.node_id << "\npartition=" << c.partition_index
+      << "/" << c.partition_count << "\n";
   return out.str();
 }
 
@@ -209,6 +210,7 @@ const std::vector<Example> kNonDefaults = {
     {"mqtt_client_cert", "/etc/evbroker/mqtt.pem", "\"/etc/evbroker/mqtt.pem\""},
     {"mqtt_client_key", "/etc/evbroker/mqtt.key", "\"/etc/evbroker/mqtt.key\""},
     {"node_id", "m1", "\"m1\""},
+    {"partition", "1/3", "\"1/3\""},
 };
 
 void check_non_defaults(const NodeConfig& c) {
@@ -259,6 +261,8 @@ void check_non_defaults(const NodeConfig& c) {
   CHECK(c.mqtt_client_cert == "/etc/evbroker/mqtt.pem");
   CHECK(c.mqtt_client_key == "/etc/evbroker/mqtt.key");
   CHECK(c.node_id == "m1");
+  CHECK(c.partition_index == 1);
+  CHECK(c.partition_count == 3);
 }
 
 std::string flag_of(std::string key) {
@@ -775,6 +779,18 @@ TEST_CASE("topic prefix, group and node id cannot break the topics built from th
         "--mqtt-client-cert and --mqtt-client-key go together");
 }
 
+TEST_CASE("a partition is K/N with K below N, for managers only", "[config][cluster]") {
+  auto c = parse_ok({"--role", "manager", "--partition", "2/4"});
+  CHECK(c.partition_index == 2);
+  CHECK(c.partition_count == 4);
+  CHECK(parse_error({"--role", "manager", "--partition", "4/4"}) == "--partition: K must be below N, got '4/4'");
+  CHECK(parse_error({"--role", "manager", "--partition", "2"}) == "--partition: expected K/N (e.g. 0/4), got '2'");
+  CHECK(parse_error({"--role", "manager", "--partition", "0/0"}) == "--partition: N must be between 1 and 4096, got 0");
+  CHECK(parse_error({"--role", "gateway", "--partition", "0/2"}) ==
+        "--partition is for role manager (gateways reach every partition)");
+  CHECK(parse_error({"--partition", "0/2"}) == "--partition is for role manager");
+}
+
 TEST_CASE("the node id defaults to the host name and the role", "[config][cluster]") {
   auto gateway = parse_ok({"--role", "gateway", "--ws-addr", "0.0.0.0:19310"});
   CHECK(node_identity(gateway).ends_with("-gw-19310"));
@@ -879,6 +895,7 @@ TEST_CASE("the help text lists every option with its default", "[config][help]")
       {"--mqtt-client-cert", "(default: none)"},
       {"--mqtt-client-key", "FILE"},
       {"--node-id", "(default: <hostname>-gw-<ws port>"},
+      {"--partition", "K/N=0/1"},
   };
   for (const auto& e : kNonDefaults) {
     auto flag = flag_of(e.key);

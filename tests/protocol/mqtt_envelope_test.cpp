@@ -528,3 +528,14 @@ TEST_CASE("malformed control commands are refused, naming the field", "[envelope
   CHECK(command_error("close").starts_with("malformed JSON"));
   CHECK(command_error("42") == "expected a JSON object");
 }
+
+TEST_CASE("station partitions are FNV-1a 64 of the id modulo the partition count", "[envelope][partition]") {
+  // Reference values computed independently (Python: FNV-1a 64 over the UTF-8 bytes).
+  CHECK(station_partition("", 7) == 0xcbf29ce484222325ULL % 7);
+  CHECK(station_partition("a", 1000) == 0xaf63dc4c8601ec8cULL % 1000);
+  CHECK(station_partition("CS001", 1) == 0);
+  CHECK(station_partition("CS001", 0) == 0);
+  std::uint32_t seen[4] = {};
+  for (int i = 0; i < 4000; ++i) ++seen[station_partition("CS" + std::to_string(i), 4)];
+  for (auto count : seen) CHECK(count > 800);  // spread, not lumped
+}
