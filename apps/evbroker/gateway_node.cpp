@@ -142,6 +142,7 @@ int run_gateway(const NodeConfig& config) {
       mqtt_log->warn("lost the broker: {}; station CALLs are answered with CALLERROR until it is back", detail);
     }
   };
+  link_callbacks.attempt_failed = log_failed_attempts(mqtt_log);
   transport::MqttLink link(link_options,
                            {{ocpp::out_filter(settings.prefix), 1},
                             {ocpp::control_filter(settings.prefix), 1},

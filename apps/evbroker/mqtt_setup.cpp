@@ -25,4 +25,23 @@ transport::MqttLinkOptions mqtt_link_options(const NodeConfig& config, std::chro
   return options;
 }
 
+std::function<void(const std::string&)> log_failed_attempts(std::shared_ptr<spdlog::logger> log) {
+  struct Last {
+    std::string detail;
+    std::chrono::steady_clock::time_point at{};
+    unsigned suppressed = 0;
+  };
+  auto last = std::make_shared<Last>();  // called on Paho's thread only, one at a time
+  return [log = std::move(log), last](const std::string& detail) {
+    const auto now = std::chrono::steady_clock::now();
+    if (detail == last->detail && now - last->at < std::chrono::minutes(1)) {
+      ++last->suppressed;
+      return;
+    }
+    log->warn("{}; retrying with backoff{}", detail,
+              last->suppressed ? " [" + std::to_string(last->suppressed) + " more failed attempts]" : "");
+    *last = {detail, now, 0};
+  };
+}
+
 }  // namespace evbroker::app

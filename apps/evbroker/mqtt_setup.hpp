@@ -1,7 +1,11 @@
 #pragma once
 // The MQTT link of a cluster role, built from the node's configuration (docs/cluster.md).
 
+#include <functional>
+#include <memory>
 #include <string>
+
+#include <spdlog/logger.h>
 
 #include "actors/cluster/cluster_settings.hpp"
 #include "apps/evbroker/config.hpp"
@@ -14,5 +18,9 @@ actors::ClusterSettings cluster_settings(const NodeConfig& config);
 /// session (and so its shared subscriptions and the QoS 1 messages queued for it) for
 /// `session_expiry` while it restarts; a gateway starts clean.
 transport::MqttLinkOptions mqtt_link_options(const NodeConfig& config, std::chrono::seconds session_expiry);
+
+/// Logs failed connection attempts as warnings: the first, a changed reason, and then once a
+/// minute, so a broker that stays away neither floods the log nor goes unnoticed.
+std::function<void(const std::string&)> log_failed_attempts(std::shared_ptr<spdlog::logger> log);
 
 }  // namespace evbroker::app

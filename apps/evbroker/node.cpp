@@ -206,6 +206,7 @@ int run_node(const NodeConfig& config) {
       mqtt_log->info("connected to the broker{}", detail.empty() ? "" : ": " + detail);
       bridge->on_link_up();
     };
+    link_callbacks.attempt_failed = log_failed_attempts(mqtt_log);
     link = std::make_unique<transport::MqttLink>(
         mqtt_link_options(config, kManagerSessionExpiry),
         std::vector<transport::MqttSubscription>{

@@ -427,12 +427,32 @@ struct MqttLink::Impl {
     subscription_done(gen, std::nullopt);  // the extra slot
   }
 
-  void on_connect_failed(const mqtt::token&) {
+  void on_connect_failed(const mqtt::token& token) {
     PahoThreadMark mark;
-    std::lock_guard lock(mutex);
-    connecting = false;
-    if (!stopping) schedule_retry_locked();
-    changed.notify_all();
+    std::string detail = "cannot connect to the broker";
+    for (std::size_t i = 0; i < options.urls.size(); ++i) detail += (i ? ", " : " at ") + options.urls[i];
+    const int reason = token.get_reason_code();
+    if (reason >= mqtt::ReasonCode::UNSPECIFIED_ERROR) {
+      detail += ": refused, " + reason_text(reason);  // e.g. bad user name or password
+    } else if (token.get_return_code() != 0) {
+      // Paho C keeps the socket-level cause to itself; "Failure" (-1) mostly means nothing
+      // listens there, or the TLS handshake failed.
+      detail += ": " + mqtt::exception::error_str(token.get_return_code()) + " (" +
+                std::to_string(token.get_return_code()) + ")";
+    }
+    {
+      std::lock_guard lock(mutex);
+      connecting = false;
+      if (!stopping) schedule_retry_locked();
+      changed.notify_all();
+    }
+    std::lock_guard user(user_mutex);
+    if (user_closed || !callbacks.attempt_failed) return;
+    try {
+      callbacks.attempt_failed(detail);
+    } catch (...) {
+      // See on_message.
+    }
   }
 
   void on_subscribed(const mqtt::token& token, bool ok) {

@@ -86,6 +86,10 @@ struct MqttLinkCallbacks {
   /// Connected (true, after the subscriptions were acknowledged) or connection lost (false,
   /// with the reason). Called once per change.
   std::function<void(bool connected, const std::string& detail)> state;
+  /// Optional: a connection attempt failed (after every URL was tried), with Paho's reason, so an
+  /// unreachable or misconfigured broker (TLS, credentials) shows in the log. Called on every
+  /// failed attempt: the caller rate-limits.
+  std::function<void(const std::string& detail)> attempt_failed;
 };
 
 class MqttLink {
