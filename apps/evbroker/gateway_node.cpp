@@ -48,27 +48,19 @@ transport::HttpResponse json(int status, std::string body) {
 std::string gateway_metrics(const actors::GatewayBridge& bridge, const transport::MqttLink& link,
                             std::size_t registry) {
   const auto s = bridge.stats();
-  const auto l = link.stats();
   std::string out;
-  auto line = [&out](const char* name, const char* help, std::uint64_t value) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name + " " +
-           std::to_string(value) + "\n";
-  };
-  line("evbroker_gateway_connections", "Station websockets held by this gateway", bridge.connections());
-  line("evbroker_gateway_registry_records", "Station records in the gateway's registry copy", registry);
-  line("evbroker_gateway_mqtt_connected", "1 while the broker link is up", link.connected() ? 1 : 0);
-  line("evbroker_gateway_to_broker_total", "Envelopes published to the managers", s.to_broker);
-  line("evbroker_gateway_to_stations_total", "Frames sent to stations from the managers", s.to_stations);
-  line("evbroker_gateway_refused_link_down_total", "Station CALLs answered with a CALLERROR: broker unreachable",
-       s.refused_link_down);
-  line("evbroker_gateway_dropped_answers_total", "Station answers to no pending CSMS call", s.dropped_answers);
-  line("evbroker_gateway_invalid_messages_total", "Broken envelopes or topics received", s.invalid_messages);
-  line("evbroker_mqtt_published_total", "Messages published", l.published);
-  line("evbroker_mqtt_publish_refused_total", "Publishes refused (link down or too many in flight)",
-       l.publish_refused);
-  line("evbroker_mqtt_received_total", "Messages received", l.received);
-  line("evbroker_mqtt_reconnects_total", "Reconnections to the broker", l.reconnects);
-  return out;
+  append_metric(out, "evbroker_gateway_connections", "Station websockets held by this gateway", bridge.connections());
+  append_metric(out, "evbroker_gateway_registry_records", "Station records in the gateway's registry copy", registry);
+  append_metric(out, "evbroker_gateway_to_broker_total", "Envelopes published to the managers", s.to_broker);
+  append_metric(out, "evbroker_gateway_to_stations_total", "Frames sent to stations from the managers", s.to_stations);
+  append_metric(out, "evbroker_gateway_refused_link_down_total",
+                "Station CALLs answered with a CALLERROR: broker unreachable", s.refused_link_down);
+  append_metric(out, "evbroker_gateway_not_held_total", "Out messages for stations other gateways hold", s.not_held);
+  append_metric(out, "evbroker_gateway_dropped_answers_total", "Station answers to no pending CSMS call",
+                s.dropped_answers);
+  append_metric(out, "evbroker_gateway_invalid_messages_total", "Broken envelopes or topics received",
+                s.invalid_messages);
+  return out + link_metrics(link);
 }
 
 }  // namespace

@@ -25,6 +25,24 @@ transport::MqttLinkOptions mqtt_link_options(const NodeConfig& config, std::chro
   return options;
 }
 
+void append_metric(std::string& out, std::string_view name, std::string_view help, std::uint64_t value) {
+  const std::string n(name);
+  out += "# HELP " + n + " " + std::string(help) + "\n# TYPE " + n + (name.ends_with("_total") ? " counter\n" : " gauge\n") +
+         n + " " + std::to_string(value) + "\n";
+}
+
+std::string link_metrics(const transport::MqttLink& link) {
+  const auto l = link.stats();
+  std::string out;
+  append_metric(out, "evbroker_mqtt_connected", "1 while the broker link is up", link.connected() ? 1 : 0);
+  append_metric(out, "evbroker_mqtt_published_total", "Messages published", l.published);
+  append_metric(out, "evbroker_mqtt_publish_refused_total", "Publishes refused (link down or too many in flight)",
+                l.publish_refused);
+  append_metric(out, "evbroker_mqtt_received_total", "Messages received", l.received);
+  append_metric(out, "evbroker_mqtt_reconnects_total", "Reconnections to the broker", l.reconnects);
+  return out;
+}
+
 std::function<void(const std::string&)> log_failed_attempts(std::shared_ptr<spdlog::logger> log) {
   struct Last {
     std::string detail;

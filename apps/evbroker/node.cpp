@@ -75,33 +75,26 @@ std::optional<std::string> check_pem_files(const NodeConfig& config) {
   return std::nullopt;
 }
 
-/// The manager starts a clean MQTT session: what stations sent while it was away is unanswered, and
-/// they send it again after their own timeout (the handlers are idempotent). A kept session would
-/// let the broker queue those messages, but Paho C++ 1.2.0 crashes copying connect options that
-/// carry the session-expiry property (docs/cluster.md).
-constexpr std::chrono::seconds kManagerSessionExpiry{0};
+/// How long the broker keeps the manager's session (its shared subscriptions and the QoS 1 messages
+/// queued for it) while the manager restarts: what stations sent meanwhile is handled when it is
+/// back (stations may have retried already: the handlers are idempotent).
+constexpr std::chrono::seconds kManagerSessionExpiry{300};
 
 std::string manager_metrics(const actors::ManagerBridge& bridge, const transport::MqttLink& link) {
   const auto s = bridge.stats();
-  const auto l = link.stats();
   std::string out;
-  auto line = [&out](const char* name, const char* help, std::uint64_t value) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name + " " +
-           std::to_string(value) + "\n";
-  };
-  line("evbroker_manager_stations", "Stations with a session on this manager (through any gateway)", bridge.stations());
-  line("evbroker_manager_mqtt_connected", "1 while the broker link is up", link.connected() ? 1 : 0);
-  line("evbroker_manager_frames_in_total", "Envelopes passed to station actors", s.frames_in);
-  line("evbroker_manager_invalid_messages_total", "Broken topics, envelopes or events received", s.invalid_messages);
-  line("evbroker_manager_sessions_started_total", "Station sessions started", s.sessions_started);
-  line("evbroker_manager_sessions_ended_total", "Station sessions ended", s.sessions_ended);
-  line("evbroker_manager_registry_published_total", "Station records published to the gateways", s.registry_published);
-  line("evbroker_manager_not_mine_total", "Messages of stations in other managers' partitions (dropped)", s.not_mine);
-  line("evbroker_mqtt_published_total", "Messages published", l.published);
-  line("evbroker_mqtt_publish_refused_total", "Publishes refused (link down or too many in flight)", l.publish_refused);
-  line("evbroker_mqtt_received_total", "Messages received", l.received);
-  line("evbroker_mqtt_reconnects_total", "Reconnections to the broker", l.reconnects);
-  return out;
+  append_metric(out, "evbroker_manager_stations", "Stations with a session on this manager (through any gateway)",
+                bridge.stations());
+  append_metric(out, "evbroker_manager_frames_in_total", "Envelopes passed to station actors", s.frames_in);
+  append_metric(out, "evbroker_manager_invalid_messages_total", "Broken topics, envelopes or events received",
+                s.invalid_messages);
+  append_metric(out, "evbroker_manager_sessions_started_total", "Station sessions started", s.sessions_started);
+  append_metric(out, "evbroker_manager_sessions_ended_total", "Station sessions ended", s.sessions_ended);
+  append_metric(out, "evbroker_manager_registry_published_total", "Station records published to the gateways",
+                s.registry_published);
+  append_metric(out, "evbroker_manager_not_mine_total", "Messages of stations in other managers' partitions (dropped)",
+                s.not_mine);
+  return out + link_metrics(link);
 }
 
 }  // namespace
