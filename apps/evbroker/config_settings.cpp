@@ -430,7 +430,18 @@ const std::array kSettings = {
     Setting{"node_id", Kind::string, "ID", "",
             "This process's id in the cluster, unique per process (default: <hostname>-gw-<ws port> for a "
             "gateway, <hostname>-manager for a manager)",
-            [](NodeConfig& c, const Value& v) { return set_topic_level(c.node_id, v, false); },
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              // It names the process in topics, client ids, logs and JSON: keep it plain.
+              const auto& id = std::get<std::string>(v);
+              const bool plain = std::all_of(id.begin(), id.end(), [](char ch) {
+                return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                       ch == '-' || ch == '_' || ch == '.';
+              });
+              if (!plain || id.size() > 64)
+                return "must be at most 64 letters, digits, '-', '_' or '.', got " + in_quotes(id);
+              c.node_id = id;
+              return std::nullopt;
+            },
             [](const NodeConfig& c) { return c.node_id; }},
 };
 

@@ -16,6 +16,7 @@
 #include "actors/records.hpp"
 #include "actors/station_directory.hpp"
 #include "actors/station_gate.hpp"
+#include "apps/evbroker/listeners.hpp"
 #include "apps/evbroker/logging.hpp"
 #include "apps/evbroker/mqtt_setup.hpp"
 #include "apps/evbroker/open_file_limit.hpp"
@@ -32,10 +33,6 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-
-unsigned threads_or_cores(unsigned configured) {
-  return configured != 0 ? configured : std::max(1u, std::thread::hardware_concurrency());
-}
 
 transport::HttpResponse json(int status, std::string body) {
   transport::HttpResponse response;
@@ -168,25 +165,8 @@ int run_gateway(const NodeConfig& config) {
     auto station = record ? actors::parse_station_record(*record) : std::nullopt;
     return bridge->open(std::move(c), r.station_id, subprotocol, station && station->tolerant);
   };
-  callbacks.refused = [station_log](const transport::UpgradeRequest& r, const transport::UpgradeDecision& d) {
-    station_log->info("refused upgrade {} from {}: {} {}", r.target, r.remote_address, d.http_status, d.reason);
-  };
-  auto ws_options = [&](const Endpoint& at) {
-    transport::WsServerOptions o;
-    o.address = at.host;
-    o.port = at.port;
-    o.max_message_bytes = config.max_frame_bytes;
-    o.idle_ping_interval = config.ping_interval;
-    o.max_pending_handshakes = config.max_pending_handshakes;
-    return o;
-  };
-  std::vector<std::unique_ptr<transport::WsServer>> ws_servers;
-  ws_servers.push_back(std::make_unique<transport::WsServer>(io, ws_options(config.ws_addr), callbacks));
-  if (config.wss_addr) {
-    auto options = ws_options(*config.wss_addr);
-    options.tls = tls;
-    ws_servers.push_back(std::make_unique<transport::WsServer>(io, options, callbacks));
-  }
+  callbacks.refused = log_refused_upgrades(station_log);
+  auto ws_servers = make_station_listeners(io, config, tls, callbacks);
 
   // /health (readiness: 503 while the broker is unreachable) and /metrics; nothing else lives here.
   actors::StationDirectory no_stations;
@@ -225,20 +205,15 @@ int run_gateway(const NodeConfig& config) {
     }
   }
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  std::promise<int> stop_signal;
-  signals.async_wait([&stop_signal](const boost::system::error_code& ec, int signal_number) {
-    if (!ec) stop_signal.set_value(signal_number);
-  });
-  std::vector<std::thread> io_threads;
+  StopSignal stop_signal(io);
   const unsigned io_count = threads_or_cores(config.io_threads);
-  for (unsigned i = 0; i < io_count; ++i) io_threads.emplace_back([&io] { io.run(); });
+  auto io_threads = run_io_threads(io, io_count);
   log->info("evbroker gateway {} listening: ws={}{} health={} mqtt={} prefix={}", settings.node_id,
             config.ws_addr.host + ":" + std::to_string(ws_servers[0]->local_port()),
             ws_servers.size() > 1 ? " wss=" + config.wss_addr->host + ":" + std::to_string(ws_servers[1]->local_port()) : "",
             config.api_addr.host + ":" + std::to_string(http.local_port()), config.mqtt_urls.front(), settings.prefix);
 
-  const int signal_number = stop_signal.get_future().get();
+  const int signal_number = stop_signal.wait();
   log->info("signal {}: shutting down", signal_number);
   for (auto& server : ws_servers) server->stop_accepting();
   http.stop();

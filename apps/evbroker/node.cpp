@@ -20,6 +20,7 @@
 #include "actors/router.hpp"
 #include "actors/station_directory.hpp"
 #include "actors/station_gate.hpp"
+#include "apps/evbroker/listeners.hpp"
 #include "apps/evbroker/logging.hpp"
 #include "apps/evbroker/mqtt_setup.hpp"
 #include "apps/evbroker/open_file_limit.hpp"
@@ -38,11 +39,6 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-
-unsigned threads_or_cores(unsigned configured) {
-  if (configured != 0) return configured;
-  return std::max(1u, std::thread::hardware_concurrency());
-}
 
 actors::PncSettings pnc_settings(const NodeConfig& config) {
   actors::PncSettings pnc;
@@ -234,27 +230,10 @@ int run_node(const NodeConfig& config) {
   callbacks.decide = [&gate](const transport::UpgradeRequest& r) { return gate.decide(r); };
   callbacks.open = [&gate](std::shared_ptr<transport::Connection> c, const transport::UpgradeRequest& r,
                            const std::string& subprotocol) { return gate.open(std::move(c), r, subprotocol); };
-  callbacks.refused = [station_log](const transport::UpgradeRequest& r, const transport::UpgradeDecision& d) {
-    station_log->info("refused upgrade {} from {}: {} {}", r.target, r.remote_address, d.http_status, d.reason);
-  };
-  auto ws_options = [&](const Endpoint& at) {
-    transport::WsServerOptions o;
-    o.address = at.host;
-    o.port = at.port;
-    o.max_message_bytes = config.max_frame_bytes;
-    o.idle_ping_interval = config.ping_interval;
-    o.max_pending_handshakes = config.max_pending_handshakes;
-    return o;
-  };
-
+  callbacks.refused = log_refused_upgrades(station_log);
   // A manager holds no websockets: its stations are on the gateways.
   std::vector<std::unique_ptr<transport::WsServer>> ws_servers;
-  if (!manager) ws_servers.push_back(std::make_unique<transport::WsServer>(io, ws_options(config.ws_addr), callbacks));
-  if (config.wss_addr && !manager) {
-    auto options = ws_options(*config.wss_addr);
-    options.tls = tls;
-    ws_servers.push_back(std::make_unique<transport::WsServer>(io, options, callbacks));
-  }
+  if (!manager) ws_servers = make_station_listeners(io, config, tls, callbacks);
   transport::HttpServerOptions http_options;
   http_options.address = config.api_addr.host;
   http_options.port = config.api_addr.port;
@@ -293,14 +272,9 @@ int run_node(const NodeConfig& config) {
     }
   }
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  std::promise<int> stop_signal;
-  signals.async_wait([&stop_signal](const boost::system::error_code& ec, int signal_number) {
-    if (!ec) stop_signal.set_value(signal_number);
-  });
-  std::vector<std::thread> io_threads;
+  StopSignal stop_signal(io);
   const unsigned io_count = threads_or_cores(config.io_threads);
-  for (unsigned i = 0; i < io_count; ++i) io_threads.emplace_back([&io] { io.run(); });
+  auto io_threads = run_io_threads(io, io_count);
 
   if (manager) {
     log->info("evbroker manager {} on mqtt={} prefix={} group={} partition={}/{}: api={} data={}",
@@ -315,7 +289,7 @@ int run_node(const NodeConfig& config) {
             threads_or_cores(config.actor_threads));
   }
 
-  const int signal_number = stop_signal.get_future().get();
+  const int signal_number = stop_signal.wait();
   log->info("signal {}: shutting down", signal_number);
 
   // 1. No new stations, no new API requests.

@@ -773,7 +773,8 @@ TEST_CASE("topic prefix, group and node id cannot break the topics built from th
         "--mqtt-prefix: must not have empty topic levels (leading, trailing or double /)");
   CHECK(parse_error({"--mqtt-prefix", "$SYS"}) == "--mqtt-prefix: must not start with $ (reserved by MQTT)");
   CHECK(parse_error({"--mqtt-group", "a/b"}) == "--mqtt-group: must not contain /");
-  CHECK(parse_error({"--node-id", "gw+1"}) == "--node-id: must not contain MQTT wildcards + or #");
+  CHECK(parse_error({"--node-id", "gw+1"}) == "--node-id: must be at most 64 letters, digits, '-', '_' or '.', got 'gw+1'");
+  CHECK(parse_error({"--node-id", "gw\"1"}) == "--node-id: must be at most 64 letters, digits, '-', '_' or '.', got 'gw\"1'");
   CHECK(parse_error({"--role", "manager", "--mqtt-prefix", ""}) == "--mqtt-prefix: must not be empty");
   CHECK(parse_error({"--role", "gateway", "--mqtt-client-cert", "c.pem"}) ==
         "--mqtt-client-cert and --mqtt-client-key go together");
