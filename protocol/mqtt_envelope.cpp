@@ -281,6 +281,25 @@ std::string frame_of(const Envelope& envelope) {
   return {};
 }
 
+Envelope envelope_of(Frame&& frame) {
+  Envelope envelope;
+  envelope.type = frame.type;
+  envelope.id = std::move(frame.message_id);
+  switch (frame.type) {
+    case MessageType::call:
+      envelope.action = std::move(frame.action);
+      envelope.request = std::string(frame.payload);
+      break;
+    case MessageType::call_result: envelope.response = std::string(frame.payload); break;
+    case MessageType::call_error:
+      envelope.error_code = std::move(frame.error_code);
+      envelope.error_description = std::move(frame.error_description);
+      envelope.error_details = std::move(frame.error_details);
+      break;
+  }
+  return envelope;
+}
+
 // ---- topics -------------------------------------------------------------------------------------
 
 std::string station_topic(std::string_view prefix, TopicKind kind, Version version, std::string_view station_id) {

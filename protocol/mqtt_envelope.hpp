@@ -57,6 +57,10 @@ Expected<Envelope, std::string> decode_envelope(std::string_view json);
 /// The OCPP-J frame for an envelope going to a station or coming from one:
 /// type 2 -> [2,id,action,request], type 3 -> [3,id,response], type 4 -> [4,id,code,description,details].
 std::string frame_of(const Envelope& envelope);
+/// The inverse: the envelope of a parsed frame (type, id; a CALL's action and request, a
+/// CALLRESULT's response, a CALLERROR's fields). What a frame does not carry (the action and request
+/// an answer belongs to, state) is the caller's to add.
+Envelope envelope_of(Frame&& frame);
 
 enum class TopicKind : std::uint8_t { in, out, event, control, registry, gateway_status };
 

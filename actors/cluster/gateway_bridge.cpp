@@ -1,5 +1,6 @@
 #include "actors/cluster/gateway_bridge.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <spdlog/spdlog.h>
@@ -135,12 +136,8 @@ void GatewayBridge::from_station(const std::shared_ptr<Link>& link, std::string 
   }
 
   const auto in_topic = ocpp::station_topic(settings_.prefix, ocpp::TopicKind::in, link->version, link->station_id);
-  ocpp::Envelope envelope;
-  envelope.type = frame->type;
-  envelope.id = frame->message_id;
-  if (frame->type == ocpp::MessageType::call) {
-    envelope.action = frame->action;
-    envelope.request = std::string(frame->payload);
+  auto envelope = ocpp::envelope_of(std::move(*frame));
+  if (envelope.type == ocpp::MessageType::call) {
     const int qos = envelope.action == "Heartbeat" ? kQosRepeatable : kQosReliable;
     if (!publish_to_managers(*link, in_topic, ocpp::encode_envelope(envelope), new_traceparent(), qos)) {
       // Nothing was sent: the station must not take silence or a fake answer for success. Both
@@ -148,7 +145,7 @@ void GatewayBridge::from_station(const std::shared_ptr<Link>& link, std::string 
       counters_.refused_link_down.fetch_add(1, std::memory_order_relaxed);
       auto answer = ocpp::call_error_for(link->version, ocpp::ErrorCode::internal_error,
                                          "the CSMS is temporarily unreachable; retry later");
-      link->send(ocpp::call_error_frame(frame->message_id, answer.code, answer.description));
+      link->send(ocpp::call_error_frame(envelope.id, answer.code, answer.description));
     }
     return;
   }
@@ -158,10 +155,10 @@ void GatewayBridge::from_station(const std::shared_ptr<Link>& link, std::string 
   {
     std::lock_guard lock(link->mutex);
     auto it = std::find_if(link->pending.begin(), link->pending.end(),
-                           [&](const auto& entry) { return entry.first == frame->message_id; });
+                           [&](const auto& entry) { return entry.first == envelope.id; });
     if (it == link->pending.end()) {
       counters_.dropped_answers.fetch_add(1, std::memory_order_relaxed);
-      log_->warn("{}: dropped an answer to no pending call (id {})", link->station_id, frame->message_id);
+      log_->warn("{}: dropped an answer to no pending call (id {})", link->station_id, envelope.id);
       return;
     }
     call = std::move(it->second);
@@ -169,13 +166,6 @@ void GatewayBridge::from_station(const std::shared_ptr<Link>& link, std::string 
   }
   envelope.action = std::move(call.action);
   envelope.request = std::move(call.request);
-  if (frame->type == ocpp::MessageType::call_result) {
-    envelope.response = std::string(frame->payload);
-  } else {
-    envelope.error_code = std::move(frame->error_code);
-    envelope.error_description = std::move(frame->error_description);
-    envelope.error_details = std::move(frame->error_details);
-  }
   if (!publish_to_managers(*link, in_topic, ocpp::encode_envelope(envelope), std::move(call.correlation),
                            kQosReliable)) {
     // The manager's call times out and says so to whoever made it; nothing else can be done.

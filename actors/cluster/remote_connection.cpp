@@ -40,34 +40,24 @@ void RemoteConnection::send_text(std::string text) {
     log_->error("{}: cannot pass on a frame of our own: {}", session_.station_id, frame.error().detail);
     return;
   }
-  ocpp::Envelope envelope;
-  envelope.type = frame->type;
-  envelope.id = frame->message_id;
+  auto envelope = ocpp::envelope_of(std::move(*frame));
   std::string correlation;
-  if (frame->type == ocpp::MessageType::call) {
-    envelope.action = frame->action;
-    envelope.request = std::string(frame->payload);
+  if (envelope.type == ocpp::MessageType::call) {
     correlation = new_traceparent();
   } else {
+    // An answer: MaEVe's envelope names the action it answers; the caller's trace goes back.
     std::lock_guard lock(mutex_);
-    auto it = station_calls_.find(frame->message_id);
+    auto it = station_calls_.find(envelope.id);
     if (it != station_calls_.end()) {
       envelope.action = std::move(it->second.action);
       correlation = std::move(it->second.correlation);
       station_calls_.erase(it);
     }
-    if (frame->type == ocpp::MessageType::call_result) {
-      envelope.response = std::string(frame->payload);
-    } else {
-      envelope.error_code = std::move(frame->error_code);
-      envelope.error_description = std::move(frame->error_description);
-      envelope.error_details = std::move(frame->error_details);
-    }
   }
   transport::MqttPublish message;
   message.topic = out_topic_;
   message.payload = ocpp::encode_envelope(envelope);
-  message.qos = frame->type == ocpp::MessageType::call ? kQosReliable : kQosRepeatable;
+  message.qos = envelope.type == ocpp::MessageType::call ? kQosReliable : kQosRepeatable;
   message.content_type = kEnvelopeContentType;
   message.response_topic = ocpp::station_topic(prefix_, ocpp::TopicKind::in, session_.version, session_.station_id);
   message.correlation_data = std::move(correlation);

@@ -1,12 +1,9 @@
 #include "apps/evbroker/gateway_node.hpp"
 
-#include <csignal>
-#include <future>
 #include <thread>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 
 #include "actors/cluster/gateway_bridge.hpp"

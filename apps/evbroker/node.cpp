@@ -1,14 +1,11 @@
 #include "apps/evbroker/node.hpp"
 
-#include <csignal>
-#include <future>
 #include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <caf/all.hpp>
 

@@ -248,6 +248,25 @@ TEST_CASE("envelopes that break the rules are refused, naming the field", "[enve
   CHECK(envelope_error(R"({"type":4,"id":"1","error_description":"d"})") == "error_code: required for a type 4");
 }
 
+// ---- envelope_of -----------------------------------------------------------------------------------
+
+TEST_CASE("envelope_of is the inverse of frame_of for each frame type", "[envelope]") {
+  for (std::string text : {R"([2,"1","Heartbeat",{}])", R"([3,"1",{"currentTime":"2026-01-01T00:00:00Z"}])",
+                           R"([4,"1","NotSupported","no",{"a":[1]}])", R"([4,"1","NotSupported","no",{}])"}) {
+    auto frame = parse_frame(text);
+    REQUIRE(frame.has_value());
+    CHECK(frame_of(envelope_of(std::move(*frame))) == text);
+  }
+  auto call = parse_frame(R"([2,"7","Reset",{"type":"Soft"}])");
+  REQUIRE(call.has_value());
+  auto e = envelope_of(std::move(*call));
+  CHECK(e.type == MessageType::call);
+  CHECK(e.id == "7");
+  CHECK(e.action == "Reset");
+  CHECK(e.request == R"({"type":"Soft"})");
+  CHECK(e.response.empty());
+}
+
 // ---- frame_of -------------------------------------------------------------------------------------
 
 TEST_CASE("frame_of builds the OCPP-J frame of each type", "[envelope]") {
