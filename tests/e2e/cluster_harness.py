@@ -390,37 +390,6 @@ class ClusterNode(Node):
             super().kill9()
         super().cleanup()
 
-    # Node.api with the node's host instead of 127.0.0.1.
-    def api(self, method, path, body=None, token=None, timeout=30, raw_body=None, headers=None):
-        conn = http.client.HTTPConnection(self.host, self.api_port, timeout=timeout)
-        try:
-            hdrs = {"Connection": "close"}
-            hdrs.update(headers or {})
-            if token is None:
-                token = self.api_token
-            if token:
-                hdrs["Authorization"] = f"Bearer {token}"
-            data = None
-            if raw_body is not None:
-                data = raw_body.encode("utf-8") if isinstance(raw_body, str) else raw_body
-            elif body is not None:
-                data = json.dumps(body).encode("utf-8")
-            if data is not None:
-                hdrs["Content-Type"] = "application/json"
-            conn.request(method, path, body=data, headers=hdrs)
-            resp = conn.getresponse()
-            raw = resp.read()
-            self.last_response_headers = {k.lower(): v for k, v in resp.getheaders()}
-            text = raw.decode("utf-8", "replace")
-            if not text:
-                return resp.status, None
-            try:
-                return resp.status, json.loads(text)
-            except ValueError:
-                return resp.status, text
-        finally:
-            conn.close()
-
     @property
     def ws_url(self):
         return f"ws://{self.host}:{self.ws_port}/ws"

@@ -98,6 +98,7 @@ class Node:
     """
 
     _runs = 0
+    host = "127.0.0.1"  # where the API and the listeners are reached (a cluster node: its namespace's address)
 
     def __init__(self, data_dir=None, extra_args=(), api_token=None, heartbeat_interval=None,
                  call_timeout=None, ready_timeout=20):
@@ -249,7 +250,7 @@ class Node:
         token None: the node's --api-token (if any); NO_TOKEN (""): no Authorization header.
         body is sent as JSON; raw_body (str/bytes) is sent as is.
         """
-        conn = http.client.HTTPConnection("127.0.0.1", self.api_port, timeout=timeout)
+        conn = http.client.HTTPConnection(self.host, self.api_port, timeout=timeout)
         try:
             hdrs = {"Connection": "close"}
             hdrs.update(headers or {})
