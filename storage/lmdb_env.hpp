@@ -33,6 +33,9 @@ struct MapFullError : StoreError {
 /// transaction of this process is open.
 struct Env {
   MDB_env* env = nullptr;
+  /// The open `<dir>/evbroker.lock` whose flock keeps other opens of the directory out (-1: none).
+  /// ~Store closes it after the environment, so nobody else opens the store while we still use it.
+  int lock_fd = -1;
   MDB_dbi dbi[kTableCount] = {};
   std::string dir;
   StoreOptions options;

@@ -105,7 +105,11 @@ struct StoreError : std::runtime_error {
 class Store {
  public:
   /// Opens (creating when needed) the environment in `dir` (created too), with every table.
-  /// The error names the path and LMDB's reason (e.g. "data/: Permission denied").
+  /// Takes an exclusive lock on the directory (`<dir>/evbroker.lock`, holding the holder's PID) for
+  /// the Store's lifetime: a second open of the same directory, by another process or by this one,
+  /// fails and names the holder's PID. Refuses a damaged store instead of starting on it: an empty
+  /// (0-byte) or truncated data.mdb, a file LMDB does not recognise. The error names the path, what
+  /// is wrong and what to do (e.g. "data: Permission denied: the user running evbroker must ...").
   static Expected<std::unique_ptr<Store>, std::string> open(const std::string& dir, const StoreOptions& options = {});
   ~Store();
 
@@ -129,5 +133,26 @@ std::string prefix(std::initializer_list<std::string_view> parts);
 void append_u64(std::string& key, std::uint64_t v);
 /// Reads a big-endian u64 from the last 8 bytes of a key (0 when shorter).
 std::uint64_t trailing_u64(std::string_view key);
+/// Reads a big-endian u64 from the first 8 bytes of `bytes` (0 when shorter): a u64 inside a key.
+std::uint64_t read_u64(std::string_view bytes);
+/// Appends v as 8 bytes that sort in signed order: big endian of v with the sign bit flipped. Keys
+/// sort by v across the whole range, negative values (times before 1970, such as 0001-01-01 from a
+/// station with an unset clock) before 0 and 0 before positive ones; append_u64 of a negative
+/// value would sort it after every positive one.
+void append_i64(std::string& key, std::int64_t v);
+/// The i64 append_i64 wrote, from the first 8 bytes of `bytes` (0 when shorter).
+std::int64_t read_i64(std::string_view bytes);
+/// The i64 append_i64 wrote at the end of a key (0 when shorter than 8 bytes).
+std::int64_t trailing_i64(std::string_view key);
+
+// ---- the store format marker ---------------------------------------------------------------------
+/// The layout version of the node's records (storage/README.md lists the formats), kept under this
+/// key of Table::counters as 8 bytes little endian (the encoding of WriteTxn::next).
+inline constexpr std::string_view kStoreFormatKey = "store_format";
+/// The stored format, 0 when none is stored (a store written before the marker, or a new one).
+/// Throws StoreError when the value is not 8 bytes (a damaged marker).
+std::uint64_t stored_format(const Reader& reader);
+/// Stores the format; commits with the operation it is part of.
+void set_stored_format(WriteTxn& txn, std::uint64_t format);
 
 }  // namespace evbroker::storage

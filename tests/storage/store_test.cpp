@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -115,6 +116,12 @@ TEST_CASE("opening a path that cannot be a directory fails with the path and the
     auto store = Store::open(file);
     REQUIRE_FALSE(store.has_value());
     CHECK_THAT(store.error(), Catch::StartsWith(file + ": ") && Catch::Contains("Not a directory"));
+  }
+  SECTION("the error says what to do") {
+    auto store = Store::open(file);
+    REQUIRE_FALSE(store.has_value());
+    CHECK(store.error() == file + ": Not a directory: the path must name a directory, or one that can be created; "
+                                  "give this node another --data-dir");
   }
 }
 
@@ -349,4 +356,80 @@ TEST_CASE("key helpers join with NUL and keep u64 order", "[store][keys]") {
     CHECK(trailing_u64(s) == v);
   }
   CHECK(std::is_sorted(keys.begin(), keys.end()));
+}
+
+TEST_CASE("i64 keys sort in numeric order, times before 1970 included", "[store][keys]") {
+  // 0001-01-01T00:00:00Z (an unset station clock), just before and at 1970, 9999-12-31T23:59:59.999Z.
+  const std::vector<std::int64_t> values = {std::numeric_limits<std::int64_t>::min(), -62135596800000, -1, 0, 1,
+                                            1700000000000, 253402300799999, std::numeric_limits<std::int64_t>::max()};
+  std::vector<std::string> keys;
+  for (auto v : values) {
+    std::string k = prefix({"time"});
+    append_i64(k, v);
+    k += key({"CS1", "tx"});  // the time sits inside the key, as in the tx_index time keys
+    keys.push_back(k);
+    CHECK(read_i64(std::string_view(k).substr(5)) == v);
+    std::string tail = "x";
+    append_i64(tail, v);
+    CHECK(trailing_i64(tail) == v);
+  }
+  CHECK(std::is_sorted(keys.begin(), keys.end()));
+  CHECK(std::adjacent_find(keys.begin(), keys.end()) == keys.end());
+
+  std::string zero;
+  append_i64(zero, 0);
+  CHECK(zero == "\x80\0\0\0\0\0\0\0"s);  // the sign bit flipped, big endian
+  std::string minus_one;
+  append_i64(minus_one, -1);
+  CHECK(minus_one == "\x7f\xff\xff\xff\xff\xff\xff\xff"s);
+  CHECK(read_i64("short") == 0);
+  CHECK(trailing_i64("") == 0);
+}
+
+TEST_CASE("u64 keys put a negative time after every positive one: why format 2 uses i64 keys", "[store][keys]") {
+  std::string before_1970 = prefix({"time"}), after_1970 = prefix({"time"});
+  append_u64(before_1970, static_cast<std::uint64_t>(std::int64_t{-62135596800000}));
+  append_u64(after_1970, 1700000000000);
+  CHECK(after_1970 < before_1970);
+  // read_u64 decodes such a key from inside a key (what a migration reads back).
+  CHECK(static_cast<std::int64_t>(read_u64(std::string_view(before_1970).substr(5))) == -62135596800000);
+  CHECK(read_u64("1234567") == 0);
+}
+
+TEST_CASE("the store format marker is 0 until set and survives a reopen", "[store][format]") {
+  TempDir tmp;
+  {
+    auto store = open_store(tmp.path());
+    CHECK(stored_format(store->read()) == 0);
+    GroupCommitter committer(*store);
+    REQUIRE(commit(committer, [](WriteTxn& txn) {
+              CHECK(stored_format(txn) == 0);
+              set_stored_format(txn, 2);
+              CHECK(stored_format(txn) == 2);  // an operation reads its own marker
+            }) == "");
+    CHECK(stored_format(store->read()) == 2);
+    // A failed operation's marker is undone with the rest of it.
+    CHECK_FALSE(commit(committer, [](WriteTxn& txn) {
+                  set_stored_format(txn, 3);
+                  throw StoreError("migration failed");
+                }).empty());
+    CHECK(stored_format(store->read()) == 2);
+  }
+  auto store = open_store(tmp.path());
+  CHECK(stored_format(store->read()) == 2);
+  // Stored like a counter: 8 bytes little endian, under "store_format" in Table::counters.
+  CHECK(store->read().get(Table::counters, "store_format") == "\x02\0\0\0\0\0\0\0"s);
+  GroupCommitter committer(*store);
+  std::uint64_t next = 0;
+  REQUIRE(commit(committer, [&](WriteTxn& txn) { next = txn.next(kStoreFormatKey); }) == "");
+  CHECK(next == 3);
+  CHECK(stored_format(store->read()) == 3);
+}
+
+TEST_CASE("a store format marker that is not 8 bytes is an error, not format 0", "[store][format]") {
+  TempDir tmp;
+  auto store = open_store(tmp.path());
+  GroupCommitter committer(*store);
+  REQUIRE(commit(committer, [](WriteTxn& txn) { txn.put(Table::counters, "store_format", "2"); }) == "");
+  CHECK_THROWS_WITH(stored_format(store->read()), Catch::Contains("store format marker") && Catch::Contains("1 bytes"));
 }
