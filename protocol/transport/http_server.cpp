@@ -3,7 +3,11 @@
 // One session per connection, on its own strand; one request at a time:
 //   idle (read header, idle_timeout) -> reading (body, request_timeout) -> waiting (handler has
 //   the Responder) -> writing -> idle again (keep-alive) or closed.
-// request_timeout runs from the request header to the response written. A Responder that is
+// idle_timeout is one absolute deadline for the whole header: beast::tcp_stream arms each of
+// async_read_header's reads with the expiry set before it, so a header sent byte by byte cannot
+// stretch it. request_timeout runs from the request header to the response written.
+// Connections are bounded (max_connections, http_connections.hpp): idle and reading count as
+// waiting (evictable), waiting-for-the-handler and writing as busy. A Responder that is
 // destroyed without being called answers 500; one that is never called (nor destroyed) is cut
 // short by request_timeout with a 503. A late call of a stale Responder is ignored.
 #include "protocol/transport/http_server.hpp"
@@ -24,6 +28,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "protocol/transport/http_connections.hpp"
 #include "protocol/transport/listener.hpp"
 
 namespace evbroker::transport {
@@ -97,34 +102,11 @@ struct HttpConfig {
   HttpHandler handler;
 };
 
-/// Open sessions, for stop(). Held by the server; sessions point to it weakly.
-class HttpServerState {
- public:
-  void add(const std::shared_ptr<HttpSession>& session);
-  void remove(const HttpSession* session) {
-    std::lock_guard lock(mutex_);
-    sessions_.erase(session);
-  }
-  bool stopped() const { return stopped_.load(std::memory_order_acquire); }
-  std::vector<std::shared_ptr<HttpSession>> stop_and_snapshot() {
-    std::lock_guard lock(mutex_);
-    stopped_.store(true, std::memory_order_release);
-    std::vector<std::shared_ptr<HttpSession>> out;
-    for (const auto& entry : sessions_) {
-      if (auto session = entry.second.lock()) out.push_back(std::move(session));
-    }
-    return out;
-  }
+using detail::ConnectionTable;
 
- private:
-  std::atomic<bool> stopped_{false};
-  std::mutex mutex_;
-  std::unordered_map<const HttpSession*, std::weak_ptr<HttpSession>> sessions_;
-};
-
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+class HttpSession final : public detail::TrackedConnection, public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(std::shared_ptr<const HttpConfig> config, std::weak_ptr<HttpServerState> state, tcp::socket socket,
+  HttpSession(std::shared_ptr<const HttpConfig> config, std::weak_ptr<ConnectionTable> state, tcp::socket socket,
               std::string remote_address)
       : config_(std::move(config)),
         state_(std::move(state)),
@@ -135,6 +117,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void start() {
     net::dispatch(strand_, [self = shared_from_this()] { self->do_read(); });
+  }
+
+  /// The table gave our place to a newcomer (any thread).
+  void evicted() override {
+    net::post(strand_, [self = shared_from_this()] { self->close_now(); });
   }
 
   /// stop(): a connection waiting for its next request closes now; a busy one after its response.
@@ -191,6 +178,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return;
     }
     phase_ = Phase::idle;
+    mark_waiting();
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(options().max_body_bytes);
@@ -202,6 +190,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void on_header(beast::error_code ec, std::size_t /*bytes*/) {
     if (ec) {
       on_read_error(ec);
+      return;
+    }
+    if (was_evicted()) {  // the close is on its way
+      close_now();
       return;
     }
     phase_ = Phase::reading;
@@ -252,6 +244,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     auto req = parser_->release();
     parser_.reset();
+    if (!mark_busy()) {  // evicted while the request was read: it is not ours to answer any more
+      close_now();
+      return;
+    }
     if (!state_.lock()) {  // the HttpServer is gone: its handler must not run any more
       keep_alive_ = false;
       version_ = req.version();
@@ -342,6 +338,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   /// to a RST; bounded in time and bytes.
   void linger_close() {
     phase_ = Phase::closed;
+    mark_lingering();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream_.expires_after(std::min<std::chrono::steady_clock::duration>(options().request_timeout, kMaxLinger));
@@ -369,7 +366,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   std::shared_ptr<const HttpConfig> config_;
-  std::weak_ptr<HttpServerState> state_;
+  std::weak_ptr<ConnectionTable> state_;
   beast::tcp_stream stream_;
   const beast::tcp_stream::executor_type strand_;
   net::steady_timer request_timer_;
@@ -387,33 +384,29 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::size_t drained_ = 0;
 };
 
-void HttpServerState::add(const std::shared_ptr<HttpSession>& session) {
-  std::lock_guard lock(mutex_);
-  sessions_.insert_or_assign(session.get(), session);
-}
-
 }  // namespace
 
 struct HttpServer::Impl {
   std::shared_ptr<const HttpConfig> config;
-  std::shared_ptr<HttpServerState> state;
+  std::shared_ptr<ConnectionTable> state;
   std::shared_ptr<detail::Listener> listener;
 };
 
 HttpServer::HttpServer(boost::asio::io_context& io, HttpServerOptions options, HttpHandler handler)
     : impl_(std::make_shared<Impl>()) {
+  impl_->state = std::make_shared<ConnectionTable>(options.max_connections);
   impl_->config = std::make_shared<const HttpConfig>(HttpConfig{std::move(options), std::move(handler)});
-  impl_->state = std::make_shared<HttpServerState>();
   impl_->listener = std::make_shared<detail::Listener>(
-      io, [config = impl_->config, weak_state = std::weak_ptr<HttpServerState>(impl_->state)](tcp::socket socket) {
+      io, [config = impl_->config, weak_state = std::weak_ptr<ConnectionTable>(impl_->state)](tcp::socket socket) {
         auto state = weak_state.lock();
         if (!state || state->stopped()) return;
         boost::system::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
         std::string remote = detail::remote_address_of(socket);
         auto session = std::make_shared<HttpSession>(config, state, std::move(socket), std::move(remote));
-        state->add(session);
-        session->start();
+        // Refused: every place is busy; the socket closes with the session, unanswered (an
+        // answer would cost a write to a peer that may never read it).
+        if (state->admit(session) == ConnectionTable::Admit::admitted) session->start();
       });
 }
 
@@ -427,7 +420,11 @@ std::uint16_t HttpServer::local_port() const { return impl_->listener->port(); }
 
 void HttpServer::stop() {
   impl_->listener->stop();
-  for (const auto& session : impl_->state->stop_and_snapshot()) session->close_if_idle();
+  for (const auto& session : impl_->state->stop_and_snapshot()) {
+    static_cast<HttpSession&>(*session).close_if_idle();  // the table holds HttpSessions only
+  }
 }
+
+HttpServerStats HttpServer::stats() const { return impl_->state->stats(); }
 
 }  // namespace evbroker::transport

@@ -43,8 +43,24 @@ struct HttpServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 9410;  // 0 picks a free port
   std::size_t max_body_bytes = 1024 * 1024;          // larger: 413
-  std::chrono::seconds idle_timeout{60};             // keep-alive connection without a request
-  std::chrono::seconds request_timeout{120};         // request read to response written
+  /// From connection accepted, or response written, to the request header complete: a
+  /// keep-alive connection without a request, or a header trickling in (slowloris), is closed
+  /// then. One deadline for the whole header, not per read.
+  std::chrono::seconds idle_timeout{30};
+  std::chrono::seconds request_timeout{120};         // request header read to response written
+  /// Open connections at most (0 = unbounded). At the limit, a new connection takes the place of
+  /// the one that has waited longest without a request being handled (idle keep-alive, still
+  /// sending its request); when every connection is busy (a handler has its request), the new
+  /// one is closed at once.
+  std::size_t max_connections = 128;
+};
+
+/// For the node's metrics.
+struct HttpServerStats {
+  std::size_t open_connections = 0;  // now
+  std::uint64_t accepted = 0;        // connections taken since the server was made
+  std::uint64_t evictions = 0;       // waiting connections closed to make room for a new one
+  std::uint64_t refusals = 0;        // new connections closed at once: every place was busy
 };
 
 class HttpServer {
@@ -57,6 +73,8 @@ class HttpServer {
   std::error_code listen();
   std::uint16_t local_port() const;
   void stop();  // stop accepting and close idle connections
+  /// Thread-safe.
+  HttpServerStats stats() const;
 
  private:
   struct Impl;

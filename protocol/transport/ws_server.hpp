@@ -20,6 +20,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include "protocol/transport/address_handshakes.hpp"
+#include "protocol/transport/connection_budget.hpp"
+
 namespace evbroker::transport {
 
 /// What the listener read from an HTTP upgrade request, for the caller's decision.
@@ -79,9 +82,25 @@ struct WsServerOptions {
   std::shared_ptr<boost::asio::ssl::context> tls;  // set: this listener speaks wss only
   std::size_t max_message_bytes = 256 * 1024;      // larger messages close the connection (1009)
   std::chrono::seconds handshake_timeout{10};      // TCP accept to upgrade done (incl. TLS)
+  /// TCP accept to the first byte received (the TLS ClientHello or the HTTP request line). A
+  /// socket that sends nothing in this time is closed (refused, 408) and frees its slots, so
+  /// idle sockets cannot hold the handshake slots for the whole handshake_timeout. 0, or not
+  /// shorter than handshake_timeout: only handshake_timeout applies.
+  std::chrono::seconds first_bytes_timeout{3};
   std::chrono::seconds idle_ping_interval{60};     // ping after this long without traffic;
   // no pong (or any frame) within another idle_ping_interval closes the connection (dead socket)
   std::size_t max_pending_handshakes = 1024;       // admission control during storms
+  /// Handshakes in progress per source address group (see address_group: IPv4 address, IPv6 /64).
+  /// A socket beyond it is closed at once (refused, 503). 0 = unlimited (e.g. behind a
+  /// TLS-terminating proxy, where every connection comes from the proxy).
+  std::size_t max_handshakes_per_address = 32;
+  /// Shared with the node's other station listener so the bound above holds across ws and wss;
+  /// null: this listener counts on its own.
+  std::shared_ptr<HandshakesByAddress> handshakes_by_address;
+  /// The node's station-connection budget (open websockets + handshakes in progress), shared by
+  /// its listeners. A socket accepted when it is full is closed at once (refused, 503,
+  /// "at capacity: N station connections"). Null: unlimited.
+  std::shared_ptr<ConnectionBudget> budget;
   std::size_t max_unconsumed = 8;                  // see Connection::consumed
   std::size_t max_pending_writes = 1024;           // more queued frames close the connection (slow reader)
 };
@@ -93,7 +112,12 @@ struct WsCallbacks {
   std::function<std::shared_ptr<ConnectionHandler>(std::shared_ptr<Connection>, const UpgradeRequest&,
                                                    const std::string& subprotocol)>
       open;
-  /// Optional: each refused upgrade or failed handshake, for logs and metrics.
+  /// Optional: each refused upgrade or failed handshake, for logs and metrics. Every socket
+  /// closed before its upgrade is reported here, also those closed at accept (budget full: 503
+  /// "at capacity: ..."; per-address bound: 503 "too many handshakes in progress from <group>";
+  /// max_pending_handshakes: 503 "too many pending handshakes"; only target is empty then) and
+  /// those that sent nothing (408, first_bytes_timeout). When it runs, the socket's handshake
+  /// slots are free again.
   std::function<void(const UpgradeRequest&, const UpgradeDecision&)> refused;
 };
 
@@ -112,6 +136,8 @@ class WsServer {
   /// Closes every open connection with `code` (used at shutdown).
   void close_all(std::uint16_t code, const std::string& reason);
   std::size_t open_connections() const;
+  /// Accepted sockets whose handshake has not ended yet (bounded by max_pending_handshakes).
+  std::size_t handshakes_in_progress() const;
 
  private:
   struct Impl;

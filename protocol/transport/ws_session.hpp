@@ -13,8 +13,10 @@
 //   peer_cn(next_layer&) -> std::optional<std::string>.
 //
 // Life of a session, all on its strand:
-//   handshake: [TLS handshake] -> read the HTTP request -> decide -> refuse (HTTP response, close)
-//                                                                 -> accept (101) -> open
+//   handshake: wait for the first byte (first_bytes_timeout) -> [TLS handshake] -> read the HTTP
+//              request -> decide -> refuse (HTTP response, close)
+//                                -> accept (101) -> open
+//              (handshake_timeout bounds all of it, from the TCP accept)
 //   open:      read loop (paused by flow control), write queue (one async_write at a time)
 //   closing:   close() was asked: the write queue is flushed, then the close handshake runs
 //   done:      on_closed was called (or there never was a handler); nothing else happens.
@@ -57,7 +59,9 @@ inline std::string truncate_utf8(std::string s, std::size_t max) {
 }
 
 template <class Traits>
-class WsSession final : public Connection, public std::enable_shared_from_this<WsSession<Traits>> {
+class WsSession final : public Connection,
+                        public HandshakingSession,
+                        public std::enable_shared_from_this<WsSession<Traits>> {
  public:
   using next_layer_type = typename Traits::next_layer_type;
   using stream_type = websocket::stream<next_layer_type>;
@@ -65,12 +69,13 @@ class WsSession final : public Connection, public std::enable_shared_from_this<W
 
   template <class... StreamArgs>
   WsSession(std::shared_ptr<const WsConfig> config, std::weak_ptr<WsServerState> state, std::string remote_address,
-            StreamArgs&&... stream_args)
+            Admission admission, StreamArgs&&... stream_args)
       : config_(std::move(config)),
-        state_(state),
-        slot_(std::move(state)),
+        state_(std::move(state)),
+        admission_(std::move(admission)),
         ws_(std::forward<StreamArgs>(stream_args)...),
         strand_(ws_.get_executor()),
+        first_bytes_timer_(strand_),
         close_timer_(strand_),
         remote_address_(std::move(remote_address)) {
     upgrade_.remote_address = remote_address_;
@@ -81,6 +86,7 @@ class WsSession final : public Connection, public std::enable_shared_from_this<W
   WsSession& operator=(const WsSession&) = delete;
 
   ~WsSession() override {
+    end_handshake();  // the io_context dropped us mid-handshake
     // Only reached with a handler when the io_context dropped our pending operations
     // (server and io_context destroyed while the connection was open).
     if (handler_) {
@@ -92,8 +98,21 @@ class WsSession final : public Connection, public std::enable_shared_from_this<W
     }
   }
 
+  /// Once shut down, the server takes no new session: this one is dropped with its socket.
   void start() {
+    auto state = live_state();
+    if (!state || !state->track_handshake(this, this->weak_from_this())) return;
     net::dispatch(strand_, [self = this->shared_from_this()] { self->begin(); });
+  }
+
+  // ---- HandshakingSession (any thread) --------------------------------------------------------
+  void abort_handshake() override {
+    net::post(strand_, [self = this->shared_from_this()] {
+      if (self->phase_ != Phase::handshake) return;
+      // Every pending operation completes with an error and takes the failure path.
+      self->first_bytes_timer_.cancel();
+      beast::get_lowest_layer(self->ws_).close();
+    });
   }
 
   // ---- Connection (any thread) ----------------------------------------------------------------
@@ -134,6 +153,9 @@ class WsSession final : public Connection, public std::enable_shared_from_this<W
 
   // ---- handshake ------------------------------------------------------------------------------
   void begin();
+  void on_first_bytes(beast::error_code ec);
+  void on_first_bytes_deadline(beast::error_code ec);
+  void start_handshake();
   void on_tls_handshake(beast::error_code ec);
   void read_request();
   void on_request(beast::error_code ec, std::size_t /*bytes*/);
@@ -146,6 +168,13 @@ class WsSession final : public Connection, public std::enable_shared_from_this<W
   void fail_handshake(int status, std::string reason);
   void fail_quietly();
   void report_refused(const UpgradeDecision& decision);
+  /// The handshake is over (whatever its outcome): its slots go back, the server forgets it.
+  void end_handshake() {
+    if (handshake_ended_) return;
+    handshake_ended_ = true;
+    admission_.end_handshake();
+    if (auto state = state_.lock()) state->untrack_handshake(this);
+  }
   void accept(std::string subprotocol);
   void on_accept(beast::error_code ec);
 
@@ -172,13 +201,16 @@ class WsSession final : public Connection, public std::enable_shared_from_this<W
 
   std::shared_ptr<const WsConfig> config_;
   std::weak_ptr<WsServerState> state_;
-  HandshakeSlot slot_;
+  Admission admission_;  // destroyed after ws_: the budget unit outlives the socket
   stream_type ws_;
   const executor_type strand_;
+  net::steady_timer first_bytes_timer_;
   net::steady_timer close_timer_;
   const std::string remote_address_;
 
   // handshake
+  bool awaiting_first_bytes_ = false;
+  bool handshake_ended_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> parser_;
   std::shared_ptr<const request_type> request_;

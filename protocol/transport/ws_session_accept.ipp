@@ -36,7 +36,7 @@ void WsSession<Traits>::accept(std::string subprotocol) {
 
 template <class Traits>
 void WsSession<Traits>::on_accept(beast::error_code ec) {
-  slot_.release();
+  end_handshake();
   if (ec) {
     // Beast has answered a malformed upgrade with its own 400 already.
     fail_handshake(ec == beast::error::timeout ? 408 : 400, "websocket handshake failed: " + ec.message());

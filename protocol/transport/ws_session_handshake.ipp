@@ -11,7 +11,47 @@ namespace evbroker::transport::detail {
 
 template <class Traits>
 void WsSession<Traits>::begin() {
+  // An absolute deadline: the stream's timer keeps it across every read of the TLS handshake and
+  // of the request, so a peer trickling bytes cannot stretch it.
   beast::get_lowest_layer(ws_).expires_after(options().handshake_timeout);
+  const auto first_bytes = options().first_bytes_timeout;
+  if (first_bytes.count() <= 0 || first_bytes >= options().handshake_timeout) {
+    start_handshake();
+    return;
+  }
+  // Idle sockets are the cheapest attack on the handshake slots: wait for readability (which
+  // consumes nothing, so the TLS layer still sees its ClientHello) under a short deadline.
+  awaiting_first_bytes_ = true;
+  first_bytes_timer_.expires_after(first_bytes);
+  first_bytes_timer_.async_wait(
+      beast::bind_front_handler(&WsSession::on_first_bytes_deadline, this->shared_from_this()));
+  beast::get_lowest_layer(ws_).socket().async_wait(
+      net::socket_base::wait_read, beast::bind_front_handler(&WsSession::on_first_bytes, this->shared_from_this()));
+}
+
+template <class Traits>
+void WsSession<Traits>::on_first_bytes(beast::error_code ec) {
+  if (!awaiting_first_bytes_) return;  // the deadline came first and has failed the handshake
+  awaiting_first_bytes_ = false;
+  first_bytes_timer_.cancel();
+  if (ec) {
+    fail_handshake(400, "connection closed before the upgrade request");
+    return;
+  }
+  start_handshake();  // readable also at EOF: the reads that follow tell the two apart
+}
+
+template <class Traits>
+void WsSession<Traits>::on_first_bytes_deadline(beast::error_code ec) {
+  if (ec == net::error::operation_aborted || !awaiting_first_bytes_) return;
+  awaiting_first_bytes_ = false;
+  // Closing the socket completes the pending wait, which then finds nothing more to do.
+  fail_handshake(408, "nothing received within " + std::to_string(options().first_bytes_timeout.count()) +
+                          " s of connecting");
+}
+
+template <class Traits>
+void WsSession<Traits>::start_handshake() {
   if constexpr (Traits::tls) {
     Traits::async_handshake(ws_.next_layer(),
                             beast::bind_front_handler(&WsSession::on_tls_handshake, this->shared_from_this()));
@@ -117,7 +157,7 @@ void WsSession<Traits>::refuse(UpgradeDecision decision) {
   refusal_bytes_ = refusal_response(refusal_.http_status, request_ ? request_->version() : 11, refusal_.reason);
   net::async_write(ws_.next_layer(), net::buffer(refusal_bytes_),
                    [self = this->shared_from_this()](beast::error_code, std::size_t) {
-                     self->slot_.release();  // before the report: a reported refusal has freed its slot
+                     self->end_handshake();  // before the report: a reported refusal has freed its slots
                      self->report_refused(self->refusal_);
                      self->close_after_refusal();
                    });
@@ -129,28 +169,32 @@ void WsSession<Traits>::close_after_refusal() {
     Traits::async_shutdown(ws_.next_layer(), [self = this->shared_from_this()](beast::error_code) {
       beast::error_code ignored;
       beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      self->admission_.budget.release();
     });
   } else {
     beast::error_code ignored;
     auto& socket = beast::get_lowest_layer(ws_).socket();
     socket.shutdown(net::ip::tcp::socket::shutdown_send, ignored);
     socket.close(ignored);
+    admission_.budget.release();
   }
 }
 
 /// The handshake failed before there was anything to answer: report and close.
 template <class Traits>
 void WsSession<Traits>::fail_handshake(int status, std::string reason) {
-  slot_.release();  // before the report: a reported failure has freed its slot
+  end_handshake();  // before the report: a reported failure has freed its slots
   report_refused({false, {}, status, std::move(reason)});
   fail_quietly();
 }
 
 template <class Traits>
 void WsSession<Traits>::fail_quietly() {
-  slot_.release();
+  end_handshake();
   phase_ = Phase::done;
+  first_bytes_timer_.cancel();
   beast::get_lowest_layer(ws_).close();
+  admission_.budget.release();
 }
 
 template <class Traits>

@@ -150,6 +150,7 @@ void WsSession<Traits>::finish(std::string reason) {
     queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(keep), queue_.end());
   }
   if (!close_started_) beast::get_lowest_layer(ws_).close();
+  admission_.budget.release();  // the connection is over; a close handshake ends on its own deadline
   if (auto state = state_.lock()) state->remove(this);
   if (auto handler = std::move(handler_)) {
     try {

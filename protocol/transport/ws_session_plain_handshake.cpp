@@ -8,6 +8,9 @@
 namespace evbroker::transport::detail {
 
 template void WsSession<PlainTraits>::begin();
+template void WsSession<PlainTraits>::on_first_bytes(beast::error_code);
+template void WsSession<PlainTraits>::on_first_bytes_deadline(beast::error_code);
+template void WsSession<PlainTraits>::start_handshake();
 template void WsSession<PlainTraits>::on_tls_handshake(beast::error_code);
 template void WsSession<PlainTraits>::read_request();
 template void WsSession<PlainTraits>::describe_request();
@@ -21,9 +24,9 @@ template void WsSession<PlainTraits>::accept(std::string);
 template void WsSession<PlainTraits>::on_accept(beast::error_code);
 
 void start_plain_session(std::shared_ptr<const WsConfig> config, std::weak_ptr<WsServerState> state,
-                         boost::asio::ip::tcp::socket socket, std::string remote_address) {
-  auto session = std::make_shared<WsSession<PlainTraits>>(std::move(config), std::move(state),
-                                                          std::move(remote_address), std::move(socket));
+                         boost::asio::ip::tcp::socket socket, std::string remote_address, Admission admission) {
+  auto session = std::make_shared<WsSession<PlainTraits>>(std::move(config), std::move(state), std::move(remote_address),
+                                                          std::move(admission), std::move(socket));
   session->start();
 }
 

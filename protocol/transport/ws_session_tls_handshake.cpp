@@ -8,6 +8,9 @@
 namespace evbroker::transport::detail {
 
 template void WsSession<TlsTraits>::begin();
+template void WsSession<TlsTraits>::on_first_bytes(beast::error_code);
+template void WsSession<TlsTraits>::on_first_bytes_deadline(beast::error_code);
+template void WsSession<TlsTraits>::start_handshake();
 template void WsSession<TlsTraits>::on_tls_handshake(beast::error_code);
 template void WsSession<TlsTraits>::read_request();
 template void WsSession<TlsTraits>::describe_request();
@@ -19,10 +22,10 @@ template void WsSession<TlsTraits>::fail_handshake(int, std::string);
 template void WsSession<TlsTraits>::report_refused(const UpgradeDecision&);
 
 void start_tls_session(std::shared_ptr<const WsConfig> config, std::weak_ptr<WsServerState> state,
-                       boost::asio::ip::tcp::socket socket, std::string remote_address) {
+                       boost::asio::ip::tcp::socket socket, std::string remote_address, Admission admission) {
   auto& context = *config->options.tls;  // the listener checked it is set; the session keeps config
   auto session = std::make_shared<WsSession<TlsTraits>>(std::move(config), std::move(state), std::move(remote_address),
-                                                        std::move(socket), context);
+                                                        std::move(admission), std::move(socket), context);
   session->start();
 }
 

@@ -38,6 +38,7 @@ struct HandshakeOptions {
   std::vector<std::string> subprotocol_headers = {"ocpp1.6"};  // one header each
   std::optional<std::string> authorization;                    // full header value
   std::vector<std::pair<std::string, std::string>> extra_headers;
+  std::string source_address;  // bind the client socket to it before connecting ("" = any)
 };
 
 /// NextLayer: beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>.
@@ -87,8 +88,12 @@ class RawClient {
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
 
-  beast::error_code connect(std::uint16_t port);
+  /// `source_address`: bound before connecting (any 127/8 address works on loopback).
+  beast::error_code connect(std::uint16_t port, const std::string& source_address = "");
   beast::error_code write(const std::string& bytes);
+  /// Sends `bytes` one byte per `interval` while watching for the server to close the
+  /// connection; returns how many bytes went out before it did (all of them: it did not).
+  std::size_t trickle(const std::string& bytes, std::chrono::milliseconds interval);
   beast::error_code write_request(http::request<http::string_body>& req);
   beast::error_code read_response(http::response<http::string_body>& res);
   /// Reads raw bytes until EOF or error; the error (eof when the server closed cleanly).

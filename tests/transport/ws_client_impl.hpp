@@ -36,6 +36,16 @@ beast::error_code await_op(Runner& runner, Stream& stream, Init&& init,
   return *result;
 }
 
+/// Opens `socket` and binds it to `address` (port chosen by the system), for a chosen source.
+inline beast::error_code bind_source(tcp::socket& socket, const std::string& address) {
+  beast::error_code ec;
+  const auto ip = net::ip::make_address(address, ec);
+  if (ec) return ec;
+  socket.open(ip.is_v4() ? tcp::v4() : tcp::v6(), ec);
+  if (!ec) socket.bind(tcp::endpoint(ip, 0), ec);
+  return ec;
+}
+
 template <class NextLayer>
 websocket::stream<NextLayer> make_ws_stream(net::io_context& io, net::ssl::context* ctx) {
   if constexpr (std::is_same_v<NextLayer, beast::tcp_stream>) {
@@ -56,6 +66,9 @@ template <class NextLayer>
 beast::error_code BasicWsClient<NextLayer>::connect(std::uint16_t port, const HandshakeOptions& options,
                                                     websocket::response_type* response) {
   const tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), port);
+  if (!options.source_address.empty()) {
+    if (auto ec = bind_source(beast::get_lowest_layer(ws_).socket(), options.source_address)) return ec;
+  }
   auto ec =
       await_op(runner_, ws_, [&](auto handler) { beast::get_lowest_layer(ws_).async_connect(endpoint, handler); });
   if (ec) return ec;

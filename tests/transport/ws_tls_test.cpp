@@ -240,3 +240,65 @@ TEST_CASE("wss: a refusal is answered over TLS", "[ws][tls]") {
   CHECK(res.result_int() == 403);
   CHECK(res.body() == "wrong security profile\n");
 }
+
+TEST_CASE("wss: a socket that sends no ClientHello is closed after first_bytes_timeout", "[ws][tls][admission]") {
+  const Pki pki;
+  WsFixture fx;
+  auto options = test_options();
+  options.tls = server_context(pki);
+  options.first_bytes_timeout = std::chrono::seconds(1);
+  options.handshake_timeout = std::chrono::seconds(8);
+  fx.start(options);
+  const auto start = std::chrono::steady_clock::now();
+  RawClient silent;
+  REQUIRE(!silent.connect(fx.port));
+  std::string bytes;
+  CHECK(silent.read_to_end(bytes));
+  CHECK(std::chrono::steady_clock::now() - start < 5s);  // well before handshake_timeout
+  REQUIRE(eventually([&] { return fx.refusal_count() == 1; }));
+  CHECK(fx.refusals()[0].second.http_status == 408);
+  CHECK(fx.refusals()[0].first.tls);
+  CHECK(fx.server->handshakes_in_progress() == 0);
+  auto ctx = client_context(pki);
+  TlsClient station(&ctx);  // a ClientHello within the deadline goes through
+  CHECK(!station.connect(fx.port));
+}
+
+TEST_CASE("wss: one per-address counter shared by the ws and wss listeners bounds both together",
+          "[ws][tls][admission]") {
+  const Pki pki;
+  auto counter = std::make_shared<evbroker::transport::HandshakesByAddress>();
+  auto options = test_options();
+  options.first_bytes_timeout = std::chrono::seconds(0);
+  options.handshake_timeout = std::chrono::seconds(30);
+  options.max_handshakes_per_address = 2;
+  options.handshakes_by_address = counter;
+  WsFixture ws;
+  ws.start(options);
+  WsFixture wss;
+  options.tls = server_context(pki);
+  wss.start(options);
+
+  RawClient idle_ws;
+  REQUIRE(!idle_ws.connect(ws.port));
+  RawClient idle_wss;
+  REQUIRE(!idle_wss.connect(wss.port));
+  REQUIRE(eventually([&] { return counter->in_progress("127.0.0.1") == 2; }));
+  RawClient third;
+  REQUIRE(!third.connect(ws.port));
+  std::string bytes;
+  CHECK(third.read_to_end(bytes));
+  REQUIRE(eventually([&] { return ws.refusal_count() == 1; }));
+  CHECK(ws.refusals()[0].second.reason == "too many handshakes in progress from 127.0.0.1");
+
+  auto ctx = client_context(pki);
+  TlsClient other_address(&ctx);
+  HandshakeOptions hs;
+  hs.source_address = "127.0.0.3";
+  CHECK(!other_address.connect(wss.port, hs));
+
+  idle_wss.close();  // its slot frees a place on the ws listener too
+  REQUIRE(eventually([&] { return counter->in_progress("127.0.0.1") == 1; }));
+  WsClient station;
+  CHECK(!station.connect(ws.port));
+}
