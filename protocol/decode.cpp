@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "protocol/detail/padded_parser.hpp"
+#include "protocol/json_check.hpp"
 #include "protocol/json_writer.hpp"
 
 namespace evbroker::ocpp {
@@ -20,10 +21,12 @@ std::string_view trim(std::string_view s) noexcept {
   return s;
 }
 
-/// Turns a simdjson error met while reading a value of `expected` type into our error kinds.
+/// Turns a simdjson error met while reading a value of `expected` type into our error kinds. A
+/// number simdjson cannot represent is valid JSON of the wrong range; NUMBER_ERROR also covers
+/// malformed numbers, which decode_document tells apart by checking the whole text.
 bool fail_read(simdjson::error_code err, std::string_view expected, DecodeContext& ctx) {
   if (err == simdjson::INCORRECT_TYPE) return ctx.fail(DecodeErrc::wrong_type, "expected " + std::string(expected));
-  if (err == simdjson::NUMBER_OUT_OF_RANGE)
+  if (err == simdjson::NUMBER_OUT_OF_RANGE || err == simdjson::NUMBER_ERROR)
     return ctx.fail(DecodeErrc::integer_out_of_range, "number does not fit the " + std::string(expected) + " type");
   return ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
 }
@@ -79,10 +82,20 @@ std::string format_number(double v) {
   return std::string(buf, end);
 }
 
+bool is_integer_token(std::string_view token) noexcept {
+  return token.find_first_of(".eE") == std::string_view::npos;
+}
+
 /// Re-encodes any JSON value compactly while validating every token (ondemand checks lazily).
-bool copy_any(json::value& v, JsonWriter& out, DecodeContext& ctx) {
+/// `level` is the nesting level of `v` if it is a container; it is checked against the limit before
+/// anything inside is read, so the recursion is bounded by the limit, not by the input.
+bool copy_any(json::value& v, JsonWriter& out, DecodeContext& ctx, std::size_t level) {
   json::json_type type;
   if (auto err = v.type().get(type)) return fail_read(err, "a JSON value", ctx);
+  const bool container = type == json::json_type::object || type == json::json_type::array;
+  if (container && ctx.max_depth() != 0 && level > ctx.max_depth())
+    return ctx.fail(DecodeErrc::too_deep, "objects and arrays nested deeper than " + std::to_string(ctx.max_depth()) +
+                                              " levels");
   switch (type) {
     case json::json_type::object: {
       json::object obj;
@@ -98,7 +111,7 @@ bool copy_any(json::value& v, JsonWriter& out, DecodeContext& ctx) {
         first = false;
         out.string(key);
         out.raw(':');
-        if (!copy_any(field.value(), out, ctx)) return false;
+        if (!copy_any(field.value(), out, ctx, level + 1)) return false;
       }
       out.raw('}');
       return true;
@@ -113,7 +126,7 @@ bool copy_any(json::value& v, JsonWriter& out, DecodeContext& ctx) {
         if (!read_array_element(element, value, ctx)) return false;
         if (!first) out.raw(',');
         first = false;
-        if (!copy_any(value, out, ctx)) return false;
+        if (!copy_any(value, out, ctx, level + 1)) return false;
       }
       out.raw(']');
       return true;
@@ -125,9 +138,19 @@ bool copy_any(json::value& v, JsonWriter& out, DecodeContext& ctx) {
       return true;
     }
     case json::json_type::number: {
+      // Kept as written, but only if the node's own readers can read it back: the stored record
+      // that holds it is parsed again later (an integer beyond 64 bits would make it unreadable).
       std::string_view token = trim(v.raw_json_token());
-      double d;
-      if (auto err = v.get_double().get(d)) return fail_read(err, "a number", ctx);
+      if (is_integer_token(token)) {
+        std::int64_t i;
+        std::uint64_t u;
+        if (v.get_int64().get(i) && v.get_uint64().get(u))
+          return ctx.fail(DecodeErrc::integer_out_of_range, "integer " + std::string(token.substr(0, 40)) +
+                                                                " does not fit in 64 bits");
+      } else {
+        double d;
+        if (auto err = v.get_double().get(d)) return fail_read(err, "a number", ctx);
+      }
       out.raw(token);
       return true;
     }
@@ -168,17 +191,6 @@ simdjson::simdjson_result<json::document> PaddedParser::iterate(std::string_view
 PaddedParser& thread_parser() {
   thread_local PaddedParser parser;
   return parser;
-}
-
-bool is_well_formed(std::string_view text, const char** why) {
-  thread_local simdjson::dom::parser parser;
-  thread_local std::string padded;
-  padded.assign(text);
-  padded.resize(text.size() + simdjson::SIMDJSON_PADDING, '\0');
-  simdjson::dom::element root;
-  auto err = parser.parse(padded.data(), text.size(), false).get(root);
-  if (err && why) *why = simdjson::error_message(err);
-  return !err;
 }
 
 }  // namespace detail
@@ -314,7 +326,7 @@ bool read_date_time(json::value& v, DateTime& out, DecodeContext& ctx) {
 bool read_any(json::value& v, AnyJson& out, DecodeContext& ctx) {
   out.json.clear();
   JsonWriter w(out.json);
-  return copy_any(v, w, ctx);
+  return copy_any(v, w, ctx, ctx.depth() + 1);
 }
 
 bool read_enum_text(json::value& v, std::string_view& out, DecodeContext& ctx) {
@@ -366,7 +378,7 @@ bool keep_extra_member(std::string_view key, json::value& v, ExtraMembers& out, 
   if (!out.json.empty()) w.raw(',');
   w.string(name);
   w.raw(':');
-  return copy_any(v, w, ctx);
+  return copy_any(v, w, ctx, ctx.depth() + 1);
 }
 
 bool missing_required(std::uint64_t seen, std::uint64_t required, const std::string_view* names,
@@ -406,16 +418,20 @@ bool decode_on_demand(std::string_view text, RootDecoder decode_root, void* out,
 DecodeResult decode_document(std::string_view text, RootDecoder decode_root, void* out,
                              const DecodeOptions& options) {
   DecodeContext ctx(options);
-  const char* why = nullptr;
+  auto whole_text_error = [&](const JsonCheckResult& check) {
+    return DecodeError{check.status == JsonCheck::too_deep ? DecodeErrc::too_deep : DecodeErrc::invalid_json, "",
+                       std::string(check.why) + " (at byte " + std::to_string(check.offset) + ")"};
+  };
   // Tolerant decoding skips unknown members without reading them, so check everything up front.
-  if (options.tolerant && !detail::is_well_formed(text, &why)) {
-    ctx.fail(DecodeErrc::invalid_json, why);
-    return Unexpected(ctx.error());
+  if (options.tolerant) {
+    if (auto check = check_json(text, options.max_depth); !check) return Unexpected(whole_text_error(check));
   }
   if (decode_on_demand(text, decode_root, out, ctx)) return ctx.take_tolerated();
-  // A schema violation found before a syntax error further on must not hide the syntax error.
-  if (ctx.error().code != DecodeErrc::invalid_json && !options.tolerant && !detail::is_well_formed(text, &why))
-    return Unexpected(DecodeError{DecodeErrc::invalid_json, "", why});
+  // A schema violation found before a syntax error (or a nesting too deep) further on must not hide
+  // it: the whole text decides what kind of failure this is.
+  if (ctx.error().code != DecodeErrc::invalid_json && ctx.error().code != DecodeErrc::too_deep && !options.tolerant) {
+    if (auto check = check_json(text, options.max_depth); !check) return Unexpected(whole_text_error(check));
+  }
   return Unexpected(ctx.error());
 }
 
@@ -423,7 +439,7 @@ std::string_view describe(DecodeErrc code) noexcept {
   switch (code) {
     case DecodeErrc::invalid_json: return "malformed JSON";
     case DecodeErrc::wrong_type: return "wrong type";
-    case DecodeErrc::integer_out_of_range: return "integer out of range";
+    case DecodeErrc::integer_out_of_range: return "number out of range";
     case DecodeErrc::missing_property: return "missing required property";
     case DecodeErrc::unknown_property: return "unknown property";
     case DecodeErrc::duplicate_property: return "duplicate property";
@@ -436,6 +452,7 @@ std::string_view describe(DecodeErrc code) noexcept {
     case DecodeErrc::too_many_items: return "too many array items";
     case DecodeErrc::invalid_date_time: return "invalid date-time";
     case DecodeErrc::invalid_uri: return "invalid URI";
+    case DecodeErrc::too_deep: return "nested too deep";
   }
   return "decode error";
 }

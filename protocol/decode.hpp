@@ -27,12 +27,18 @@ namespace json = simdjson::ondemand;
 
 class DecodeContext {
  public:
-  /// Deeper than any OCPP schema nests (the generator checks the schemas against it).
+  /// Path segments kept for error pointers: deeper than any OCPP schema nests (the generator checks
+  /// the schemas against it); below that, a pointer names the deepest segment kept.
   static constexpr std::size_t kMaxDepth = 48;
 
-  explicit DecodeContext(const DecodeOptions& options) noexcept : tolerant_(options.tolerant) {}
+  explicit DecodeContext(const DecodeOptions& options) noexcept
+      : tolerant_(options.tolerant), max_depth_(options.max_depth) {}
 
   bool tolerant() const noexcept { return tolerant_; }
+  /// Path segments open now: a container entered at depth() is at nesting level depth() + 1.
+  std::size_t depth() const noexcept { return depth_; }
+  /// The nesting level allowed (DecodeOptions::max_depth; 0: no limit).
+  std::size_t max_depth() const noexcept { return max_depth_; }
 
   void push(std::string_view key) noexcept { push_segment({key, kKey}); }
   void push(std::size_t index) noexcept { push_segment({{}, index}); }
@@ -62,6 +68,7 @@ class DecodeContext {
   std::string pointer(std::string_view leaf) const;
 
   bool tolerant_;
+  std::size_t max_depth_;
   std::size_t depth_ = 0;
   std::array<Segment, kMaxDepth> path_;  // only [0, depth_) is meaningful: left uninitialised
   DecodeError error_;
@@ -107,6 +114,8 @@ bool read_integer(json::value& v, std::int64_t& out, DecodeContext& ctx);
 bool read_number(json::value& v, double& out, DecodeContext& ctx);
 bool read_boolean(json::value& v, bool& out, DecodeContext& ctx);
 bool read_date_time(json::value& v, DateTime& out, DecodeContext& ctx);
+/// Any JSON value, copied compactly; nested no deeper than ctx.max_depth() (counting the levels
+/// above it: ctx.depth()), numbers within what the node can represent (64-bit integers, doubles).
 bool read_any(json::value& v, AnyJson& out, DecodeContext& ctx);
 /// The text of a string that must be an enum value; valid until the next read.
 bool read_enum_text(json::value& v, std::string_view& out, DecodeContext& ctx);

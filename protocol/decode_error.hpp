@@ -8,13 +8,15 @@
 #include <vector>
 
 #include "protocol/expected.hpp"
+#include "protocol/json_check.hpp"
 
 namespace evbroker::ocpp {
 
 enum class DecodeErrc : std::uint8_t {
   invalid_json,          // not well-formed JSON, or content after the payload
   wrong_type,            // JSON type differs from the schema's (e.g. "somestring": 12)
-  integer_out_of_range,  // an integer that does not fit in 64 bits
+  integer_out_of_range,  // a number the node cannot represent: an integer beyond 64 bits, or a
+                         // number beyond the range of a double (1e400); valid JSON, wrong range
   missing_property,      // a required property is absent
   unknown_property,      // a property the schema does not define (additionalProperties: false)
   duplicate_property,    // the same property twice in one object
@@ -27,6 +29,7 @@ enum class DecodeErrc : std::uint8_t {
   too_many_items,        // array longer than maxItems
   invalid_date_time,     // not an RFC 3339 date-time
   invalid_uri,           // not an absolute URI
+  too_deep,              // objects and arrays nested deeper than DecodeOptions::max_depth
 };
 
 /// A short phrase for logs and error descriptions ("missing required property").
@@ -47,6 +50,9 @@ struct DecodeOptions {
   /// kept, an unknown enum value in an optional property leaves it empty, and date-times may lack
   /// an offset (UTC is assumed) or use a space for 'T'. Each violation let through is reported.
   bool tolerant = false;
+  /// Nesting depth allowed in the payload (its root object is level 1; json_check.hpp): deeper
+  /// payloads are refused (too_deep) before anything recurses on them. 0 means no limit.
+  std::size_t max_depth = kDefaultMaxJsonDepth;
 };
 
 /// On success: the violations tolerant mode let through (always empty in strict mode).

@@ -27,6 +27,7 @@ ErrorCode error_code_for(DecodeErrc code) noexcept {
     case DecodeErrc::invalid_json:
     case DecodeErrc::unknown_property:
     case DecodeErrc::duplicate_property:
+    case DecodeErrc::too_deep:
       return ErrorCode::format_violation;
     case DecodeErrc::wrong_type:
     case DecodeErrc::integer_out_of_range:
@@ -50,6 +51,7 @@ ErrorCode error_code_for(DecodeErrc code) noexcept {
 ErrorCode error_code_for(FrameErrc code) noexcept {
   switch (code) {
     case FrameErrc::too_large:
+    case FrameErrc::too_deep:
     case FrameErrc::bad_payload:
       return ErrorCode::format_violation;
     case FrameErrc::unknown_message_type:

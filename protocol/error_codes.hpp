@@ -5,10 +5,12 @@
 //   frame: not JSON, not an array, wrong arity,  RpcFrameworkError              FormationViolation
 //          id or action not a string, id > 36
 //   frame: unknown message type id               MessageTypeNotSupported        FormationViolation
-//   frame: too large                             FormatViolation                FormationViolation
+//   frame: too large, nested too deep            FormatViolation                FormationViolation
 //   payload: malformed, not an object,           FormatViolation                FormationViolation
-//            unknown or duplicate property
-//   payload: wrong JSON type, integer overflow   TypeConstraintViolation        TypeConstraintViolation
+//            unknown or duplicate property,
+//            nested deeper than the limit
+//   payload: wrong JSON type, number out of      TypeConstraintViolation        TypeConstraintViolation
+//            range (integer beyond 64 bits, 1e400)
 //   payload: missing required property,          OccurrenceConstraintViolation  OccurenceConstraintViolation
 //            too few / too many array items
 //   payload: enum value, maxLength, minimum,     PropertyConstraintViolation    PropertyConstraintViolation

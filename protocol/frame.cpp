@@ -55,13 +55,15 @@ Result parse_envelope(std::string_view text, const FrameOptions& options);
 
 Result parse_frame(std::string_view text, const FrameOptions& options) {
   auto result = parse_envelope(text, options);
-  if (result || result.error().code == FrameErrc::too_large || result.error().code == FrameErrc::not_json)
+  if (result || result.error().code == FrameErrc::too_large || result.error().code == FrameErrc::not_json ||
+      result.error().code == FrameErrc::too_deep)
     return result;
-  // The envelope parse reads lazily; a frame that is not JSON at all must say so, whatever else
-  // was noticed first.
-  const char* why = nullptr;
-  if (!detail::is_well_formed(text, &why)) {
-    FrameError error{FrameErrc::not_json, why, result.error().message_id, result.error().type};
+  // The envelope parse reads lazily; a frame that is not JSON at all (or nests too deep) must say
+  // so, whatever else was noticed first.
+  if (auto check = check_json(text, options.max_depth); !check) {
+    const auto code = check.status == JsonCheck::too_deep ? FrameErrc::too_deep : FrameErrc::not_json;
+    FrameError error{code, std::string(check.why) + " (at byte " + std::to_string(check.offset) + ")",
+                     result.error().message_id, result.error().type};
     if (!error.message_id) scan_prefix(text, error);
     return Unexpected(std::move(error));
   }
@@ -99,7 +101,7 @@ Result parse_envelope(std::string_view text, const FrameOptions& options) {
   std::optional<MessageType> type;
   std::size_t arity = 0;     // elements the message type requires
   std::size_t index = 0;
-  DecodeContext ctx{DecodeOptions{}};
+  DecodeContext ctx{DecodeOptions{.tolerant = false, .max_depth = options.max_depth}};
 
   for (auto element : elements) {
     json::value v;
@@ -172,8 +174,14 @@ Result parse_envelope(std::string_view text, const FrameOptions& options) {
         bool is_object = !v.type().get(t) && t == json::json_type::object;
         if (!is_object && !options.tolerant)
           return fail(FrameErrc::bad_payload, "the error details must be a JSON object", id, type);
-        if (!read_any(v, details, ctx))
-          return fail(FrameErrc::not_json, ctx.error().detail, id, type);
+        PathScope at(ctx, index);  // the details are level 2 of the frame
+        if (!read_any(v, details, ctx)) {
+          const auto code = ctx.error().code;
+          return fail(code == DecodeErrc::too_deep       ? FrameErrc::too_deep
+                      : code == DecodeErrc::invalid_json ? FrameErrc::not_json
+                                                         : FrameErrc::bad_payload,
+                      "the error details: " + ctx.error().message(), id, type);
+        }
         frame.error_details = is_object ? std::move(details.json) : std::string("{}");
         break;
       }
@@ -199,6 +207,7 @@ Result parse_envelope(std::string_view text, const FrameOptions& options) {
 std::string_view describe(FrameErrc code) noexcept {
   switch (code) {
     case FrameErrc::too_large: return "frame too large";
+    case FrameErrc::too_deep: return "frame nested too deep";
     case FrameErrc::not_json: return "frame is not valid JSON";
     case FrameErrc::not_array: return "frame is not a JSON array";
     case FrameErrc::wrong_arity: return "wrong number of frame elements";

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "protocol/expected.hpp"
+#include "protocol/json_check.hpp"
 #include "protocol/json_writer.hpp"
 
 namespace evbroker::ocpp {
@@ -25,6 +26,9 @@ inline constexpr std::size_t kMaxMessageIdLength = 36;
 struct FrameOptions {
   /// Frames longer than this are refused before any parsing.
   std::size_t max_frame_bytes = 256 * 1024;
+  /// Nesting depth allowed in the whole frame (the frame array is level 1, a payload object 2; see
+  /// json_check.hpp). 0 means no limit.
+  std::size_t max_depth = kDefaultMaxJsonDepth;
   /// Accept what real chargers send off-spec: a CALLERROR without errorDetails (or with details
   /// that are not an object).
   bool tolerant = false;
@@ -43,6 +47,7 @@ struct Frame {
 
 enum class FrameErrc : std::uint8_t {
   too_large,             // longer than FrameOptions::max_frame_bytes
+  too_deep,              // nested deeper than FrameOptions::max_depth
   not_json,              // not well-formed JSON
   not_array,             // the frame is not a JSON array
   wrong_arity,           // too few or too many elements for the message type

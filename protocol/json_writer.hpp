@@ -19,7 +19,9 @@ class JsonWriter {
   void raw(std::string_view json) { out_->append(json); }
   void raw(char c) { out_->push_back(c); }
 
-  /// A JSON string: quoted, with '"', '\\' and control characters escaped. Input must be UTF-8.
+  /// A JSON string: quoted, with '"', '\\' and control characters escaped. Input should be UTF-8;
+  /// what is not (a byte that no UTF-8 sequence allows, a truncated sequence) is written as U+FFFD,
+  /// so the output is valid JSON whatever text a caller passes on.
   void string(std::string_view text);
   void integer(std::int64_t value);
   /// Shortest text that reads back to the same double. Non-finite values (not representable in

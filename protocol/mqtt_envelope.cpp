@@ -6,6 +6,7 @@
 
 #include "protocol/date_time.hpp"
 #include "protocol/detail/padded_parser.hpp"
+#include "protocol/json_check.hpp"
 #include "protocol/json_writer.hpp"
 
 namespace evbroker::ocpp {
@@ -32,13 +33,16 @@ std::size_t count_code_points(std::string_view utf8) noexcept {
 // ---- reading ------------------------------------------------------------------------------------
 
 /// Parses `text` as one JSON object and hands each member to `on_member(key, value)`, which returns
-/// an error to stop. The whole text is validated with the DOM parser first: on-demand parsing only
+/// an error to stop. The whole text is checked first (json_check.hpp): on-demand parsing only
 /// checks what it visits, and raw members are copied verbatim into frames for stations, so a
 /// malformed value inside them must not get through.
 template <class OnMember>
-Error for_each_member(std::string_view text, OnMember&& on_member) {
-  const char* why = "";
-  if (!detail::is_well_formed(text, &why)) return std::string("malformed JSON: ") + why;
+Error for_each_member(std::string_view text, std::size_t max_depth, OnMember&& on_member) {
+  if (auto check = check_json(text, max_depth); !check) {
+    if (check.status == JsonCheck::too_deep)
+      return "nested deeper than " + std::to_string(max_depth) + " levels (at byte " + std::to_string(check.offset) + ")";
+    return "malformed JSON: " + std::string(check.why) + " (at byte " + std::to_string(check.offset) + ")";
+  }
 
   // Our own parser and padded copy, not detail::thread_parser(): a caller may still hold views
   // into a document of that one (a frame being handled while its envelope is decoded).
@@ -221,10 +225,10 @@ std::string encode_envelope(const Envelope& envelope) {
   return out;
 }
 
-Expected<Envelope, std::string> decode_envelope(std::string_view json_text) {
+Expected<Envelope, std::string> decode_envelope(std::string_view json_text, std::size_t max_depth) {
   Envelope e;
   bool has_type = false;
-  auto error = for_each_member(json_text, [&](std::string_view k, json::value& v) -> Error {
+  auto error = for_each_member(json_text, max_depth, [&](std::string_view k, json::value& v) -> Error {
     if (k == "type") {
       std::int64_t n = 0;
       if (v.get_int64().get(n) || n < 2 || n > 4) return field_error(k, "expected 2, 3 or 4");
@@ -417,7 +421,7 @@ std::string encode_connection_event(const ConnectionEvent& event) {
 Expected<ConnectionEvent, std::string> decode_connection_event(std::string_view json_text) {
   ConnectionEvent e;
   bool has_event = false;
-  auto error = for_each_member(json_text, [&](std::string_view k, json::value& v) -> Error {
+  auto error = for_each_member(json_text, kDefaultMaxJsonDepth, [&](std::string_view k, json::value& v) -> Error {
     if (k == "event") {
       std::string_view s;
       if (v.get_string().get(s) || (s != "connected" && s != "disconnected"))
@@ -464,7 +468,7 @@ std::string encode_control_command(const ControlCommand& command) {
 Expected<ControlCommand, std::string> decode_control_command(std::string_view json_text) {
   ControlCommand c;
   bool has_command = false, has_code = false;
-  auto error = for_each_member(json_text, [&](std::string_view k, json::value& v) -> Error {
+  auto error = for_each_member(json_text, kDefaultMaxJsonDepth, [&](std::string_view k, json::value& v) -> Error {
     if (k == "command") {
       std::string_view s;
       if (v.get_string().get(s) || s != "close") return field_error(k, "expected \"close\"");

@@ -28,6 +28,7 @@
 
 #include "protocol/expected.hpp"
 #include "protocol/frame.hpp"
+#include "protocol/json_check.hpp"
 #include "protocol/version.hpp"
 
 namespace evbroker::ocpp {
@@ -51,8 +52,10 @@ std::string encode_envelope(const Envelope& envelope);
 /// type 2/3/4, id a non-empty string of at most 36 characters, action a string (required for a
 /// type 2), request/response/error_details objects when present, error_code/error_description
 /// strings when present; a type 2 needs request, a type 3 needs response, a type 4 needs
-/// error_code. Unknown fields are ignored (MaEVe compatibility).
-Expected<Envelope, std::string> decode_envelope(std::string_view json);
+/// error_code. Unknown fields are ignored (MaEVe compatibility). The envelope may nest at most
+/// `max_depth` levels (json_check.hpp): its request becomes a frame's payload at the same level.
+Expected<Envelope, std::string> decode_envelope(std::string_view json,
+                                                std::size_t max_depth = kDefaultMaxJsonDepth);
 
 /// The OCPP-J frame for an envelope going to a station or coming from one:
 /// type 2 -> [2,id,action,request], type 3 -> [3,id,response], type 4 -> [4,id,code,description,details].

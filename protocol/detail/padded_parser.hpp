@@ -28,9 +28,4 @@ class PaddedParser {
 /// The calling thread's parser.
 PaddedParser& thread_parser();
 
-/// Whether `text` is one well-formed JSON document, checked completely (simdjson's DOM parser).
-/// On-demand parsing validates only what it visits, so failures and tolerant decodes confirm
-/// well-formedness here: malformed JSON is always reported as such. On failure, `why` says why.
-bool is_well_formed(std::string_view text, const char** why = nullptr);
-
 }  // namespace evbroker::ocpp::detail

@@ -35,6 +35,7 @@ std::string_view errc_name(ocpp::DecodeErrc code) {
     case ocpp::DecodeErrc::too_many_items: return "too_many_items";
     case ocpp::DecodeErrc::invalid_date_time: return "invalid_date_time";
     case ocpp::DecodeErrc::invalid_uri: return "invalid_uri";
+    case ocpp::DecodeErrc::too_deep: return "too_deep";
   }
   return "?";
 }
