@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -45,6 +46,8 @@ constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 /// closes (closing with unread data would send a RST that can destroy the response in flight).
 constexpr std::chrono::seconds kMaxLinger{5};
 constexpr std::size_t kMaxLingerBytes = 4 * 1024 * 1024;
+/// What the watch of a waiting request reads at most (a pipelined request's start).
+constexpr std::size_t kWatchBytes = 4096;
 
 std::string json_escape(std::string_view in) {
   std::string out;
@@ -266,6 +269,8 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
     for (const auto& field : req) request.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
     request.body = std::move(req.body());
     request.remote_address = remote_address_;
+    watch_ = std::make_shared<RequestWatch>();
+    request.watch = watch_;
 
     keep_alive_ = req.keep_alive();
     version_ = req.version();
@@ -276,8 +281,10 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
     request_timer_.expires_at(deadline_);
     request_timer_.async_wait([self = shared_from_this(), seq](beast::error_code wec) {
       if (wec == net::error::operation_aborted) return;
+      if (self->watch_) self->watch_->abandon();  // the server gives up: so does the caller's work
       self->write_response(seq, error_response(503, "request timed out"), true);
     });
+    watch_peer();
 
     auto responder_state = std::make_shared<ResponderState>(weak_from_this(), seq);
     Responder responder = [responder_state](HttpResponse response) { responder_state->respond(std::move(response)); };
@@ -295,10 +302,39 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
     }
   }
 
+  /// While a handler has the request, one read on the socket notices the client leaving (EOF or a
+  /// reset). Bytes it reads instead (a pipelined next request) stay in buffer_ for the next parse,
+  /// and the watch ends there.
+  void watch_peer() {
+    watching_ = true;
+    stream_.async_read_some(buffer_.prepare(kWatchBytes), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->watching_ = false;
+      self->buffer_.commit(n);
+      if (ec && ec != net::error::operation_aborted && self->phase_ == Phase::waiting && self->watch_)
+        self->watch_->abandon();
+      // The response was written meanwhile: what comes next waited for this read to end.
+      const auto then = std::exchange(self->after_watch_, AfterWatch::nothing);
+      if (then == AfterWatch::drain) self->drain();
+      else if (then == AfterWatch::next_request) {
+        if (ec && ec != net::error::operation_aborted) self->close_now();
+        else self->do_read();
+      }
+    });
+  }
+
   void write_response(std::uint64_t seq, HttpResponse response, bool close_after) {
     if (phase_ != Phase::waiting || seq != seq_) return;  // stale or duplicate
     request_timer_.cancel();
     send(std::move(response), close_after || !keep_alive_ || server_stopped());
+  }
+
+  /// After a response: the next request is read once the watch's read has ended (one read at a time).
+  void next_request() {
+    watch_.reset();
+    if (!watching_) return do_read();
+    after_watch_ = AfterWatch::next_request;
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);
   }
 
   void send(HttpResponse response, bool close_after) {
@@ -321,7 +357,7 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
       } else if (close_after) {
         self->linger_close();
       } else {
-        self->do_read();
+        self->next_request();
       }
     });
   }
@@ -339,9 +375,15 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
   void linger_close() {
     phase_ = Phase::closed;
     mark_lingering();
+    watch_.reset();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream_.expires_after(std::min<std::chrono::steady_clock::duration>(options().request_timeout, kMaxLinger));
+    if (watching_) {  // one read at a time: the drain starts when the watch's read has ended
+      after_watch_ = AfterWatch::drain;
+      stream_.socket().cancel(ignored);
+      return;
+    }
     drain();
   }
 
@@ -382,9 +424,39 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
   bool head_ = false;
   beast::flat_buffer drain_buffer_;
   std::size_t drained_ = 0;
+  std::shared_ptr<RequestWatch> watch_;  // of the request a handler has now
+  bool watching_ = false;                // watch_peer's read is pending
+  enum class AfterWatch { nothing, next_request, drain };
+  AfterWatch after_watch_ = AfterWatch::nothing;  // what waits for that read to end
 };
 
 }  // namespace
+
+void RequestWatch::on_abandoned(std::function<void()> fn) {
+  std::unique_lock lock(mutex_);
+  if (abandoned_) {
+    lock.unlock();
+    fn();
+    return;
+  }
+  fn_ = std::move(fn);
+}
+
+void RequestWatch::abandon() {
+  std::function<void()> fn;
+  {
+    std::lock_guard lock(mutex_);
+    if (abandoned_) return;
+    abandoned_ = true;
+    fn = std::move(fn_);
+  }
+  if (fn) fn();
+}
+
+bool RequestWatch::abandoned() const {
+  std::lock_guard lock(mutex_);
+  return abandoned_;
+}
 
 struct HttpServer::Impl {
   std::shared_ptr<const HttpConfig> config;

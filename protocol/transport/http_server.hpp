@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -16,6 +17,24 @@
 
 namespace evbroker::transport {
 
+/// Lets a handler learn that the client gave up on its request before the answer was written: it
+/// closed the connection (or reset it) while the handler had the request. A handler that started
+/// work on the client's behalf (a call queued for a station) withdraws it then. Thread-safe.
+class RequestWatch {
+ public:
+  /// `fn` runs once, on an I/O thread, when the client goes away; at once (on the calling thread)
+  /// when it already has. Only the last one registered runs.
+  void on_abandoned(std::function<void()> fn);
+  /// Called by the server.
+  void abandon();
+  bool abandoned() const;
+
+ private:
+  mutable std::mutex mutex_;
+  bool abandoned_ = false;
+  std::function<void()> fn_;
+};
+
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // as sent, e.g. "/api/v0/token?offset=0&limit=10"
@@ -24,6 +43,8 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string remote_address;
+  /// Set by the server: whether (and when) the client gives up on this request.
+  std::shared_ptr<RequestWatch> watch;
   /// First header named `name` (lower-case), or "".
   std::string header(std::string_view name) const;
 };

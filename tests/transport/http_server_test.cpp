@@ -1,4 +1,5 @@
 // The management API's HTTP server, driven by a Beast HTTP client on loopback.
+#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -314,6 +315,66 @@ TEST_CASE("http: a Responder never called is cut short by request_timeout", "[ht
   std::lock_guard lock(mutex);
   REQUIRE(kept.size() == 1);
   kept[0](HttpResponse{});
+}
+
+TEST_CASE("http: a handler learns when its client gives up on the request", "[http]") {
+  HttpFixture fx;
+  std::mutex mutex;
+  std::vector<Responder> kept;
+  std::atomic<int> abandoned{0};
+  fx.handler = [&](HttpRequest req, Responder respond) {
+    REQUIRE(req.watch);
+    req.watch->on_abandoned([&abandoned] { ++abandoned; });
+    std::lock_guard lock(mutex);
+    kept.push_back(std::move(respond));
+  };
+  fx.start();
+  {
+    RawClient client;
+    REQUIRE(!client.connect(fx.port));
+    auto req = make_request(http::verb::post, "/call", "{}");
+    REQUIRE(!client.write_request(req));
+    REQUIRE(eventually([&] { return fx.request_count() == 1; }));
+    CHECK(abandoned == 0);
+    client.close();  // gives up before the answer
+  }
+  CHECK(eventually([&] { return abandoned == 1; }));
+  std::lock_guard lock(mutex);
+  kept[0](HttpResponse{});  // a late answer goes nowhere
+}
+
+TEST_CASE("http: a client that waits for its answer is not taken for gone, keep-alive goes on", "[http]") {
+  HttpFixture fx;
+  std::atomic<int> abandoned{0};
+  fx.handler = [&](HttpRequest req, Responder respond) {
+    req.watch->on_abandoned([&abandoned] { ++abandoned; });
+    std::thread([respond] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the answer comes later
+      respond(HttpResponse{200, "application/json", "{}", {}});
+    }).detach();
+  };
+  fx.start();
+  RawClient client;
+  REQUIRE(!client.connect(fx.port));
+  for (int i = 0; i < 3; ++i) {
+    auto req = make_request(http::verb::get, "/again");
+    REQUIRE(!client.write_request(req));
+    http::response<http::string_body> res;
+    REQUIRE(!client.read_response(res));
+    CHECK(res.result_int() == 200);
+  }
+  // Two requests written at once (pipelined): the second is read from what the watch took in.
+  auto first = make_request(http::verb::get, "/p1");
+  auto second = make_request(http::verb::get, "/p2");
+  REQUIRE(!client.write_request(first));
+  REQUIRE(!client.write_request(second));
+  for (int i = 0; i < 2; ++i) {
+    http::response<http::string_body> res;
+    REQUIRE(!client.read_response(res));
+    CHECK(res.result_int() == 200);
+  }
+  CHECK(abandoned == 0);
+  CHECK(fx.request_count() == 5);
 }
 
 TEST_CASE("http: a handler that throws yields 500", "[http]") {
