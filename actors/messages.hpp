@@ -28,6 +28,9 @@ using timeout_atom = caf::atom_constant<caf::atom("timeout")>;    // station: a 
 using push_atom = caf::atom_constant<caf::atom("push")>;          // push pending settings now
 using kick_atom = caf::atom_constant<caf::atom("kick")>;          // close the connection (API)
 using stop_atom = caf::atom_constant<caf::atom("stop")>;          // shutdown: quit after the mailbox
+using expire_atom = caf::atom_constant<caf::atom("expire")>;      // station: a queued call waited too long
+using withdraw_atom = caf::atom_constant<caf::atom("withdraw")>;  // caller -> station: forget my call
+using settings_next_atom = caf::atom_constant<caf::atom("setnext")>;  // station: the next settings call
 
 /// A CALL from a station, validated, on its way to the handler of its action.
 struct IncomingCall {
@@ -55,23 +58,37 @@ struct CallReply {
 struct CsmsCall {
   std::string action;   // wire name, valid for the station's version
   std::string payload;  // validated request payload JSON
+  /// Names the call for withdraw_atom; 0: the station actor gives it one (see next_call_ticket).
+  std::uint64_t ticket = 0;
+  /// A call still waiting behind others at this time is withdrawn and reported not_sent; unset:
+  /// one call timeout after it reached the station actor. Calls the node queues itself (settings)
+  /// have no deadline.
+  std::optional<std::chrono::steady_clock::time_point> send_by = std::nullopt;
 };
 
-/// What became of a CsmsCall.
+/// A ticket no other call of this process has.
+std::uint64_t next_call_ticket();
+
+/// What became of a CsmsCall. Every kind says whether the call went out to the station: what the
+/// caller is told is what happened (a call reported as not sent never is sent).
 struct CsmsCallResult {
   enum class Kind : std::uint8_t {
-    result,            // CALLRESULT; payload holds it
-    call_error,        // CALLERROR; error_* fields hold it
-    invalid_response,  // the answer broke the response schema; error_description says how
-    timeout,           // no answer within the call timeout
-    disconnected,      // the station went away before answering
-    queue_full,        // too many calls already waiting for this station
+    result,            // sent; CALLRESULT; payload holds it
+    call_error,        // sent; CALLERROR; error_* fields hold it
+    invalid_response,  // sent; the answer broke the response schema; error_description says how
+    timeout,           // sent; no answer within the call timeout
+    disconnected,      // the station went away: `sent` says whether before or after the call went out
+    queue_full,        // not sent: too many calls already waiting for this station
+    not_sent,          // not sent: it waited past its send_by behind earlier calls, or was withdrawn
+    unknown,           // the caller got no word from the station actor in time (it withdrew the call
+                       // if it had not gone out; whether it had is not known)
   };
   Kind kind = Kind::result;
   std::string payload;
   std::string error_code;
   std::string error_description;
   std::string error_details = "{}";
+  bool sent = false;  // the CALL was written to the station's connection
 };
 
 }  // namespace evbroker::actors

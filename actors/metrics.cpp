@@ -32,9 +32,10 @@ std::string_view action_name(ocpp::Version v, std::size_t i) {
 }
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(UpgradeOutcome::count_)> kUpgradeNames = {
-    "accepted", "bad_path", "unknown_station", "bad_credentials", "wrong_profile", "no_subprotocol", "throttled"};
+    "accepted", "bad_path", "unknown_station", "bad_credentials", "wrong_profile", "no_subprotocol", "throttled",
+    "shed", "timed_out"};
 constexpr std::array<std::string_view, static_cast<std::size_t>(CsmsCallOutcome::count_)> kCsmsCallNames = {
-    "result", "call_error", "invalid_response", "timeout", "disconnected", "queue_full"};
+    "result", "call_error", "invalid_response", "timeout", "disconnected", "queue_full", "not_sent", "unknown"};
 
 void line(std::string& out, std::string_view name, std::string_view labels, std::uint64_t value) {
   out.append(name);
@@ -106,6 +107,10 @@ std::string Metrics::render(const StationDirectory& directory, const storage::Co
   header(out, "evbroker_frames_rejected_total", "counter",
          "Station frames refused before reaching a handler (malformed, unknown action, schema violation).");
   line(out, "evbroker_frames_rejected_total", "", frames_rejected_.load(std::memory_order_relaxed));
+  header(out, "evbroker_station_budget_refusals_total", "counter",
+         "Station messages not stored because the station's storage budget was full (refused or, for an unknown "
+         "StopTransaction, acknowledged without its review record).");
+  line(out, "evbroker_station_budget_refusals_total", "", budget_refusals_.load(std::memory_order_relaxed));
 
   header(out, "evbroker_station_call_latency_seconds", "histogram",
          "Time from receiving a station CALL to queueing its answer (durable writes included).");

@@ -20,10 +20,13 @@ class StationDirectory;
 
 enum class MessageOutcome : std::uint8_t { ok, call_error, count_ };
 enum class UpgradeOutcome : std::uint8_t {
-  accepted, bad_path, unknown_station, bad_credentials, wrong_profile, no_subprotocol, throttled, count_
+  accepted, bad_path, unknown_station, bad_credentials, wrong_profile, no_subprotocol, throttled,
+  shed,       // closed at accept: station budget full, too many handshakes (in total or from the address)
+  timed_out,  // sent nothing in time, or did not finish its upgrade in time
+  count_
 };
 enum class CsmsCallOutcome : std::uint8_t {
-  result, call_error, invalid_response, timeout, disconnected, queue_full, count_
+  result, call_error, invalid_response, timeout, disconnected, queue_full, not_sent, unknown, count_
 };
 
 class Metrics {
@@ -41,6 +44,8 @@ class Metrics {
   void frame_rejected() { frames_rejected_.fetch_add(1, std::memory_order_relaxed); }
   void upgrade(UpgradeOutcome outcome);
   void csms_call(CsmsCallOutcome outcome);
+  /// A station message not stored because its station's storage budget was full.
+  void budget_refusal() { budget_refusals_.fetch_add(1, std::memory_order_relaxed); }
 
   /// The Prometheus text exposition of everything, plus the directory's connection counts and the
   /// store's commit figures.
@@ -54,6 +59,7 @@ class Metrics {
   Counter latency_count_{0};
   std::atomic<std::uint64_t> latency_sum_micros_{0};
   Counter frames_rejected_{0};
+  Counter budget_refusals_{0};
   std::array<Counter, static_cast<std::size_t>(UpgradeOutcome::count_)> upgrades_{};
   std::array<Counter, static_cast<std::size_t>(CsmsCallOutcome::count_)> csms_calls_{};
 };

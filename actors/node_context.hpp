@@ -13,11 +13,14 @@
 
 #include <spdlog/logger.h>
 
+#include "actors/login_throttle.hpp"
 #include "actors/metrics.hpp"
+#include "actors/station_budget.hpp"
 #include "actors/pnc/pnc_settings.hpp"
 #include "actors/station_directory.hpp"
 #include "pki/local_pki.hpp"
 #include "pki/x509.hpp"
+#include "protocol/json_check.hpp"
 #include "storage/group_commit.hpp"
 #include "storage/lmdb_store.hpp"
 
@@ -33,8 +36,14 @@ struct NodeSettings {
   std::chrono::seconds heartbeat_interval{300};  // told to stations in BootNotification
   std::chrono::seconds call_timeout{30};         // CSMS -> station CALL answer deadline
   std::size_t max_queued_calls = 32;             // CSMS calls waiting per station
+  std::size_t max_pending_settings = 1000;       // settings waiting to be pushed, per station
   std::size_t max_frame_bytes = 256 * 1024;
+  /// Nesting depth of any JSON the node reads (frames, envelopes, API bodies; json_check.hpp).
+  std::size_t max_json_depth = ocpp::kDefaultMaxJsonDepth;
   std::size_t max_incoming_in_flight = 4;        // station CALLs not yet answered, per station
+  StationBudgets budgets;                        // what one station may make the node keep
+  /// Events older than this are deleted (retention.hpp); zero keeps them for ever.
+  std::chrono::seconds event_retention{90 * 24 * 3600};
 };
 
 struct NodeContext {
@@ -50,8 +59,10 @@ struct NodeContext {
   /// What profile-3 client certificates must chain to (the CPO sub-CA by default, or
   /// --tls-client-ca). Used by the gate when a TLS-terminating proxy passes the certificate on.
   std::vector<pki::Certificate> station_trust;
-  /// Honour X-Forwarded-Proto / X-Client-Cert* headers (--trust-proxy); never otherwise.
+  /// Honour X-Forwarded-Proto / X-Client-Cert* / X-Forwarded-For headers (--trust-proxy); never otherwise.
   bool trust_proxy = false;
+  /// Failed station logins (station_gate.cpp, login_throttle.hpp).
+  LoginThrottleSettings login_throttle;
   PncSettings pnc;
   transport::HttpClient* http_client = nullptr;  // back-end HTTP(S) calls; runs on the node's I/O threads
   /// Called after a station registration was committed (record JSON) or deleted (nullopt). The

@@ -30,7 +30,7 @@ class Router {
   }
   /// Actors that are not reached by routing a station CALL but by other actors (the security actor
   /// learns that a station booted; the back-end actor is asked for HTTP work).
-  enum class Service : std::size_t { security, backend, count };
+  enum class Service : std::size_t { security, backend, retention, count };
   void set_service(Service service, caf::actor actor) { services_[static_cast<std::size_t>(service)] = std::move(actor); }
   const caf::actor* service(Service service) const {
     const auto& a = services_[static_cast<std::size_t>(service)];

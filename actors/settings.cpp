@@ -1,5 +1,7 @@
 #include "actors/settings.hpp"
 
+#include <algorithm>
+
 #include "actors/handlers/handler_support.hpp"
 #include "actors/json_read.hpp"
 #include "protocol/ocpp16/actions.hpp"
@@ -116,7 +118,46 @@ std::vector<PendingSetting> pending_settings(const storage::Reader& reader, std:
   return out;
 }
 
-std::vector<SettingsCall> settings_calls(ocpp::Version version, const std::vector<PendingSetting>& pending) {
+std::size_t count_pending_settings(const storage::Reader& reader, std::string_view station) {
+  return pending_settings(reader, station).size();
+}
+
+namespace {
+
+/// The Actual value of DeviceDataCtrlr <variable> (instance SetVariables) as a positive number.
+std::optional<std::size_t> reported_set_variables_limit(const storage::Reader& reader, std::string_view station,
+                                                        std::string_view variable) {
+  // The device model key of NotifyReport data (reports.cpp): <id>\0<component>\0<variable>;<instance>.
+  auto stored = reader.get(storage::Table::device_model,
+                           storage::key({station, "DeviceDataCtrlr", std::string(variable) + ";SetVariables"}));
+  if (!stored) return std::nullopt;
+  simdjson::dom::object o;
+  if (json::thread_parser().parse(stored->data(), stored->size()).get(o) != simdjson::SUCCESS) return std::nullopt;
+  simdjson::dom::array attributes;
+  if (o["variableAttribute"].get(attributes) != simdjson::SUCCESS) return std::nullopt;
+  for (auto attribute : attributes) {
+    simdjson::dom::object a;
+    if (attribute.get(a) != simdjson::SUCCESS) continue;
+    const auto type = json::get_string(a, "type").value_or("Actual");
+    if (type != "Actual") continue;
+    std::int64_t n = 0;
+    if (auto value = json::get_string(a, "value"); value && parse_int(*value, n) && n > 0)
+      return static_cast<std::size_t>(n);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+SettingsBatchLimits settings_batch_limits(const storage::Reader& reader, std::string_view station) {
+  SettingsBatchLimits limits;
+  if (auto items = reported_set_variables_limit(reader, station, "ItemsPerMessage")) limits.items = *items;
+  if (auto bytes = reported_set_variables_limit(reader, station, "BytesPerMessage")) limits.bytes = *bytes;
+  return limits;
+}
+
+std::vector<SettingsCall> settings_calls(ocpp::Version version, const std::vector<PendingSetting>& pending,
+                                         const SettingsBatchLimits& limits) {
   std::vector<SettingsCall> calls;
   if (pending.empty()) return calls;
   if (version == ocpp::Version::v16) {
@@ -124,24 +165,54 @@ std::vector<SettingsCall> settings_calls(ocpp::Version version, const std::vecto
       ocpp16::ChangeConfigurationRequest r;
       r.key = s.key;
       r.value = s.value;
-      calls.push_back({{"ChangeConfiguration", ocpp::to_json(r)}, {s.key}});
+      calls.push_back({{"ChangeConfiguration", ocpp::to_json(r)}, {s.key}, {s.value}});
     }
     return calls;
   }
   SettingsCall call;
   ocpp201::SetVariablesRequest r;
+  auto close_batch = [&] {
+    if (r.setVariableData.empty()) return;
+    call.call = {"SetVariables", ocpp::to_json(r)};
+    calls.push_back(std::move(call));
+    call = {};
+    r.setVariableData.clear();
+  };
   for (const auto& s : pending) {
     std::string error;
     auto data = parse_setting_key(s.key, error);
     if (!data) continue;  // refused by the API already; never sent
     data->attributeValue = s.value;
+    if (r.setVariableData.size() >= std::max<std::size_t>(1, limits.items)) close_batch();
     r.setVariableData.push_back(std::move(*data));
+    // Over the station's byte limit with this item: it opens the next batch instead.
+    if (limits.bytes != 0 && r.setVariableData.size() > 1 && ocpp::to_json(r).size() > limits.bytes) {
+      auto last = std::move(r.setVariableData.back());
+      r.setVariableData.pop_back();
+      close_batch();
+      r.setVariableData.push_back(std::move(last));
+    }
     call.keys.push_back(s.key);
+    call.values.push_back(s.value);
   }
-  if (r.setVariableData.empty()) return calls;
-  call.call = {"SetVariables", ocpp::to_json(r)};
-  calls.push_back(std::move(call));
+  close_batch();
   return calls;
+}
+
+void store_settings_outcome(storage::WriteTxn& txn, std::string_view station, const SettingsCall& sent,
+                            const std::vector<std::pair<std::string, std::string>>& outcome) {
+  for (const auto& [key, status] : outcome) {
+    const auto at = std::find(sent.keys.begin(), sent.keys.end(), key);
+    if (at == sent.keys.end()) continue;
+    const std::string& value = sent.values[static_cast<std::size_t>(at - sent.keys.begin())];
+    auto stored = txn.get(storage::Table::settings, setting_key(station, key));
+    if (!stored) continue;  // removed meanwhile (station deleted)
+    simdjson::dom::object o;
+    if (json::thread_parser().parse(stored->data(), stored->size()).get(o) != simdjson::SUCCESS) continue;
+    if (json::get_string(o, "status").value_or("") != "Pending" || json::get_string(o, "value").value_or("") != value)
+      continue;  // a newer value waits: it is pushed next
+    txn.put(storage::Table::settings, setting_key(station, key), setting_record(value, status));
+  }
 }
 
 std::vector<std::pair<std::string, std::string>> settings_outcome(ocpp::Version version, const SettingsCall& sent,

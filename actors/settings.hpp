@@ -30,12 +30,34 @@ struct PendingSetting {
 /// Settings of the station still waiting to be applied.
 std::vector<PendingSetting> pending_settings(const storage::Reader& reader, std::string_view station);
 
-/// One CALL that applies some settings, and which keys it carries.
+/// One CALL that applies some settings, and which keys it carries with which values.
 struct SettingsCall {
   CsmsCall call;
   std::vector<std::string> keys;
+  std::vector<std::string> values;  // keys[i] was sent with values[i]
 };
-std::vector<SettingsCall> settings_calls(ocpp::Version version, const std::vector<PendingSetting>& pending);
+
+/// How much one SetVariables may carry: what the station reported in its device model
+/// (DeviceDataCtrlr ItemsPerMessage / BytesPerMessage, instance SetVariables), else these defaults.
+struct SettingsBatchLimits {
+  static constexpr std::size_t kDefaultItems = 10;
+  std::size_t items = kDefaultItems;
+  std::size_t bytes = 0;  // 0: not reported, no limit
+};
+SettingsBatchLimits settings_batch_limits(const storage::Reader& reader, std::string_view station);
+
+/// The calls that apply `pending`: one ChangeConfiguration per key (1.6), or SetVariables batched
+/// within `limits` (2.0.1; a single item larger than the byte limit still goes, alone).
+std::vector<SettingsCall> settings_calls(ocpp::Version version, const std::vector<PendingSetting>& pending,
+                                         const SettingsBatchLimits& limits = {});
+
+/// How many settings of the station are waiting to be applied.
+std::size_t count_pending_settings(const storage::Reader& reader, std::string_view station);
+
+/// Stores the station's answer per key, but only for keys that still wait with the value that was
+/// sent: a value changed meanwhile stays pending for the next push.
+void store_settings_outcome(storage::WriteTxn& txn, std::string_view station, const SettingsCall& sent,
+                            const std::vector<std::pair<std::string, std::string>>& outcome);
 
 /// The status per key that the station's answer gives (failed calls leave the keys pending).
 std::vector<std::pair<std::string, std::string>> settings_outcome(ocpp::Version version, const SettingsCall& sent,

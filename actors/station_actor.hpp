@@ -12,12 +12,15 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <caf/all.hpp>
 
+#include "actors/log_throttle.hpp"
 #include "actors/messages.hpp"
 #include "actors/node_context.hpp"
 #include "actors/ocpp_dispatch.hpp"
+#include "actors/settings.hpp"
 #include "protocol/transport/ws_server.hpp"
 
 namespace evbroker::actors {
@@ -40,6 +43,7 @@ struct StationState {
     ActionRef action;
     caf::response_promise promise;
     std::function<void(const CsmsCallResult&)> internal;
+    std::chrono::steady_clock::time_point queued_at{};
   };
   struct InFlight {
     Queued queued;
@@ -51,10 +55,25 @@ struct StationState {
   /// Station CALLs routed to a handler and not answered yet: message id -> action index.
   std::unordered_map<std::string, std::size_t> incoming;
   std::deque<Queued> queue;
+  /// Tickets withdrawn before their call arrived (withdraw_atom may overtake csms_call_atom), newest
+  /// last, a few at most: those calls are refused when they arrive.
+  static constexpr std::size_t kWithdrawnKept = 64;
+  std::deque<std::uint64_t> withdrawn;
+  /// The settings push under way (station_actor.cpp "settings"), and whether another was asked for.
+  struct SettingsRound {
+    std::vector<SettingsCall> calls;
+    std::size_t next = 0;
+  };
+  std::optional<SettingsRound> settings_round;
+  bool settings_again = false;
   std::optional<InFlight> in_flight;
   std::uint64_t sequence = 0;
   std::string id_prefix;  // makes CSMS message ids unique across connections
   bool closed = false;
+  /// Refused frames and tolerated deviations are logged a few per period (log_throttle.hpp); the
+  /// metrics count every one.
+  LogThrottle refusal_log;
+  LogThrottle tolerated_log;
 
   static inline const char* name = "station";
 };

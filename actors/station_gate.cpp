@@ -7,6 +7,7 @@
 #include "actors/proxy_client_cert.hpp"
 #include "actors/records.hpp"
 #include "actors/station_actor.hpp"
+#include "actors/station_id.hpp"
 #include "pki/password.hpp"
 
 namespace evbroker::actors {
@@ -24,7 +25,7 @@ std::string join(const std::vector<std::string>& items) {
 }  // namespace
 
 StationGate::StationGate(caf::actor_system* system, NodeContextPtr ctx, StationLookup lookup)
-    : system_(system), ctx_(std::move(ctx)), lookup_(std::move(lookup)) {
+    : system_(system), ctx_(std::move(ctx)), lookup_(std::move(lookup)), throttle_(ctx_->login_throttle) {
   if (!lookup_) {
     lookup_ = [ctx = ctx_](const std::string& id) -> std::optional<std::string> {
       return ctx->store->read().get(storage::Table::stations, id);
@@ -45,12 +46,22 @@ transport::UpgradeDecision StationGate::decide(const transport::UpgradeRequest& 
   if (!request.path_ok)
     return refuse(UpgradeOutcome::bad_path, 404, "bad path " + request.target + ": expected /ws/<stationId>");
   const std::string& id = request.station_id;
-  if (locked_out(id))
-    return refuse(UpgradeOutcome::throttled, 429, "too many failed logins for " + id + ", try again later");
+  if (std::string error; !valid_station_id(id, error)) return refuse(UpgradeOutcome::bad_path, 400, error);
+  const auto now = LoginThrottle::Clock::now();
+  const std::string source = source_of(request);
+  if (const auto until = throttle_.locked_until(source, id, now); until > now) {
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(until - now).count() + 1;
+    return refuse(UpgradeOutcome::throttled, 429,
+                  "too many failed logins from " + source + ", try again in " + std::to_string(seconds) + " s");
+  }
+  auto record_failure = [&](const std::string&) { throttle_.failed(source, id, now); };
 
   auto stored = lookup_(id);
   auto station = stored ? parse_station_record(*stored) : std::nullopt;
-  if (!station) return refuse(UpgradeOutcome::unknown_station, 404, "unknown charge station " + id);
+  if (!station) {
+    record_failure(id);  // scanning for ids counts against the address
+    return refuse(UpgradeOutcome::unknown_station, 404, "unknown charge station " + id);
+  }
 
   std::string chosen;
   for (auto version : kSpoken) {
@@ -107,7 +118,7 @@ transport::UpgradeDecision StationGate::decide(const transport::UpgradeRequest& 
       return refuse(UpgradeOutcome::bad_credentials, 401, "wrong password");
     }
   }
-  record_success(id);
+  throttle_.succeeded(source, id);
   if (ctx_->metrics) ctx_->metrics->upgrade(UpgradeOutcome::accepted);
   transport::UpgradeDecision d;
   d.accept = true;
@@ -168,24 +179,16 @@ std::shared_ptr<transport::ConnectionHandler> StationGate::open(std::shared_ptr<
   return std::make_shared<StationSession>(std::move(actor));
 }
 
-bool StationGate::locked_out(const std::string& station_id) {
-  std::lock_guard lock(failures_mutex_);
-  auto it = failures_.find(station_id);
-  return it != failures_.end() && it->second.locked_until > std::chrono::steady_clock::now();
-}
-
-void StationGate::record_failure(const std::string& station_id) {
-  std::lock_guard lock(failures_mutex_);
-  auto& f = failures_[station_id];
-  if (++f.count >= kMaxFailures) {
-    f.count = 0;
-    f.locked_until = std::chrono::steady_clock::now() + kLockout;
+std::string StationGate::source_of(const transport::UpgradeRequest& request) const {
+  if (ctx_->trust_proxy && !request.tls && request.header) {
+    const std::string forwarded = request.header("X-Forwarded-For");
+    if (!forwarded.empty()) {
+      auto last = forwarded.substr(forwarded.rfind(',') == std::string::npos ? 0 : forwarded.rfind(',') + 1);
+      const auto first = last.find_first_not_of(" \t");
+      if (first != std::string::npos) return LoginThrottle::source_of(last.substr(first, last.find_last_not_of(" \t") - first + 1));
+    }
   }
-}
-
-void StationGate::record_success(const std::string& station_id) {
-  std::lock_guard lock(failures_mutex_);
-  failures_.erase(station_id);
+  return LoginThrottle::source_of(request.remote_address);
 }
 
 }  // namespace evbroker::actors

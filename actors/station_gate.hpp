@@ -1,7 +1,8 @@
 #pragma once
 // The door stations come through: decides each websocket upgrade (path, registration, security
-// profile, credentials, subprotocol, throttling of repeated failures) and turns an accepted
-// connection into a station actor registered in the directory.
+// profile, credentials, subprotocol, throttling of repeated failures by where they come from:
+// login_throttle.hpp) and turns an accepted connection into a station actor registered in the
+// directory.
 
 #include <chrono>
 #include <cstdint>
@@ -14,6 +15,7 @@
 
 #include <caf/actor_system.hpp>
 
+#include "actors/login_throttle.hpp"
 #include "actors/node_context.hpp"
 #include "protocol/transport/ws_server.hpp"
 
@@ -43,25 +45,16 @@ class StationGate {
                                                      const transport::UpgradeRequest& request,
                                                      const std::string& subprotocol);
 
-  /// After this many failed logins in a row a station id is refused for kLockout.
-  static constexpr int kMaxFailures = 5;
-  static constexpr std::chrono::seconds kLockout{30};
-
  private:
   transport::UpgradeDecision refuse(UpgradeOutcome outcome, int status, std::string reason);
-  bool locked_out(const std::string& station_id);
-  void record_failure(const std::string& station_id);
-  void record_success(const std::string& station_id);
+  /// Where an upgrade comes from, for throttling: the peer address, or behind a trusted
+  /// TLS-terminating proxy the address the proxy reports (the last X-Forwarded-For entry).
+  std::string source_of(const transport::UpgradeRequest& request) const;
 
   caf::actor_system* system_;
   NodeContextPtr ctx_;
   StationLookup lookup_;
-  struct Failures {
-    int count = 0;
-    std::chrono::steady_clock::time_point locked_until{};
-  };
-  std::mutex failures_mutex_;
-  std::unordered_map<std::string, Failures> failures_;
+  LoginThrottle throttle_;
 };
 
 }  // namespace evbroker::actors

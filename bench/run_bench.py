@@ -128,7 +128,10 @@ class Node:
         self.proc = start([self.binary, "--data-dir", self.data_dir, "--ws-addr", f"127.0.0.1:{self.ws_port}",
                            "--api-addr", f"127.0.0.1:{self.api_port}", "--log-level", "warn",
                            # wss is on by default at 9311: off here, so nodes never compete for it
-                           "--wss-addr", ""] + Node.extra_args,
+                           "--wss-addr", "",
+                           # every simulated station comes from 127.0.0.1, real ones from their own
+                           # addresses: the per-address handshake bound would shed the storm
+                           "--max-handshakes-per-address", "0"] + Node.extra_args,
                           self.log)
         deadline = t0 + ready_timeout
         while True:

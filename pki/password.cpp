@@ -59,12 +59,16 @@ SaltedHash hash_api_password(std::string_view base64_sha256_password) {
   return {base64_encode(salt_view), base64_encode(as_view(sha256(salt_view, base64_sha256_password)))};
 }
 
-bool verify_password(std::string_view password, const SaltedHash& stored) {
+bool verify_api_password(std::string_view base64_sha256_password, const SaltedHash& stored) {
   std::string salt;
   if (!base64_decode(stored.salt, salt)) return false;
-  const std::string candidate = base64_encode(as_view(sha256(salt, base64_sha256(password))));
+  const std::string candidate = base64_encode(as_view(sha256(salt, base64_sha256_password)));
   if (candidate.size() != stored.hash.size()) return false;
   return CRYPTO_memcmp(candidate.data(), stored.hash.data(), candidate.size()) == 0;
+}
+
+bool verify_password(std::string_view password, const SaltedHash& stored) {
+  return verify_api_password(base64_sha256(password), stored);
 }
 
 }  // namespace evbroker::pki

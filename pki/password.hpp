@@ -23,6 +23,8 @@ SaltedHash hash_api_password(std::string_view base64_sha256_password);
 /// True when `password` (clear text, as the station sends it) matches the stored hash.
 /// Constant time in the length of the hashes.
 bool verify_password(std::string_view password, const SaltedHash& stored);
+/// The same for what the API is given (a base64SHA256Password): is it the stored one?
+bool verify_api_password(std::string_view base64_sha256_password, const SaltedHash& stored);
 
 std::string base64_encode(std::string_view bytes);
 /// Standard alphabet with padding; false on malformed input.

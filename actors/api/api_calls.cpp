@@ -1,6 +1,8 @@
 // Commands to stations: any CSMS-initiated action (POST /api/v0/cs/{csId}/call/{Action}), MaEVe's
 // trigger and reconfigure. The sending itself is station_call.cpp's.
 
+#include <algorithm>
+
 #include "actors/api/api_support.hpp"
 #include "actors/api/station_call.hpp"
 #include "actors/messages.hpp"
@@ -101,6 +103,21 @@ void reconfigure_station(Request& r) {
     settings.push_back({std::string(key), std::string(text)});
   }
   if (settings.empty()) return r.respond(error_response(400, "no settings given"));
+  // Pending settings are a set per station (the latest value per key wins), bounded: a key given
+  // again replaces its pending value and takes no new room.
+  {
+    auto reader = r.ctx->store->read();
+    const auto pending = pending_settings(reader, id);
+    std::size_t added = 0;
+    for (const auto& s : settings)
+      if (std::none_of(pending.begin(), pending.end(), [&](const PendingSetting& p) { return p.key == s.key; })) ++added;
+    const auto limit = r.ctx->settings.max_pending_settings;
+    if (pending.size() + added > limit)
+      return r.respond(error_response(
+          409, "charge station " + id + " has " + std::to_string(pending.size()) + " settings waiting to be applied; " +
+                   std::to_string(added) + " more would exceed the limit of " + std::to_string(limit) +
+                   " (--max-pending-settings): wait until the station has taken them"));
+  }
   // 2.0.1 keys must name a component and a variable; check them all when the version is known
   // (a station never seen yet may turn out to be either, so its keys are checked at push time).
   auto entry = r.ctx->directory->find(id);

@@ -30,6 +30,17 @@ std::optional<StationRecord> load_station(const storage::Reader& reader, std::st
   return stored ? parse_station_record(*stored) : std::nullopt;
 }
 
+/// Would a session authenticated under `before` have to authenticate differently under `after`?
+/// (`password`: the base64SHA256Password given for `after`, if any.)
+bool credentials_differ(const StationRecord& before, const StationRecord& after,
+                        const std::optional<std::string>& password) {
+  if (before.security_profile != after.security_profile) return true;
+  if (before.invalid_username_allowed != after.invalid_username_allowed) return true;
+  const bool had_password = !before.password_hash.empty();
+  if (had_password != password.has_value()) return true;
+  return password && !pki::verify_api_password(*password, {before.password_salt, before.password_hash});
+}
+
 /// Reads `field` of a stored {"...","payload":{...}} runtime record's payload.
 std::optional<std::string> payload_field(std::string_view record, std::string_view field) {
   simdjson::dom::object o;
@@ -132,6 +143,26 @@ void write_station(ocpp::JsonWriter& w, const NodeContext& ctx, const storage::R
     return true;
   });
   if (!first) w.raw('}');
+  // What the station made the node keep, against its budgets (station_budget.hpp).
+  w.raw(",\"storage\":{");
+  first = true;
+  for (auto kind : {BudgetKind::events, BudgetKind::device_model, BudgetKind::meter_values}) {
+    const auto usage = read_usage(reader, id, kind);
+    const auto& budget = ctx.settings.budgets.of(kind);
+    if (!first) w.raw(',');
+    first = false;
+    w.string(budget_name(kind));
+    w.raw(":{\"entries\":");
+    w.integer(static_cast<std::int64_t>(usage.entries));
+    w.raw(",\"bytes\":");
+    w.integer(static_cast<std::int64_t>(usage.bytes));
+    w.raw(",\"maxEntries\":");
+    w.integer(static_cast<std::int64_t>(budget.max_entries));
+    w.raw(",\"maxBytes\":");
+    w.integer(static_cast<std::int64_t>(budget.max_bytes));
+    w.raw('}');
+  }
+  w.raw('}');
   w.raw('}');
 }
 
@@ -182,21 +213,38 @@ void register_station(Request& r) {
     return r.respond(error_response(400, "/base64SHA256Password: required for security profile 1 (TLS + Basic auth)"));
   if (record.security_profile == 2 && password)
     return r.respond(error_response(400, "/base64SHA256Password: security profile 2 authenticates with a client certificate, not a password"));
+  if (password && !record.invalid_username_allowed && id.find(':') != std::string::npos)
+    return r.respond(error_response(400, "station id " + id + " contains ':', which a Basic-auth user name cannot "
+                                         "(RFC 7617): use security profile 2 (client certificate) or set "
+                                         "invalidUsernameAllowed"));
   if (password) {
     auto salted = pki::hash_api_password(*password);
     record.password_salt = std::move(salted.salt);
     record.password_hash = std::move(salted.hash);
   }
   record.registered_at_ms = now_ms();
+  // A station connected under the old credentials must present the new ones: its session ends
+  // once the change is stored, and it reconnects with what it now must present.
+  const auto previous = load_station(r.ctx->store->read(), id);
+  const bool credentials_changed = previous && credentials_differ(*previous, record, password);
   auto respond = r.respond;
   auto ctx = r.ctx;
   auto json = to_json(record);
   ctx->committer->submit(
       [id, json](storage::WriteTxn& txn) { txn.put(storage::Table::stations, id, json); },
-      [respond, ctx, id, json](const std::string& error) {
+      [respond, ctx, id, json, credentials_changed](const std::string& error) {
         if (!error.empty()) return respond(error_response(500, "could not store the station: " + error));
         if (ctx->station_changed) ctx->station_changed(id, json);
-        respond(empty_response(201));
+        bool ended = false;
+        if (credentials_changed) {
+          if (auto entry = ctx->directory->find(id)) {
+            caf::anon_send(entry->actor, kick_atom::value,
+                           std::string("credentials changed: reconnect with the new ones"));
+            ended = true;
+          }
+        }
+        respond(json_response(201, std::string("{\"status\":\"Created\",\"sessionEnded\":") +
+                                       (ended ? "true" : "false") + "}"));
       });
 }
 
@@ -306,5 +354,40 @@ void respond_station_page(Request& r, storage::Table table, bool newest_first) {
 void list_device_model(Request& r) { respond_station_page(r, storage::Table::device_model, false); }
 
 void list_events(Request& r) { respond_station_page(r, storage::Table::events, true); }
+
+namespace {
+
+/// Deletes what a station made the node keep of one budgeted kind, giving the room back.
+void clear_budgeted(Request& r, storage::Table table, std::string prefix, BudgetKind kind) {
+  std::string id;
+  if (!station_id_from_path(r, id)) return;
+  if (!load_station(r.ctx->store->read(), id)) return r.respond(error_response(404, "unknown charge station " + id));
+  auto respond = r.respond;
+  auto deleted = std::make_shared<std::size_t>(0);
+  r.ctx->committer->submit(
+      [id, table, prefix, kind, deleted](storage::WriteTxn& txn) {
+        *deleted = txn.del_prefix(table, prefix);
+        write_usage(txn, id, kind, {});
+      },
+      [respond, deleted](const std::string& error) {
+        if (!error.empty()) return respond(error_response(500, "could not delete: " + error));
+        respond(json_response(200, "{\"deleted\":" + std::to_string(*deleted) + "}"));
+      });
+}
+
+}  // namespace
+
+void clear_events(Request& r) {
+  clear_budgeted(r, storage::Table::events, storage::prefix({r.segments.at(1)}), BudgetKind::events);
+}
+
+void clear_device_model(Request& r) {
+  clear_budgeted(r, storage::Table::device_model, storage::prefix({r.segments.at(1)}), BudgetKind::device_model);
+}
+
+void clear_idle_meter_values(Request& r) {
+  // Meter values outside any transaction: transaction id "" (transaction_keys.hpp).
+  clear_budgeted(r, storage::Table::meter_values, storage::prefix({r.segments.at(1), ""}), BudgetKind::meter_values);
+}
 
 }  // namespace evbroker::actors::api

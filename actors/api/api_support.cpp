@@ -1,5 +1,8 @@
 #include "actors/api/api_support.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include "protocol/json_writer.hpp"
 
 namespace evbroker::actors::api {
@@ -53,15 +56,65 @@ transport::HttpResponse empty_response(int status) {
   return r;
 }
 
+namespace {
+
+/// The JSON pointer of the first object member whose key its object has already had, or nullopt.
+/// Walks the document with a stack of its own: the input's depth is bounded by the parser's limit,
+/// but no input should decide how deep this recurses.
+std::optional<std::string> first_duplicate_key(simdjson::dom::element root) {
+  struct Pending {
+    simdjson::dom::element element;
+    std::string pointer;
+  };
+  std::vector<Pending> stack{{root, ""}};
+  std::vector<std::string_view> keys;
+  while (!stack.empty()) {
+    Pending at = std::move(stack.back());
+    stack.pop_back();
+    if (simdjson::dom::object object; at.element.get(object) == simdjson::SUCCESS) {
+      keys.clear();
+      for (auto [key, value] : object) {
+        std::string pointer = at.pointer + "/" + std::string(key);
+        if (std::find(keys.begin(), keys.end(), key) != keys.end()) return pointer;
+        keys.push_back(key);
+        stack.push_back({value, std::move(pointer)});
+      }
+    } else if (simdjson::dom::array array; at.element.get(array) == simdjson::SUCCESS) {
+      std::size_t index = 0;
+      for (auto value : array) stack.push_back({value, at.pointer + "/" + std::to_string(index++)});
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<simdjson::dom::object> parse_body(Request& request, simdjson::dom::parser& parser) {
+  const auto& body = request.http.body;
+  const std::size_t max_depth = request.ctx->settings.max_json_depth;
+  // The parser keeps this depth limit when it grows for a larger body.
+  if (auto error = parser.allocate(std::max<std::size_t>(body.size(), 64), max_depth)) {
+    request.respond(error_response(500, std::string("cannot parse the body: ") + simdjson::error_message(error)));
+    return std::nullopt;
+  }
   simdjson::dom::element root;
-  if (auto error = parser.parse(request.http.body).get(root)) {
-    request.respond(error_response(400, std::string("the body is not valid JSON: ") + simdjson::error_message(error)));
+  if (auto error = parser.parse(body).get(root)) {
+    if (error == simdjson::DEPTH_ERROR) {
+      request.respond(error_response(400, "the body nests objects and arrays deeper than " + std::to_string(max_depth) +
+                                              " levels"));
+    } else {
+      request.respond(error_response(400, std::string("the body is not valid JSON: ") + simdjson::error_message(error)));
+    }
     return std::nullopt;
   }
   simdjson::dom::object object;
   if (root.get(object) != simdjson::SUCCESS) {
     request.respond(error_response(400, "the body must be a JSON object"));
+    return std::nullopt;
+  }
+  // As for stations (FormatViolation): a key given twice is refused, not "last one wins".
+  if (auto duplicate = first_duplicate_key(root)) {
+    request.respond(error_response(400, *duplicate + ": property appears more than once"));
     return std::nullopt;
   }
   return object;
@@ -95,20 +148,6 @@ std::optional<Page> parse_page(Request& request) {
     return std::nullopt;
   }
   return page;
-}
-
-bool valid_station_id(std::string_view id, std::string& error) {
-  if (id.empty() || id.size() > 48) {
-    error = "station id must be 1 to 48 characters";
-    return false;
-  }
-  for (unsigned char c : id) {
-    if (c < 0x20 || c == 0x7f || c == '/') {
-      error = "station id must not contain '/' or control characters";
-      return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace evbroker::actors::api

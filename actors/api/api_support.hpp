@@ -12,6 +12,7 @@
 #include <simdjson.h>
 
 #include "actors/node_context.hpp"
+#include "actors/station_id.hpp"
 #include "protocol/transport/http_server.hpp"
 
 namespace evbroker::actors::api {
@@ -41,8 +42,6 @@ struct Page {
 };
 std::optional<Page> parse_page(Request& request);
 
-/// A station id as the API accepts it: 1-48 characters, none of them '/', NUL or a control character.
-bool valid_station_id(std::string_view id, std::string& error);
 
 // The endpoint groups.
 void register_station(Request& r);
@@ -52,6 +51,9 @@ void list_stations(Request& r);
 void delete_station(Request& r);
 void list_events(Request& r);
 void list_device_model(Request& r);
+void clear_events(Request& r);
+void clear_device_model(Request& r);
+void clear_idle_meter_values(Request& r);
 void reconfigure_station(Request& r);
 void trigger_station(Request& r);
 void call_station(Request& r);

@@ -34,7 +34,7 @@ void list_transactions(Request& r) {
   std::string start;
   if (from) {
     start = prefix;
-    storage::append_u64(start, static_cast<std::uint64_t>(*from));
+    storage::append_i64(start, *from);
   }
   std::string body;
   ocpp::JsonWriter w(body);
@@ -45,9 +45,8 @@ void list_transactions(Request& r) {
       [&](std::string_view key, std::string_view) {
         const auto rest = key.substr(prefix.size());
         if (rest.size() < 8) return true;
-        std::uint64_t started = 0;
-        for (int i = 0; i < 8; ++i) started = (started << 8) | static_cast<unsigned char>(rest[static_cast<std::size_t>(i)]);
-        if (to && static_cast<std::int64_t>(started) > *to) return false;
+        const std::int64_t started = storage::read_i64(rest);
+        if (to && started > *to) return false;
         const auto tx_key = rest.substr(8);
         const auto sep = tx_key.find('\0');
         if (!station.empty() && tx_key.substr(0, sep) != station) return true;

@@ -25,9 +25,21 @@ std::vector<std::string> split_path(std::string_view path, bool& ok) {
   return segments;
 }
 
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+/// "Bearer <token>": the scheme is case-insensitive (RFC 9110 11.1), the token is compared in
+/// constant time.
 bool token_matches(std::string_view header, std::string_view token) {
-  constexpr std::string_view kBearer = "Bearer ";
-  if (header.size() != kBearer.size() + token.size() || header.substr(0, kBearer.size()) != kBearer) return false;
+  constexpr std::string_view kBearer = "bearer ";
+  if (header.size() != kBearer.size() + token.size() || !equals_ignoring_case(header.substr(0, kBearer.size()), kBearer))
+    return false;
   return CRYPTO_memcmp(header.data() + kBearer.size(), token.data(), token.size()) == 0;
 }
 
@@ -38,7 +50,9 @@ ManagementApi::ManagementApi(caf::actor_system& system, NodeContextPtr ctx, ApiO
 
 void ManagementApi::handle(transport::HttpRequest http, transport::Responder respond) {
   using api::error_response;
-  const std::string method = http.method;
+  // HEAD is GET without the body (RFC 9110 9.3.2; the HTTP server drops the body): load balancers
+  // and monitors probe /health with either.
+  const std::string method = http.method == "HEAD" ? std::string("GET") : http.method;
   const std::string path = http.path;
 
   if (method == "GET" && path == "/health") {
@@ -78,6 +92,9 @@ void ManagementApi::handle(transport::HttpRequest http, transport::Responder res
     if (n == 3 && s[2] == "auth" && is("GET")) return api::get_station_auth(r);
     if (n == 3 && s[2] == "events" && is("GET")) return api::list_events(r);
     if (n == 3 && s[2] == "device-model" && is("GET")) return api::list_device_model(r);
+    if (n == 3 && s[2] == "events" && is("DELETE")) return api::clear_events(r);
+    if (n == 3 && s[2] == "device-model" && is("DELETE")) return api::clear_device_model(r);
+    if (n == 3 && s[2] == "meter-values" && is("DELETE")) return api::clear_idle_meter_values(r);
     if (n == 3 && s[2] == "reconfigure" && is("POST")) return api::reconfigure_station(r);
     if (n == 3 && s[2] == "trigger" && is("POST")) return api::trigger_station(r);
     if (n == 4 && s[2] == "call" && is("POST")) return api::call_station(r);

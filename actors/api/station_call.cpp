@@ -2,58 +2,49 @@
 
 #include <functional>
 
+#include "actors/csms_call.hpp"
 #include "actors/messages.hpp"
 #include "actors/ocpp_dispatch.hpp"
 
 namespace evbroker::actors::api {
 namespace {
 
-using Done = std::function<void(CsmsCallResult)>;
-
-/// Sends `call` to the station's actor and reports what became of it. A call travels to the station
-/// actor in a short-lived actor of its own, so no HTTP thread ever waits.
-void send_to_station(caf::actor_system& system, const caf::actor& station, CsmsCall call,
-                     std::chrono::seconds call_timeout, Done done) {
-  // The station actor answers within call_timeout (its own timer) or when the station goes away;
-  // the request timeout here only guards against a lost actor.
-  // Everything goes in as spawn arguments: CAF 0.17 dereferences a null argument tuple when a
-  // function actor takes none (UBSan reports it; TOOLCHAIN.md).
-  const caf::timespan guard = call_timeout + std::chrono::seconds(10);
-  system.spawn(
-      [](caf::event_based_actor* self, caf::actor target, CsmsCall message, caf::timespan deadline, Done report) {
-        self->request(target, deadline, csms_call_atom::value, std::move(message))
-            .then([report](CsmsCallResult& result) { report(std::move(result)); },
-                  [report](caf::error& error) {
-                    CsmsCallResult result;
-                    result.kind = CsmsCallResult::Kind::disconnected;
-                    result.error_description = "the station's connection ended: " + to_string(error);
-                    report(std::move(result));
-                  });
-      },
-      station, std::move(call), guard, std::move(done));
+/// A failed call's answer: MaEVe's {"status","error"} plus whether the call reached the station
+/// ("sent"; absent when that is not known).
+transport::HttpResponse call_failure(int status, const CsmsCallResult& result, bool sent_known) {
+  std::string body;
+  ocpp::JsonWriter w(body);
+  w.raw("{\"status\":");
+  w.string(reason_phrase(status));
+  w.raw(",\"error\":");
+  w.string(result.kind == CsmsCallResult::Kind::call_error ? "the station answered with " + result.error_code
+                                                            : result.error_description);
+  if (sent_known) {
+    w.raw(",\"sent\":");
+    w.boolean(result.sent);
+  }
+  if (result.kind == CsmsCallResult::Kind::call_error) {
+    w.raw(",\"error_code\":");
+    w.string(result.error_code);
+    w.raw(",\"error_description\":");
+    w.string(result.error_description);
+    w.raw(",\"error_details\":");
+    w.raw(result.error_details.empty() ? std::string_view("{}") : std::string_view(result.error_details));
+  }
+  w.raw('}');
+  return json_response(status, std::move(body));
 }
 
 transport::HttpResponse to_http(const CsmsCallResult& result) {
   switch (result.kind) {
     case CsmsCallResult::Kind::result: return json_response(200, result.payload);
-    case CsmsCallResult::Kind::call_error: {
-      std::string body;
-      ocpp::JsonWriter w(body);
-      w.raw("{\"status\":\"Bad Gateway\",\"error\":");
-      w.string("the station answered with " + result.error_code);
-      w.raw(",\"error_code\":");
-      w.string(result.error_code);
-      w.raw(",\"error_description\":");
-      w.string(result.error_description);
-      w.raw(",\"error_details\":");
-      w.raw(result.error_details.empty() ? std::string_view("{}") : std::string_view(result.error_details));
-      w.raw('}');
-      return json_response(502, std::move(body));
-    }
-    case CsmsCallResult::Kind::invalid_response: return error_response(502, result.error_description);
-    case CsmsCallResult::Kind::timeout: return error_response(504, result.error_description);
-    case CsmsCallResult::Kind::disconnected: return error_response(409, result.error_description);
-    case CsmsCallResult::Kind::queue_full: return error_response(503, result.error_description);
+    case CsmsCallResult::Kind::call_error: return call_failure(502, result, true);
+    case CsmsCallResult::Kind::invalid_response: return call_failure(502, result, true);
+    case CsmsCallResult::Kind::timeout: return call_failure(504, result, true);
+    case CsmsCallResult::Kind::disconnected: return call_failure(409, result, true);
+    case CsmsCallResult::Kind::queue_full: return call_failure(503, result, true);
+    case CsmsCallResult::Kind::not_sent: return call_failure(504, result, true);
+    case CsmsCallResult::Kind::unknown: return call_failure(504, result, false);
   }
   return error_response(500, "unexpected call outcome");
 }
@@ -77,10 +68,18 @@ void validate_and_send(Request& r, const StationDirectory::Entry& station, std::
   if (!action) return r.respond(error_response(400, std::string(action_name) + " is not an action of " + version));
   if (!ocpp::csms_may_call(*action->info))
     return r.respond(error_response(400, std::string(action_name) + " is sent by charging stations, not by the CSMS"));
-  auto decoded = decode_request(*action, payload);
+  auto decoded = decode_request(*action, payload, {.tolerant = false, .max_depth = r.ctx->settings.max_json_depth});
   if (!decoded) return r.respond(error_response(400, decoded.error().message()));
-  send_to_station(*r.system, station.actor, CsmsCall{std::string(action_name), encode_request(*decoded)},
-                  r.ctx->settings.call_timeout, [respond = r.respond](CsmsCallResult result) { respond(to_http(result)); });
+  CsmsCall call{std::string(action_name), encode_request(*decoded)};
+  call.ticket = next_call_ticket();
+  // A client that gives up (closes the connection) withdraws its call if it has not gone out yet.
+  if (r.http.watch) {
+    r.http.watch->on_abandoned([actor = station.actor, ticket = call.ticket] {
+      caf::anon_send(actor, withdraw_atom::value, ticket);
+    });
+  }
+  spawn_csms_call(*r.system, station.actor, std::move(call), r.ctx->settings,
+                  [respond = r.respond](CsmsCallResult result) { respond(to_http(result)); });
 }
 
 }  // namespace evbroker::actors::api

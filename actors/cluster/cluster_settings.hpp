@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "protocol/json_check.hpp"
 #include "protocol/transport/mqtt_link.hpp"
 
 namespace evbroker::actors {
@@ -15,6 +16,7 @@ struct ClusterSettings {
   std::string node_id;              // this gateway's or manager's id (user property, status topic)
   std::uint32_t partition_index = 0;  // a manager owns the stations of this partition ...
   std::uint32_t partition_count = 1;  // ... of this many (1: all of them)
+  std::size_t max_json_depth = ocpp::kDefaultMaxJsonDepth;  // frames and envelopes (json_check.hpp)
   /// The shared-subscription group: one per partition, so each partition's manager sees every
   /// message and keeps its own.
   std::string share_group() const {

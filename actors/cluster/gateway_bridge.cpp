@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/log_throttle.hpp"
 #include "protocol/error_codes.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/mqtt_envelope.hpp"
@@ -42,6 +43,7 @@ struct GatewayBridge::Link {
   bool tolerant = false;
   std::mutex mutex;  // guards pending (station answers on an I/O thread, calls on Paho's thread)
   std::deque<std::pair<std::string, PendingCall>> pending;  // message id -> call, oldest first
+  LogThrottle refusal_log;  // on the connection's strand only (from_station)
 
   void send(std::string frame) {
     if (auto c = connection.lock()) c->send_text(std::move(frame));
@@ -122,11 +124,14 @@ bool GatewayBridge::publish_to_managers(const Link& link, std::string topic, std
 void GatewayBridge::from_station(const std::shared_ptr<Link>& link, std::string text) {
   ocpp::FrameOptions options;
   options.max_frame_bytes = max_frame_bytes_;
+  options.max_depth = settings_.max_json_depth;
   options.tolerant = link->tolerant;
   auto frame = ocpp::parse_frame(text, options);
   if (!frame) {
     const auto& error = frame.error();
-    log_->info("{}: malformed frame: {}: {}", link->station_id, ocpp::describe(error.code), error.detail);
+    if (std::uint64_t held_back = 0; link->refusal_log.may_log(std::chrono::steady_clock::now(), held_back))
+      log_->info("{}: malformed frame: {}: {}{}", link->station_id, ocpp::describe(error.code), error.detail,
+                 held_back_note(held_back));
     // As on a single node: only a CALL (or a frame whose type could not be read) is answered.
     if (!error.type || *error.type == ocpp::MessageType::call) {
       auto answer = ocpp::call_error_for(link->version, error);
@@ -212,7 +217,7 @@ void GatewayBridge::on_message(const transport::MqttMessage& message) {
                ocpp::subprotocol(link->version));
     return;
   }
-  auto envelope = ocpp::decode_envelope(message.payload);
+  auto envelope = ocpp::decode_envelope(message.payload, settings_.max_json_depth);
   if (!envelope) {
     counters_.invalid_messages.fetch_add(1, std::memory_order_relaxed);
     log_->warn("{}: ignored a broken envelope on {}: {}", link->station_id, message.topic, envelope.error());

@@ -62,7 +62,7 @@ void ManagerBridge::on_message(const transport::MqttMessage& message) {
 }
 
 void ManagerBridge::on_station_message(const transport::MqttMessage& message, const ocpp::Topic& topic) {
-  auto envelope = ocpp::decode_envelope(message.payload);
+  auto envelope = ocpp::decode_envelope(message.payload, ctx_->settings.max_json_depth);
   if (!envelope) {
     counters_.invalid_messages.fetch_add(1, std::memory_order_relaxed);
     ctx_->station_log->warn("{}: ignored a broken envelope on {}: {}", topic.station_id, message.topic,

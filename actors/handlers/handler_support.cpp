@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/station_budget.hpp"
 #include "protocol/date_time.hpp"
 
 namespace evbroker::actors {
@@ -30,13 +31,29 @@ void reply_error(const IncomingCall& call, ocpp::ErrorCode code, std::string des
 void commit_then_reply(const NodeContext& ctx, const IncomingCall& call, ReplyingWriteOp op) {
   // The response is computed inside the write transaction (it may depend on what is stored, e.g.
   // a new transaction id) and sent only from the completion, after the commit.
-  auto response = std::make_shared<std::string>();
+  struct Outcome {
+    std::string response;
+    std::optional<std::string> over_budget;
+  };
+  auto outcome = std::make_shared<Outcome>();
   auto log = ctx.handler_log;
+  auto* metrics = ctx.metrics;
   ctx.committer->submit(
-      [op = std::move(op), response](storage::WriteTxn& txn) { *response = op(txn); },
-      [call, response, log](const std::string& error) {
-        if (error.empty()) {
-          reply(call, std::move(*response));
+      [op = std::move(op), outcome](storage::WriteTxn& txn) {
+        outcome->over_budget.reset();  // the op may run again (the store grows its map and retries)
+        try {
+          outcome->response = op(txn);
+        } catch (const BudgetExceeded& e) {
+          outcome->over_budget = e.what();
+          throw;  // undoes what the op wrote before it found the budget full
+        }
+      },
+      [call, outcome, log, metrics](const std::string& error) {
+        if (outcome->over_budget) {
+          if (metrics) metrics->budget_refusal();
+          reply_error(call, ocpp::ErrorCode::generic_error, *outcome->over_budget);
+        } else if (error.empty()) {
+          reply(call, std::move(outcome->response));
         } else {
           log->error("{}: storing {} failed: {}", call.station_id, call.message_id, error);
           reply_error(call, ocpp::ErrorCode::internal_error, "could not store the message, please retry");

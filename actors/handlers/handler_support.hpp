@@ -25,7 +25,9 @@ void reply_with(const IncomingCall& call, const Response& response) {
 }
 
 /// Runs `op` in the store's next group commit; answers the CALL with what `op` returned once the
-/// commit is durable, or with InternalError when the write failed (the station will retry).
+/// commit is durable, or with InternalError when the write failed (the station will retry). An op
+/// that throws BudgetExceeded (station_budget.hpp) is undone as a whole and the station gets a
+/// CALLERROR GenericError saying which budget is full.
 using ReplyingWriteOp = std::function<std::string(storage::WriteTxn&)>;
 void commit_then_reply(const NodeContext& ctx, const IncomingCall& call, ReplyingWriteOp op);
 

@@ -3,6 +3,7 @@
 #include "actors/handlers/handlers.hpp"
 #include "actors/pnc/backend_actor.hpp"
 #include "actors/pnc/security_actor.hpp"
+#include "actors/retention.hpp"
 
 namespace evbroker::actors {
 namespace {
@@ -59,6 +60,9 @@ void install_handlers(caf::actor_system& system, const NodeContextPtr& ctx, Rout
 
   auto data_transfer = spawn(&handle_data_transfer);
   route(router, v201, data_transfer, {A201::DataTransfer});
+
+  // Not a handler: deletes events past their retention age (registered to be stopped with them).
+  router.set_service(Router::Service::retention, system.spawn(retention_actor, ctx));
 }
 
 }  // namespace evbroker::actors

@@ -95,8 +95,20 @@ std::string connector_status_json(std::int64_t evse, std::int64_t connector, std
 
 void on_status(const NodeContext& ctx, const IncomingCall& call, std::int64_t evse, std::int64_t connector,
                std::string record) {
-  commit_then_reply(ctx, call, [id = call.station_id, evse, connector, record = std::move(record)](storage::WriteTxn& txn) {
-    txn.put(storage::Table::station_runtime, connector_key(id, evse, connector), record);
+  commit_then_reply(ctx, call, [id = call.station_id, evse, connector, record = std::move(record),
+                                max_connectors = ctx.settings.budgets.max_connectors](storage::WriteTxn& txn) {
+    const auto key = connector_key(id, evse, connector);
+    // Each (EVSE, connector) pair is an entry: a station inventing ids must not grow its record.
+    if (!txn.get(storage::Table::station_runtime, key)) {
+      std::size_t known = 0;
+      txn.scan(storage::Table::station_runtime, connector_prefix(id), [&](std::string_view, std::string_view) {
+        return ++known < max_connectors;
+      });
+      if (known >= max_connectors)
+        throw BudgetExceeded("this station already reported " + std::to_string(known) +
+                             " connectors, the most the node keeps (--station-max-connectors): status not stored");
+    }
+    txn.put(storage::Table::station_runtime, key, record);
     return std::string("{}");
   });
 }

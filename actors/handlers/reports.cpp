@@ -23,20 +23,21 @@ std::string device_model_key(std::string_view station, const ocpp201::ComponentT
 
 void on_notify_report(const NodeContext& ctx, const IncomingCall& call) {
   auto request = call.v201;
-  commit_then_reply(ctx, call, [station = call.station_id, request](storage::WriteTxn& txn) {
+  commit_then_reply(ctx, call, [station = call.station_id, request, budget = ctx.settings.budgets.device_model](
+                                   storage::WriteTxn& txn) {
     const auto& r = std::get<ocpp201::NotifyReportRequest>(*request);
     if (r.reportData)
       for (const auto& data : *r.reportData)
-        txn.put(storage::Table::device_model, device_model_key(station, data.component, data.variable),
-                ocpp::to_json(data));
+        put_within_budget(txn, storage::Table::device_model, device_model_key(station, data.component, data.variable),
+                          ocpp::to_json(data), station, BudgetKind::device_model, budget);
     return std::string("{}");
   });
 }
 
 void as_event(const NodeContext& ctx, const IncomingCall& call, std::string_view type) {
-  commit_then_reply(ctx, call, [station = call.station_id, type = std::string(type), payload = call.payload](
-                                   storage::WriteTxn& txn) {
-    record_event(txn, station, type, payload);
+  commit_then_reply(ctx, call, [station = call.station_id, type = std::string(type), payload = call.payload,
+                                budget = ctx.settings.budgets.events](storage::WriteTxn& txn) {
+    record_event(txn, station, type, payload, budget);
     return std::string("{}");
   });
 }
@@ -82,31 +83,45 @@ void handle_smart_charging(const NodeContext& ctx, const IncomingCall& call) {
     r.status = ocpp201::GenericStatusEnumType::Accepted;
     response = ocpp::to_json(r);
   }
-  commit_then_reply(ctx, call, [station = call.station_id, type, payload = call.payload,
-                                response = std::move(response)](storage::WriteTxn& txn) {
-    record_event(txn, station, type, payload);
+  commit_then_reply(ctx, call, [station = call.station_id, type, payload = call.payload, response = std::move(response),
+                                budget = ctx.settings.budgets.events](storage::WriteTxn& txn) {
+    record_event(txn, station, type, payload, budget);
     return response;
   });
 }
 
 // ---- DataTransfer --------------------------------------------------------------------------------
-// No vendor extensions are installed yet (the PnC vendor id arrives with the PKI issue): the
-// message is recorded and answered UnknownVendorId, as the specifications ask.
-void handle_data_transfer(const NodeContext& ctx, const IncomingCall& call) {
-  std::string response;
+// Vendors other than Plug & Charge's (security_actor.cpp) are not known: the message is recorded
+// for an operator and answered UnknownVendorId, as the specifications ask; with the station's event
+// budget full it is not recorded and answered Rejected, saying why.
+namespace {
+
+std::string data_transfer_answer(const IncomingCall& call, bool recorded, std::string_view why) {
   if (call.v16) {
     ocpp16::DataTransferResponse r;
-    r.status = ocpp16::DataTransferStatus::UnknownVendorId;
-    response = ocpp::to_json(r);
-  } else {
-    ocpp201::DataTransferResponse r;
-    r.status = ocpp201::DataTransferStatusEnumType::UnknownVendorId;
-    response = ocpp::to_json(r);
+    r.status = recorded ? ocpp16::DataTransferStatus::UnknownVendorId : ocpp16::DataTransferStatus::Rejected;
+    if (!recorded) r.data = std::string(why);
+    return ocpp::to_json(r);
   }
-  commit_then_reply(ctx, call, [station = call.station_id, payload = call.payload,
-                                response = std::move(response)](storage::WriteTxn& txn) {
-    record_event(txn, station, "DataTransfer", payload);
-    return response;
+  ocpp201::DataTransferResponse r;
+  r.status = recorded ? ocpp201::DataTransferStatusEnumType::UnknownVendorId : ocpp201::DataTransferStatusEnumType::Rejected;
+  if (!recorded) {
+    r.statusInfo.emplace();
+    r.statusInfo->reasonCode = "StorageFull";
+    r.statusInfo->additionalInfo = std::string(why.substr(0, 512));
+  }
+  return ocpp::to_json(r);
+}
+
+}  // namespace
+
+void handle_data_transfer(const NodeContext& ctx, const IncomingCall& call) {
+  auto* metrics = ctx.metrics;
+  commit_then_reply(ctx, call, [call, metrics, budget = ctx.settings.budgets.events](storage::WriteTxn& txn) {
+    if (try_record_event(txn, call.station_id, "DataTransfer", call.payload, budget))
+      return data_transfer_answer(call, true, {});
+    if (metrics) metrics->budget_refusal();
+    return data_transfer_answer(call, false, budget_full_message(call.station_id, BudgetKind::events, budget));
   });
 }
 

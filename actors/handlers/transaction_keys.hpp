@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "actors/station_budget.hpp"
 #include "storage/lmdb_store.hpp"
 
 namespace evbroker::actors {
@@ -25,15 +26,22 @@ inline std::string seq_key(std::string_view station, std::string_view transactio
   storage::append_u64(k, seq_no);
   return k;
 }
+/// time \0 <i64 start ms, order-preserving for times before 1970 too> <station> \0 <transaction id>
+/// (store format 2; store_format.hpp migrates format 1's unsigned keys).
 inline std::string time_index_prefix() { return storage::prefix({"time"}); }
 inline std::string time_index_key(std::int64_t start_ms, std::string_view station, std::string_view transaction) {
   auto k = time_index_prefix();
-  storage::append_u64(k, static_cast<std::uint64_t>(start_ms));
+  storage::append_i64(k, start_ms);
   k += transaction_key(station, transaction);
   return k;
 }
 
-/// Records a message for an operator to review (table events, newest last).
-void record_event(storage::WriteTxn& txn, std::string_view station, std::string_view type, std::string_view payload);
+/// Records a message for an operator to review (table events, newest last), within the station's
+/// budget: throws BudgetExceeded when it is full (station_budget.hpp).
+void record_event(storage::WriteTxn& txn, std::string_view station, std::string_view type, std::string_view payload,
+                  const Budget& budget);
+/// The same; false, and nothing stored, when the budget is full.
+bool try_record_event(storage::WriteTxn& txn, std::string_view station, std::string_view type,
+                      std::string_view payload, const Budget& budget);
 
 }  // namespace evbroker::actors

@@ -40,15 +40,23 @@ void save(WriteTxn& txn, const TransactionRecord& record, bool is_new) {
   if (is_new) txn.put(Table::tx_index, time_index_key(record.started_at_ms, record.station_id, record.transaction_id), "");
 }
 
-/// Stores one meter value of a transaction ("" for values outside any transaction).
+/// Stores one meter value of a transaction.
 void store_meter_value(WriteTxn& txn, std::string_view station, std::string_view transaction, std::string json) {
   auto k = meter_value_prefix(station, transaction);
   storage::append_u64(k, txn.next("meter_value"));
   txn.put(Table::meter_values, k, json);
 }
 
-/// Records a message for an operator to review (table events).
-void store_event(WriteTxn& txn, std::string_view station, std::string_view type, std::string_view payload) {
+/// Stores one meter value outside any transaction (transaction id ""), within the station's budget.
+void store_idle_meter_value(WriteTxn& txn, std::string_view station, std::string json, const Budget& budget) {
+  auto k = meter_value_prefix(station, "");
+  storage::append_u64(k, txn.next("meter_value"));
+  put_within_budget(txn, Table::meter_values, k, json, station, BudgetKind::meter_values, budget);
+}
+
+/// Records a message for an operator to review (table events). False when the budget is full.
+bool store_event(WriteTxn& txn, std::string_view station, std::string_view type, std::string_view payload,
+                 const Budget& budget) {
   std::string record;
   ocpp::JsonWriter w(record);
   w.raw("{\"timestamp\":");
@@ -60,7 +68,7 @@ void store_event(WriteTxn& txn, std::string_view station, std::string_view type,
   w.raw('}');
   auto k = storage::prefix({station});
   storage::append_u64(k, txn.next("event"));
-  txn.put(Table::events, k, record);
+  return try_put_within_budget(txn, Table::events, k, record, station, BudgetKind::events, budget);
 }
 
 // ---- energy ------------------------------------------------------------------------------------
@@ -144,7 +152,7 @@ std::string start_16(WriteTxn& txn, std::string_view station, const ocpp16::Star
 }
 
 std::string stop_16(WriteTxn& txn, std::string_view station, const ocpp16::StopTransactionRequest& r,
-                    std::string_view payload) {
+                    std::string_view payload, const StationBudgets& budgets, bool& record_lost) {
   const auto id_text = std::to_string(r.transactionId);
   ocpp16::StopTransactionResponse response;
   auto record = load(txn, station, id_text);
@@ -154,8 +162,9 @@ std::string stop_16(WriteTxn& txn, std::string_view station, const ocpp16::StopT
     response.idTagInfo->status = ocpp16::AuthorizationStatus::Accepted;
 
   if (!record) {
-    // Never an error: a station answered with an error retries forever.
-    store_event(txn, station, "StopTransactionUnknown", payload);
+    // Never an error: a station answered with an error retries forever. With the station's event
+    // budget full the review record is not kept (logged and counted by the caller).
+    record_lost = !store_event(txn, station, "StopTransactionUnknown", payload, budgets.events);
     return ocpp::to_json(response);
   }
   if (record->ended) return ocpp::to_json(response);  // a replay: acknowledged, stopped once
@@ -171,7 +180,8 @@ std::string stop_16(WriteTxn& txn, std::string_view station, const ocpp16::StopT
   return ocpp::to_json(response);
 }
 
-std::string meter_values_16(WriteTxn& txn, std::string_view station, const ocpp16::MeterValuesRequest& r) {
+std::string meter_values_16(WriteTxn& txn, std::string_view station, const ocpp16::MeterValuesRequest& r,
+                            const StationBudgets& budgets) {
   std::optional<TransactionRecord> record;
   if (r.transactionId) record = load(txn, station, std::to_string(*r.transactionId));
   if (record) {
@@ -179,7 +189,7 @@ std::string meter_values_16(WriteTxn& txn, std::string_view station, const ocpp1
     store_meter_values(txn, *record, r.meterValue);
     save(txn, *record, false);
   } else {
-    for (const auto& mv : r.meterValue) store_meter_value(txn, station, "", ocpp::to_json(mv));
+    for (const auto& mv : r.meterValue) store_idle_meter_value(txn, station, ocpp::to_json(mv), budgets.meter_values);
   }
   return "{}";
 }
@@ -231,9 +241,10 @@ std::string transaction_event(WriteTxn& txn, std::string_view station, const ocp
   return ocpp::to_json(response);
 }
 
-std::string meter_values_201(WriteTxn& txn, std::string_view station, const ocpp201::MeterValuesRequest& r) {
+std::string meter_values_201(WriteTxn& txn, std::string_view station, const ocpp201::MeterValuesRequest& r,
+                             const StationBudgets& budgets) {
   // 2.0.1 MeterValues are outside transactions (those come in TransactionEvent).
-  for (const auto& mv : r.meterValue) store_meter_value(txn, station, "", ocpp::to_json(mv));
+  for (const auto& mv : r.meterValue) store_idle_meter_value(txn, station, ocpp::to_json(mv), budgets.meter_values);
   return "{}";
 }
 
@@ -242,24 +253,37 @@ std::string meter_values_201(WriteTxn& txn, std::string_view station, const ocpp
 void handle_transactions(const NodeContext& ctx, const IncomingCall& call) {
   // The typed request is shared with the operation, which runs later on the store's thread.
   const std::string station = call.station_id;
+  const StationBudgets budgets = ctx.settings.budgets;
   if (call.v16) {
     auto request = call.v16;
     auto payload = call.payload;
-    return commit_then_reply(ctx, call, [station, request, payload](WriteTxn& txn) {
+    auto log = ctx.handler_log;
+    auto* metrics = ctx.metrics;
+    return commit_then_reply(ctx, call, [station, request, payload, budgets, log, metrics](WriteTxn& txn) {
       return std::visit(Overloaded{
                             [&](const ocpp16::StartTransactionRequest& r) { return start_16(txn, station, r); },
-                            [&](const ocpp16::StopTransactionRequest& r) { return stop_16(txn, station, r, payload); },
-                            [&](const ocpp16::MeterValuesRequest& r) { return meter_values_16(txn, station, r); },
+                            [&](const ocpp16::StopTransactionRequest& r) {
+                              bool record_lost = false;
+                              auto response = stop_16(txn, station, r, payload, budgets, record_lost);
+                              if (record_lost) {
+                                if (metrics) metrics->budget_refusal();
+                                log->warn("{}: StopTransaction for unknown transaction {} acknowledged; {}", station,
+                                          r.transactionId,
+                                          budget_full_message(station, BudgetKind::events, budgets.events));
+                              }
+                              return response;
+                            },
+                            [&](const ocpp16::MeterValuesRequest& r) { return meter_values_16(txn, station, r, budgets); },
                             [&](const auto&) -> std::string { throw std::logic_error("not a transaction message"); },
                         },
                         *request);
     });
   }
   auto request = call.v201;
-  commit_then_reply(ctx, call, [station, request](WriteTxn& txn) {
+  commit_then_reply(ctx, call, [station, request, budgets](WriteTxn& txn) {
     return std::visit(Overloaded{
                           [&](const ocpp201::TransactionEventRequest& r) { return transaction_event(txn, station, r); },
-                          [&](const ocpp201::MeterValuesRequest& r) { return meter_values_201(txn, station, r); },
+                          [&](const ocpp201::MeterValuesRequest& r) { return meter_values_201(txn, station, r, budgets); },
                           [&](const auto&) -> std::string { throw std::logic_error("not a transaction message"); },
                       },
                       *request);
@@ -267,8 +291,15 @@ void handle_transactions(const NodeContext& ctx, const IncomingCall& call) {
 }
 
 // Exposed for the other handlers that record events.
-void record_event(WriteTxn& txn, std::string_view station, std::string_view type, std::string_view payload) {
-  store_event(txn, station, type, payload);
+void record_event(WriteTxn& txn, std::string_view station, std::string_view type, std::string_view payload,
+                  const Budget& budget) {
+  if (!store_event(txn, station, type, payload, budget))
+    throw BudgetExceeded(budget_full_message(station, BudgetKind::events, budget));
+}
+
+bool try_record_event(WriteTxn& txn, std::string_view station, std::string_view type, std::string_view payload,
+                      const Budget& budget) {
+  return store_event(txn, station, type, payload, budget);
 }
 
 }  // namespace evbroker::actors

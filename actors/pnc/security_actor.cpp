@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/csms_call.hpp"
 #include "actors/handlers/handler_support.hpp"
 #include "actors/handlers/handlers.hpp"
 #include "actors/json_read.hpp"
@@ -55,17 +56,8 @@ void call_station(Self* self, const std::string& station_id, CsmsCall call, Call
     result.error_description = "the station is not connected";
     return done(result);
   }
-  // The station actor answers within the call timeout or when the station goes away; this
-  // deadline only guards against a lost actor.
-  const caf::timespan guard = self->state.ctx->settings.call_timeout + std::chrono::seconds(10);
-  self->request(entry->actor, guard, csms_call_atom::value, std::move(call))
-      .then([done](CsmsCallResult& result) { done(result); },
-            [done](caf::error& error) {
-              CsmsCallResult result;
-              result.kind = CsmsCallResult::Kind::disconnected;
-              result.error_description = "the station's connection ended: " + caf::to_string(error);
-              done(result);
-            });
+  request_csms_call(self, entry->actor, std::move(call), self->state.ctx->settings,
+                    [done](CsmsCallResult result) { done(result); });
 }
 
 CsmsCall as_pnc_data_transfer(std::string_view message_id, std::string_view payload201) {
@@ -158,7 +150,8 @@ void on_pnc_data_transfer(Self* self, const IncomingCall& call, const ocpp16::Da
     return refuse(ocpp16::DataTransferStatus::UnknownMessageId, "unknown messageId");
   auto action = find_action(ocpp::Version::v201, message_id);
   if (!action) return refuse(ocpp16::DataTransferStatus::UnknownMessageId, "unknown messageId");
-  auto decoded = decode_request(*action, request.data.value_or(""));
+  auto decoded = decode_request(*action, request.data.value_or(""),
+                                {.tolerant = false, .max_depth = self->state.ctx->settings.max_json_depth});
   if (!decoded) return refuse(ocpp16::DataTransferStatus::Rejected, "data: " + decoded.error().message());
   dispatch(self, PncRequest{call, Wire::v16_pnc, decoded->v201});
 }

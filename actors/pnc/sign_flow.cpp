@@ -10,6 +10,7 @@
 
 #include "actors/handlers/handler_support.hpp"
 #include "actors/pnc/security_internal.hpp"
+#include "actors/station_id.hpp"
 #include "pki/csr.hpp"
 #include "pki/local_pki.hpp"
 #include "protocol/ocpp16/codec.hpp"
@@ -22,22 +23,17 @@ constexpr std::string_view kStationCertificate = "ChargingStationCertificate";
 constexpr std::string_view kV2GCertificate = "V2GCertificate";
 constexpr std::chrono::seconds kMaxBackoff{300};
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 /// Why the CSR cannot be signed for this station ("" when it can). The station certificate's CN
-/// must be the station id (OCPP A02/A03); an SECC certificate's CN must name the station (contain
-/// its id), since SECC ids often carry an EVSE prefix.
+/// must be the station id (OCPP A02/A03); an SECC certificate's CN must name the station
+/// (secc_cn_names_station: SECC ids carry an EVSE prefix or suffix).
 std::string csr_problem(const pki::CertificateRequest& csr, std::string_view station_id, std::string_view type) {
   if (!csr.signature_valid()) return "the CSR's signature does not verify with its public key";
   const auto cn = csr.subject_cn();
   if (type == kStationCertificate && cn != station_id)
     return "the CSR's CN '" + cn + "' is not the station id '" + std::string(station_id) + "'";
-  if (type == kV2GCertificate && lower(cn).find(lower(station_id)) == std::string::npos)
-    return "the CSR's CN '" + cn + "' does not name the station '" + std::string(station_id) + "'";
+  if (type == kV2GCertificate && !secc_cn_names_station(cn, station_id))
+    return "the CSR's CN '" + cn + "' does not name the station '" + std::string(station_id) +
+           "' (it must be the id, or contain it between the CN's ends or characters other than letters and digits)";
   return {};
 }
 

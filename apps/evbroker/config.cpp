@@ -298,6 +298,21 @@ std::optional<std::string> check_combination(const NodeConfig& config) {
   return std::nullopt;
 }
 
+/// api_token from the first line of api_token_file (a trailing CR/LF is not part of it).
+std::optional<std::string> read_api_token_file(NodeConfig& config) {
+  const std::string& path = config.api_token_file;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "api_token_file: cannot open " + in_quotes(path) + ": " + std::generic_category().message(errno);
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && (token.back() == '\r' || token.back() == '\n')) token.pop_back();
+  if (token.empty()) return "api_token_file " + in_quotes(path) + ": the first line is empty";
+  if (!std::all_of(token.begin(), token.end(), [](char ch) { return ch > ' ' && ch < '\x7f'; }))
+    return "api_token_file " + in_quotes(path) + ": the token must be visible ASCII characters only";
+  config.api_token = std::move(token);
+  return std::nullopt;
+}
+
 ParseOutcome error_outcome(std::string message) {
   return ParseOutcome{ParseOutcome::Kind::exit_error, 2, std::move(message)};
 }
@@ -520,6 +535,16 @@ ParseOutcome parse_config(int argc, const char* const* argv, NodeConfig& out, Pa
     }
   }
 
+  if (!config.api_token_file.empty()) {
+    if (!config.api_token.empty())
+      return error_outcome("api_token_file " + config.api_token_file +
+                           " and api_token (--api-token, EVBROKER_API_TOKEN or the config file) are both set: give the "
+                           "token once");
+    if (auto error = read_api_token_file(config)) return error_outcome(*error);
+  }
+  config.api_token_on_command_line = std::any_of(given.begin(), given.end(), [](const std::string& a) {
+    return a == "--api-token" || a.starts_with("--api-token=");
+  });
   if (checks == ParseChecks::all) {
     if (auto error = check_combination(config)) return error_outcome(*error);
   }

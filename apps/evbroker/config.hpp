@@ -38,12 +38,35 @@ struct NodeConfig {
   bool trust_proxy = false;                 // honour a TLS-terminating proxy's X-Forwarded-Proto / X-Client-Cert*
   Endpoint api_addr{"127.0.0.1", 9410};
   std::string api_token;                    // required when api_addr is not loopback
+  std::string api_token_file;               // where api_token was read from ("": not from a file)
+  bool api_token_on_command_line = false;   // given as --api-token: visible in the process list
   std::chrono::seconds heartbeat_interval{300};   // sent in BootNotification responses
   std::chrono::seconds call_timeout{30};          // CSMS -> station CALL answer deadline
   std::chrono::seconds ping_interval{60};         // websocket ping after this long idle
   std::size_t max_frame_bytes = 256 * 1024;
+  std::size_t max_json_depth = 64;                // nesting of any JSON read (json_check.hpp)
   std::size_t max_queued_calls = 32;              // CSMS calls waiting per station
+  std::size_t max_pending_settings = 1000;        // settings waiting to be pushed, per station
+  // What one station may make the node keep (actors/station_budget.hpp): entries and bytes.
+  std::size_t station_events_max = 10000;
+  std::size_t station_events_max_bytes = 8 << 20;
+  std::size_t station_device_model_max = 20000;
+  std::size_t station_device_model_max_bytes = 16 << 20;
+  std::size_t station_meter_values_max = 10000;      // outside transactions
+  std::size_t station_meter_values_max_bytes = 4 << 20;
+  std::size_t station_max_connectors = 128;
+  std::chrono::seconds event_retention{90 * 24 * 3600};  // 0: keep events for ever
   std::size_t max_pending_handshakes = 1024;
+  std::size_t max_handshakes_per_address = 128;   // 0: unlimited (behind a proxy)
+  std::chrono::seconds first_bytes_timeout{3};    // accept to the first byte of a handshake
+  std::chrono::seconds handshake_timeout{10};     // accept to the upgrade done (TLS included)
+  std::size_t max_station_connections = 0;       // 0: what the open-file limit leaves (listeners.hpp)
+  std::size_t api_max_connections = 128;
+  std::chrono::seconds api_idle_timeout{30};      // an API connection without a complete request
+  // Failed station logins (actors/login_throttle.hpp): per address and station id, per address.
+  std::size_t login_failures_per_station = 5;
+  std::size_t login_failures_per_address = 50;
+  std::chrono::seconds login_lockout{30};
   unsigned io_threads = 0;                        // 0: one per core
   unsigned actor_threads = 0;                     // 0: one per core
   bool sync = true;                               // fsync each commit (never turn off in production)

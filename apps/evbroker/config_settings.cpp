@@ -23,6 +23,7 @@ constexpr std::int64_t kMaxFrameBytes = 64 * 1024 * 1024;
 constexpr std::int64_t kMaxThreads = 1024;
 constexpr std::int64_t kMaxBackendTimeoutMs = 10 * 60 * 1000;  // beyond that a station has long given up
 constexpr std::int64_t kMaxBackendRetries = 10;
+constexpr std::int64_t kMaxBudget = std::int64_t{1} << 40;  // per station: far beyond any real station
 
 constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info", "warn", "error", "off"};
 
@@ -215,6 +216,11 @@ const std::array kSettings = {
             "not given",
             [](NodeConfig& c, const Value& v) { return set_header_secret(c.api_token, v); },
             [](const NodeConfig& c) { return c.api_token; }, "EVBROKER_API_TOKEN"},
+    Setting{"api_token_file", Kind::string, "FILE", "",
+            "File holding the API bearer token (its first line): preferred over --api-token, which anyone can "
+            "read in the process list; give one of the two (or EVBROKER_API_TOKEN)",
+            [](NodeConfig& c, const Value& v) { return set_text(c.api_token_file, v); },
+            [](const NodeConfig& c) { return c.api_token_file; }},
     Setting{"heartbeat_interval", Kind::integer, "SECONDS", "seconds",
             "Heartbeat interval given to stations in BootNotification responses",
             [](NodeConfig& c, const Value& v) { return set_seconds(c.heartbeat_interval, v); },
@@ -233,12 +239,109 @@ const std::array kSettings = {
               return set_count(c.max_frame_bytes, v, kMinFrameBytes, kMaxFrameBytes);
             },
             [](const NodeConfig& c) { return std::to_string(c.max_frame_bytes); }},
+    Setting{"max_json_depth", Kind::integer, "LEVELS", "levels",
+            "Deepest nesting of objects and arrays in any JSON the node reads: frames, MQTT envelopes, API "
+            "bodies (8 to 1024); deeper input is refused (FormatViolation / 400)",
+            [](NodeConfig& c, const Value& v) { return set_count(c.max_json_depth, v, 8, 1024); },
+            [](const NodeConfig& c) { return std::to_string(c.max_json_depth); }},
     Setting{"max_queued_calls", Kind::integer, "N", "calls",
             "CSMS calls that may wait per station, one being in flight (the API answers 503 beyond)",
             [](NodeConfig& c, const Value& v) {
               return set_count(c.max_queued_calls, v, 1, std::numeric_limits<std::int32_t>::max());
             },
             [](const NodeConfig& c) { return std::to_string(c.max_queued_calls); }},
+    Setting{"max_pending_settings", Kind::integer, "N", "settings",
+            "Settings (POST /api/v0/cs/{id}/reconfigure) that may wait per station to be applied; the API answers "
+            "409 beyond (1 to 100000)",
+            [](NodeConfig& c, const Value& v) { return set_count(c.max_pending_settings, v, 1, 100000); },
+            [](const NodeConfig& c) { return std::to_string(c.max_pending_settings); }},
+    Setting{"station_events_max", Kind::integer, "N", "entries",
+            "Events one station may have stored (security events, notifications, reports, unknown-vendor "
+            "DataTransfers); beyond it they are refused (CALLERROR GenericError, DataTransfer Rejected)",
+            [](NodeConfig& c, const Value& v) { return set_count(c.station_events_max, v, 1, kMaxBudget); },
+            [](const NodeConfig& c) { return std::to_string(c.station_events_max); }},
+    Setting{"station_events_max_bytes", Kind::integer, "BYTES", "bytes",
+            "Bytes of events one station may have stored (see station_events_max)",
+            [](NodeConfig& c, const Value& v) { return set_count(c.station_events_max_bytes, v, 1024, kMaxBudget); },
+            [](const NodeConfig& c) { return std::to_string(c.station_events_max_bytes); }},
+    Setting{"station_device_model_max", Kind::integer, "N", "entries",
+            "Device-model variables (NotifyReport) one station may have stored; beyond it NotifyReport is refused",
+            [](NodeConfig& c, const Value& v) { return set_count(c.station_device_model_max, v, 1, kMaxBudget); },
+            [](const NodeConfig& c) { return std::to_string(c.station_device_model_max); }},
+    Setting{"station_device_model_max_bytes", Kind::integer, "BYTES", "bytes",
+            "Bytes of device model one station may have stored",
+            [](NodeConfig& c, const Value& v) { return set_count(c.station_device_model_max_bytes, v, 1024, kMaxBudget); },
+            [](const NodeConfig& c) { return std::to_string(c.station_device_model_max_bytes); }},
+    Setting{"station_meter_values_max", Kind::integer, "N", "entries",
+            "Meter values outside any transaction one station may have stored; beyond it MeterValues is refused",
+            [](NodeConfig& c, const Value& v) { return set_count(c.station_meter_values_max, v, 1, kMaxBudget); },
+            [](const NodeConfig& c) { return std::to_string(c.station_meter_values_max); }},
+    Setting{"station_meter_values_max_bytes", Kind::integer, "BYTES", "bytes",
+            "Bytes of meter values outside transactions one station may have stored",
+            [](NodeConfig& c, const Value& v) { return set_count(c.station_meter_values_max_bytes, v, 1024, kMaxBudget); },
+            [](const NodeConfig& c) { return std::to_string(c.station_meter_values_max_bytes); }},
+    Setting{"station_max_connectors", Kind::integer, "N", "connectors",
+            "EVSE/connector pairs one station may report a status for",
+            [](NodeConfig& c, const Value& v) { return set_count(c.station_max_connectors, v, 1, 65536); },
+            [](const NodeConfig& c) { return std::to_string(c.station_max_connectors); }},
+    Setting{"event_retention", Kind::integer, "SECONDS", "seconds",
+            "Events older than this are deleted and their room in the station budget given back (0: keep them)",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              const auto n = std::get<std::int64_t>(v);
+              if (n == 0) {
+                c.event_retention = std::chrono::seconds{0};
+                return std::nullopt;
+              }
+              return set_seconds(c.event_retention, v);
+            },
+            [](const NodeConfig& c) { return std::to_string(c.event_retention.count()); }},
+    Setting{"login_failures_per_station", Kind::integer, "N", "failures",
+            "Failed logins within a minute from one address for one station id before that address is refused for "
+            "that id for login_lockout (0: off); the same station from another address is not affected",
+            [](NodeConfig& c, const Value& v) { return set_count(c.login_failures_per_station, v, 0, 1000000); },
+            [](const NodeConfig& c) { return std::to_string(c.login_failures_per_station); }},
+    Setting{"login_failures_per_address", Kind::integer, "N", "failures",
+            "Failed logins (any station id, unknown ids included) within a minute from one address before the "
+            "address is refused for login_lockout (0: off); behind --trust-proxy the address is the last "
+            "X-Forwarded-For entry",
+            [](NodeConfig& c, const Value& v) { return set_count(c.login_failures_per_address, v, 0, 1000000); },
+            [](const NodeConfig& c) { return std::to_string(c.login_failures_per_address); }},
+    Setting{"login_lockout", Kind::integer, "SECONDS", "seconds",
+            "How long an address (or address and station id) is refused after too many failed logins",
+            [](NodeConfig& c, const Value& v) { return set_seconds(c.login_lockout, v); },
+            [](const NodeConfig& c) { return std::to_string(c.login_lockout.count()); }},
+    Setting{"max_handshakes_per_address", Kind::integer, "N", "handshakes",
+            "Handshakes in progress from one source address (IPv6: one /64) at once; beyond it a socket is closed "
+            "at once, so that one address cannot hold every handshake slot (0: no limit, e.g. behind a "
+            "TLS-terminating proxy, where every connection comes from the proxy)",
+            [](NodeConfig& c, const Value& v) {
+              return set_count(c.max_handshakes_per_address, v, 0, std::numeric_limits<std::int32_t>::max());
+            },
+            [](const NodeConfig& c) { return std::to_string(c.max_handshakes_per_address); }},
+    Setting{"first_bytes_timeout", Kind::integer, "SECONDS", "seconds",
+            "A station socket that sends nothing (no TLS ClientHello, no HTTP request) for this long after it was "
+            "accepted is closed",
+            [](NodeConfig& c, const Value& v) { return set_seconds(c.first_bytes_timeout, v); },
+            [](const NodeConfig& c) { return std::to_string(c.first_bytes_timeout.count()); }},
+    Setting{"handshake_timeout", Kind::integer, "SECONDS", "seconds",
+            "From a station socket accepted to its websocket upgrade done (TLS included); then it is closed",
+            [](NodeConfig& c, const Value& v) { return set_seconds(c.handshake_timeout, v); },
+            [](const NodeConfig& c) { return std::to_string(c.handshake_timeout.count()); }},
+    Setting{"max_station_connections", Kind::integer, "N", "connections",
+            "Station sockets (open websockets and handshakes in progress) at once; beyond it new ones are closed "
+            "at once (0: as many as the open-file limit leaves after the API, the store and MQTT)",
+            [](NodeConfig& c, const Value& v) {
+              return set_count(c.max_station_connections, v, 0, std::numeric_limits<std::int32_t>::max());
+            },
+            [](const NodeConfig& c) { return std::to_string(c.max_station_connections); }},
+    Setting{"api_max_connections", Kind::integer, "N", "connections",
+            "Management API connections at once; a new one takes the place of the longest-waiting idle one",
+            [](NodeConfig& c, const Value& v) { return set_count(c.api_max_connections, v, 1, 65536); },
+            [](const NodeConfig& c) { return std::to_string(c.api_max_connections); }},
+    Setting{"api_idle_timeout", Kind::integer, "SECONDS", "seconds",
+            "An API connection without a complete request header for this long is closed",
+            [](NodeConfig& c, const Value& v) { return set_seconds(c.api_idle_timeout, v); },
+            [](const NodeConfig& c) { return std::to_string(c.api_idle_timeout.count()); }},
     Setting{"max_pending_handshakes", Kind::integer, "N", "handshakes",
             "Connection handshakes (TCP, TLS, websocket upgrade) in progress at once: admission control "
             "for reconnect storms",

@@ -59,7 +59,7 @@ std::string gateway_metrics(const actors::GatewayBridge& bridge, const transport
 
 }  // namespace
 
-int run_gateway(const NodeConfig& config) {
+int run_gateway(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> reread) {
   std::string error;
   if (!setup_logging(config, error)) {
     std::fprintf(stderr, "evbroker: %s\n", error.c_str());
@@ -69,6 +69,13 @@ int run_gateway(const NodeConfig& config) {
   const auto files = raise_open_file_limit();
   if (!files.problem.empty())
     log->warn("open file limit stays at {} (hard limit {}): {}", files.soft, files.hard, files.problem);
+  const auto descriptors = plan_descriptors(files.soft, config.api_max_connections, config.max_station_connections);
+  if (!descriptors.problem.empty()) {
+    log->error("{}", descriptors.problem);
+    return 1;
+  }
+  log->info("open file limit {} (hard limit {}): {}", files.soft, files.hard, descriptors.summary());
+  StationAdmission admission{std::make_shared<transport::ConnectionBudget>(descriptors.stations)};
 
   // The gateway terminates TLS, so it needs the server certificate and the station trust; with the
   // local PKI that means the manager's pki directory copied here (docs/cluster.md).
@@ -105,6 +112,7 @@ int run_gateway(const NodeConfig& config) {
   ctx->local_pki = &*local_pki;
   ctx->station_trust = std::move(*station_trust);
   ctx->trust_proxy = config.trust_proxy;
+  ctx->login_throttle = login_throttle_settings(config);
 
   const auto settings = cluster_settings(config);
   actors::RegistryReplica registry(settings.prefix);
@@ -162,16 +170,15 @@ int run_gateway(const NodeConfig& config) {
     auto station = record ? actors::parse_station_record(*record) : std::nullopt;
     return bridge->open(std::move(c), r.station_id, subprotocol, station && station->tolerant);
   };
-  callbacks.refused = log_refused_upgrades(station_log);
-  auto ws_servers = make_station_listeners(io, config, tls, callbacks);
+  callbacks.refused = log_refused_upgrades(station_log, &metrics);
+  auto ws_servers = make_station_listeners(io, config, tls, callbacks, admission);
 
   // /health (readiness: 503 while the broker is unreachable) and /metrics; nothing else lives here.
   actors::StationDirectory no_stations;
-  transport::HttpServerOptions http_options;
-  http_options.address = config.api_addr.host;
-  http_options.port = config.api_addr.port;
-  transport::HttpServer http(io, http_options, [&](transport::HttpRequest request, transport::Responder respond) {
-    if (request.method == "GET" && request.path == "/health") {
+  transport::HttpServer* http_server = nullptr;  // for /metrics, set below
+  transport::HttpServer http(io, http_server_options(config), [&](transport::HttpRequest request,
+                                                                  transport::Responder respond) {
+    if ((request.method == "GET" || request.method == "HEAD") && request.path == "/health") {
       const bool up = link.connected();
       return respond(json(up ? 200 : 503, std::string("{\"status\":\"") + (up ? "OK" : "MQTT_DOWN") +
                                               "\",\"role\":\"gateway\",\"node\":\"" + settings.node_id +
@@ -182,12 +189,15 @@ int run_gateway(const NodeConfig& config) {
       transport::HttpResponse response;
       response.content_type = "text/plain; version=0.0.4";
       response.body = metrics.render(no_stations, storage::CommitStats{}) +
-                      gateway_metrics(*bridge, link, registry.size());
+                      gateway_metrics(*bridge, link, registry.size()) +
+                      (http_server ? connection_metrics(admission, *http_server) : std::string());
       return respond(std::move(response));
     }
     respond(json(404, "{\"error\":\"a gateway serves only /health and /metrics; the management API is on the "
                       "manager\"}"));
   });
+
+  http_server = &http;
 
   const std::pair<const char*, std::error_code> bound[] = {
       {"--ws-addr", ws_servers[0]->listen()},
@@ -203,6 +213,7 @@ int run_gateway(const NodeConfig& config) {
   }
 
   StopSignal stop_signal(io);
+  HangupSignal hangup(io, reload_on_hangup(std::move(reread), log));
   const unsigned io_count = threads_or_cores(config.io_threads);
   auto io_threads = run_io_threads(io, io_count);
   log->info("evbroker gateway {} listening: ws={}{} health={} mqtt={} prefix={}", settings.node_id,
@@ -216,7 +227,8 @@ int run_gateway(const NodeConfig& config) {
   http.stop();
   // Closing the sockets publishes their disconnected events; give them a moment to go out.
   for (auto& server : ws_servers) server->close_all(1001, "server shutting down");
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  // Bounded: a peer that never answers the close frame is dropped with the I/O threads.
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
   while (bridge->connections() > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
   // A clean disconnect sends no will: say "offline" ourselves so the status topic stays true.
   transport::MqttPublish offline;

@@ -6,6 +6,7 @@
 #include "apps/evbroker/ca_command.hpp"
 #include "apps/evbroker/config.hpp"
 #include "apps/evbroker/gateway_node.hpp"
+#include "apps/evbroker/listeners.hpp"
 #include "apps/evbroker/node.hpp"
 
 int main(int argc, char** argv) {
@@ -22,6 +23,19 @@ int main(int argc, char** argv) {
       return outcome.exit_code == 0 ? 2 : outcome.exit_code;
     case evbroker::app::ParseOutcome::Kind::run: break;
   }
-  if (config.role == evbroker::app::Role::gateway) return evbroker::app::run_gateway(config);
-  return evbroker::app::run_node(config);  // role all, or manager
+  if (auto problem = evbroker::app::resolve_listen_hosts(config)) {
+    std::fprintf(stderr, "evbroker: %s\n", problem->c_str());
+    return 2;
+  }
+  // SIGHUP reads the same arguments (and the --config file they name) again.
+  auto reread = [argc, argv](evbroker::app::NodeConfig& fresh) {
+    auto reparsed = evbroker::app::parse_config(argc, argv, fresh);
+    if (reparsed.kind == evbroker::app::ParseOutcome::Kind::run) {
+      if (auto problem = evbroker::app::resolve_listen_hosts(fresh))
+        return evbroker::app::ParseOutcome{evbroker::app::ParseOutcome::Kind::exit_error, 2, *problem};
+    }
+    return reparsed;
+  };
+  if (config.role == evbroker::app::Role::gateway) return evbroker::app::run_gateway(config, reread);
+  return evbroker::app::run_node(config, reread);  // role all, or manager
 }

@@ -9,6 +9,7 @@ actors::ClusterSettings cluster_settings(const NodeConfig& config) {
   settings.node_id = node_identity(config);
   settings.partition_index = config.partition_index;
   settings.partition_count = config.partition_count;
+  settings.max_json_depth = config.max_json_depth;
   return settings;
 }
 

@@ -17,6 +17,7 @@
 #include "actors/router.hpp"
 #include "actors/station_directory.hpp"
 #include "actors/station_gate.hpp"
+#include "actors/store_format.hpp"
 #include "apps/evbroker/listeners.hpp"
 #include "apps/evbroker/logging.hpp"
 #include "apps/evbroker/mqtt_setup.hpp"
@@ -73,6 +74,9 @@ std::optional<std::string> check_pem_files(const NodeConfig& config) {
 /// back (stations may have retried already: the handlers are idempotent).
 constexpr std::chrono::seconds kManagerSessionExpiry{300};
 
+/// How long a stopping node waits for stations to answer its close frames.
+constexpr std::chrono::milliseconds kCloseGrace{2000};
+
 std::string manager_metrics(const actors::ManagerBridge& bridge, const transport::MqttLink& link) {
   const auto s = bridge.stats();
   std::string out;
@@ -92,7 +96,7 @@ std::string manager_metrics(const actors::ManagerBridge& bridge, const transport
 
 }  // namespace
 
-int run_node(const NodeConfig& config) {
+int run_node(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> reread) {
   const bool manager = config.role == Role::manager;
   std::string error;
   if (!setup_logging(config, error)) {
@@ -100,12 +104,21 @@ int run_node(const NodeConfig& config) {
     return 2;
   }
   auto log = logger("node");
+  if (config.api_token_on_command_line)
+    log->warn("--api-token is visible to every user of this machine in the process list: prefer "
+              "--api-token-file FILE (mode 0600) or the environment variable EVBROKER_API_TOKEN");
   const auto files = raise_open_file_limit();
-  if (files.problem.empty()) {
-    log->info("open file limit: {} (hard limit {})", files.soft, files.hard);
-  } else {
+  if (!files.problem.empty())
     log->warn("open file limit stays at {} (hard limit {}): {}", files.soft, files.hard, files.problem);
+  const auto descriptors = plan_descriptors(files.soft, config.api_max_connections, config.max_station_connections);
+  if (!descriptors.problem.empty()) {
+    log->error("{}", descriptors.problem);
+    return 1;
   }
+  if (manager) log->info("open file limit {} (hard limit {})", files.soft, files.hard);
+  else log->info("open file limit {} (hard limit {}): {}", files.soft, files.hard, descriptors.summary());
+  StationAdmission admission{std::make_shared<transport::ConnectionBudget>(descriptors.stations)};
+  transport::HttpServer* http_server = nullptr;  // set once the API's listener exists (for /metrics)
 
   // ---- the store ----------------------------------------------------------------------------
   storage::StoreOptions store_options;
@@ -143,6 +156,14 @@ int run_node(const NodeConfig& config) {
     return 1;
   }
   storage::GroupCommitter committer(**store);
+  std::uint64_t stored_format = 0;
+  if (auto problem = actors::migrate_store(**store, committer, &stored_format)) {
+    log->error("{}", *problem);
+    committer.stop();
+    return 1;
+  }
+  if (stored_format != 0 && stored_format != actors::kStoreFormat)
+    log->info("store migrated from format {} to {}", stored_format, actors::kStoreFormat);
 
   // ---- actors -------------------------------------------------------------------------------
   actors::StationDirectory directory;
@@ -152,7 +173,11 @@ int run_node(const NodeConfig& config) {
   ctx->settings.heartbeat_interval = config.heartbeat_interval;
   ctx->settings.call_timeout = config.call_timeout;
   ctx->settings.max_queued_calls = config.max_queued_calls;
+  ctx->settings.max_pending_settings = config.max_pending_settings;
+  ctx->settings.budgets = station_budgets(config);
+  ctx->settings.event_retention = config.event_retention;
   ctx->settings.max_frame_bytes = config.max_frame_bytes;
+  ctx->settings.max_json_depth = config.max_json_depth;
   ctx->store = store->get();
   ctx->committer = &committer;
   ctx->directory = &directory;
@@ -164,6 +189,7 @@ int run_node(const NodeConfig& config) {
   ctx->local_pki = &*local_pki;
   ctx->station_trust = std::move(*station_trust);
   ctx->trust_proxy = config.trust_proxy;
+  ctx->login_throttle = login_throttle_settings(config);
   ctx->pnc = pnc_settings(config);
   ctx->partition_index = config.partition_index;
   ctx->partition_count = config.partition_count;
@@ -219,6 +245,11 @@ int run_node(const NodeConfig& config) {
     };
     api_options.extra_metrics = [&link, &bridge] { return manager_metrics(*bridge, *link); };
   }
+  api_options.extra_metrics = [more = std::move(api_options.extra_metrics), &admission, &http_server] {
+    std::string out = more ? more() : std::string();
+    if (http_server) out += connection_metrics(admission, *http_server);
+    return out;
+  };
   actors::ManagementApi api(system, ctx, api_options);
 
   // ---- listeners ----------------------------------------------------------------------------
@@ -227,17 +258,15 @@ int run_node(const NodeConfig& config) {
   callbacks.decide = [&gate](const transport::UpgradeRequest& r) { return gate.decide(r); };
   callbacks.open = [&gate](std::shared_ptr<transport::Connection> c, const transport::UpgradeRequest& r,
                            const std::string& subprotocol) { return gate.open(std::move(c), r, subprotocol); };
-  callbacks.refused = log_refused_upgrades(station_log);
+  callbacks.refused = log_refused_upgrades(station_log, &metrics);
   // A manager holds no websockets: its stations are on the gateways.
   std::vector<std::unique_ptr<transport::WsServer>> ws_servers;
-  if (!manager) ws_servers = make_station_listeners(io, config, tls, callbacks);
-  transport::HttpServerOptions http_options;
-  http_options.address = config.api_addr.host;
-  http_options.port = config.api_addr.port;
-  transport::HttpServer http(io, http_options,
+  if (!manager) ws_servers = make_station_listeners(io, config, tls, callbacks, admission);
+  transport::HttpServer http(io, http_server_options(config),
                              [&api](transport::HttpRequest request, transport::Responder respond) {
                                api.handle(std::move(request), std::move(respond));
                              });
+  http_server = &http;
 
   // Handlers first (their back-end calls may still be answered meanwhile), then the HTTP client,
   // whose callbacks would otherwise post to actors that are gone.
@@ -270,6 +299,7 @@ int run_node(const NodeConfig& config) {
   }
 
   StopSignal stop_signal(io);
+  HangupSignal hangup(io, reload_on_hangup(std::move(reread), log));
   const unsigned io_count = threads_or_cores(config.io_threads);
   auto io_threads = run_io_threads(io, io_count);
 
@@ -300,9 +330,20 @@ int run_node(const NodeConfig& config) {
     link->stop();
     bridge->release_all();
   }
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (directory.size() > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
-  if (directory.size() > 0) log->warn("{} station actors still open after 5 s", directory.size());
+  //    A peer that never answers the close frame must not hold the shutdown: after a grace period
+  //    its station actor is told the connection is gone (its socket goes with the I/O threads).
+  auto wait_for_stations = [&directory](std::chrono::milliseconds grace) {
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    while (directory.size() > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  };
+  wait_for_stations(kCloseGrace);
+  if (const auto left = directory.size(); left > 0) {
+    log->warn("{} station connections did not finish the close handshake within {} ms; ending them", left,
+              kCloseGrace.count());
+    for (const auto& actor : directory.actors())
+      caf::anon_send(actor, actors::closed_atom::value, std::string("server shutting down (no close handshake)"));
+    wait_for_stations(1000ms);
+  }
   // 3. Handlers finish their mailboxes, then every write they submitted is committed.
   stop_actors();
   // 4. The I/O threads.

@@ -28,4 +28,26 @@ OpenFileLimit raise_open_file_limit() {
   return result;
 }
 
+DescriptorPlan plan_descriptors(std::uint64_t open_file_limit, std::uint64_t api_connections,
+                                std::uint64_t max_station_connections) {
+  DescriptorPlan plan;
+  plan.api = api_connections;
+  const std::uint64_t taken = plan.api + plan.reserve;
+  if (open_file_limit <= taken) {
+    plan.problem = "the open-file limit " + std::to_string(open_file_limit) + " leaves no room for stations after " +
+                   std::to_string(plan.api) + " API connections and a reserve of " + std::to_string(plan.reserve) +
+                   ": raise it (ulimit -n, LimitNOFILE=) or lower --api-max-connections";
+    return plan;
+  }
+  plan.stations = open_file_limit - taken;
+  if (max_station_connections != 0 && max_station_connections < plan.stations) plan.stations = max_station_connections;
+  return plan;
+}
+
+std::string DescriptorPlan::summary() const {
+  return "room for " + std::to_string(stations) + " station connections (" + std::to_string(api) +
+         " API connections and " + std::to_string(reserve) + " descriptors for the store, listeners, MQTT and back ends "
+         "kept apart)";
+}
+
 }  // namespace evbroker::app

@@ -203,7 +203,58 @@ CAF_TEST(a disconnect fails the call in flight and the queued ones) {
   auto delivered = results();
   CAF_REQUIRE_EQUAL(delivered.size(), 2u);
   CAF_CHECK(delivered[0].kind == CsmsCallResult::Kind::disconnected);
+  CAF_CHECK(delivered[0].sent);  // it had gone out
   CAF_CHECK(delivered[1].kind == CsmsCallResult::Kind::disconnected);
+  CAF_CHECK(!delivered[1].sent);  // it was still waiting
+}
+
+CAF_TEST(a call that waits past its send_by is withdrawn and never sent) {
+  api_call("GetVariables", kGetVariables);  // in flight: the station takes its time
+  self->send(station, csms_call_atom::value,
+             CsmsCall{"Reset", R"({"type":"Immediate"})", 0, std::chrono::steady_clock::now() + std::chrono::seconds(5)});
+  consume_messages();
+  advance_time(std::chrono::seconds(5));
+  consume_messages();
+  auto delivered = results();
+  CAF_REQUIRE_EQUAL(delivered.size(), 1u);
+  CAF_CHECK(delivered[0].kind == CsmsCallResult::Kind::not_sent);
+  CAF_CHECK(!delivered[0].sent);
+  CAF_CHECK(delivered[0].error_description.find("not sent") == 0);
+
+  // The station answers the first call: nothing else goes out.
+  auto sent = calls_sent();
+  station_sends(ocpp::call_result_frame(sent[0].message_id, kGetVariablesResult));
+  CAF_CHECK_EQUAL(results().size(), 1u);
+  CAF_CHECK_EQUAL(calls_sent().size(), 1u);
+}
+
+CAF_TEST(a caller withdraws a queued call but not one that went out) {
+  self->send(station, csms_call_atom::value, CsmsCall{"GetVariables", kGetVariables, 101, std::nullopt});
+  self->send(station, csms_call_atom::value, CsmsCall{"Reset", R"({"type":"Immediate"})", 102, std::nullopt});
+  consume_messages();
+  caf::anon_send(station, withdraw_atom::value, std::uint64_t{102});
+  caf::anon_send(station, withdraw_atom::value, std::uint64_t{101});  // in flight: stays
+  consume_messages();
+  auto delivered = results();
+  CAF_REQUIRE_EQUAL(delivered.size(), 1u);
+  CAF_CHECK(delivered[0].kind == CsmsCallResult::Kind::not_sent);
+  CAF_CHECK(delivered[0].error_description.find("withdrawn by its caller") != std::string::npos);
+  auto sent = calls_sent();
+  CAF_REQUIRE_EQUAL(sent.size(), 1u);
+  station_sends(ocpp::call_result_frame(sent[0].message_id, kGetVariablesResult));
+  delivered = results();
+  CAF_REQUIRE_EQUAL(delivered.size(), 1u);
+  CAF_CHECK(delivered[0].kind == CsmsCallResult::Kind::result);
+  CAF_CHECK(delivered[0].sent);
+  CAF_CHECK_EQUAL(calls_sent().size(), 1u);
+}
+
+CAF_TEST(a CALLERROR answering no pending call is dropped however deep its details) {
+  std::string details = "{\"d\":" + std::string(60000, '[') + "1" + std::string(60000, ']') + "}";
+  station_sends(ocpp::call_error_frame("nobody", "GenericError", "x", details));
+  CAF_CHECK(connection->sent.empty());  // a CALLERROR is never answered
+  station_sends(R"([2,"m1","Heartbeat",{}])");
+  CAF_REQUIRE_EQUAL(connection->sent.size(), 1u);
 }
 
 CAF_TEST(station CALLs are routed or refused with the right CALLERROR) {

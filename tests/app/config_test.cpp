@@ -147,7 +147,23 @@ std::string describe(const NodeConfig& c) {
       << "\nmqtt_prefix=" << c.mqtt_prefix << "\nmqtt_group=" << c.mqtt_group << "\nmqtt_username=" << c.mqtt_username
       << "\nmqtt_password=" << c.mqtt_password << "\nmqtt_ca=" << c.mqtt_ca << "\nmqtt_client_cert=" << c.mqtt_client_cert
       << "\nmqtt_client_key=" << c.mqtt_client_key << "\nnode_id=" << c.node_id << "\npartition=" << c.partition_index
-      << "/" << c.partition_count << "\n";
+      << "/" << c.partition_count << "\nmax_json_depth=" << c.max_json_depth
+      << "\nmax_pending_settings=" << c.max_pending_settings << "\nstation_events_max=" << c.station_events_max
+      << "\nstation_events_max_bytes=" << c.station_events_max_bytes
+      << "\nstation_device_model_max=" << c.station_device_model_max
+      << "\nstation_device_model_max_bytes=" << c.station_device_model_max_bytes
+      << "\nstation_meter_values_max=" << c.station_meter_values_max
+      << "\nstation_meter_values_max_bytes=" << c.station_meter_values_max_bytes
+      << "\nstation_max_connectors=" << c.station_max_connectors << "\nevent_retention=" << c.event_retention.count()
+      << "\nlogin_failures_per_station=" << c.login_failures_per_station
+      << "\nlogin_failures_per_address=" << c.login_failures_per_address
+      << "\nlogin_lockout=" << c.login_lockout.count()
+      << "\nmax_handshakes_per_address=" << c.max_handshakes_per_address
+      << "\nfirst_bytes_timeout=" << c.first_bytes_timeout.count()
+      << "\nhandshake_timeout=" << c.handshake_timeout.count()
+      << "\nmax_station_connections=" << c.max_station_connections
+      << "\napi_max_connections=" << c.api_max_connections << "\napi_idle_timeout=" << c.api_idle_timeout.count()
+      << "\n";
   return out.str();
 }
 
@@ -211,6 +227,25 @@ const std::vector<Example> kNonDefaults = {
     {"mqtt_client_key", "/etc/evbroker/mqtt.key", "\"/etc/evbroker/mqtt.key\""},
     {"node_id", "m1", "\"m1\""},
     {"partition", "1/3", "\"1/3\""},
+    {"max_json_depth", "32", "32"},
+    {"max_pending_settings", "50", "50"},
+    {"station_events_max", "100", "100"},
+    {"station_events_max_bytes", "65536", "65536"},
+    {"station_device_model_max", "200", "200"},
+    {"station_device_model_max_bytes", "131072", "131072"},
+    {"station_meter_values_max", "300", "300"},
+    {"station_meter_values_max_bytes", "262144", "262144"},
+    {"station_max_connectors", "16", "16"},
+    {"event_retention", "0", "0"},
+    {"login_failures_per_station", "3", "3"},
+    {"login_failures_per_address", "0", "0"},
+    {"login_lockout", "120", "120"},
+    {"max_handshakes_per_address", "0", "0"},
+    {"first_bytes_timeout", "2", "2"},
+    {"handshake_timeout", "20", "20"},
+    {"max_station_connections", "5000", "5000"},
+    {"api_max_connections", "16", "16"},
+    {"api_idle_timeout", "5", "5"},
 };
 
 void check_non_defaults(const NodeConfig& c) {
@@ -263,6 +298,25 @@ void check_non_defaults(const NodeConfig& c) {
   CHECK(c.node_id == "m1");
   CHECK(c.partition_index == 1);
   CHECK(c.partition_count == 3);
+  CHECK(c.max_json_depth == 32);
+  CHECK(c.max_pending_settings == 50);
+  CHECK(c.station_events_max == 100);
+  CHECK(c.station_events_max_bytes == 65536);
+  CHECK(c.station_device_model_max == 200);
+  CHECK(c.station_device_model_max_bytes == 131072);
+  CHECK(c.station_meter_values_max == 300);
+  CHECK(c.station_meter_values_max_bytes == 262144);
+  CHECK(c.station_max_connectors == 16);
+  CHECK(c.event_retention == std::chrono::seconds{0});
+  CHECK(c.login_failures_per_station == 3);
+  CHECK(c.login_failures_per_address == 0);
+  CHECK(c.login_lockout == std::chrono::seconds{120});
+  CHECK(c.max_handshakes_per_address == 0);
+  CHECK(c.first_bytes_timeout == std::chrono::seconds{2});
+  CHECK(c.handshake_timeout == std::chrono::seconds{20});
+  CHECK(c.max_station_connections == 5000);
+  CHECK(c.api_max_connections == 16);
+  CHECK(c.api_idle_timeout == std::chrono::seconds{5});
 }
 
 std::string flag_of(std::string key) {
@@ -506,6 +560,24 @@ TEST_CASE("a port outside 1-65535 is an error", "[config][errors]") {
         "--api-addr: port 99999999999999999999999 out of range 1-65535");
   CHECK(parse_ok({"--ws-addr", "0.0.0.0:65535"}).ws_addr.port == 65535);
   CHECK(parse_ok({"--ws-addr", "0.0.0.0:1"}).ws_addr.port == 1);
+}
+
+TEST_CASE("the API token can come from a file, never from two places at once", "[config][errors]") {
+  TomlFile token("From-A-File\n");  // any file: its first line is the token
+  auto c = parse_ok({"--api-token-file", token.path(), "--api-addr", "0.0.0.0:9410"});
+  CHECK(c.api_token == "From-A-File");
+  CHECK_FALSE(c.api_token_on_command_line);
+  CHECK(parse_error({"--api-token-file", token.path(), "--api-token", "t"}) ==
+        "api_token_file " + token.path() +
+            " and api_token (--api-token, EVBROKER_API_TOKEN or the config file) are both set: give the token once");
+  CHECK(parse_error({"--api-token-file", token.path()}, "env-token").find("both set") != std::string::npos);
+  CHECK(parse_error({"--api-token-file", "/no/such/file"}).starts_with("api_token_file: cannot open '/no/such/file'"));
+  TomlFile empty("\n");
+  CHECK(parse_error({"--api-token-file", empty.path()}) == "api_token_file '" + empty.path() + "': the first line is empty");
+  TomlFile spaced("two words\n");
+  CHECK(parse_error({"--api-token-file", spaced.path()}).find("visible ASCII") != std::string::npos);
+  CHECK(parse_ok({"--api-token", "t"}).api_token_on_command_line);
+  CHECK_FALSE(parse_ok({}, "env-token").api_token_on_command_line);
 }
 
 TEST_CASE("an API on a non-loopback address needs a token", "[config][errors]") {
@@ -897,6 +969,25 @@ TEST_CASE("the help text lists every option with its default", "[config][help]")
       {"--mqtt-client-key", "FILE"},
       {"--node-id", "(default: <hostname>-gw-<ws port>"},
       {"--partition", "K/N=0/1"},
+      {"--max-json-depth", "LEVELS=64"},
+      {"--max-pending-settings", "N=1000"},
+      {"--station-events-max", "N=10000"},
+      {"--station-events-max-bytes", "BYTES=8388608"},
+      {"--station-device-model-max", "N=20000"},
+      {"--station-device-model-max-bytes", "BYTES=16777216"},
+      {"--station-meter-values-max", "N=10000"},
+      {"--station-meter-values-max-bytes", "BYTES=4194304"},
+      {"--station-max-connectors", "N=128"},
+      {"--event-retention", "SECONDS=7776000"},
+      {"--login-failures-per-station", "N=5"},
+      {"--login-failures-per-address", "N=50"},
+      {"--login-lockout", "SECONDS=30"},
+      {"--max-handshakes-per-address", "N=128"},
+      {"--first-bytes-timeout", "SECONDS=3"},
+      {"--handshake-timeout", "SECONDS=10"},
+      {"--max-station-connections", "N=0"},
+      {"--api-max-connections", "N=128"},
+      {"--api-idle-timeout", "SECONDS=30"},
   };
   for (const auto& e : kNonDefaults) {
     auto flag = flag_of(e.key);
@@ -953,7 +1044,7 @@ TEST_CASE("the example file documents every key with its default", "[config][exa
       uncommented += line.substr(2) + "\n";
     }
   }
-  std::multiset<std::string> expected;
+  std::multiset<std::string> expected{"api_token_file"};  // sets api_token: tested on its own below
   for (const auto& e : kNonDefaults) expected.insert(e.key);
   CHECK(keys == expected);
   TomlFile file(uncommented);

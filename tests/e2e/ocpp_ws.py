@@ -254,12 +254,13 @@ def _read_http_body(sock, headers, rest, deadline):
 
 
 def connect(url, station_id, subprotocols=("ocpp2.0.1",), username=None, password=None, timeout=5,
-            ssl_context=None, extra_headers=None):
+            ssl_context=None, extra_headers=None, source_address=None):
     """Opens ws(s)://host:port/<path>/<station_id> and returns a started OcppClient.
 
     `url` is the base (e.g. "ws://127.0.0.1:9310/ws"); the station id is appended, percent-encoded.
     Basic auth is sent when a password is given (username defaults to the station id) or when a
-    username is given. Raises UpgradeRefused for a non-101 answer.
+    username is given. Raises UpgradeRefused for a non-101 answer. source_address ("127.0.0.2")
+    picks the local address (any of 127/8 reaches a loopback listener).
     """
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in ("ws", "wss"):
@@ -269,7 +270,8 @@ def connect(url, station_id, subprotocols=("ocpp2.0.1",), username=None, passwor
     path = parsed.path.rstrip("/") + "/" + urllib.parse.quote(station_id, safe="")
     deadline = time.monotonic() + timeout
 
-    sock = socket.create_connection((host, port), timeout=timeout)
+    sock = socket.create_connection((host, port), timeout=timeout,
+                                    source_address=(source_address, 0) if source_address else None)
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if parsed.scheme == "wss":

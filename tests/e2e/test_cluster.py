@@ -7,6 +7,7 @@ what goes over the broker is MaEVe's envelope with the MQTT 5 properties; a MaEV
 published by hand is answered; a broker restart keeps the websockets and traffic resumes; a killed
 gateway's stations are ended by its will and carry on through the other gateway."""
 
+import json
 import time
 import unittest
 import uuid
@@ -350,6 +351,25 @@ class ClusterTraffic(ClusterCase):
                                start=mark, what="the manager's answer to maeve-2")
         self.assertEqual(answer.json.get("type"), 3, answer)
         self.assertEqual(answer.correlation_data, trace, answer)
+
+
+    def test_deep_json_neither_kills_a_gateway_nor_the_manager(self):
+        """Issue 12, item 1: a CALLERROR with 60,000 nested arrays in its details killed the gateway."""
+        client = self.station("gw1", V201)
+        deep = "[" * 60000 + "1" + "]" * 60000
+        client.send_raw(f'[4,"no-such-call","GenericError","x",{{"d":{deep}}}]')
+        client.send_raw(f'[2,"deep","DataTransfer",{{"vendorId":"v","data":{deep}}}]')
+        answer = json.loads(client.recv_raw(timeout=10))
+        self.assertEqual(answer[:3], [4, "deep", "FormatViolation"], answer)
+        self.call_ok(client, "Heartbeat", {})
+        self.assertEqual(self.gw("gw1").health()[0], 200)
+        # An envelope published by hand with the same depth reaches the manager, which drops it.
+        cs = self.unique_id("DEEP")
+        self.cluster.register_station(cs)
+        self.cluster.publish(topic("in", V201, cs), '{"type":2,"action":"DataTransfer","id":"d1","request":'
+                                                    '{"vendorId":"v","data":' + deep + "}}")
+        self.assertEqual(self.manager.api("GET", "/health")[0], 200)
+        self.call_ok(client, "Heartbeat", {})
 
 
 class BrokerRestart(ClusterCase):
