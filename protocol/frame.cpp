@@ -55,6 +55,16 @@ Result parse_envelope(std::string_view text, const FrameOptions& options);
 
 Result parse_frame(std::string_view text, const FrameOptions& options) {
   auto result = parse_envelope(text, options);
+  if (result && options.check_payload && result->type != MessageType::call_error) {
+    // The payload is level 2 of the frame.
+    const auto depth = options.max_depth == 0 ? 0 : options.max_depth - 1;
+    if (auto check = check_json(result->payload, depth); !check) {
+      const auto code = check.status == JsonCheck::too_deep ? FrameErrc::too_deep : FrameErrc::not_json;
+      return Unexpected(FrameError{code, "the payload: " + std::string(check.why) + " (at byte " +
+                                             std::to_string(check.offset) + ")",
+                                   result->message_id, result->type});
+    }
+  }
   if (result || result.error().code == FrameErrc::too_large || result.error().code == FrameErrc::not_json ||
       result.error().code == FrameErrc::too_deep)
     return result;

@@ -29,6 +29,9 @@ struct FrameOptions {
   /// Nesting depth allowed in the whole frame (the frame array is level 1, a payload object 2; see
   /// json_check.hpp). 0 means no limit.
   std::size_t max_depth = kDefaultMaxJsonDepth;
+  /// Also check the whole payload of a CALL or CALLRESULT (well-formed, within max_depth) instead of
+  /// leaving that to its decoder: for a gateway, which passes payloads on without decoding them.
+  bool check_payload = false;
   /// Accept what real chargers send off-spec: a CALLERROR without errorDetails (or with details
   /// that are not an object).
   bool tolerant = false;

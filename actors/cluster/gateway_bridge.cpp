@@ -125,6 +125,7 @@ void GatewayBridge::from_station(const std::shared_ptr<Link>& link, std::string 
   ocpp::FrameOptions options;
   options.max_frame_bytes = max_frame_bytes_;
   options.max_depth = settings_.max_json_depth;
+  options.check_payload = true;  // the manager decodes it; what it could not even read is refused here
   options.tolerant = link->tolerant;
   auto frame = ocpp::parse_frame(text, options);
   if (!frame) {

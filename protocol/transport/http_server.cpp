@@ -307,6 +307,9 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
   /// and the watch ends there.
   void watch_peer() {
     watching_ = true;
+    // The request's deadline is request_timer_'s: were the stream's expiry left armed, it would
+    // close the socket under the watch's read just before the 503 is written.
+    stream_.expires_never();
     stream_.async_read_some(buffer_.prepare(kWatchBytes), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
       self->watching_ = false;
       self->buffer_.commit(n);

@@ -17,8 +17,9 @@ from payloads import meter_value, sv, tx_event
 class Stations(NodeTestCase):
     def test_register_and_read_back_the_auth_settings(self):
         cs = self.unique_id()
-        self.assertIsNone(self.assertApi(201, "POST", f"/api/v0/cs/{cs}", {
-            "securityProfile": 0, "base64SHA256Password": password_hash("pw"), "invalidUsernameAllowed": False}))
+        self.assertEqual(self.assertApi(201, "POST", f"/api/v0/cs/{cs}", {
+            "securityProfile": 0, "base64SHA256Password": password_hash("pw"), "invalidUsernameAllowed": False}),
+            {"status": "Created", "sessionEnded": False})
         self.assertEqual(self.assertApi(200, "GET", f"/api/v0/cs/{cs}/auth"),
                          {"securityProfile": 0, "invalidUsernameAllowed": False})
         # re-registering updates

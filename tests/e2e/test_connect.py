@@ -3,6 +3,7 @@ the same station, and SIGTERM with stations connected."""
 
 import threading
 import time
+import urllib.parse
 import unittest
 
 import ocpp_ws
@@ -99,14 +100,18 @@ class Refusals(NodeTestCase):
 
 @require_binary
 class StationIds(NodeTestCase):
-    def test_ids_with_spaces_and_non_ascii_characters(self):
-        for cs in ("Säule 7", "CS+1%ä~", "x" * 48):   # (no ":" - Basic auth user ids cannot hold one)
+    def test_ids_are_identifier_strings_of_at_most_48_characters(self):
+        for cs in ("CS+1*a@b|c=d", "x" * 48):   # (no ":" - Basic auth user ids cannot hold one)
             with self.subTest(cs=cs):
                 self.node.register_station(cs, password="pw")
                 client = self.connect(cs, V201, password="pw")
                 self.assertEqual(boot(client)["status"], "Accepted")
                 station = self.node.station(cs)
                 self.assertEqual((station["id"], station["online"]), (cs, True))
+        for cs in ("Säule 7", "CS+1%ä~"):  # spaces and characters outside identifierString: issue 12
+            with self.subTest(cs=cs):
+                status, _ = self.node.api("POST", "/api/v0/cs/" + urllib.parse.quote(cs, safe=""), {"securityProfile": 0})
+                self.assertEqual(status, 400)
 
 
 @require_binary

@@ -339,6 +339,19 @@ class SignCertificateWithLocalCa(PncTestBase):
         self.assertEqual(answer["statusInfo"]["reasonCode"], "InvalidCSR")
         self.assertIn("SOMEONE-ELSE", answer["statusInfo"]["additionalInfo"])
 
+    def test_a_v2g_csr_must_name_the_station_exactly_cs1_is_not_cs10(self):
+        """Issue 12, item 16: "the CN contains the station id" was a substring test."""
+        cs_id, client = self.station(V201)  # e.g. CS123-4
+        for cn in (cs_id + "0", "X" + cs_id, cs_id + "A"):
+            with self.subTest(cn=cn):
+                csr = make_csr(self.dir, f"{cs_id}-{cn}-v2g", cn)
+                answer = client.call("SignCertificate", {"csr": csr, "certificateType": "V2GCertificate"})
+                self.assertEqual(answer["status"], "Rejected", answer)
+                self.assertIn("does not name the station", answer["statusInfo"]["additionalInfo"])
+        csr = make_csr(self.dir, f"{cs_id}-secc", "DE*ABC*E*" + cs_id)
+        answer = client.call("SignCertificate", {"csr": csr, "certificateType": "V2GCertificate"})
+        self.assertEqual(answer["status"], "Accepted", answer)
+
     def test_csr_with_bad_signature_is_rejected(self):
         cs_id, client = self.station(V201)
         csr = tamper_signature(make_csr(self.dir, f"{cs_id}-bad", cs_id), "CERTIFICATE REQUEST")

@@ -118,6 +118,16 @@ TEST_CASE("a DataTransfer whose data nests 60,000 levels gets FormatViolation", 
   CHECK(result16.has_value());
 }
 
+TEST_CASE("a gateway's frame check refuses a deep payload itself, with the CALL's id", "[json_limits]") {
+  const std::string frame = "[2,\"g1\",\"DataTransfer\",{\"vendorId\":\"v\",\"data\":" + nested_arrays(kAttackLevels) + "}]";
+  auto parsed = ocpp::parse_frame(frame, {.check_payload = true});
+  REQUIRE_FALSE(parsed.has_value());
+  CHECK(parsed.error().code == ocpp::FrameErrc::too_deep);
+  CHECK(parsed.error().message_id == "g1");
+  CHECK(ocpp::call_error_for(ocpp::Version::v201, parsed.error()).code == "FormatViolation");
+  CHECK(ocpp::parse_frame("[2,\"g2\",\"Heartbeat\",{\"a\":[[1]]}]", {.check_payload = true}).has_value());
+}
+
 TEST_CASE("customData nested 60,000 levels gets FormatViolation, in strict and tolerant mode", "[json_limits]") {
   const std::string payload = "{\"customData\":{\"vendorId\":\"v\",\"x\":" + nested_objects(kAttackLevels) + "}}";
   for (bool tolerant : {false, true}) {
