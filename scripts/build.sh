@@ -2,7 +2,7 @@
 # Configures and builds one of the three build trees:
 #   scripts/build.sh release   build/        optimised node, tools and benchmarks (binaries in build/bin)
 #   scripts/build.sh test      build-tests/  everything with ASan + UBSan, and the test suite
-#   scripts/build.sh fuzz      build-fuzz/   the protocol layer and its libFuzzer target (clang)
+#   scripts/build.sh fuzz      build-fuzz/   the libFuzzer targets (clang; tests/fuzz/README.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,0 +1,110 @@
+// libFuzzer target over the node's TOML configuration (apps/evbroker/config.cpp with
+// config_settings.cpp, toml++ and CLI11): the input is written to a file in /dev/shm (a tmpfs) and
+// read the way the node reads it.
+//   - Every input goes through apply_toml_file, the part of parse_config that reads the file and
+//     checks each setting. config.cpp is compiled into this translation unit (#include below) to
+//     reach it: it lives in config.cpp's anonymous namespace, and building a CLI11 parser for every
+//     input (what parse_config does first) would make this target 4 times slower.
+//   - An input whose settings all apply, or that starts with a line "#args: a b c" (a TOML comment
+//     that appends those words to the command line, to fuzz flags against the file), then goes
+//     through parse_config as `evbroker --config FILE [ARGS]`: flags, environment, the checks
+//     across settings.
+// parse_config and apply_toml_file must never throw or exit; whatever they return is fine.
+
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "apps/evbroker/config.cpp"  // NOLINT(bugprone-suspicious-include): see above
+#include "tests/fuzz/fuzz_mutator.hpp"
+
+EVBROKER_FUZZ_CUSTOM_MUTATOR(evbroker::fuzz::Dialect::toml)
+
+namespace {
+
+/// toml++ 3.3.0 (Debian 12) reaches __builtin_unreachable() in is_non_ascii_horizontal_whitespace
+/// for these code points where the parser looks for whitespace (a bare key, after a value, after a
+/// line-ending backslash in a multi-line string): undefined behaviour, found by this target
+/// (tests/fuzz/findings/config/). Upstream marzer/tomlplusplus issue #295, fixed by PR #305, not in
+/// a Debian 12 release. Until config.cpp guards against it, inputs holding such a code point
+/// anywhere are skipped so that the target keeps looking for other bugs; set
+/// EVBROKER_FUZZ_TOML_UB=1 to fuzz them anyway.
+bool hits_known_toml_bug(std::string_view text) {
+  static const bool disabled = std::getenv("EVBROKER_FUZZ_TOML_UB") != nullptr;
+  if (disabled) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto b0 = static_cast<unsigned char>(text[i]);
+    if (b0 < 0xC2 || b0 > 0xEF || i + 1 >= text.size()) continue;  // only 2- and 3-byte sequences matter
+    char32_t c;
+    if (b0 < 0xE0) {
+      c = static_cast<char32_t>(((b0 & 0x1Fu) << 6) | (static_cast<unsigned char>(text[i + 1]) & 0x3Fu));
+    } else {
+      if (i + 2 >= text.size()) continue;
+      c = static_cast<char32_t>(((b0 & 0x0Fu) << 12) | ((static_cast<unsigned char>(text[i + 1]) & 0x3Fu) << 6) |
+                                (static_cast<unsigned char>(text[i + 2]) & 0x3Fu));
+    }
+    if ((c >= 0xA1 && c <= 0x499) || (c >= 0x2C5E && c <= 0x3057 && c != 0x3000) || (c >= 0xFB26 && c <= 0xFEFE))
+      return true;
+  }
+  return false;
+}
+
+const std::string& scratch_path() {
+  static const std::string path = [] {
+    const char* dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
+    return std::string(dir) + "/evbroker-fuzz-config-" + std::to_string(getpid()) + ".toml";
+  }();
+  return path;
+}
+
+void remove_scratch() { std::remove(scratch_path().c_str()); }
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  // Secrets from the environment would mask the file's values.
+  for (const char* name : {"EVBROKER_API_TOKEN", "EVBROKER_HUBJECT_CLIENT_SECRET", "EVBROKER_MQTT_PASSWORD"})
+    unsetenv(name);
+  std::atexit(remove_scratch);
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  if (hits_known_toml_bug(text)) return -1;  // -1: not added to the corpus
+  const std::string& path = scratch_path();
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) std::abort();
+  if (size > 0 && std::fwrite(data, 1, size, f) != size) std::abort();
+  std::fclose(f);
+
+  evbroker::app::NodeConfig applied;
+  const bool settings_ok = !evbroker::app::apply_toml_file(path, applied).has_value();
+
+  constexpr std::string_view kArgs = "#args:";
+  const bool has_args = text.starts_with(kArgs);
+  if (!settings_ok && !has_args) return 0;
+  std::vector<std::string> args = {"evbroker", "--config", path};
+  if (has_args) {
+    std::string_view line = text.substr(kArgs.size(), text.find('\n') - kArgs.size());
+    while (!line.empty()) {
+      const auto sp = line.find(' ');
+      if (sp != 0) args.emplace_back(line.substr(0, sp));
+      if (sp == std::string_view::npos) break;
+      line.remove_prefix(sp + 1);
+    }
+  }
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  argv.push_back(nullptr);
+
+  evbroker::app::NodeConfig config;
+  (void)evbroker::app::parse_config(static_cast<int>(args.size()), argv.data(), config);
+  return 0;
+}
