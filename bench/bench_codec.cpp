@@ -42,12 +42,20 @@ std::string status_notification_201() {
 }
 
 std::string transaction_event_201() {
-  static const char* measurands[] = {
-      "Energy.Active.Import.Register", "Power.Active.Import", "Current.Import", "Current.Import", "Current.Import",
-      "Voltage",                       "Voltage",             "Voltage",        "SoC",            "Frequency"};
+  static const char* measurands[] = {"Energy.Active.Import.Register",
+                                     "Power.Active.Import",
+                                     "Current.Import",
+                                     "Current.Import",
+                                     "Current.Import",
+                                     "Voltage",
+                                     "Voltage",
+                                     "Voltage",
+                                     "SoC",
+                                     "Frequency"};
   static const char* phases[] = {nullptr, nullptr, "L1", "L2", "L3", "L1-N", "L2-N", "L3-N", nullptr, nullptr};
   static const char* units[] = {"Wh", "W", "A", "A", "A", "V", "V", "V", "Percent", nullptr};
-  static const char* values[] = {"48213.5", "11040", "16.02", "15.98", "16.1", "230.4", "229.8", "231.1", "57", "50.01"};
+  static const char* values[] = {"48213.5", "11040", "16.02", "15.98", "16.1",
+                                 "230.4",   "229.8", "231.1", "57",    "50.01"};
   std::string s =
       R"({"eventType":"Updated","timestamp":"2024-05-01T12:35:00.000Z","triggerReason":"MeterValuePeriodic","seqNo":42,)"
       R"("transactionInfo":{"transactionId":"3f6c2a9e-5b1d-4c8e-9a7f-1e2d3c4b5a69","chargingState":"Charging"},)"
@@ -69,7 +77,8 @@ std::string transaction_event_201() {
 }
 
 std::string meter_values_16() {
-  std::string s = R"({"connectorId":1,"transactionId":1873,"meterValue":[{"timestamp":"2024-05-01T12:35:00Z","sampledValue":[)";
+  std::string s =
+      R"({"connectorId":1,"transactionId":1873,"meterValue":[{"timestamp":"2024-05-01T12:35:00Z","sampledValue":[)";
   static const char* rows[] = {
       R"({"value":"48213.5","context":"Sample.Periodic","format":"Raw","measurand":"Energy.Active.Import.Register","location":"Outlet","unit":"Wh"})",
       R"({"value":"11040","context":"Sample.Periodic","measurand":"Power.Active.Import","location":"Outlet","unit":"W"})",

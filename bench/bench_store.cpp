@@ -51,14 +51,23 @@ struct Options {
 /// A 2.0.1 TransactionEvent (Updated, 10 sampled values) as the node would store it, padded or cut
 /// to `bytes` so that the value size is what was asked for.
 std::string meter_value_json(std::uint64_t seq, std::size_t bytes) {
-  static const char* measurands[] = {
-      "Energy.Active.Import.Register", "Power.Active.Import", "Current.Import", "Current.Import", "Current.Import",
-      "Voltage",                       "Voltage",             "Voltage",        "SoC",            "Frequency"};
+  static const char* measurands[] = {"Energy.Active.Import.Register",
+                                     "Power.Active.Import",
+                                     "Current.Import",
+                                     "Current.Import",
+                                     "Current.Import",
+                                     "Voltage",
+                                     "Voltage",
+                                     "Voltage",
+                                     "SoC",
+                                     "Frequency"};
   static const char* phases[] = {nullptr, nullptr, "L1", "L2", "L3", "L1-N", "L2-N", "L3-N", nullptr, nullptr};
   static const char* units[] = {"Wh", "W", "A", "A", "A", "V", "V", "V", "Percent", nullptr};
-  static const char* values[] = {"48213.5", "11040", "16.02", "15.98", "16.1", "230.4", "229.8", "231.1", "57", "50.01"};
-  std::string s = R"({"seqNo":)" + std::to_string(seq) +
-                  R"(,"timestamp":"2024-05-01T12:35:00.000Z","meterValue":[{"timestamp":"2024-05-01T12:35:00.000Z","sampledValue":[)";
+  static const char* values[] = {"48213.5", "11040", "16.02", "15.98", "16.1",
+                                 "230.4",   "229.8", "231.1", "57",    "50.01"};
+  std::string s =
+      R"({"seqNo":)" + std::to_string(seq) +
+      R"(,"timestamp":"2024-05-01T12:35:00.000Z","meterValue":[{"timestamp":"2024-05-01T12:35:00.000Z","sampledValue":[)";
   for (int i = 0; i < 10; ++i) {
     if (i) s += ',';
     s += R"({"value":)";
@@ -252,7 +261,8 @@ int main(int argc, char** argv) {
     double ops_per_s = static_cast<double>(ops) / elapsed;
     double commits_per_s = static_cast<double>(commits) / elapsed;
     double avg_batch = commits ? static_cast<double>(ops) / static_cast<double>(commits) : 0;
-    double commit_avg = commits ? static_cast<double>(after.commit_micros - before.commit_micros) / static_cast<double>(commits) : 0;
+    double commit_avg =
+        commits ? static_cast<double>(after.commit_micros - before.commit_micros) / static_cast<double>(commits) : 0;
     double commit_p50 = bucket_percentile(buckets, 0.50), commit_p99 = bucket_percentile(buckets, 0.99);
     double ack_p50 = percentile(acks, 0.50), ack_p99 = percentile(acks, 0.99);
     double ack_max = acks.empty() ? 0 : acks.back();
@@ -264,8 +274,8 @@ int main(int argc, char** argv) {
                 ack_max);
     std::printf("\n%llu operations in %llu commits (largest batch %llu), %.1f MB of values, %llu errors\n",
                 static_cast<unsigned long long>(ops), static_cast<unsigned long long>(commits),
-                static_cast<unsigned long long>(after.max_batch),
-                static_cast<double>(ops * options.value_bytes) / 1e6, static_cast<unsigned long long>(errors));
+                static_cast<unsigned long long>(after.max_batch), static_cast<double>(ops * options.value_bytes) / 1e6,
+                static_cast<unsigned long long>(errors));
     if (errors) {
       std::fprintf(stderr, "first error: %s\n", first_error.c_str());
       rc = 1;

@@ -65,7 +65,7 @@ std::string answer(std::string_view text) {
         frame->message_id, "{\"currentTime\":\"" + now_text() + "\",\"interval\":300,\"status\":\"Accepted\"}");
   if (action == "StatusNotification") return evbroker::ocpp::call_result_frame(frame->message_id, "{}");
   return evbroker::ocpp::call_error_frame(frame->message_id, "NotImplemented",
-                                         "ws_echo answers only Heartbeat, BootNotification and StatusNotification");
+                                          "ws_echo answers only Heartbeat, BootNotification and StatusNotification");
 }
 
 /// The subprotocol we pick from the client's offer, node order of preference; empty: none we speak.

@@ -42,8 +42,7 @@ struct ProfileExtensions {
 
 ProfileExtensions extensions_of(const IssueOptions& options) {
   switch (options.profile) {
-    case CertificateProfile::root_ca:
-      return {"critical,CA:TRUE", "critical,keyCertSign,cRLSign", nullptr};
+    case CertificateProfile::root_ca: return {"critical,CA:TRUE", "critical,keyCertSign,cRLSign", nullptr};
     case CertificateProfile::sub_ca: {
       std::string constraints = "critical,CA:TRUE";
       if (options.path_length >= 0) constraints += ",pathlen:" + std::to_string(options.path_length);
@@ -53,10 +52,8 @@ ProfileExtensions extensions_of(const IssueOptions& options) {
       return {"critical,CA:FALSE", "critical,digitalSignature,keyEncipherment,keyAgreement", "serverAuth"};
     case CertificateProfile::charging_station:
       return {"critical,CA:FALSE", "critical,digitalSignature,keyAgreement", "clientAuth"};
-    case CertificateProfile::v2g_secc:
-      return {"critical,CA:FALSE", "critical,digitalSignature,keyAgreement", nullptr};
-    case CertificateProfile::ocsp_signer:
-      return {"critical,CA:FALSE", "critical,digitalSignature", "OCSPSigning"};
+    case CertificateProfile::v2g_secc: return {"critical,CA:FALSE", "critical,digitalSignature,keyAgreement", nullptr};
+    case CertificateProfile::ocsp_signer: return {"critical,CA:FALSE", "critical,digitalSignature", "OCSPSigning"};
   }
   return {"critical,CA:FALSE", "critical,digitalSignature", nullptr};
 }

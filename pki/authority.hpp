@@ -46,8 +46,8 @@ class CertificateAuthority {
   /// after this CA's own notAfter. Fails when the CSR's signature is bad.
   Result<Certificate> sign(const CertificateRequest& csr, const IssueOptions& options) const;
   /// Issues directly for a key (local PKI set-up, tests): same rules as sign().
-  Result<Certificate> issue(const PrivateKey& subject_key, std::string_view common_name,
-                            std::string_view organization, const IssueOptions& options) const;
+  Result<Certificate> issue(const PrivateKey& subject_key, std::string_view common_name, std::string_view organization,
+                            const IssueOptions& options) const;
   /// A subordinate CA under this one, with a fresh P-256 key.
   Result<CertificateAuthority> create_sub_ca(std::string_view common_name, std::string_view organization,
                                              std::chrono::seconds validity, int path_length) const;

@@ -40,7 +40,7 @@ class LocalPki {
   static Result<LocalPki> open_or_create(const std::string& dir, const LocalPkiOptions& options, bool* created);
 
   const CertificateAuthority& csms_root() const { return csms_root_; }
-  const CertificateAuthority& cpo_sub_ca() const { return cpo_sub_ca_; }   // signs station certificates
+  const CertificateAuthority& cpo_sub_ca() const { return cpo_sub_ca_; }  // signs station certificates
   const CertificateAuthority& v2g_root() const { return v2g_root_; }
   const CertificateAuthority& v2g_signing_ca() const { return v2g_sub_ca_2_; }  // signs SECC certificates
   /// The certificates profile-3 client certificates may chain to (CPO sub-CA, and the previous
@@ -49,7 +49,7 @@ class LocalPki {
 
   std::string server_chain_path() const;  // PEM: the server certificate alone (stations have csms-root), for wss
   std::string server_key_path() const;
-  std::string station_trust_path() const; // PEM bundle of station_trust()
+  std::string station_trust_path() const;  // PEM bundle of station_trust()
   std::string dir() const { return dir_; }
 
   /// A station client certificate with a new key: CN = station id, O = organization, signed by the

@@ -15,12 +15,9 @@ using namespace detail;
 
 const char* to_string(OcspCertStatus status) {
   switch (status) {
-    case OcspCertStatus::good:
-      return "good";
-    case OcspCertStatus::revoked:
-      return "revoked";
-    case OcspCertStatus::unknown:
-      return "unknown";
+    case OcspCertStatus::good: return "good";
+    case OcspCertStatus::revoked: return "revoked";
+    case OcspCertStatus::unknown: return "unknown";
   }
   return "unknown";
 }
@@ -106,23 +103,17 @@ CertificateHashData hash_data_of(const OCSP_CERTID* cert_id) {
 
 OcspCertStatus status_of_code(int code) {
   switch (code) {
-    case V_OCSP_CERTSTATUS_GOOD:
-      return OcspCertStatus::good;
-    case V_OCSP_CERTSTATUS_REVOKED:
-      return OcspCertStatus::revoked;
-    default:
-      return OcspCertStatus::unknown;
+    case V_OCSP_CERTSTATUS_GOOD: return OcspCertStatus::good;
+    case V_OCSP_CERTSTATUS_REVOKED: return OcspCertStatus::revoked;
+    default: return OcspCertStatus::unknown;
   }
 }
 
 int code_of_status(OcspCertStatus status) {
   switch (status) {
-    case OcspCertStatus::good:
-      return V_OCSP_CERTSTATUS_GOOD;
-    case OcspCertStatus::revoked:
-      return V_OCSP_CERTSTATUS_REVOKED;
-    case OcspCertStatus::unknown:
-      return V_OCSP_CERTSTATUS_UNKNOWN;
+    case OcspCertStatus::good: return V_OCSP_CERTSTATUS_GOOD;
+    case OcspCertStatus::revoked: return V_OCSP_CERTSTATUS_REVOKED;
+    case OcspCertStatus::unknown: return V_OCSP_CERTSTATUS_UNKNOWN;
   }
   return V_OCSP_CERTSTATUS_UNKNOWN;
 }

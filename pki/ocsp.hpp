@@ -23,9 +23,9 @@ const char* to_string(OcspCertStatus status);
 
 struct OcspAnswer {
   OcspCertStatus status = OcspCertStatus::unknown;
-  std::int64_t this_update = 0;   // unix seconds
-  std::int64_t next_update = 0;   // 0 when absent
-  std::int64_t revoked_at = 0;    // revoked only
+  std::int64_t this_update = 0;  // unix seconds
+  std::int64_t next_update = 0;  // 0 when absent
+  std::int64_t revoked_at = 0;   // revoked only
 };
 
 /// Reads a DER OCSPResponse: fails unless responseStatus is successful, the basic response's

@@ -67,14 +67,10 @@ const EVP_MD* digest_named(std::string_view algorithm) {
 
 std::string digest_name_of_nid(int nid) {
   switch (nid) {
-    case NID_sha256:
-      return "SHA256";
-    case NID_sha384:
-      return "SHA384";
-    case NID_sha512:
-      return "SHA512";
-    default:
-      return {};
+    case NID_sha256: return "SHA256";
+    case NID_sha384: return "SHA384";
+    case NID_sha512: return "SHA512";
+    default: return {};
   }
 }
 

@@ -15,8 +15,9 @@ std::array<unsigned char, 32> sha256(std::string_view a, std::string_view b = {}
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   if (!ctx) throw std::runtime_error("EVP_MD_CTX_new failed");
   unsigned int length = 0;
-  const bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 && EVP_DigestUpdate(ctx, a.data(), a.size()) == 1 &&
-                  EVP_DigestUpdate(ctx, b.data(), b.size()) == 1 && EVP_DigestFinal_ex(ctx, digest.data(), &length) == 1;
+  const bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+                  EVP_DigestUpdate(ctx, a.data(), a.size()) == 1 && EVP_DigestUpdate(ctx, b.data(), b.size()) == 1 &&
+                  EVP_DigestFinal_ex(ctx, digest.data(), &length) == 1;
   EVP_MD_CTX_free(ctx);
   if (!ok) throw std::runtime_error("SHA-256 failed");
   return digest;

@@ -13,14 +13,10 @@ using namespace detail;
 
 const char* to_string(ChainVerdict verdict) {
   switch (verdict) {
-    case ChainVerdict::valid:
-      return "valid";
-    case ChainVerdict::expired:
-      return "expired";
-    case ChainVerdict::chain_error:
-      return "chain_error";
-    case ChainVerdict::signature_error:
-      return "signature_error";
+    case ChainVerdict::valid: return "valid";
+    case ChainVerdict::expired: return "expired";
+    case ChainVerdict::chain_error: return "chain_error";
+    case ChainVerdict::signature_error: return "signature_error";
   }
   return "chain_error";
 }
@@ -29,17 +25,13 @@ namespace {
 
 ChainVerdict verdict_of(int error) {
   switch (error) {
-    case X509_V_OK:
-      return ChainVerdict::valid;
+    case X509_V_OK: return ChainVerdict::valid;
     case X509_V_ERR_CERT_HAS_EXPIRED:
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-      return ChainVerdict::expired;
+    case X509_V_ERR_CERT_NOT_YET_VALID: return ChainVerdict::expired;
     case X509_V_ERR_CERT_SIGNATURE_FAILURE:
     case X509_V_ERR_CRL_SIGNATURE_FAILURE:
-    case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
-      return ChainVerdict::signature_error;
-    default:
-      return ChainVerdict::chain_error;
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE: return ChainVerdict::signature_error;
+    default: return ChainVerdict::chain_error;
   }
 }
 

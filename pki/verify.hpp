@@ -21,8 +21,8 @@ const char* to_string(ChainVerdict verdict);  // "valid" "expired" "chain_error"
 
 struct ChainVerification {
   ChainVerdict verdict = ChainVerdict::chain_error;
-  std::string detail;               // OpenSSL's reason and the subject it failed on, for logs and the API
-  std::vector<Certificate> path;    // valid: leaf first, trust anchor last
+  std::string detail;             // OpenSSL's reason and the subject it failed on, for logs and the API
+  std::vector<Certificate> path;  // valid: leaf first, trust anchor last
 };
 
 struct VerifyOptions {

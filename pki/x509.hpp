@@ -19,8 +19,12 @@ namespace evbroker::pki {
 template <class T>
 using Result = Expected<T, std::string>;  // the error says what was wrong, for a human
 
-struct X509Deleter { void operator()(X509* p) const noexcept; };
-struct EvpPkeyDeleter { void operator()(EVP_PKEY* p) const noexcept; };
+struct X509Deleter {
+  void operator()(X509* p) const noexcept;
+};
+struct EvpPkeyDeleter {
+  void operator()(EVP_PKEY* p) const noexcept;
+};
 using X509Ptr = std::unique_ptr<X509, X509Deleter>;
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
 
@@ -59,15 +63,15 @@ class Certificate {
   std::string pem() const;
   std::string der() const;
 
-  std::string subject() const;       // one line, RFC 2253 ("CN=CS001,O=Example")
-  std::string subject_cn() const;    // "" when there is none
+  std::string subject() const;     // one line, RFC 2253 ("CN=CS001,O=Example")
+  std::string subject_cn() const;  // "" when there is none
   std::string issuer_cn() const;
   std::string subject_organization() const;
-  std::string serial_hex() const;    // lower case, no leading zeros
-  std::int64_t not_before() const;   // unix seconds
+  std::string serial_hex() const;   // lower case, no leading zeros
+  std::int64_t not_before() const;  // unix seconds
   std::int64_t not_after() const;
-  bool is_ca() const;                // basicConstraints CA:TRUE
-  bool self_signed() const;          // subject == issuer and the signature verifies with its own key
+  bool is_ca() const;                           // basicConstraints CA:TRUE
+  bool self_signed() const;                     // subject == issuer and the signature verifies with its own key
   std::optional<std::string> ocsp_url() const;  // from authorityInfoAccess
   std::string public_key_der() const;
 

@@ -17,17 +17,13 @@ enum class Initiator : std::uint8_t {
 struct ActionInfo {
   std::string_view name;  // as on the wire: "BootNotification"
   Initiator initiator;
-  bool has_response;      // false only for OCPP 2.1 SEND messages
+  bool has_response;  // false only for OCPP 2.1 SEND messages
 };
 
 /// True when a charging station may send a CALL of this action.
-constexpr bool station_may_call(const ActionInfo& info) noexcept {
-  return info.initiator != Initiator::csms;
-}
+constexpr bool station_may_call(const ActionInfo& info) noexcept { return info.initiator != Initiator::csms; }
 
 /// True when the CSMS may send a CALL of this action to a station.
-constexpr bool csms_may_call(const ActionInfo& info) noexcept {
-  return info.initiator != Initiator::charging_station;
-}
+constexpr bool csms_may_call(const ActionInfo& info) noexcept { return info.initiator != Initiator::charging_station; }
 
 }  // namespace evbroker::ocpp

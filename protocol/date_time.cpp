@@ -88,8 +88,8 @@ std::optional<DateTime> DateTime::parse(std::string_view text, bool lenient) noe
   year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;  // 60: a leap second
 
-  auto t = time_point_cast<milliseconds>(sys_days{ymd} + hours{h} + minutes{mi} + seconds{s} +
-                                         milliseconds{millis} - minutes{offset_minutes});
+  auto t = time_point_cast<milliseconds>(sys_days{ymd} + hours{h} + minutes{mi} + seconds{s} + milliseconds{millis} -
+                                         minutes{offset_minutes});
   if (t < kFirst || t > kLast) return std::nullopt;  // an offset pushed it out of 0000..9999
   return DateTime{t};
 }

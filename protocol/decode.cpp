@@ -48,8 +48,8 @@ bool is_absolute_uri(std::string_view s) noexcept {
     if (!(alpha(c) || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.')) return false;
   }
   for (unsigned char c : s)
-    if (c <= 0x20 || c == 0x7F || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' || c == '`' ||
-        c == '{' || c == '|' || c == '}')
+    if (c <= 0x20 || c == 0x7F || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' || c == '`' || c == '{' ||
+        c == '|' || c == '}')
       return false;
   return true;
 }
@@ -82,9 +82,7 @@ std::string format_number(double v) {
   return std::string(buf, end);
 }
 
-bool is_integer_token(std::string_view token) noexcept {
-  return token.find_first_of(".eE") == std::string_view::npos;
-}
+bool is_integer_token(std::string_view token) noexcept { return token.find_first_of(".eE") == std::string_view::npos; }
 
 /// Re-encodes any JSON value compactly while validating every token (ondemand checks lazily).
 /// `level` is the nesting level of `v` if it is a container; it is checked against the limit before
@@ -94,8 +92,8 @@ bool copy_any(json::value& v, JsonWriter& out, DecodeContext& ctx, std::size_t l
   if (auto err = v.type().get(type)) return fail_read(err, "a JSON value", ctx);
   const bool container = type == json::json_type::object || type == json::json_type::array;
   if (container && ctx.max_depth() != 0 && level > ctx.max_depth())
-    return ctx.fail(DecodeErrc::too_deep, "objects and arrays nested deeper than " + std::to_string(ctx.max_depth()) +
-                                              " levels");
+    return ctx.fail(DecodeErrc::too_deep,
+                    "objects and arrays nested deeper than " + std::to_string(ctx.max_depth()) + " levels");
   switch (type) {
     case json::json_type::object: {
       json::object obj;
@@ -145,8 +143,8 @@ bool copy_any(json::value& v, JsonWriter& out, DecodeContext& ctx, std::size_t l
         std::int64_t i;
         std::uint64_t u;
         if (v.get_int64().get(i) && v.get_uint64().get(u))
-          return ctx.fail(DecodeErrc::integer_out_of_range, "integer " + std::string(token.substr(0, 40)) +
-                                                                " does not fit in 64 bits");
+          return ctx.fail(DecodeErrc::integer_out_of_range,
+                          "integer " + std::string(token.substr(0, 40)) + " does not fit in 64 bits");
       } else {
         double d;
         if (auto err = v.get_double().get(d)) return fail_read(err, "a number", ctx);
@@ -202,14 +200,19 @@ std::string DecodeContext::pointer(std::string_view leaf) const {
   auto append_key = [&p](std::string_view key) {
     p.push_back('/');
     for (char c : key) {
-      if (c == '~') p.append("~0");
-      else if (c == '/') p.append("~1");
-      else p.push_back(c);
+      if (c == '~')
+        p.append("~0");
+      else if (c == '/')
+        p.append("~1");
+      else
+        p.push_back(c);
     }
   };
   for (std::size_t i = 0; i < std::min(depth_, kMaxDepth); ++i) {
-    if (path_[i].index == kKey) append_key(path_[i].key);
-    else p.append("/").append(std::to_string(path_[i].index));
+    if (path_[i].index == kKey)
+      append_key(path_[i].key);
+    else
+      p.append("/").append(std::to_string(path_[i].index));
   }
   if (!leaf.empty()) append_key(leaf);
   return p;
@@ -245,7 +248,8 @@ bool read_member(simdjson::simdjson_result<json::field>& member, json::field& fi
 
 bool match_escaped_key(json::field& field, PropertyLookup lookup, int& index, std::string_view& key,
                        DecodeContext& ctx) {
-  if (auto err = field.unescaped_key().get(key)) return ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
+  if (auto err = field.unescaped_key().get(key))
+    return ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
   // Property names are shorter than 64 characters; the lookup may read that far past the quote.
   constexpr std::size_t kLongestName = 64;
   index = -1;
@@ -348,8 +352,7 @@ bool check_multiple_of(double value, double factor, DecodeContext& ctx) {
   // Decimal factors such as 0.1 have no exact binary form: compare the quotient with a tolerance.
   double q = value / factor;
   if (std::fabs(q - std::round(q)) <= 1e-9 * std::max(1.0, std::fabs(q))) return true;
-  return ctx.fail(DecodeErrc::not_multiple_of,
-                  format_number(value) + " is not a multiple of " + format_number(factor));
+  return ctx.fail(DecodeErrc::not_multiple_of, format_number(value) + " is not a multiple of " + format_number(factor));
 }
 
 bool check_max_items(std::size_t count, std::size_t max_items, DecodeContext& ctx) {
@@ -381,8 +384,7 @@ bool keep_extra_member(std::string_view key, json::value& v, ExtraMembers& out, 
   return copy_any(v, w, ctx, ctx.depth() + 1);
 }
 
-bool missing_required(std::uint64_t seen, std::uint64_t required, const std::string_view* names,
-                      DecodeContext& ctx) {
+bool missing_required(std::uint64_t seen, std::uint64_t required, const std::string_view* names, DecodeContext& ctx) {
   std::uint64_t missing = required & ~seen;
   int bit = std::countr_zero(missing);
   return ctx.fail(DecodeErrc::missing_property, "required property is missing", names[bit]);
@@ -415,8 +417,7 @@ bool decode_on_demand(std::string_view text, RootDecoder decode_root, void* out,
 
 }  // namespace
 
-DecodeResult decode_document(std::string_view text, RootDecoder decode_root, void* out,
-                             const DecodeOptions& options) {
+DecodeResult decode_document(std::string_view text, RootDecoder decode_root, void* out, const DecodeOptions& options) {
   DecodeContext ctx(options);
   auto whole_text_error = [&](const JsonCheckResult& check) {
     return DecodeError{check.status == JsonCheck::too_deep ? DecodeErrc::too_deep : DecodeErrc::invalid_json, "",

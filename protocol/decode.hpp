@@ -105,8 +105,7 @@ using PropertyLookup = int (*)(const char* key_then_quote) noexcept;
 /// looks it up again. Sets `key` to the unescaped text, for error messages and extra members.
 bool match_escaped_key(json::field& field, PropertyLookup lookup, int& index, std::string_view& key,
                        DecodeContext& ctx);
-bool read_array_element(simdjson::simdjson_result<json::value>& element, json::value& value,
-                        DecodeContext& ctx);
+bool read_array_element(simdjson::simdjson_result<json::value>& element, json::value& value, DecodeContext& ctx);
 /// `max_length` in Unicode code points; 0 means unbounded.
 bool read_string(json::value& v, std::string& out, std::size_t max_length, DecodeContext& ctx);
 bool read_uri(json::value& v, std::string& out, std::size_t max_length, DecodeContext& ctx);
@@ -143,8 +142,7 @@ bool unknown_property(std::string_view key, DecodeContext& ctx);
 /// A property an open object keeps as an extra member.
 bool keep_extra_member(std::string_view key, json::value& v, ExtraMembers& out, DecodeContext& ctx);
 /// Fails naming the first required property (by bit order in `names`) missing from `seen`.
-bool missing_required(std::uint64_t seen, std::uint64_t required, const std::string_view* names,
-                      DecodeContext& ctx);
+bool missing_required(std::uint64_t seen, std::uint64_t required, const std::string_view* names, DecodeContext& ctx);
 
 std::string invalid_enum_detail(std::string_view text, std::string_view enum_name);
 
@@ -178,16 +176,15 @@ using RootDecoder = bool (*)(json::value& root, void* out, DecodeContext& ctx);
 
 /// Parses `text` (copied into a padded per-thread buffer, so any string_view works) and runs
 /// `decode_root` on its root value, which must be an object. Checks that nothing follows it.
-DecodeResult decode_document(std::string_view text, RootDecoder decode_root, void* out,
-                             const DecodeOptions& options);
+DecodeResult decode_document(std::string_view text, RootDecoder decode_root, void* out, const DecodeOptions& options);
 
 /// Decodes a payload into a generated message type (its `decode` overload is found by ADL).
 template <class T>
 DecodeResult decode_payload(std::string_view text, T& out, const DecodeOptions& options = {}) {
   out = T{};
   return decode_document(
-      text, [](json::value& root, void* p, DecodeContext& ctx) { return decode(root, *static_cast<T*>(p), ctx); },
-      &out, options);
+      text, [](json::value& root, void* p, DecodeContext& ctx) { return decode(root, *static_cast<T*>(p), ctx); }, &out,
+      options);
 }
 
 }  // namespace evbroker::ocpp

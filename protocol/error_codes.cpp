@@ -27,23 +27,19 @@ ErrorCode error_code_for(DecodeErrc code) noexcept {
     case DecodeErrc::invalid_json:
     case DecodeErrc::unknown_property:
     case DecodeErrc::duplicate_property:
-    case DecodeErrc::too_deep:
-      return ErrorCode::format_violation;
+    case DecodeErrc::too_deep: return ErrorCode::format_violation;
     case DecodeErrc::wrong_type:
-    case DecodeErrc::integer_out_of_range:
-      return ErrorCode::type_constraint_violation;
+    case DecodeErrc::integer_out_of_range: return ErrorCode::type_constraint_violation;
     case DecodeErrc::missing_property:
     case DecodeErrc::too_few_items:
-    case DecodeErrc::too_many_items:
-      return ErrorCode::occurrence_constraint_violation;
+    case DecodeErrc::too_many_items: return ErrorCode::occurrence_constraint_violation;
     case DecodeErrc::invalid_enum_value:
     case DecodeErrc::string_too_long:
     case DecodeErrc::below_minimum:
     case DecodeErrc::above_maximum:
     case DecodeErrc::not_multiple_of:
     case DecodeErrc::invalid_date_time:
-    case DecodeErrc::invalid_uri:
-      return ErrorCode::property_constraint_violation;
+    case DecodeErrc::invalid_uri: return ErrorCode::property_constraint_violation;
   }
   return ErrorCode::generic_error;
 }
@@ -52,10 +48,8 @@ ErrorCode error_code_for(FrameErrc code) noexcept {
   switch (code) {
     case FrameErrc::too_large:
     case FrameErrc::too_deep:
-    case FrameErrc::bad_payload:
-      return ErrorCode::format_violation;
-    case FrameErrc::unknown_message_type:
-      return ErrorCode::message_type_not_supported;
+    case FrameErrc::bad_payload: return ErrorCode::format_violation;
+    case FrameErrc::unknown_message_type: return ErrorCode::message_type_not_supported;
     case FrameErrc::not_json:
     case FrameErrc::not_array:
     case FrameErrc::wrong_arity:
@@ -63,8 +57,7 @@ ErrorCode error_code_for(FrameErrc code) noexcept {
     case FrameErrc::bad_message_id:
     case FrameErrc::message_id_too_long:
     case FrameErrc::bad_action:
-    case FrameErrc::bad_error_fields:
-      return ErrorCode::rpc_framework_error;
+    case FrameErrc::bad_error_fields: return ErrorCode::rpc_framework_error;
   }
   return ErrorCode::generic_error;
 }

@@ -14,7 +14,9 @@ bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c 
 /// start of the text so the CALLERROR can still carry the station's message id.
 void scan_prefix(std::string_view text, FrameError& error) {
   std::size_t i = 0;
-  auto skip = [&] { while (i < text.size() && is_space(text[i])) ++i; };
+  auto skip = [&] {
+    while (i < text.size() && is_space(text[i])) ++i;
+  };
   skip();
   if (i >= text.size() || text[i++] != '[') return;
   skip();
@@ -60,9 +62,9 @@ Result parse_frame(std::string_view text, const FrameOptions& options) {
     const auto depth = options.max_depth == 0 ? 0 : options.max_depth - 1;
     if (auto check = check_json(result->payload, depth); !check) {
       const auto code = check.status == JsonCheck::too_deep ? FrameErrc::too_deep : FrameErrc::not_json;
-      return Unexpected(FrameError{code, "the payload: " + std::string(check.why) + " (at byte " +
-                                             std::to_string(check.offset) + ")",
-                                   result->message_id, result->type});
+      return Unexpected(
+          FrameError{code, "the payload: " + std::string(check.why) + " (at byte " + std::to_string(check.offset) + ")",
+                     result->message_id, result->type});
     }
   }
   if (result || result.error().code == FrameErrc::too_large || result.error().code == FrameErrc::not_json ||
@@ -87,7 +89,8 @@ Result parse_envelope(std::string_view text, const FrameOptions& options) {
     FrameError error{FrameErrc::too_large,
                      "frame of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
                          std::to_string(options.max_frame_bytes),
-                     {}, {}};
+                     {},
+                     {}};
     scan_prefix(text, error);
     return Unexpected(std::move(error));
   }
@@ -109,7 +112,7 @@ Result parse_envelope(std::string_view text, const FrameOptions& options) {
   Frame frame;
   std::optional<std::string> id;
   std::optional<MessageType> type;
-  std::size_t arity = 0;     // elements the message type requires
+  std::size_t arity = 0;  // elements the message type requires
   std::size_t index = 0;
   DecodeContext ctx{DecodeOptions{.tolerant = false, .max_depth = options.max_depth}};
 
@@ -127,7 +130,8 @@ Result parse_envelope(std::string_view text, const FrameOptions& options) {
         }
         if (number < 2 || number > 4) {
           // Answered with the frame's own message id when it can be read, so the sender can match it.
-          FrameError error{FrameErrc::unknown_message_type, "unknown message type id " + std::to_string(number), {}, {}};
+          FrameError error{
+              FrameErrc::unknown_message_type, "unknown message type id " + std::to_string(number), {}, {}};
           scan_prefix(text, error);
           return Unexpected(std::move(error));
         }
@@ -143,7 +147,8 @@ Result parse_envelope(std::string_view text, const FrameOptions& options) {
           return fail(FrameErrc::bad_message_id, "the message id must be a string", std::nullopt, type);
         }
         if (count_code_points(s) > kMaxMessageIdLength)
-          return fail(FrameErrc::message_id_too_long, "the message id is longer than 36 characters", std::nullopt, type);
+          return fail(FrameErrc::message_id_too_long, "the message id is longer than 36 characters", std::nullopt,
+                      type);
         id = std::string(s);
         break;
       }
@@ -195,16 +200,15 @@ Result parse_envelope(std::string_view text, const FrameOptions& options) {
         frame.error_details = is_object ? std::move(details.json) : std::string("{}");
         break;
       }
-      default:
-        break;
+      default: break;
     }
     ++index;
   }
   if (index == 0) return fail(FrameErrc::wrong_arity, "the frame is an empty array");
   bool tolerated_short_error = options.tolerant && frame.type == MessageType::call_error && index == 4;
   if (index < arity && !tolerated_short_error)
-    return fail(FrameErrc::wrong_arity,
-                "expected " + std::to_string(arity) + " elements, got " + std::to_string(index), id, type);
+    return fail(FrameErrc::wrong_arity, "expected " + std::to_string(arity) + " elements, got " + std::to_string(index),
+                id, type);
   if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS)
     return fail(FrameErrc::not_json, "content after the frame", id, type);
   if (frame.type == MessageType::call_error && frame.error_details.empty()) frame.error_details = "{}";

@@ -26,7 +26,7 @@ class Checker {
       const Step step = value();
       if (step == Step::failed) return result_;
       if (step == Step::opened) continue;  // the container's first value comes next
-      for (;;) {  // after a value: close containers, or go on to the next member / element
+      for (;;) {                           // after a value: close containers, or go on to the next member / element
         skip_space();
         if (depth_ == 0) {
           if (p_ != end_) return fail(JsonCheck::malformed, "content after the JSON value");

@@ -4,10 +4,10 @@
 //
 // simdjson's on-demand parser validates only what it visits and its DOM parser stops at numbers it
 // cannot represent (NUMBER_ERROR for 99999999999999999999, as for a malformed number), so neither
-// can tell "malformed" from "valid JSON of the wrong range". This checker follows the grammar alone: numbers of any size are
-// well-formed (a decoder then reports them as out of range), UTF-8 must be valid, \u escapes must
-// not leave a surrogate unpaired (simdjson refuses those too), and it never recurses, so the depth
-// of the input costs a counter, not stack.
+// can tell "malformed" from "valid JSON of the wrong range". This checker follows the grammar alone: numbers of any
+// size are well-formed (a decoder then reports them as out of range), UTF-8 must be valid, \u escapes must not leave a
+// surrogate unpaired (simdjson refuses those too), and it never recurses, so the depth of the input costs a counter,
+// not stack.
 
 #include <cstddef>
 #include <cstdint>
@@ -24,7 +24,7 @@ enum class JsonCheck : std::uint8_t { ok, malformed, too_deep };
 
 struct JsonCheckResult {
   JsonCheck status = JsonCheck::ok;
-  std::string_view why;  // static text; empty when ok
+  std::string_view why;    // static text; empty when ok
   std::size_t offset = 0;  // where the problem was found (bytes from the start)
   explicit operator bool() const noexcept { return status == JsonCheck::ok; }
 };

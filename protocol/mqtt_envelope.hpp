@@ -54,8 +54,7 @@ std::string encode_envelope(const Envelope& envelope);
 /// strings when present; a type 2 needs request, a type 3 needs response, a type 4 needs
 /// error_code. Unknown fields are ignored (MaEVe compatibility). The envelope may nest at most
 /// `max_depth` levels (json_check.hpp): its request becomes a frame's payload at the same level.
-Expected<Envelope, std::string> decode_envelope(std::string_view json,
-                                                std::size_t max_depth = kDefaultMaxJsonDepth);
+Expected<Envelope, std::string> decode_envelope(std::string_view json, std::size_t max_depth = kDefaultMaxJsonDepth);
 
 /// The OCPP-J frame for an envelope going to a station or coming from one:
 /// type 2 -> [2,id,action,request], type 3 -> [3,id,response], type 4 -> [4,id,code,description,details].
@@ -87,10 +86,10 @@ std::optional<Topic> parse_topic(std::string_view prefix, std::string_view topic
 /// The subscription filters. shared_group empty: a plain subscription.
 std::string in_filter(std::string_view prefix, Version version, std::string_view shared_group);
 std::string event_filter(std::string_view prefix, std::string_view shared_group);
-std::string out_filter(std::string_view prefix);            // <prefix>/out/#
-std::string control_filter(std::string_view prefix);        // <prefix>/control/#
-std::string registry_filter(std::string_view prefix);       // <prefix>/registry/#
-std::string gateway_status_filter(std::string_view prefix); // <prefix>/gateway/+/status
+std::string out_filter(std::string_view prefix);             // <prefix>/out/#
+std::string control_filter(std::string_view prefix);         // <prefix>/control/#
+std::string registry_filter(std::string_view prefix);        // <prefix>/registry/#
+std::string gateway_status_filter(std::string_view prefix);  // <prefix>/gateway/+/status
 
 /// A connection event (topic <prefix>/event/...):
 ///   {"event":"connected"|"disconnected","gateway":"gw-1","session":"gw-1/17","remoteAddress":"ip:port",
@@ -98,9 +97,9 @@ std::string gateway_status_filter(std::string_view prefix); // <prefix>/gateway/
 struct ConnectionEvent {
   bool connected = true;
   std::string gateway;
-  std::string session;         // unique per websocket connection: "<gateway>/<counter>"
+  std::string session;  // unique per websocket connection: "<gateway>/<counter>"
   std::string remote_address;
-  std::int64_t at_ms = 0;      // gateway wall clock, unix ms
+  std::int64_t at_ms = 0;  // gateway wall clock, unix ms
   std::string reason;
 };
 std::string encode_connection_event(const ConnectionEvent& event);

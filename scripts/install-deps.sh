@@ -6,11 +6,13 @@ set -euo pipefail
 PACKAGES=(
   # build
   cmake ninja-build g++ ccache pkg-config python3
-  # libraries (DESIGN.md: Debian packages only)
+  # libraries (README: Debian packages only)
   libcaf-dev libboost1.81-dev libssl-dev openssl libsimdjson-dev libpaho-mqttpp-dev libpaho-mqtt-dev
   liblmdb-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
   # tests: Catch2, the MQTT broker and its clients for cluster tests, clang + libFuzzer for the fuzz target
   catch2 mosquitto mosquitto-clients clang-14 libclang-rt-14-dev
+  # the style check (.clang-format)
+  clang-format-14
 )
 
 missing=()

@@ -147,7 +147,8 @@ struct GroupCommitter::Impl {
         totals.commit_micros += micros;
         totals.max_batch = std::max<std::uint64_t>(totals.max_batch, batch.size());
         std::size_t bucket = 0;
-        while (bucket < std::size(CommitStats::kBucketsMicros) && micros > CommitStats::kBucketsMicros[bucket]) ++bucket;
+        while (bucket < std::size(CommitStats::kBucketsMicros) && micros > CommitStats::kBucketsMicros[bucket])
+          ++bucket;
         ++totals.buckets[bucket];
       }
       totals.failed_operations += failed;
@@ -199,8 +200,8 @@ struct GroupCommitter::Impl {
     }
     auto t0 = Clock::now();
     int rc = mdb_txn_commit(guard.release());  // frees the transaction, committed or not
-    micros = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
+    micros =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
     if (rc == MDB_MAP_FULL) return Outcome::map_full;
     if (rc != 0) {
       batch_error = mdb_error(env.dir + ": commit", rc);

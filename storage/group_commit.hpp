@@ -34,14 +34,15 @@ struct GroupCommitOptions {
 
 /// Figures for /metrics. Counters only grow.
 struct CommitStats {
-  std::uint64_t commits = 0;        // LMDB commits made
-  std::uint64_t operations = 0;     // operations committed (sum of batch sizes, failed ones included)
+  std::uint64_t commits = 0;            // LMDB commits made
+  std::uint64_t operations = 0;         // operations committed (sum of batch sizes, failed ones included)
   std::uint64_t failed_operations = 0;  // completions called with an error (incl. after stop())
-  std::uint64_t commit_micros = 0;  // total time spent in mdb_txn_commit (fsync included)
-  std::uint64_t max_batch = 0;      // largest batch seen
-  std::uint64_t queued = 0;         // operations waiting right now
+  std::uint64_t commit_micros = 0;      // total time spent in mdb_txn_commit (fsync included)
+  std::uint64_t max_batch = 0;          // largest batch seen
+  std::uint64_t queued = 0;             // operations waiting right now
   /// Commit latency histogram: counts of commits taking <= kBucketsMicros[i].
-  static constexpr std::uint64_t kBucketsMicros[] = {100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000};
+  static constexpr std::uint64_t kBucketsMicros[] = {100,   250,   500,   1000,   2500,   5000,
+                                                     10000, 25000, 50000, 100000, 250000, 1000000};
   std::uint64_t buckets[std::size(kBucketsMicros) + 1] = {};  // last: +Inf
 };
 

@@ -28,9 +28,7 @@ MDB_val to_val(std::string_view s) noexcept {
   return MDB_val{s.size(), const_cast<char*>(s.data())};  // NOLINT(cppcoreguidelines-pro-type-const-cast)
 }
 
-std::string_view to_view(const MDB_val& v) noexcept {
-  return {static_cast<const char*>(v.mv_data), v.mv_size};
-}
+std::string_view to_view(const MDB_val& v) noexcept { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
 
 std::string mdb_error(std::string_view context, int rc) {
   std::string s(context);
@@ -43,7 +41,8 @@ std::string mdb_error(std::string_view context, int rc) {
 class Cursor {
  public:
   Cursor(const Env& env, MDB_txn* txn, Table table) {
-    if (int rc = mdb_cursor_open(txn, env.table(table), &cursor_); rc != 0) detail::throw_mdb("open cursor on", table, rc);
+    if (int rc = mdb_cursor_open(txn, env.table(table), &cursor_); rc != 0)
+      detail::throw_mdb("open cursor on", table, rc);
   }
   ~Cursor() { mdb_cursor_close(cursor_); }
   Cursor(const Cursor&) = delete;
@@ -161,8 +160,8 @@ std::optional<std::string> txn_get(const Env& env, MDB_txn* txn, Table table, st
 
 /// From the entry the cursor was positioned on (`rc` of that positioning), calls fn for each entry
 /// with the prefix, stepping with `step` (MDB_NEXT or MDB_PREV), until fn returns false.
-static std::size_t walk_prefix(Cursor& cursor, Table table, std::string_view prefix, const ScanFn& fn, int rc, MDB_val& k,
-                        MDB_val& v, MDB_cursor_op step, const char* what) {
+static std::size_t walk_prefix(Cursor& cursor, Table table, std::string_view prefix, const ScanFn& fn, int rc,
+                               MDB_val& k, MDB_val& v, MDB_cursor_op step, const char* what) {
   std::size_t calls = 0;
   while (rc == 0) {
     std::string_view key = to_view(k);
@@ -375,14 +374,14 @@ std::string directory_problem(const std::string& dir, int err) {
   switch (err) {
     case EACCES:
     case EPERM:
-      return s + ": the user running evbroker must be able to create and write files in the data directory; "
-                 "fix its owner or mode, or give this node another --data-dir";
+      return s +
+             ": the user running evbroker must be able to create and write files in the data directory; "
+             "fix its owner or mode, or give this node another --data-dir";
     case EROFS:
       return s + ": the data directory must be writable; remount it read-write, or give this node another --data-dir";
     case ENOTDIR:
       return s + ": the path must name a directory, or one that can be created; give this node another --data-dir";
-    default:
-      return s;
+    default: return s;
   }
 }
 
@@ -413,8 +412,7 @@ std::string in_use_problem(const std::string& dir, long pid) {
            "): a data directory can be opened once at a time";
   }
   std::string holder = pid > 0 ? "PID " + std::to_string(pid) : std::string("PID unknown");
-  return dir + " is in use by another evbroker process (" + holder +
-         "): stop it, or give this node another --data-dir";
+  return dir + " is in use by another evbroker process (" + holder + "): stop it, or give this node another --data-dir";
 }
 
 /// Replaces the lock file's content with our PID, for the message of whoever finds it locked.
@@ -452,8 +450,9 @@ Problem check_not_empty(const std::string& dir) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return errno == ENOENT ? Problem{} : directory_problem(path, errno);
   if (S_ISREG(st.st_mode) && st.st_size == 0) {
-    return path + " is empty (0 bytes): the store is damaged or was truncated; restore it from a backup, "
-                  "or remove the directory to start an empty store";
+    return path +
+           " is empty (0 bytes): the store is damaged or was truncated; restore it from a backup, "
+           "or remove the directory to start an empty store";
   }
   return std::nullopt;
 }
@@ -464,8 +463,7 @@ std::string env_open_problem(const std::string& dir, int rc) {
   switch (rc) {
     case EACCES:
     case EPERM:
-    case EROFS:
-      return directory_problem(dir, rc);
+    case EROFS: return directory_problem(dir, rc);
     case MDB_INVALID:
       return path + " is not an LMDB store (" + mdb_strerror(rc) +
              "): it is damaged, or not evbroker's; restore it from a backup, or remove the directory to start an "
@@ -474,8 +472,7 @@ std::string env_open_problem(const std::string& dir, int rc) {
       return path + " was written by an incompatible LMDB version (" + mdb_strerror(rc) +
              "), or another program of that version holds lock.mdb; open it with the evbroker that wrote it "
              "(or export it with that version's mdb_dump), or restore a backup";
-    default:
-      return mdb_error(dir, rc);
+    default: return mdb_error(dir, rc);
   }
 }
 

@@ -85,8 +85,7 @@ class ReadTxn : public Reader {
   ReadTxn(ReadTxn&&) noexcept;
   ReadTxn& operator=(ReadTxn&&) noexcept;
   std::optional<std::string> get(Table table, std::string_view key) const override;
-  std::size_t scan(Table table, std::string_view prefix, const ScanFn& fn,
-                   std::string_view start = {}) const override;
+  std::size_t scan(Table table, std::string_view prefix, const ScanFn& fn, std::string_view start = {}) const override;
   std::size_t scan_reverse(Table table, std::string_view prefix, const ScanFn& fn) const override;
   std::size_t count(Table table) const override;
 

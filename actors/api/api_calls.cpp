@@ -5,8 +5,8 @@
 
 #include "actors/api/api_support.hpp"
 #include "actors/api/station_call.hpp"
-#include "actors/messages.hpp"
-#include "actors/settings.hpp"
+#include "actors/core/messages.hpp"
+#include "actors/station/settings.hpp"
 #include "protocol/ocpp16/types.hpp"
 
 namespace evbroker::actors::api {
@@ -80,9 +80,9 @@ void trigger_station(Request& r) {
     return validate_and_send(r, *station, "TriggerMessage", requested_message(trigger));
   auto call = trigger_call_16(trigger);
   if (!call)
-    return r.respond(error_response(400, "/trigger: " + std::string(trigger) +
-                                             " cannot be triggered on an ocpp1.6 station; supported: " +
-                                             std::string(kSupported16)));
+    return r.respond(
+        error_response(400, "/trigger: " + std::string(trigger) +
+                                " cannot be triggered on an ocpp1.6 station; supported: " + std::string(kSupported16)));
   validate_and_send(r, *station, call->action, call->payload);
 }
 
@@ -98,7 +98,8 @@ void reconfigure_station(Request& r) {
     std::string_view text;
     if (value.get(text) != simdjson::SUCCESS)
       return r.respond(error_response(400, "/" + std::string(key) + ": expected a string value"));
-    if (text.size() > 1000) return r.respond(error_response(400, "/" + std::string(key) + ": longer than 1000 characters"));
+    if (text.size() > 1000)
+      return r.respond(error_response(400, "/" + std::string(key) + ": longer than 1000 characters"));
     if (key.empty() || key.size() > 500) return r.respond(error_response(400, "setting names are 1 to 500 characters"));
     settings.push_back({std::string(key), std::string(text)});
   }
@@ -110,13 +111,14 @@ void reconfigure_station(Request& r) {
     const auto pending = pending_settings(reader, id);
     std::size_t added = 0;
     for (const auto& s : settings)
-      if (std::none_of(pending.begin(), pending.end(), [&](const PendingSetting& p) { return p.key == s.key; })) ++added;
+      if (std::none_of(pending.begin(), pending.end(), [&](const PendingSetting& p) { return p.key == s.key; }))
+        ++added;
     const auto limit = r.ctx->settings.max_pending_settings;
     if (pending.size() + added > limit)
-      return r.respond(error_response(
-          409, "charge station " + id + " has " + std::to_string(pending.size()) + " settings waiting to be applied; " +
-                   std::to_string(added) + " more would exceed the limit of " + std::to_string(limit) +
-                   " (--max-pending-settings): wait until the station has taken them"));
+      return r.respond(error_response(409, "charge station " + id + " has " + std::to_string(pending.size()) +
+                                               " settings waiting to be applied; " + std::to_string(added) +
+                                               " more would exceed the limit of " + std::to_string(limit) +
+                                               " (--max-pending-settings): wait until the station has taken them"));
   }
   // 2.0.1 keys must name a component and a variable; check them all when the version is known
   // (a station never seen yet may turn out to be either, so its keys are checked at push time).
@@ -130,8 +132,9 @@ void reconfigure_station(Request& r) {
   auto respond = r.respond;
   auto ctx = r.ctx;
   ctx->committer->submit(
-      [id, settings](storage::WriteTxn& txn) {
-        for (const auto& s : settings) txn.put(storage::Table::settings, setting_key(id, s.key), setting_record(s.value, "Pending"));
+      [id, settings, at = ctx->clock->now_ms()](storage::WriteTxn& txn) {
+        for (const auto& s : settings)
+          txn.put(storage::Table::settings, setting_key(id, s.key), setting_record(s.value, "Pending", at));
       },
       [respond, ctx, id](const std::string& error) {
         if (!error.empty()) return respond(error_response(500, "could not store the settings: " + error));

@@ -3,7 +3,7 @@
 // certificate itself here, stored under upload_key(hash) of the certificates table.
 
 #include "actors/api/api_support.hpp"
-#include "actors/pnc/certificate_records.hpp"
+#include "actors/records/certificate_records.hpp"
 #include "pki/x509.hpp"
 
 namespace evbroker::actors::api {
@@ -29,19 +29,18 @@ void upload_certificate(Request& r) {
   // certificates, are not kept).
   const std::string hash = certificate->sha256_hash();
   auto respond = r.respond;
-  r.ctx->committer->submit(
-      [key = upload_key(hash), stored = certificate->pem()](storage::WriteTxn& txn) {
-        txn.put(storage::Table::certificates, key, stored);
-      },
-      [respond, hash](const std::string& error) {
-        if (!error.empty()) return respond(error_response(500, "could not store the certificate: " + error));
-        std::string answer;
-        ocpp::JsonWriter w(answer);
-        w.raw("{\"certificateHash\":");
-        w.string(hash);
-        w.raw('}');
-        respond(json_response(201, std::move(answer)));
-      });
+  r.ctx->committer->submit([key = upload_key(hash), stored = certificate->pem()](
+                               storage::WriteTxn& txn) { txn.put(storage::Table::certificates, key, stored); },
+                           [respond, hash](const std::string& error) {
+                             if (!error.empty())
+                               return respond(error_response(500, "could not store the certificate: " + error));
+                             std::string answer;
+                             ocpp::JsonWriter w(answer);
+                             w.raw("{\"certificateHash\":");
+                             w.string(hash);
+                             w.raw('}');
+                             respond(json_response(201, std::move(answer)));
+                           });
 }
 
 void get_uploaded_certificate(Request& r) {

@@ -6,10 +6,9 @@
 
 #include "actors/api/api_support.hpp"
 #include "actors/api/station_call.hpp"
-#include "actors/handlers/handler_support.hpp"
-#include "actors/pnc/certificate_records.hpp"
-#include "actors/pnc/pnc_messages.hpp"
-#include "actors/router.hpp"
+#include "actors/records/certificate_records.hpp"
+#include "actors/core/messages.hpp"
+#include "actors/core/router.hpp"
 #include "pki/x509.hpp"
 #include "protocol/ocpp16/types.hpp"
 #include "protocol/ocpp201/types.hpp"
@@ -17,9 +16,7 @@
 namespace evbroker::actors::api {
 namespace {
 
-bool is_install_type(std::string_view type) {
-  return type == "V2G" || type == "MO" || type == "MF" || type == "CSMS";
-}
+bool is_install_type(std::string_view type) { return type == "V2G" || type == "MO" || type == "MF" || type == "CSMS"; }
 
 /// One entry of MaEVe's ChargeStationInstallCertificates; the error names the field as a JSON pointer.
 std::optional<InstallRecord> parse_install_entry(simdjson::dom::element element, const std::string& pointer,
@@ -146,8 +143,9 @@ std::optional<std::string> installed_ids_request(ocpp::Version version, const st
     const std::string type = types.empty() ? "CentralSystemRootCertificate" : types.front();
     ocpp16::CertificateUseEnumType parsed{};
     if (!ocpp16::parse_enum(type, parsed)) {
-      error = "type: " + type + " is not a certificate type of ocpp1.6 (CentralSystemRootCertificate, "
-                                "ManufacturerRootCertificate)";
+      error = "type: " + type +
+              " is not a certificate type of ocpp1.6 (CentralSystemRootCertificate, "
+              "ManufacturerRootCertificate)";
       return std::nullopt;
     }
     w.raw("{\"certificateType\":");
@@ -161,9 +159,10 @@ std::optional<std::string> installed_ids_request(ocpp::Version version, const st
     for (std::size_t i = 0; i < types.size(); ++i) {
       ocpp201::GetCertificateIdUseEnumType parsed{};
       if (!ocpp201::parse_enum(types[i], parsed)) {
-        error = "type: " + types[i] + " is not a certificate type of ocpp2.0.1 (V2GRootCertificate, "
-                                      "MORootCertificate, CSMSRootCertificate, V2GCertificateChain, "
-                                      "ManufacturerRootCertificate)";
+        error = "type: " + types[i] +
+                " is not a certificate type of ocpp2.0.1 (V2GRootCertificate, "
+                "MORootCertificate, CSMSRootCertificate, V2GCertificateChain, "
+                "ManufacturerRootCertificate)";
         return std::nullopt;
       }
       if (i) w.raw(',');
@@ -185,7 +184,7 @@ void install_station_certificates(Request& r) {
   std::string error;
   auto records = parse_install_request(*body, error);
   if (!records) return r.respond(error_response(400, error));
-  const auto now = now_ms();
+  const auto now = r.ctx->clock->now_ms();
   for (auto& record : *records) {
     record.station_id = id;
     record.updated_at_ms = now;
@@ -231,7 +230,8 @@ void get_station_certificates(Request& r) {
   std::vector<InstallRecord> installs;
   {
     auto reader = r.ctx->store->read();
-    if (!reader.get(storage::Table::stations, id)) return r.respond(error_response(404, "unknown charge station " + id));
+    if (!reader.get(storage::Table::stations, id))
+      return r.respond(error_response(404, "unknown charge station " + id));
     sign_requests = sign_requests_of(reader, id);
     installs = installs_of(reader, id);
   }

@@ -3,11 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/api/api_support.hpp"
-#include "actors/handlers/handler_support.hpp"
-#include "actors/handlers/runtime_keys.hpp"
-#include "actors/json_read.hpp"
-#include "actors/pnc/certificate_records.hpp"
-#include "actors/records.hpp"
+#include "actors/core/messages.hpp"
+#include "actors/records/runtime_keys.hpp"
+#include "actors/records/json_read.hpp"
+#include "actors/records/certificate_records.hpp"
+#include "actors/records/records.hpp"
 #include "pki/password.hpp"
 #include "protocol/mqtt_envelope.hpp"
 
@@ -74,14 +74,16 @@ void write_station(ocpp::JsonWriter& w, const NodeContext& ctx, const storage::R
   w.raw(",\"online\":");
   w.boolean(entry.has_value());
   auto conn = reader.get(storage::Table::station_runtime, runtime_key(id, RuntimeField::conn));
-  std::optional<std::string> protocol = entry ? std::optional<std::string>(std::string(ocpp::subprotocol(entry->version)))
-                                              : (conn ? record_field(*conn, "protocol") : std::nullopt);
+  std::optional<std::string> protocol = entry
+                                            ? std::optional<std::string>(std::string(ocpp::subprotocol(entry->version)))
+                                            : (conn ? record_field(*conn, "protocol") : std::nullopt);
   if (protocol) {
     w.raw(",\"protocol\":");
     w.string(*protocol);
   }
   std::optional<std::string> last_seen;
-  if (entry && entry->last_seen_ms) last_seen = ocpp::DateTime::from_unix_ms(entry->last_seen_ms->load()).to_string();
+  if (entry && entry->last_seen_ms)
+    last_seen = ocpp::DateTime::from_unix_ms(entry->last_seen_ms->load()).to_string();
   else if (auto seen = reader.get(storage::Table::station_runtime, runtime_key(id, RuntimeField::seen)))
     last_seen = record_field(*seen, "lastSeen");
   if (last_seen) {
@@ -175,8 +177,8 @@ void register_station(Request& r) {
     // Its messages go to the manager of its partition; registered here, it could never connect.
     return r.respond(error_response(421, "charge station " + id + " belongs to partition " + std::to_string(owner) +
                                              " of " + std::to_string(r.ctx->partition_count) +
-                                             "; this manager owns partition " +
-                                             std::to_string(r.ctx->partition_index) + ": register it there"));
+                                             "; this manager owns partition " + std::to_string(r.ctx->partition_index) +
+                                             ": register it there"));
   }
   simdjson::dom::parser parser;
   auto body = parse_body(r, parser);
@@ -186,7 +188,9 @@ void register_station(Request& r) {
   std::optional<std::string> password;
   bool has_profile = false;
   for (auto [key, value] : *body) {
-    auto fail = [&](std::string_view what) { r.respond(error_response(400, "/" + std::string(key) + ": " + std::string(what))); };
+    auto fail = [&](std::string_view what) {
+      r.respond(error_response(400, "/" + std::string(key) + ": " + std::string(what)));
+    };
     if (key == "securityProfile") {
       std::int64_t profile = 0;
       if (value.get(profile) != simdjson::SUCCESS) return fail("expected an integer");
@@ -212,17 +216,19 @@ void register_station(Request& r) {
   if (record.security_profile == 1 && !password)
     return r.respond(error_response(400, "/base64SHA256Password: required for security profile 1 (TLS + Basic auth)"));
   if (record.security_profile == 2 && password)
-    return r.respond(error_response(400, "/base64SHA256Password: security profile 2 authenticates with a client certificate, not a password"));
+    return r.respond(error_response(
+        400, "/base64SHA256Password: security profile 2 authenticates with a client certificate, not a password"));
   if (password && !record.invalid_username_allowed && id.find(':') != std::string::npos)
-    return r.respond(error_response(400, "station id " + id + " contains ':', which a Basic-auth user name cannot "
-                                         "(RFC 7617): use security profile 2 (client certificate) or set "
-                                         "invalidUsernameAllowed"));
+    return r.respond(error_response(400, "station id " + id +
+                                             " contains ':', which a Basic-auth user name cannot "
+                                             "(RFC 7617): use security profile 2 (client certificate) or set "
+                                             "invalidUsernameAllowed"));
   if (password) {
     auto salted = pki::hash_api_password(*password);
     record.password_salt = std::move(salted.salt);
     record.password_hash = std::move(salted.hash);
   }
-  record.registered_at_ms = now_ms();
+  record.registered_at_ms = r.ctx->clock->now_ms();
   // A station connected under the old credentials must present the new ones: its session ends
   // once the change is stored, and it reconnects with what it now must present.
   const auto previous = load_station(r.ctx->store->read(), id);
@@ -230,22 +236,22 @@ void register_station(Request& r) {
   auto respond = r.respond;
   auto ctx = r.ctx;
   auto json = to_json(record);
-  ctx->committer->submit(
-      [id, json](storage::WriteTxn& txn) { txn.put(storage::Table::stations, id, json); },
-      [respond, ctx, id, json, credentials_changed](const std::string& error) {
-        if (!error.empty()) return respond(error_response(500, "could not store the station: " + error));
-        if (ctx->station_changed) ctx->station_changed(id, json);
-        bool ended = false;
-        if (credentials_changed) {
-          if (auto entry = ctx->directory->find(id)) {
-            caf::anon_send(entry->actor, kick_atom::value,
-                           std::string("credentials changed: reconnect with the new ones"));
-            ended = true;
-          }
-        }
-        respond(json_response(201, std::string("{\"status\":\"Created\",\"sessionEnded\":") +
-                                       (ended ? "true" : "false") + "}"));
-      });
+  ctx->committer->submit([id, json](storage::WriteTxn& txn) { txn.put(storage::Table::stations, id, json); },
+                         [respond, ctx, id, json, credentials_changed](const std::string& error) {
+                           if (!error.empty())
+                             return respond(error_response(500, "could not store the station: " + error));
+                           if (ctx->station_changed) ctx->station_changed(id, json);
+                           bool ended = false;
+                           if (credentials_changed) {
+                             if (auto entry = ctx->directory->find(id)) {
+                               caf::anon_send(entry->actor, kick_atom::value,
+                                              std::string("credentials changed: reconnect with the new ones"));
+                               ended = true;
+                             }
+                           }
+                           respond(json_response(201, std::string("{\"status\":\"Created\",\"sessionEnded\":") +
+                                                          (ended ? "true" : "false") + "}"));
+                         });
 }
 
 void get_station_auth(Request& r) {
@@ -343,8 +349,10 @@ void respond_station_page(Request& r, storage::Table table, bool newest_first) {
     body += value;
     return written < page->limit;
   };
-  if (newest_first) reader.scan_reverse(table, storage::prefix({id}), add);
-  else reader.scan(table, storage::prefix({id}), add);
+  if (newest_first)
+    reader.scan_reverse(table, storage::prefix({id}), add);
+  else
+    reader.scan(table, storage::prefix({id}), add);
   body += ']';
   r.respond(json_response(200, std::move(body)));
 }

@@ -21,6 +21,7 @@ std::string_view reason_phrase(int status) {
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
     case 500: return "Internal Server Error";
@@ -100,10 +101,11 @@ std::optional<simdjson::dom::object> parse_body(Request& request, simdjson::dom:
   simdjson::dom::element root;
   if (auto error = parser.parse(body).get(root)) {
     if (error == simdjson::DEPTH_ERROR) {
-      request.respond(error_response(400, "the body nests objects and arrays deeper than " + std::to_string(max_depth) +
-                                              " levels"));
+      request.respond(error_response(
+          400, "the body nests objects and arrays deeper than " + std::to_string(max_depth) + " levels"));
     } else {
-      request.respond(error_response(400, std::string("the body is not valid JSON: ") + simdjson::error_message(error)));
+      request.respond(
+          error_response(400, std::string("the body is not valid JSON: ") + simdjson::error_message(error)));
     }
     return std::nullopt;
   }

@@ -11,8 +11,8 @@
 #include <caf/actor_system.hpp>
 #include <simdjson.h>
 
-#include "actors/node_context.hpp"
-#include "actors/station_id.hpp"
+#include "actors/core/node_context.hpp"
+#include "actors/station/station_id.hpp"
 #include "protocol/transport/http_server.hpp"
 
 namespace evbroker::actors::api {
@@ -41,7 +41,6 @@ struct Page {
   std::size_t limit = 20;
 };
 std::optional<Page> parse_page(Request& request);
-
 
 // The endpoint groups.
 void register_station(Request& r);

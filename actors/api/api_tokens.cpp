@@ -3,8 +3,7 @@
 #include <cctype>
 
 #include "actors/api/api_support.hpp"
-#include "actors/handlers/handler_support.hpp"
-#include "actors/records.hpp"
+#include "actors/records/records.hpp"
 #include "protocol/date_time.hpp"
 
 namespace evbroker::actors::api {
@@ -107,7 +106,7 @@ std::optional<TokenRecord> parse_token(const simdjson::dom::object& body, std::s
     }
   }
   const std::pair<bool, std::string_view> required[] = {
-      {seen_country, "countryCode"}, {seen_party, "partyId"}, {seen_type, "type"}, {seen_uid, "uid"},
+      {seen_country, "countryCode"}, {seen_party, "partyId"}, {seen_type, "type"},   {seen_uid, "uid"},
       {seen_contract, "contractId"}, {seen_issuer, "issuer"}, {seen_valid, "valid"}, {seen_cache, "cacheMode"}};
   for (const auto& [seen, name] : required) {
     if (!seen) {
@@ -127,10 +126,12 @@ void set_token(Request& r) {
   std::string error;
   auto token = parse_token(*body, error);
   if (!token) return r.respond(error_response(400, error));
-  token->last_updated_ms = now_ms();
+  token->last_updated_ms = r.ctx->clock->now_ms();
   auto respond = r.respond;
   r.ctx->committer->submit(
-      [uid = token->uid, json = to_json(*token)](storage::WriteTxn& txn) { txn.put(storage::Table::tokens, uid, json); },
+      [uid = token->uid, json = to_json(*token)](storage::WriteTxn& txn) {
+        txn.put(storage::Table::tokens, uid, json);
+      },
       [respond](const std::string& failure) {
         respond(failure.empty() ? empty_response(201) : error_response(500, "could not store the token: " + failure));
       });
@@ -162,12 +163,12 @@ void delete_token(Request& r) {
   const auto uid = r.segments.at(1);
   auto respond = r.respond;
   auto found = std::make_shared<bool>(false);
-  r.ctx->committer->submit(
-      [uid, found](storage::WriteTxn& txn) { *found = txn.del(storage::Table::tokens, uid); },
-      [respond, found, uid](const std::string& error) {
-        if (!error.empty()) return respond(error_response(500, "could not delete the token: " + error));
-        respond(*found ? empty_response(204) : error_response(404, "unknown token " + uid));
-      });
+  r.ctx->committer->submit([uid, found](storage::WriteTxn& txn) { *found = txn.del(storage::Table::tokens, uid); },
+                           [respond, found, uid](const std::string& error) {
+                             if (!error.empty())
+                               return respond(error_response(500, "could not delete the token: " + error));
+                             respond(*found ? empty_response(204) : error_response(404, "unknown token " + uid));
+                           });
 }
 
 }  // namespace evbroker::actors::api

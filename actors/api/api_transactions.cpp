@@ -1,8 +1,8 @@
 // Transactions: list by start time (optionally of one station), and one with all its meter values.
 
 #include "actors/api/api_support.hpp"
-#include "actors/handlers/transaction_keys.hpp"
-#include "actors/records.hpp"
+#include "actors/records/transaction_keys.hpp"
+#include "actors/records/records.hpp"
 #include "protocol/date_time.hpp"
 
 namespace evbroker::actors::api {
@@ -76,12 +76,13 @@ void get_transaction(Request& r) {
   write_api_json_open(w, *record);
   w.raw(",\"meterValues\":[");
   bool first = true;
-  reader.scan(storage::Table::meter_values, meter_value_prefix(station, id), [&](std::string_view, std::string_view value) {
-    if (!first) w.raw(',');
-    first = false;
-    w.raw(value);
-    return true;
-  });
+  reader.scan(storage::Table::meter_values, meter_value_prefix(station, id),
+              [&](std::string_view, std::string_view value) {
+                if (!first) w.raw(',');
+                first = false;
+                w.raw(value);
+                return true;
+              });
   w.raw("]}");
   r.respond(json_response(200, std::move(body)));
 }

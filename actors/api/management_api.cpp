@@ -3,9 +3,10 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/api/api_routes.hpp"
 #include "actors/api/api_support.hpp"
 #include "actors/api/openapi_document.hpp"
-#include "actors/metrics.hpp"
+#include "actors/core/metrics.hpp"
 
 namespace evbroker::actors {
 namespace {
@@ -38,7 +39,8 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
 /// constant time.
 bool token_matches(std::string_view header, std::string_view token) {
   constexpr std::string_view kBearer = "bearer ";
-  if (header.size() != kBearer.size() + token.size() || !equals_ignoring_case(header.substr(0, kBearer.size()), kBearer))
+  if (header.size() != kBearer.size() + token.size() ||
+      !equals_ignoring_case(header.substr(0, kBearer.size()), kBearer))
     return false;
   return CRYPTO_memcmp(header.data() + kBearer.size(), token.data(), token.size()) == 0;
 }
@@ -72,7 +74,8 @@ void ManagementApi::handle(transport::HttpRequest http, transport::Responder res
     if (options_.extra_metrics) response.body += options_.extra_metrics();
     return respond(std::move(response));
   }
-  if (method == "GET" && path == "/api/openapi.json") return respond(api::json_response(200, std::string(openapi_document())));
+  if (method == "GET" && path == "/api/openapi.json")
+    return respond(api::json_response(200, std::string(openapi_document())));
 
   constexpr std::string_view kPrefix = "/api/v0/";
   if (path.compare(0, kPrefix.size(), kPrefix) != 0) return respond(error_response(404, "no such endpoint: " + path));
@@ -80,41 +83,13 @@ void ManagementApi::handle(transport::HttpRequest http, transport::Responder res
   api::Request r{std::move(http), split_path(std::string_view(path).substr(kPrefix.size()), ok), std::move(respond),
                  &system_, ctx_};
   if (!ok) return r.respond(error_response(400, "malformed percent-encoding in the path"));
-  const auto& s = r.segments;
-  const auto n = s.size();
-  auto is = [&](std::string_view m) { return method == m; };
-
-  if (s[0] == "cs") {
-    if (n == 1 && is("GET")) return api::list_stations(r);
-    if (n == 2 && is("POST")) return api::register_station(r);
-    if (n == 2 && is("GET")) return api::get_station(r);
-    if (n == 2 && is("DELETE")) return api::delete_station(r);
-    if (n == 3 && s[2] == "auth" && is("GET")) return api::get_station_auth(r);
-    if (n == 3 && s[2] == "events" && is("GET")) return api::list_events(r);
-    if (n == 3 && s[2] == "device-model" && is("GET")) return api::list_device_model(r);
-    if (n == 3 && s[2] == "events" && is("DELETE")) return api::clear_events(r);
-    if (n == 3 && s[2] == "device-model" && is("DELETE")) return api::clear_device_model(r);
-    if (n == 3 && s[2] == "meter-values" && is("DELETE")) return api::clear_idle_meter_values(r);
-    if (n == 3 && s[2] == "reconfigure" && is("POST")) return api::reconfigure_station(r);
-    if (n == 3 && s[2] == "trigger" && is("POST")) return api::trigger_station(r);
-    if (n == 4 && s[2] == "call" && is("POST")) return api::call_station(r);
-    if (n == 4 && s[2] == "transactions" && is("GET")) return api::get_transaction(r);
-    if (n == 3 && s[2] == "certificates" && is("POST")) return api::install_station_certificates(r);
-    if (n == 3 && s[2] == "certificates" && is("GET")) return api::get_station_certificates(r);
-    if (n == 4 && s[2] == "certificates" && s[3] == "installed" && is("GET")) return api::list_installed_certificates(r);
-    if (n == 4 && s[2] == "certificates" && s[3] == "installed" && is("DELETE"))
-      return api::delete_installed_certificate(r);
-  } else if (s[0] == "certificate") {
-    if (n == 1 && is("POST")) return api::upload_certificate(r);
-    if (n == 2 && is("GET")) return api::get_uploaded_certificate(r);
-    if (n == 2 && is("DELETE")) return api::delete_uploaded_certificate(r);
-  } else if (s[0] == "token") {
-    if (n == 1 && is("POST")) return api::set_token(r);
-    if (n == 1 && is("GET")) return api::list_tokens(r);
-    if (n == 2 && is("GET")) return api::get_token(r);
-    if (n == 2 && is("DELETE")) return api::delete_token(r);
-  } else if (s[0] == "transactions") {
-    if (n == 1 && is("GET")) return api::list_transactions(r);
+  std::string allowed;
+  if (const auto* route = api::match_v0_route(method, r.segments, allowed)) return route->handler(r);
+  if (!allowed.empty()) {
+    // The path exists, not with this method (RFC 9110 15.5.6: say which methods it has).
+    auto response = error_response(405, method + " is not a method of " + path + "; it has " + allowed);
+    response.headers.emplace_back("Allow", allowed);
+    return r.respond(std::move(response));
   }
   r.respond(error_response(404, "no such endpoint: " + method + " " + path));
 }

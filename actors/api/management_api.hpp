@@ -11,7 +11,7 @@
 
 #include <caf/actor_system.hpp>
 
-#include "actors/node_context.hpp"
+#include "actors/core/node_context.hpp"
 #include "protocol/transport/http_server.hpp"
 
 namespace evbroker::actors {

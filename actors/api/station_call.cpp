@@ -2,9 +2,9 @@
 
 #include <functional>
 
-#include "actors/csms_call.hpp"
-#include "actors/messages.hpp"
-#include "actors/ocpp_dispatch.hpp"
+#include "actors/station/csms_call.hpp"
+#include "actors/core/messages.hpp"
+#include "protocol/ocpp_dispatch.hpp"
 
 namespace evbroker::actors::api {
 namespace {
@@ -18,7 +18,7 @@ transport::HttpResponse call_failure(int status, const CsmsCallResult& result, b
   w.string(reason_phrase(status));
   w.raw(",\"error\":");
   w.string(result.kind == CsmsCallResult::Kind::call_error ? "the station answered with " + result.error_code
-                                                            : result.error_description);
+                                                           : result.error_description);
   if (sent_known) {
     w.raw(",\"sent\":");
     w.boolean(result.sent);
@@ -74,9 +74,8 @@ void validate_and_send(Request& r, const StationDirectory::Entry& station, std::
   call.ticket = next_call_ticket();
   // A client that gives up (closes the connection) withdraws its call if it has not gone out yet.
   if (r.http.watch) {
-    r.http.watch->on_abandoned([actor = station.actor, ticket = call.ticket] {
-      caf::anon_send(actor, withdraw_atom::value, ticket);
-    });
+    r.http.watch->on_abandoned(
+        [actor = station.actor, ticket = call.ticket] { caf::anon_send(actor, withdraw_atom::value, ticket); });
   }
   spawn_csms_call(*r.system, station.actor, std::move(call), r.ctx->settings,
                   [respond = r.respond](CsmsCallResult result) { respond(to_http(result)); });

@@ -11,9 +11,9 @@
 namespace evbroker::actors {
 
 struct ClusterSettings {
-  std::string prefix = "cs";        // topic prefix (MaEVe's default)
-  std::string group = "manager";    // shared-subscription group of the managers
-  std::string node_id;              // this gateway's or manager's id (user property, status topic)
+  std::string prefix = "cs";          // topic prefix (MaEVe's default)
+  std::string group = "manager";      // shared-subscription group of the managers
+  std::string node_id;                // this gateway's or manager's id (user property, status topic)
   std::uint32_t partition_index = 0;  // a manager owns the stations of this partition ...
   std::uint32_t partition_count = 1;  // ... of this many (1: all of them)
   std::size_t max_json_depth = ocpp::kDefaultMaxJsonDepth;  // frames and envelopes (json_check.hpp)

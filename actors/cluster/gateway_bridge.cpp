@@ -5,7 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "actors/log_throttle.hpp"
+#include "actors/core/log_throttle.hpp"
 #include "protocol/error_codes.hpp"
 #include "protocol/frame.hpp"
 #include "protocol/mqtt_envelope.hpp"
@@ -43,7 +43,7 @@ struct GatewayBridge::Link {
   bool tolerant = false;
   std::mutex mutex;  // guards pending (station answers on an I/O thread, calls on Paho's thread)
   std::deque<std::pair<std::string, PendingCall>> pending;  // message id -> call, oldest first
-  LogThrottle refusal_log;  // on the connection's strand only (from_station)
+  LogThrottle refusal_log;                                  // on the connection's strand only (from_station)
 
   void send(std::string frame) {
     if (auto c = connection.lock()) c->send_text(std::move(frame));
@@ -73,7 +73,9 @@ class GatewaySession : public transport::ConnectionHandler {
 
 GatewayBridge::GatewayBridge(ClusterSettings settings, MqttPublisher publish, std::shared_ptr<spdlog::logger> log,
                              std::size_t max_frame_bytes)
-    : settings_(std::move(settings)), publish_(std::move(publish)), log_(std::move(log)),
+    : settings_(std::move(settings)),
+      publish_(std::move(publish)),
+      log_(std::move(log)),
       max_frame_bytes_(max_frame_bytes) {}
 
 std::shared_ptr<transport::ConnectionHandler> GatewayBridge::open(std::shared_ptr<transport::Connection> connection,
@@ -175,8 +177,8 @@ void GatewayBridge::from_station(const std::shared_ptr<Link>& link, std::string 
   if (!publish_to_managers(*link, in_topic, ocpp::encode_envelope(envelope), std::move(call.correlation),
                            kQosReliable)) {
     // The manager's call times out and says so to whoever made it; nothing else can be done.
-    log_->warn("{}: the answer to {} {} could not be passed on: broker unreachable", link->station_id,
-               envelope.action, envelope.id);
+    log_->warn("{}: the answer to {} {} could not be passed on: broker unreachable", link->station_id, envelope.action,
+               envelope.id);
   }
 }
 
@@ -227,7 +229,8 @@ void GatewayBridge::on_message(const transport::MqttMessage& message) {
   if (envelope->type == ocpp::MessageType::call) {
     std::lock_guard lock(link->mutex);
     if (link->pending.size() >= kMaxPendingCalls) link->pending.pop_front();
-    link->pending.emplace_back(envelope->id, PendingCall{envelope->action, envelope->request, message.correlation_data});
+    link->pending.emplace_back(envelope->id,
+                               PendingCall{envelope->action, envelope->request, message.correlation_data});
   }
   link->send(ocpp::frame_of(*envelope));
   counters_.to_stations.fetch_add(1, std::memory_order_relaxed);
@@ -299,7 +302,7 @@ std::size_t GatewayBridge::connections() const {
 }
 
 GatewayBridge::Stats GatewayBridge::stats() const {
-  return {counters_.to_broker.load(), counters_.to_stations.load(), counters_.refused_link_down.load(),
+  return {counters_.to_broker.load(), counters_.to_stations.load(),     counters_.refused_link_down.load(),
           counters_.not_held.load(),  counters_.dropped_answers.load(), counters_.invalid_messages.load()};
 }
 

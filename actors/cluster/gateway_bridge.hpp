@@ -45,12 +45,12 @@ class GatewayBridge : public std::enable_shared_from_this<GatewayBridge> {
 
   std::size_t connections() const;
   struct Stats {
-    std::uint64_t to_broker = 0;           // envelopes published
-    std::uint64_t to_stations = 0;         // frames sent to stations
-    std::uint64_t refused_link_down = 0;   // station CALLs answered with a CALLERROR: broker unreachable
-    std::uint64_t not_held = 0;            // out messages for stations this gateway does not hold
-    std::uint64_t dropped_answers = 0;     // station answers to no pending CSMS call
-    std::uint64_t invalid_messages = 0;    // broken envelopes or topics from the broker
+    std::uint64_t to_broker = 0;          // envelopes published
+    std::uint64_t to_stations = 0;        // frames sent to stations
+    std::uint64_t refused_link_down = 0;  // station CALLs answered with a CALLERROR: broker unreachable
+    std::uint64_t not_held = 0;           // out messages for stations this gateway does not hold
+    std::uint64_t dropped_answers = 0;    // station answers to no pending CSMS call
+    std::uint64_t invalid_messages = 0;   // broken envelopes or topics from the broker
   };
   Stats stats() const;
 
@@ -62,8 +62,7 @@ class GatewayBridge : public std::enable_shared_from_this<GatewayBridge> {
 
  private:
   void publish_event(const Link& link, bool connected, const std::string& reason);
-  bool publish_to_managers(const Link& link, std::string topic, std::string payload, std::string correlation,
-                           int qos);
+  bool publish_to_managers(const Link& link, std::string topic, std::string payload, std::string correlation, int qos);
   void flush_events();
 
   ClusterSettings settings_;
@@ -77,8 +76,8 @@ class GatewayBridge : public std::enable_shared_from_this<GatewayBridge> {
   std::deque<transport::MqttPublish> unsent_events_;              // while the broker was away
 
   struct Counters {
-    std::atomic<std::uint64_t> to_broker{0}, to_stations{0}, refused_link_down{0}, not_held{0},
-        dropped_answers{0}, invalid_messages{0};
+    std::atomic<std::uint64_t> to_broker{0}, to_stations{0}, refused_link_down{0}, not_held{0}, dropped_answers{0},
+        invalid_messages{0};
   };
   Counters counters_;
 };

@@ -5,8 +5,8 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/messages.hpp"
-#include "actors/station_gate.hpp"
+#include "actors/core/messages.hpp"
+#include "actors/station/station_gate.hpp"
 #include "protocol/mqtt_envelope.hpp"
 #include "storage/lmdb_store.hpp"
 
@@ -141,8 +141,8 @@ ManagerBridge::Held& ManagerBridge::start_session(RemoteSession session) {
     counters_.sessions_ended.fetch_add(1, std::memory_order_relaxed);
     held_.erase(it);
   }
-  auto connection = std::make_shared<RemoteConnection>(std::move(session), settings_.prefix, publish_,
-                                                       ctx_->station_log);
+  auto connection =
+      std::make_shared<RemoteConnection>(std::move(session), settings_.prefix, publish_, ctx_->station_log);
   const auto& s = connection->session();
   auto actor = start_station_actor(system_, ctx_, connection, s.station_id, s.version, s.gateway);
   counters_.sessions_started.fetch_add(1, std::memory_order_relaxed);
@@ -189,8 +189,10 @@ void ManagerBridge::on_link_up() {
   std::size_t published = 0, failed = 0;
   auto reader = ctx_->store->read();
   reader.scan(storage::Table::stations, "", [&](std::string_view key, std::string_view value) {
-    if (publish_registry_entry(std::string(key), std::string(value))) ++published;
-    else ++failed;
+    if (publish_registry_entry(std::string(key), std::string(value)))
+      ++published;
+    else
+      ++failed;
     return true;
   });
   ctx_->station_log->info("published the station registry to the gateways: {} records{}", published,
@@ -203,7 +205,7 @@ std::size_t ManagerBridge::stations() const {
 }
 
 ManagerBridge::Stats ManagerBridge::stats() const {
-  return {counters_.frames_in.load(), counters_.invalid_messages.load(), counters_.sessions_started.load(),
+  return {counters_.frames_in.load(),      counters_.invalid_messages.load(),   counters_.sessions_started.load(),
           counters_.sessions_ended.load(), counters_.registry_published.load(), counters_.not_mine.load()};
 }
 

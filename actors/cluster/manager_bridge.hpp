@@ -20,7 +20,7 @@
 
 #include "actors/cluster/cluster_settings.hpp"
 #include "actors/cluster/remote_connection.hpp"
-#include "actors/node_context.hpp"
+#include "actors/core/node_context.hpp"
 #include "protocol/mqtt_envelope.hpp"
 #include "protocol/transport/mqtt_link.hpp"
 
@@ -42,12 +42,12 @@ class ManagerBridge {
 
   std::size_t stations() const;
   struct Stats {
-    std::uint64_t frames_in = 0;          // envelopes passed to station actors
-    std::uint64_t invalid_messages = 0;   // broken topics, envelopes or events
+    std::uint64_t frames_in = 0;         // envelopes passed to station actors
+    std::uint64_t invalid_messages = 0;  // broken topics, envelopes or events
     std::uint64_t sessions_started = 0;
     std::uint64_t sessions_ended = 0;
     std::uint64_t registry_published = 0;
-    std::uint64_t not_mine = 0;           // messages of stations in other managers' partitions
+    std::uint64_t not_mine = 0;  // messages of stations in other managers' partitions
   };
   Stats stats() const;
 

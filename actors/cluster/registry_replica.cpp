@@ -8,8 +8,10 @@ bool RegistryReplica::apply(const transport::MqttMessage& message) {
   auto topic = ocpp::parse_topic(prefix_, message.topic);
   if (!topic || topic->kind != ocpp::TopicKind::registry) return false;
   std::lock_guard lock(mutex_);
-  if (message.payload.empty()) records_.erase(topic->station_id);
-  else records_[topic->station_id] = message.payload;
+  if (message.payload.empty())
+    records_.erase(topic->station_id);
+  else
+    records_[topic->station_id] = message.payload;
   return true;
 }
 

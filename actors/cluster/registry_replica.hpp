@@ -21,7 +21,7 @@ class RegistryReplica {
 
   /// Applies a registry message; false when the message is not one (wrong topic).
   bool apply(const transport::MqttMessage& message);
-  /// The stored station record JSON (actors/records.hpp), as the manager committed it.
+  /// The stored station record JSON (actors/records/records.hpp), as the manager committed it.
   std::optional<std::string> find(const std::string& station_id) const;
   std::size_t size() const;
 

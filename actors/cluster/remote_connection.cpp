@@ -16,9 +16,11 @@ constexpr std::size_t kMaxStationCalls = 64;
 
 RemoteConnection::RemoteConnection(RemoteSession session, std::string prefix, MqttPublisher publish,
                                    std::shared_ptr<spdlog::logger> log)
-    : session_(std::move(session)), prefix_(std::move(prefix)),
+    : session_(std::move(session)),
+      prefix_(std::move(prefix)),
       out_topic_(ocpp::station_topic(prefix_, ocpp::TopicKind::out, session_.version, session_.station_id)),
-      publish_(std::move(publish)), log_(std::move(log)) {}
+      publish_(std::move(publish)),
+      log_(std::move(log)) {}
 
 void RemoteConnection::note_station_call(const std::string& message_id, const std::string& action,
                                          std::string correlation) {

@@ -20,8 +20,8 @@ namespace evbroker::actors {
 struct RemoteSession {
   std::string station_id;
   ocpp::Version version = ocpp::Version::v201;
-  std::string gateway;             // "" when the gateway does not say (e.g. a MaEVe gateway)
-  std::string session;             // ditto
+  std::string gateway;  // "" when the gateway does not say (e.g. a MaEVe gateway)
+  std::string session;  // ditto
   std::int64_t connected_at_ms = 0;
   std::string remote_address;
 };

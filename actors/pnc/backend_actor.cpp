@@ -10,8 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "actors/json_read.hpp"
-#include "actors/messages.hpp"
+#include "actors/records/json_read.hpp"
+#include "actors/core/messages.hpp"
 #include "pki/est.hpp"
 #include "pki/password.hpp"
 #include "pki/x509.hpp"
@@ -23,9 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-using http_atom = caf::atom_constant<caf::atom("http")>;      // an HTTP exchange finished
-using resend_atom = caf::atom_constant<caf::atom("resend")>;  // retry an exchange after backoff
 
 /// What the HTTP client reported, as an actor message.
 struct HttpOutcome {
@@ -253,7 +250,8 @@ BackendReply failure(const HttpOutcome& outcome, std::string_view what) {
     reply.error = std::string(what) + ": " + outcome.error;
   } else {
     std::string excerpt = outcome.body.substr(0, 200);
-    reply.error = std::string(what) + ": HTTP " + std::to_string(outcome.status) + (excerpt.empty() ? "" : " " + excerpt);
+    reply.error =
+        std::string(what) + ": HTTP " + std::to_string(outcome.status) + (excerpt.empty() ? "" : " " + excerpt);
   }
   return reply;
 }
@@ -347,7 +345,8 @@ caf::behavior backend(Self* self, NodeContextPtr ctx) {
           if (!outcome.delivered || outcome.status != 200) return promise.deliver(failure(outcome, "Hubject EST"));
           auto certs = pki::parse_est_certificates(outcome.body);
           if (!certs || certs->empty())
-            return promise.deliver(failure(outcome, "Hubject EST: " + (certs ? std::string("no certificate") : certs.error())));
+            return promise.deliver(
+                failure(outcome, "Hubject EST: " + (certs ? std::string("no certificate") : certs.error())));
           complete_chain(self, std::move(*certs), promise);
         };
         begin(self, std::move(exchange));
@@ -378,7 +377,8 @@ caf::behavior backend(Self* self, NodeContextPtr ctx) {
               doc["CCPResponse"]["emaidContent"].at(0)["messageDef"]["certificateInstallationRes"].get(exi) !=
                   simdjson::SUCCESS ||
               exi.empty())
-            return promise.deliver(failure(outcome, "contract certificate pool: no certificateInstallationRes in the answer"));
+            return promise.deliver(
+                failure(outcome, "contract certificate pool: no certificateInstallationRes in the answer"));
           promise.deliver(success(std::string(exi), outcome.status));
         };
         begin(self, std::move(exchange));
@@ -396,7 +396,8 @@ caf::behavior backend(Self* self, NodeContextPtr ctx) {
         exchange.request.headers = {{"Accept", "application/json"}};
         exchange.hubject_auth = true;
         exchange.done = [self, promise](const HttpOutcome& outcome) mutable {
-          if (!outcome.delivered || outcome.status != 200) return promise.deliver(failure(outcome, "Hubject root certificates"));
+          if (!outcome.delivered || outcome.status != 200)
+            return promise.deliver(failure(outcome, "Hubject root certificates"));
           simdjson::dom::array roots;
           if (json::thread_parser().parse(outcome.body)["RootCertificateCollection"]["rootCertificates"].get(roots) !=
               simdjson::SUCCESS)
@@ -421,7 +422,8 @@ caf::behavior backend(Self* self, NodeContextPtr ctx) {
         Exchange exchange;
         exchange.request.method = "POST";
         exchange.request.url = url;
-        exchange.request.headers = {{"Content-Type", "application/ocsp-request"}, {"Accept", "application/ocsp-response"}};
+        exchange.request.headers = {{"Content-Type", "application/ocsp-request"},
+                                    {"Accept", "application/ocsp-response"}};
         exchange.request.body = request_der;
         exchange.done = [promise](const HttpOutcome& outcome) mutable {
           if (!outcome.delivered || outcome.status != 200) return promise.deliver(failure(outcome, "OCSP responder"));

@@ -9,13 +9,13 @@
 
 #include <caf/all.hpp>
 
-#include "actors/node_context.hpp"
-#include "actors/pnc/pnc_messages.hpp"
+#include "actors/core/node_context.hpp"
+#include "actors/core/messages.hpp"
 
 namespace evbroker::actors {
 
 /// Spawned by install_handlers; answers enroll/contract/roots/ocsp requests with a BackendReply
-/// (pnc_messages.hpp) and quits on stop_atom. Needs ctx->http_client.
+/// (core/messages.hpp) and quits on stop_atom. Needs ctx->http_client.
 caf::actor spawn_backend_actor(caf::actor_system& system, NodeContextPtr ctx);
 
 }  // namespace evbroker::actors

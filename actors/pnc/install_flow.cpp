@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "actors/handlers/handler_support.hpp"
+#include "actors/blocks/handler_kit.hpp"
 #include "actors/pnc/security_internal.hpp"
 #include "protocol/ocpp16/codec.hpp"
 #include "protocol/ocpp201/codec.hpp"
@@ -65,26 +65,28 @@ void send_pending_installs(Self* self, const std::string& station_id) {
       self->state.installs_in_flight.erase(key);
       record.status = "Failed";
       record.detail = "unknown certificate type " + record.type;
-      record.updated_at_ms = now_ms();
+      record.updated_at_ms = self->state.ctx->clock->now_ms();
       store(self, record);
       continue;
     }
-    call_station(self, station_id, std::move(*call), [self, key, wrapped, record](const CsmsCallResult& result) mutable {
-      self->state.installs_in_flight.erase(key);
-      std::string error;
-      const std::string status = answered_status(result, wrapped, error);
-      if (status.empty()) {
-        // Not answered (gone, timed out, refused the call): stays Pending for the next boot.
-        self->state.ctx->pki_log->warn("{}: InstallCertificate {} not answered: {}", record.station_id, record.type, error);
-        record.detail = error;
-      } else {
-        record.status = status == "Accepted" ? "Accepted" : status == "Rejected" ? "Rejected" : "Failed";
-        record.detail = status == "Accepted" ? "" : "the station answered " + status;
-        self->state.ctx->pki_log->info("{}: InstallCertificate {}: {}", record.station_id, record.type, status);
-      }
-      record.updated_at_ms = now_ms();
-      store(self, record);
-    });
+    call_station(
+        self, station_id, std::move(*call), [self, key, wrapped, record](const CsmsCallResult& result) mutable {
+          self->state.installs_in_flight.erase(key);
+          std::string error;
+          const std::string status = answered_status(result, wrapped, error);
+          if (status.empty()) {
+            // Not answered (gone, timed out, refused the call): stays Pending for the next boot.
+            self->state.ctx->pki_log->warn("{}: InstallCertificate {} not answered: {}", record.station_id, record.type,
+                                           error);
+            record.detail = error;
+          } else {
+            record.status = status == "Accepted" ? "Accepted" : status == "Rejected" ? "Rejected" : "Failed";
+            record.detail = status == "Accepted" ? "" : "the station answered " + status;
+            self->state.ctx->pki_log->info("{}: InstallCertificate {}: {}", record.station_id, record.type, status);
+          }
+          record.updated_at_ms = self->state.ctx->clock->now_ms();
+          store(self, record);
+        });
   }
 }
 

@@ -8,8 +8,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "actors/handlers/authorization.hpp"
-#include "actors/handlers/handler_support.hpp"
+#include "actors/blocks/authorization.hpp"
+#include "actors/blocks/handler_kit.hpp"
 #include "actors/pnc/security_internal.hpp"
 #include "pki/ocsp.hpp"
 #include "pki/password.hpp"
@@ -49,7 +49,8 @@ void answer_blocked(Self* self, const PncRequest& r, CertStatus status, const st
 
 /// The certificate checks passed: the eMAID must also be an accepted token.
 void answer_with_token(Self* self, const PncRequest& r, const ocpp201::AuthorizeRequest& request) {
-  auto verdict = judge_token(self->state.ctx->store->read(), request.idToken.idToken, r.call.station_id, "");
+  auto verdict = judge_token(self->state.ctx->store->read(), self->state.ctx->clock->now_ms(), request.idToken.idToken,
+                             r.call.station_id, "");
   answer_authorize(r, to_id_token_info(verdict), CertStatus::Accepted);
 }
 
@@ -99,9 +100,12 @@ void authorize_with_certificate(Self* self, const PncRequest& r, const ocpp201::
   auto verification = pki::verify_chain(leaf, intermediates, anchors, options);
   switch (verification.verdict) {
     case pki::ChainVerdict::valid: break;
-    case pki::ChainVerdict::expired: return answer_blocked(self, r, CertStatus::CertificateExpired, verification.detail);
-    case pki::ChainVerdict::signature_error: return answer_blocked(self, r, CertStatus::SignatureError, verification.detail);
-    case pki::ChainVerdict::chain_error: return answer_blocked(self, r, CertStatus::CertChainError, verification.detail);
+    case pki::ChainVerdict::expired:
+      return answer_blocked(self, r, CertStatus::CertificateExpired, verification.detail);
+    case pki::ChainVerdict::signature_error:
+      return answer_blocked(self, r, CertStatus::SignatureError, verification.detail);
+    case pki::ChainVerdict::chain_error:
+      return answer_blocked(self, r, CertStatus::CertChainError, verification.detail);
   }
   if (normalise_emaid(leaf.subject_cn()) != normalise_emaid(request.idToken.idToken)) {
     self->state.ctx->pki_log->info("{}: Authorize: certificate names {}, token is {}", r.call.station_id,
@@ -145,11 +149,15 @@ void authorize_with_hash_data(Self* self, const PncRequest& r, const ocpp201::Au
   for (const auto& entry : entries) {
     ask_ocsp(self, entry.responderURL, hash_data_of(entry), anchors,
              [self, r, request, progress](std::optional<pki::OcspAnswer> answer, std::string error) {
-               if (!answer) progress->undetermined = error;
-               else if (answer->status == pki::OcspCertStatus::revoked) progress->revoked = true;
-               else if (answer->status == pki::OcspCertStatus::unknown) progress->undetermined = "unknown to the responder";
+               if (!answer)
+                 progress->undetermined = error;
+               else if (answer->status == pki::OcspCertStatus::revoked)
+                 progress->revoked = true;
+               else if (answer->status == pki::OcspCertStatus::unknown)
+                 progress->undetermined = "unknown to the responder";
                if (--progress->waiting > 0) return;
-               if (progress->revoked) return answer_blocked(self, r, CertStatus::CertificateRevoked, "revoked per OCSP");
+               if (progress->revoked)
+                 return answer_blocked(self, r, CertStatus::CertificateRevoked, "revoked per OCSP");
                if (!progress->undetermined.empty()) return answer_undetermined(self, r, progress->undetermined);
                answer_with_token(self, r, request);
              });
@@ -208,12 +216,14 @@ void on_get_certificate_status(Self* self, const PncRequest& r, const ocpp201::G
         ocpp201::GetCertificateStatusResponse response;
         response.status = ocpp201::GetCertificateStatusEnumType::Accepted;
         response.ocspResult = pki::base64_encode(reply.value);
-        if (response.ocspResult->size() > 5500) return failed("ResponseTooLarge", "the OCSP response exceeds 5500 characters");
+        if (response.ocspResult->size() > 5500)
+          return failed("ResponseTooLarge", "the OCSP response exceeds 5500 characters");
         answer(r, ocpp::to_json(response));
       });
 }
 
-void on_get_15118_ev_certificate(Self* self, const PncRequest& r, const ocpp201::Get15118EVCertificateRequest& request) {
+void on_get_15118_ev_certificate(Self* self, const PncRequest& r,
+                                 const ocpp201::Get15118EVCertificateRequest& request) {
   auto failed = [r](std::string_view reason, const std::string& detail) {
     ocpp201::Get15118EVCertificateResponse response;
     response.status = ocpp201::Iso15118EVCertificateStatusEnumType::Failed;

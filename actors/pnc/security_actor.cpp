@@ -10,11 +10,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include "actors/csms_call.hpp"
-#include "actors/handlers/handler_support.hpp"
-#include "actors/handlers/handlers.hpp"
-#include "actors/json_read.hpp"
-#include "actors/ocpp_dispatch.hpp"
+#include "actors/station/csms_call.hpp"
+#include "actors/blocks/handler_kit.hpp"
+#include "actors/blocks/blocks.hpp"
+#include "actors/records/json_read.hpp"
+#include "protocol/ocpp_dispatch.hpp"
 #include "actors/pnc/security_internal.hpp"
 #include "protocol/ocpp16/codec.hpp"
 #include "protocol/ocpp201/codec.hpp"
@@ -120,18 +120,15 @@ std::shared_ptr<const ocpp201::Request> as_request(T message) {
 
 /// Runs the flow of a 2.0.1 request; false when it is not a Plug & Charge one.
 bool dispatch(Self* self, const PncRequest& r) {
-  return std::visit(Overloaded{
-                        [&](const ocpp201::SignCertificateRequest& m) { return on_sign_certificate(self, r, m), true; },
-                        [&](const ocpp201::AuthorizeRequest& m) { return on_authorize(self, r, m), true; },
-                        [&](const ocpp201::GetCertificateStatusRequest& m) {
-                          return on_get_certificate_status(self, r, m), true;
-                        },
-                        [&](const ocpp201::Get15118EVCertificateRequest& m) {
-                          return on_get_15118_ev_certificate(self, r, m), true;
-                        },
-                        [](const auto&) { return false; },
-                    },
-                    *r.request);
+  return std::visit(
+      Overloaded{
+          [&](const ocpp201::SignCertificateRequest& m) { return on_sign_certificate(self, r, m), true; },
+          [&](const ocpp201::AuthorizeRequest& m) { return on_authorize(self, r, m), true; },
+          [&](const ocpp201::GetCertificateStatusRequest& m) { return on_get_certificate_status(self, r, m), true; },
+          [&](const ocpp201::Get15118EVCertificateRequest& m) { return on_get_15118_ev_certificate(self, r, m), true; },
+          [](const auto&) { return false; },
+      },
+      *r.request);
 }
 
 /// 1.6 DataTransfer iso15118pnc: data is a JSON string holding the 2.0.1 request of messageId.

@@ -6,12 +6,12 @@
 // Routed to it: 2.0.1 SignCertificate, Get15118EVCertificate, GetCertificateStatus, Authorize
 // (plain token Authorize goes on to the authorization block); 1.6 SignCertificate and DataTransfer
 // (other vendors go on to the data-transfer block). It also takes booted_atom / install_atom /
-// retry_atom (pnc_messages.hpp) to deliver certificates and install roots as soon as it can: no
+// retry_atom (core/messages.hpp) to deliver certificates and install roots as soon as it can: no
 // polling loop anywhere.
 
 #include <caf/all.hpp>
 
-#include "actors/node_context.hpp"
+#include "actors/core/node_context.hpp"
 
 namespace evbroker::actors {
 

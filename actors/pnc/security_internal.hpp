@@ -11,11 +11,11 @@
 
 #include <caf/all.hpp>
 
-#include "actors/messages.hpp"
-#include "actors/node_context.hpp"
-#include "actors/router.hpp"
-#include "actors/pnc/certificate_records.hpp"
-#include "actors/pnc/pnc_messages.hpp"
+#include "actors/core/messages.hpp"
+#include "actors/core/node_context.hpp"
+#include "actors/core/router.hpp"
+#include "actors/records/certificate_records.hpp"
+#include "actors/core/messages.hpp"
 #include "pki/x509.hpp"
 #include "protocol/ocpp16/types.hpp"
 #include "protocol/ocpp201/types.hpp"
@@ -23,8 +23,6 @@
 namespace evbroker::actors::pnc {
 
 inline constexpr std::string_view kPncVendor = "org.openchargealliance.iso15118pnc";
-
-using sign_now_atom = caf::atom_constant<caf::atom("signnow")>;  // (stationId, certificateType): sign the stored CSR
 
 /// How a request reached us, which decides how its answer is wrapped.
 enum class Wire {
@@ -45,8 +43,8 @@ struct SecurityState {
   std::vector<pki::Certificate> configured_roots;  // --contract-roots files, read at start
   std::vector<pki::Certificate> hubject_roots;     // last answer of the back end's root list
   std::chrono::steady_clock::time_point hubject_roots_at{};
-  std::set<std::string> deliveries_in_flight;      // sign_key()s with a CertificateSigned on its way
-  std::set<std::string> installs_in_flight;        // install_key()s with an InstallCertificate on its way
+  std::set<std::string> deliveries_in_flight;  // sign_key()s with a CertificateSigned on its way
+  std::set<std::string> installs_in_flight;    // install_key()s with an InstallCertificate on its way
 };
 using Self = caf::stateful_actor<SecurityState>;
 
@@ -89,6 +87,5 @@ void on_station_booted(Self* self, const std::string& station_id);
 /// Trust anchors for contract certificates: configured files, the back end's roots (refreshed
 /// when older than the TTL) and the local V2G root.
 void with_contract_anchors(Self* self, std::function<void(std::vector<pki::Certificate>)> then);
-
 
 }  // namespace evbroker::actors::pnc

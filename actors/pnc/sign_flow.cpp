@@ -8,9 +8,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "actors/handlers/handler_support.hpp"
+#include "actors/blocks/handler_kit.hpp"
 #include "actors/pnc/security_internal.hpp"
-#include "actors/station_id.hpp"
+#include "actors/station/station_id.hpp"
 #include "pki/csr.hpp"
 #include "pki/local_pki.hpp"
 #include "protocol/ocpp16/codec.hpp"
@@ -73,10 +73,10 @@ void on_signed(Self* self, SignRequestRecord record, const std::vector<pki::Cert
   record.state = "Signed";
   record.certificate_chain = pki::to_pem_chain(chain);
   record.certificate_hash = chain.front().sha256_hash();
-  record.signed_at_ms = now_ms();
+  record.signed_at_ms = self->state.ctx->clock->now_ms();
   record.last_error.clear();
-  self->state.ctx->pki_log->info("{}: {} signed by {} in {} ms (serial {})", record.station_id,
-                                 record.certificate_type, record.signer, record.signed_at_ms - record.requested_at_ms,
+  self->state.ctx->pki_log->info("{}: {} signed by {} in {} ms (serial {})", record.station_id, record.certificate_type,
+                                 record.signer, record.signed_at_ms - record.requested_at_ms,
                                  chain.front().serial_hex());
   const auto station = record.station_id;
   const auto type = record.certificate_type;
@@ -138,14 +138,16 @@ void on_sign_certificate(Self* self, const PncRequest& r, const ocpp201::SignCer
   record.state = "Signing";
   record.signer = use_hubject ? "hubject" : "local";
   record.csr = request.csr;
-  record.requested_at_ms = now_ms();
+  record.requested_at_ms = self->state.ctx->clock->now_ms();
   // Acknowledged means durable: Accepted goes out once the request is stored, and signing starts
   // right after (a restart in between re-signs the stored CSR at the next boot).
-  store(self, std::move(record), [r, me = caf::actor_cast<caf::actor>(self), station_id, type](const std::string& error) {
-    if (!error.empty()) return reply_error(r.call, ocpp::ErrorCode::internal_error, "could not store the request, please retry");
-    answer_sign(r, true);
-    caf::anon_send(me, sign_now_atom::value, station_id, type);
-  });
+  store(self, std::move(record),
+        [r, me = caf::actor_cast<caf::actor>(self), station_id, type](const std::string& error) {
+          if (!error.empty())
+            return reply_error(r.call, ocpp::ErrorCode::internal_error, "could not store the request, please retry");
+          answer_sign(r, true);
+          caf::anon_send(me, sign_now_atom::value, station_id, type);
+        });
 }
 
 void sign_stored_request(Self* self, const std::string& station_id, const std::string& certificate_type) {
@@ -161,7 +163,8 @@ void sign_stored_request(Self* self, const std::string& station_id, const std::s
         .then([self, record = *record](BackendReply& reply) mutable {
           if (!reply.ok) return on_sign_failed(self, std::move(record), reply.error);
           auto chain = pki::parse_pem_chain(reply.value);
-          if (!chain || chain->empty()) return on_sign_failed(self, std::move(record), "EST answer without a certificate");
+          if (!chain || chain->empty())
+            return on_sign_failed(self, std::move(record), "EST answer without a certificate");
           on_signed(self, std::move(record), *chain);
         });
     return;
@@ -178,40 +181,45 @@ void deliver_certificate(Self* self, const std::string& station_id, const std::s
   const auto key = sign_key(station_id, certificate_type);
   if (!self->state.deliveries_in_flight.insert(key).second) return;  // one CertificateSigned at a time
   const auto channel = record->channel;
-  call_station(self, station_id, certificate_signed_call(*record), [self, key, channel, record = *record](const CsmsCallResult& result) mutable {
-    self->state.deliveries_in_flight.erase(key);
-    std::string error;
-    const std::string status = answered_status(result, channel == SignChannel::v16_pnc, error);
-    // The record may have moved on (a newer request) while the call was out.
-    auto current = load(self, record.station_id, record.certificate_type);
-    if (!current || current->state != "Signed" || current->certificate_hash != record.certificate_hash) return;
-    ++current->attempts;
-    const auto& log = self->state.ctx->pki_log;
-    if (status == "Accepted") {
-      current->state = "Delivered";
-      current->delivered_at_ms = now_ms();
-      current->last_error.clear();
-      log->info("{}: {} delivered {} ms after the request", current->station_id, current->certificate_type,
-                current->delivered_at_ms - current->requested_at_ms);
-      return store(self, std::move(*current));
-    }
-    current->last_error = error.empty() ? "CertificateSigned answered " + status : error;
-    const bool connected = result.kind != CsmsCallResult::Kind::disconnected;
-    // Exponential backoff up to five minutes; a station that went away gets it at its next boot.
-    const auto backoff = std::min(kMaxBackoff, std::chrono::seconds(1LL << std::min<std::int64_t>(current->attempts - 1, 9)));
-    log->warn("{}: CertificateSigned not accepted ({}); {}", current->station_id, current->last_error,
-              connected ? "retrying in " + std::to_string(backoff.count()) + " s" : "retrying after the next boot");
-    const auto station = current->station_id;
-    const auto type = current->certificate_type;
-    store(self, std::move(*current));
-    if (connected) self->delayed_send(self, backoff, retry_atom::value, station, type);
-  });
+  call_station(
+      self, station_id, certificate_signed_call(*record),
+      [self, key, channel, record = *record](const CsmsCallResult& result) mutable {
+        self->state.deliveries_in_flight.erase(key);
+        std::string error;
+        const std::string status = answered_status(result, channel == SignChannel::v16_pnc, error);
+        // The record may have moved on (a newer request) while the call was out.
+        auto current = load(self, record.station_id, record.certificate_type);
+        if (!current || current->state != "Signed" || current->certificate_hash != record.certificate_hash) return;
+        ++current->attempts;
+        const auto& log = self->state.ctx->pki_log;
+        if (status == "Accepted") {
+          current->state = "Delivered";
+          current->delivered_at_ms = self->state.ctx->clock->now_ms();
+          current->last_error.clear();
+          log->info("{}: {} delivered {} ms after the request", current->station_id, current->certificate_type,
+                    current->delivered_at_ms - current->requested_at_ms);
+          return store(self, std::move(*current));
+        }
+        current->last_error = error.empty() ? "CertificateSigned answered " + status : error;
+        const bool connected = result.kind != CsmsCallResult::Kind::disconnected;
+        // Exponential backoff up to five minutes; a station that went away gets it at its next boot.
+        const auto backoff =
+            std::min(kMaxBackoff, std::chrono::seconds(1LL << std::min<std::int64_t>(current->attempts - 1, 9)));
+        log->warn("{}: CertificateSigned not accepted ({}); {}", current->station_id, current->last_error,
+                  connected ? "retrying in " + std::to_string(backoff.count()) + " s" : "retrying after the next boot");
+        const auto station = current->station_id;
+        const auto type = current->certificate_type;
+        store(self, std::move(*current));
+        if (connected) self->delayed_send(self, backoff, retry_atom::value, station, type);
+      });
 }
 
 void on_station_booted(Self* self, const std::string& station_id) {
   for (const auto& record : sign_requests_of(self->state.ctx->store->read(), station_id)) {
-    if (record.state == "Signing") sign_stored_request(self, station_id, record.certificate_type);
-    else if (record.state == "Signed") deliver_certificate(self, station_id, record.certificate_type);
+    if (record.state == "Signing")
+      sign_stored_request(self, station_id, record.certificate_type);
+    else if (record.state == "Signed")
+      deliver_certificate(self, station_id, record.certificate_type);
   }
   send_pending_installs(self, station_id);
 }

@@ -104,8 +104,10 @@ std::optional<std::string> write_file(const std::string& path, const std::string
   while (!problem && written < content.size()) {
     const auto n = ::write(fd, content.data() + written, content.size() - written);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) problem = path + ": " + system_error_text();
-    else written += static_cast<std::size_t>(n);
+    if (n < 0)
+      problem = path + ": " + system_error_text();
+    else
+      written += static_cast<std::size_t>(n);
   }
   if (::close(fd) != 0 && !problem) problem = path + ": " + system_error_text();
   return problem;

@@ -123,8 +123,7 @@ std::optional<std::string> value_from_toml(const Setting& setting, const toml::n
         value = i->get();
         return std::nullopt;
       }
-      return "expected an integer (" + std::string(setting.unit) + "), got " +
-             std::string(toml_type_name(node.type()));
+      return "expected an integer (" + std::string(setting.unit) + "), got " + std::string(toml_type_name(node.type()));
     case Kind::boolean:
       if (const auto* b = node.as_boolean()) {
         value = b->get();
@@ -225,8 +224,8 @@ std::optional<std::string> check_api(const NodeConfig& config) {
   if (!is_loopback(config.api_addr) && config.api_token.empty()) {
     return "api_addr " + config.api_addr.to_string() +
            " is not a loopback address, so the management API needs a token: set api_token (--api-token, "
-           "the environment variable " + std::string(kApiTokenEnv) +
-           " or api_token in the config file), or bind the API to 127.0.0.1";
+           "the environment variable " +
+           std::string(kApiTokenEnv) + " or api_token in the config file), or bind the API to 127.0.0.1";
   }
   return std::nullopt;
 }
@@ -261,7 +260,8 @@ std::optional<std::string> check_backend(const NodeConfig& config) {
         {"hubject_client_id", &config.hubject_client_id},
     };
     for (const auto& [name, value] : needing_url) {
-      if (!value->empty()) return std::string(name) + " is set but hubject_url is not: set the back end's URL (--hubject-url)";
+      if (!value->empty())
+        return std::string(name) + " is set but hubject_url is not: set the back end's URL (--hubject-url)";
     }
   }
   if (!config.hubject_client_id.empty()) {
@@ -270,7 +270,8 @@ std::optional<std::string> check_backend(const NodeConfig& config) {
     }
     if (config.hubject_client_secret.empty()) {
       return "hubject_client_id needs a client secret: set hubject_client_secret (--hubject-client-secret, the "
-             "environment variable " + std::string(kClientSecretEnv) + " or hubject_client_secret in the config file)";
+             "environment variable " +
+             std::string(kClientSecretEnv) + " or hubject_client_secret in the config file)";
     }
   } else if (!config.hubject_oauth_url.empty()) {
     return "hubject_oauth_url is set but hubject_client_id is not: set the OAuth2 client id (--hubject-client-id)";
@@ -391,7 +392,8 @@ bool parse_endpoint(std::string_view text, Endpoint& out, std::string& error) {
     }
   }
 
-  if (port_text.empty() || !std::all_of(port_text.begin(), port_text.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+  if (port_text.empty() ||
+      !std::all_of(port_text.begin(), port_text.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
     error = "expected a port number after the last ':', got " + in_quotes(text);
     return false;
   }
@@ -408,9 +410,8 @@ bool parse_endpoint(std::string_view text, Endpoint& out, std::string& error) {
 
 bool is_loopback(const Endpoint& endpoint) {
   std::string host = endpoint.host;
-  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char ch) {
-    return static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
-  });
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char ch) { return static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch); });
   if (host == "localhost") return true;
   in_addr v4{};
   if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
@@ -455,14 +456,15 @@ ParseOutcome parse_config(int argc, const char* const* argv, NodeConfig& out, Pa
   app.set_version_flag("--version", "evbroker " EVBROKER_VERSION);
   app.footer(
       "Each setting is taken from the first of: its flag; for the secrets, the environment variables "
-      "EVBROKER_API_TOKEN, EVBROKER_HUBJECT_CLIENT_SECRET and EVBROKER_MQTT_PASSWORD; the TOML file given with --config (keys are the "
-      "option names with '_' for '-', e.g. ws_addr = \"0.0.0.0:9310\", durations in the unit shown (seconds, MS for milliseconds), lists as arrays: "
+      "EVBROKER_API_TOKEN, EVBROKER_HUBJECT_CLIENT_SECRET and EVBROKER_MQTT_PASSWORD; the TOML file given with "
+      "--config (keys are the "
+      "option names with '_' for '-', e.g. ws_addr = \"0.0.0.0:9310\", durations in the unit shown (seconds, MS for "
+      "milliseconds), lists as arrays: "
       "server_names = [\"csms.example.com\"]); the default shown.\n"
       "`evbroker ca --help`: export the local PKI's certificates, issue station certificates, rotate.");
 
   std::string config_path;
-  app.add_option("-c,--config", config_path, "TOML file with settings (see evbroker.example.toml)")
-      ->type_name("FILE");
+  app.add_option("-c,--config", config_path, "TOML file with settings (see evbroker.example.toml)")->type_name("FILE");
 
   // One slot per setting, filled by CLI11; only those given (count() > 0) are applied. A deque keeps
   // references to its elements stable (CLI11 holds them) and, unlike vector<bool>, has real bools.
@@ -528,9 +530,10 @@ ParseOutcome parse_config(int argc, const char* const* argv, NodeConfig& out, Pa
     if (error) {
       // A value from the environment did not come from a flag: say where it came from.
       const std::string flag = settings::flag_of(setting);
-      const bool from_env = !setting.env.empty() && std::none_of(given.begin(), given.end(), [&flag](const std::string& a) {
-                              return a == flag || a.starts_with(flag + "=");
-                            });
+      const bool from_env =
+          !setting.env.empty() && std::none_of(given.begin(), given.end(), [&flag](const std::string& a) {
+            return a == flag || a.starts_with(flag + "=");
+          });
       return error_outcome((from_env ? std::string(setting.env) : flag) + ": " + *error);
     }
   }

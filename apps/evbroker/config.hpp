@@ -29,74 +29,74 @@ struct NodeConfig {
   std::string data_dir = "./data";
   Endpoint ws_addr{"127.0.0.1", 9310};
   std::optional<Endpoint> wss_addr = Endpoint{"127.0.0.1", 9311};  // empty: no wss listener
-  std::string tls_cert;                     // PEM server certificate chain for wss; "": the local PKI's
-  std::string tls_key;                      // its private key (set both or neither)
-  std::string tls_client_ca;                // PEM CA(s) client certificates must chain to (profile 3);
-                                            // "": the local PKI's CPO sub-CA
-  std::string pki_dir;                      // the local PKI; "": <data_dir>/pki (see pki_directory())
-  std::vector<std::string> server_names;    // extra DNS names / IP addresses of the local server certificate
-  bool trust_proxy = false;                 // honour a TLS-terminating proxy's X-Forwarded-Proto / X-Client-Cert*
+  std::string tls_cert;                   // PEM server certificate chain for wss; "": the local PKI's
+  std::string tls_key;                    // its private key (set both or neither)
+  std::string tls_client_ca;              // PEM CA(s) client certificates must chain to (profile 3);
+                                          // "": the local PKI's CPO sub-CA
+  std::string pki_dir;                    // the local PKI; "": <data_dir>/pki (see pki_directory())
+  std::vector<std::string> server_names;  // extra DNS names / IP addresses of the local server certificate
+  bool trust_proxy = false;               // honour a TLS-terminating proxy's X-Forwarded-Proto / X-Client-Cert*
   Endpoint api_addr{"127.0.0.1", 9410};
-  std::string api_token;                    // required when api_addr is not loopback
-  std::string api_token_file;               // where api_token was read from ("": not from a file)
-  bool api_token_on_command_line = false;   // given as --api-token: visible in the process list
-  std::chrono::seconds heartbeat_interval{300};   // sent in BootNotification responses
-  std::chrono::seconds call_timeout{30};          // CSMS -> station CALL answer deadline
-  std::chrono::seconds ping_interval{60};         // websocket ping after this long idle
+  std::string api_token;                         // required when api_addr is not loopback
+  std::string api_token_file;                    // where api_token was read from ("": not from a file)
+  bool api_token_on_command_line = false;        // given as --api-token: visible in the process list
+  std::chrono::seconds heartbeat_interval{300};  // sent in BootNotification responses
+  std::chrono::seconds call_timeout{30};         // CSMS -> station CALL answer deadline
+  std::chrono::seconds ping_interval{60};        // websocket ping after this long idle
   std::size_t max_frame_bytes = 256 * 1024;
-  std::size_t max_json_depth = 64;                // nesting of any JSON read (json_check.hpp)
-  std::size_t max_queued_calls = 32;              // CSMS calls waiting per station
-  std::size_t max_pending_settings = 1000;        // settings waiting to be pushed, per station
-  // What one station may make the node keep (actors/station_budget.hpp): entries and bytes.
+  std::size_t max_json_depth = 64;          // nesting of any JSON read (json_check.hpp)
+  std::size_t max_queued_calls = 32;        // CSMS calls waiting per station
+  std::size_t max_pending_settings = 1000;  // settings waiting to be pushed, per station
+  // What one station may make the node keep (actors/records/station_budget.hpp): entries and bytes.
   std::size_t station_events_max = 10000;
   std::size_t station_events_max_bytes = 8 << 20;
   std::size_t station_device_model_max = 20000;
   std::size_t station_device_model_max_bytes = 16 << 20;
-  std::size_t station_meter_values_max = 10000;      // outside transactions
+  std::size_t station_meter_values_max = 10000;  // outside transactions
   std::size_t station_meter_values_max_bytes = 4 << 20;
   std::size_t station_max_connectors = 128;
   std::chrono::seconds event_retention{90 * 24 * 3600};  // 0: keep events for ever
   std::size_t max_pending_handshakes = 1024;
-  std::size_t max_handshakes_per_address = 128;   // 0: unlimited (behind a proxy)
-  std::chrono::seconds first_bytes_timeout{3};    // accept to the first byte of a handshake
-  std::chrono::seconds handshake_timeout{10};     // accept to the upgrade done (TLS included)
+  std::size_t max_handshakes_per_address = 128;  // 0: unlimited (behind a proxy)
+  std::chrono::seconds first_bytes_timeout{3};   // accept to the first byte of a handshake
+  std::chrono::seconds handshake_timeout{10};    // accept to the upgrade done (TLS included)
   std::size_t max_station_connections = 0;       // 0: what the open-file limit leaves (listeners.hpp)
   std::size_t api_max_connections = 128;
-  std::chrono::seconds api_idle_timeout{30};      // an API connection without a complete request
-  // Failed station logins (actors/login_throttle.hpp): per address and station id, per address.
+  std::chrono::seconds api_idle_timeout{30};  // an API connection without a complete request
+  // Failed station logins (actors/core/login_throttle.hpp): per address and station id, per address.
   std::size_t login_failures_per_station = 5;
   std::size_t login_failures_per_address = 50;
   std::chrono::seconds login_lockout{30};
-  unsigned io_threads = 0;                        // 0: one per core
-  unsigned actor_threads = 0;                     // 0: one per core
-  bool sync = true;                               // fsync each commit (never turn off in production)
-  std::string log_level = "info";                 // trace debug info warn error off
+  unsigned io_threads = 0;         // 0: one per core
+  unsigned actor_threads = 0;      // 0: one per core
+  bool sync = true;                // fsync each commit (never turn off in production)
+  std::string log_level = "info";  // trace debug info warn error off
   LogFormat log_format = LogFormat::text;
 
   // Plug & Charge back ends (Hubject or a compatible CPO back end, OCSP responders); mapped onto
   // actors::PncSettings by the node.
-  std::string hubject_url;                  // "": V2G certificates from the local PKI, no contract certificates
-  std::string hubject_token;                // fixed bearer token
-  std::string hubject_token_env;            // name of an environment variable holding the bearer token
-  std::string hubject_oauth_url;            // OAuth2 token endpoint (client credentials grant)
+  std::string hubject_url;        // "": V2G certificates from the local PKI, no contract certificates
+  std::string hubject_token;      // fixed bearer token
+  std::string hubject_token_env;  // name of an environment variable holding the bearer token
+  std::string hubject_oauth_url;  // OAuth2 token endpoint (client credentials grant)
   std::string hubject_client_id;
   std::string hubject_client_secret;        // also EVBROKER_HUBJECT_CLIENT_SECRET
   std::vector<std::string> contract_roots;  // PEM files of trusted V2G / MO roots
   std::chrono::seconds root_cache_ttl{3600};
   std::chrono::milliseconds backend_timeout{10000};
   int backend_retries = 2;
-  std::string backend_ca;                   // PEM CAs for the back ends' HTTPS; "": the system store
+  std::string backend_ca;  // PEM CAs for the back ends' HTTPS; "": the system store
 
   // Clustering over MQTT (roles gateway and manager).
   std::vector<std::string> mqtt_urls{"mqtt://127.0.0.1:1883"};  // tried in turn (failover)
-  std::string mqtt_prefix = "cs";           // MaEVe's topic prefix
-  std::string mqtt_group = "manager";       // shared-subscription group of the managers
-  std::string mqtt_username;                // "": anonymous
-  std::string mqtt_password;                // also EVBROKER_MQTT_PASSWORD
-  std::string mqtt_ca;                      // PEM CAs for an mqtts:// broker; "": the system store
-  std::string mqtt_client_cert;             // PEM client certificate for the broker (optional)
+  std::string mqtt_prefix = "cs";                               // MaEVe's topic prefix
+  std::string mqtt_group = "manager";                           // shared-subscription group of the managers
+  std::string mqtt_username;                                    // "": anonymous
+  std::string mqtt_password;                                    // also EVBROKER_MQTT_PASSWORD
+  std::string mqtt_ca;                                          // PEM CAs for an mqtts:// broker; "": the system store
+  std::string mqtt_client_cert;                                 // PEM client certificate for the broker (optional)
   std::string mqtt_client_key;
-  std::string node_id;                      // "": derived from the host name (see node_identity())
+  std::string node_id;  // "": derived from the host name (see node_identity())
   // Several managers: this manager owns the stations whose partition (protocol/mqtt_envelope.hpp
   // station_partition) is partition_index of partition_count. 0 of 1: it owns every station.
   std::uint32_t partition_index = 0;
@@ -111,8 +111,8 @@ std::string pki_directory(const NodeConfig& config);
 
 struct ParseOutcome {
   enum class Kind { run, exit_ok, exit_error } kind = Kind::run;
-  int exit_code = 0;       // for exit_ok (after --help/--version) or exit_error
-  std::string message;     // help text, or the error ("--ws-addr: expected host:port, got 'x'")
+  int exit_code = 0;    // for exit_ok (after --help/--version) or exit_error
+  std::string message;  // help text, or the error ("--ws-addr: expected host:port, got 'x'")
 };
 
 /// Which checks parse_config makes once every source is applied.

@@ -233,12 +233,11 @@ const std::array kSettings = {
             "Websocket ping after this long without traffic from a station",
             [](NodeConfig& c, const Value& v) { return set_seconds(c.ping_interval, v); },
             [](const NodeConfig& c) { return std::to_string(c.ping_interval.count()); }},
-    Setting{"max_frame_bytes", Kind::integer, "BYTES", "bytes",
-            "Largest websocket message a station may send (1024 to 67108864)",
-            [](NodeConfig& c, const Value& v) {
-              return set_count(c.max_frame_bytes, v, kMinFrameBytes, kMaxFrameBytes);
-            },
-            [](const NodeConfig& c) { return std::to_string(c.max_frame_bytes); }},
+    Setting{
+        "max_frame_bytes", Kind::integer, "BYTES", "bytes",
+        "Largest websocket message a station may send (1024 to 67108864)",
+        [](NodeConfig& c, const Value& v) { return set_count(c.max_frame_bytes, v, kMinFrameBytes, kMaxFrameBytes); },
+        [](const NodeConfig& c) { return std::to_string(c.max_frame_bytes); }},
     Setting{"max_json_depth", Kind::integer, "LEVELS", "levels",
             "Deepest nesting of objects and arrays in any JSON the node reads: frames, MQTT envelopes, API "
             "bodies (8 to 1024); deeper input is refused (FormatViolation / 400)",
@@ -268,18 +267,20 @@ const std::array kSettings = {
             "Device-model variables (NotifyReport) one station may have stored; beyond it NotifyReport is refused",
             [](NodeConfig& c, const Value& v) { return set_count(c.station_device_model_max, v, 1, kMaxBudget); },
             [](const NodeConfig& c) { return std::to_string(c.station_device_model_max); }},
-    Setting{"station_device_model_max_bytes", Kind::integer, "BYTES", "bytes",
-            "Bytes of device model one station may have stored",
-            [](NodeConfig& c, const Value& v) { return set_count(c.station_device_model_max_bytes, v, 1024, kMaxBudget); },
-            [](const NodeConfig& c) { return std::to_string(c.station_device_model_max_bytes); }},
+    Setting{
+        "station_device_model_max_bytes", Kind::integer, "BYTES", "bytes",
+        "Bytes of device model one station may have stored",
+        [](NodeConfig& c, const Value& v) { return set_count(c.station_device_model_max_bytes, v, 1024, kMaxBudget); },
+        [](const NodeConfig& c) { return std::to_string(c.station_device_model_max_bytes); }},
     Setting{"station_meter_values_max", Kind::integer, "N", "entries",
             "Meter values outside any transaction one station may have stored; beyond it MeterValues is refused",
             [](NodeConfig& c, const Value& v) { return set_count(c.station_meter_values_max, v, 1, kMaxBudget); },
             [](const NodeConfig& c) { return std::to_string(c.station_meter_values_max); }},
-    Setting{"station_meter_values_max_bytes", Kind::integer, "BYTES", "bytes",
-            "Bytes of meter values outside transactions one station may have stored",
-            [](NodeConfig& c, const Value& v) { return set_count(c.station_meter_values_max_bytes, v, 1024, kMaxBudget); },
-            [](const NodeConfig& c) { return std::to_string(c.station_meter_values_max_bytes); }},
+    Setting{
+        "station_meter_values_max_bytes", Kind::integer, "BYTES", "bytes",
+        "Bytes of meter values outside transactions one station may have stored",
+        [](NodeConfig& c, const Value& v) { return set_count(c.station_meter_values_max_bytes, v, 1024, kMaxBudget); },
+        [](const NodeConfig& c) { return std::to_string(c.station_meter_values_max_bytes); }},
     Setting{"station_max_connectors", Kind::integer, "N", "connectors",
             "EVSE/connector pairs one station may report a status for",
             [](NodeConfig& c, const Value& v) { return set_count(c.station_max_connectors, v, 1, 65536); },
@@ -537,8 +538,8 @@ const std::array kSettings = {
               // It names the process in topics, client ids, logs and JSON: keep it plain.
               const auto& id = std::get<std::string>(v);
               const bool plain = std::all_of(id.begin(), id.end(), [](char ch) {
-                return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                       ch == '-' || ch == '_' || ch == '.';
+                return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                       ch == '_' || ch == '.';
               });
               if (!plain || id.size() > 64)
                 return "must be at most 64 letters, digits, '-', '_' or '.', got " + in_quotes(id);

@@ -33,14 +33,14 @@ using ApplyFn = std::optional<std::string> (*)(NodeConfig&, const Value&);
 using ShowFn = std::string (*)(const NodeConfig&);
 
 struct Setting {
-  std::string_view key;        // TOML key; the flag is "--" + key with '_' -> '-'
+  std::string_view key;  // TOML key; the flag is "--" + key with '_' -> '-'
   Kind kind;
   std::string_view type_name;  // shown in --help
   std::string_view unit;       // for "expected a whole number of <unit>"
   std::string_view help;
   ApplyFn apply;
   ShowFn show;
-  std::string_view env = {};   // environment variable read when the flag is not given (secrets)
+  std::string_view env = {};  // environment variable read when the flag is not given (secrets)
 };
 
 std::span<const Setting> all();

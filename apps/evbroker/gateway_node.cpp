@@ -8,17 +8,17 @@
 
 #include "actors/cluster/gateway_bridge.hpp"
 #include "actors/cluster/registry_replica.hpp"
-#include "actors/metrics.hpp"
-#include "actors/node_context.hpp"
-#include "actors/records.hpp"
-#include "actors/station_directory.hpp"
-#include "actors/station_gate.hpp"
+#include "actors/core/metrics.hpp"
+#include "actors/core/node_context.hpp"
+#include "actors/records/records.hpp"
+#include "actors/core/station_directory.hpp"
+#include "actors/station/station_gate.hpp"
 #include "apps/evbroker/listeners.hpp"
 #include "apps/evbroker/logging.hpp"
 #include "apps/evbroker/mqtt_setup.hpp"
 #include "apps/evbroker/open_file_limit.hpp"
 #include "apps/evbroker/pki_setup.hpp"
-#include "apps/evbroker/tls_context.hpp"
+#include "apps/evbroker/startup.hpp"
 #include "protocol/mqtt_envelope.hpp"
 #include "protocol/transport/http_server.hpp"
 #include "protocol/transport/mqtt_link.hpp"
@@ -60,48 +60,22 @@ std::string gateway_metrics(const actors::GatewayBridge& bridge, const transport
 }  // namespace
 
 int run_gateway(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> reread) {
-  std::string error;
-  if (!setup_logging(config, error)) {
-    std::fprintf(stderr, "evbroker: %s\n", error.c_str());
-    return 2;
-  }
-  auto log = logger("node");
-  const auto files = raise_open_file_limit();
-  if (!files.problem.empty())
-    log->warn("open file limit stays at {} (hard limit {}): {}", files.soft, files.hard, files.problem);
-  const auto descriptors = plan_descriptors(files.soft, config.api_max_connections, config.max_station_connections);
-  if (!descriptors.problem.empty()) {
-    log->error("{}", descriptors.problem);
-    return 1;
-  }
-  log->info("open file limit {} (hard limit {}): {}", files.soft, files.hard, descriptors.summary());
-  StationAdmission admission{std::make_shared<transport::ConnectionBudget>(descriptors.stations)};
+  int exit_code = 0;
+  auto process = start_process(config, exit_code);
+  if (!process) return exit_code;
+  auto log = process->log;
+  StationAdmission admission = process->admission;
 
   // The gateway terminates TLS, so it needs the server certificate and the station trust; with the
   // local PKI that means the manager's pki directory copied here (docs/cluster.md).
-  bool pki_created = false;
-  auto local_pki = open_local_pki(config, &pki_created);
-  if (!local_pki) {
-    log->error("cannot open the local PKI in {}: {}", pki_directory(config), local_pki.error());
-    return 1;
-  }
-  if (pki_created)
-    log->warn("created a new local PKI in {}: profile-3 stations need certificates from it, not from the "
-              "manager's (copy the manager's pki directory here instead)",
-              pki_directory(config));
-  auto station_trust = load_station_trust(config, *local_pki);
-  if (!station_trust) {
-    log->error("cannot load the station trust store: {}", station_trust.error());
-    return 1;
-  }
-  std::shared_ptr<asio::ssl::context> tls;
-  if (config.wss_addr) {
-    tls = make_tls_context(config, *local_pki, error);
-    if (!tls) {
-      log->error("cannot set up wss: {}", error);
-      return 1;
-    }
-  }
+  auto station_tls = open_station_tls(config, *log);
+  if (!station_tls) return 1;
+  if (station_tls->pki_created)
+    log->warn(
+        "created a new local PKI in {}: profile-3 stations need certificates from it, not from the "
+        "manager's (copy the manager's pki directory here instead)",
+        pki_directory(config));
+  auto tls = station_tls->wss;
 
   actors::Metrics metrics;
   auto ctx = std::make_shared<actors::NodeContext>();
@@ -109,8 +83,8 @@ int run_gateway(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&
   ctx->station_log = logger("station");
   ctx->handler_log = logger("handler");
   ctx->pki_log = logger("pki");
-  ctx->local_pki = &*local_pki;
-  ctx->station_trust = std::move(*station_trust);
+  ctx->local_pki = &*station_tls->local_pki;
+  ctx->station_trust = std::move(station_tls->trust);
   ctx->trust_proxy = config.trust_proxy;
   ctx->login_throttle = login_throttle_settings(config);
 
@@ -120,8 +94,10 @@ int run_gateway(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&
   // The link is built before the bridge that publishes through it and started after it exists.
   std::shared_ptr<actors::GatewayBridge> bridge;
   transport::MqttLinkOptions link_options = mqtt_link_options(config, 0s);
-  link_options.will = transport::MqttWill{ocpp::gateway_status_topic(settings.prefix, settings.node_id), "offline", 1, true};
-  link_options.birth = transport::MqttWill{ocpp::gateway_status_topic(settings.prefix, settings.node_id), "online", 1, true};
+  link_options.will =
+      transport::MqttWill{ocpp::gateway_status_topic(settings.prefix, settings.node_id), "offline", 1, true};
+  link_options.birth =
+      transport::MqttWill{ocpp::gateway_status_topic(settings.prefix, settings.node_id), "online", 1, true};
   auto mqtt_log = logger("mqtt");
   transport::MqttLinkCallbacks link_callbacks;
   link_callbacks.message = [&bridge, &registry](transport::MqttMessage message) {
@@ -176,26 +152,27 @@ int run_gateway(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&
   // /health (readiness: 503 while the broker is unreachable) and /metrics; nothing else lives here.
   actors::StationDirectory no_stations;
   transport::HttpServer* http_server = nullptr;  // for /metrics, set below
-  transport::HttpServer http(io, http_server_options(config), [&](transport::HttpRequest request,
-                                                                  transport::Responder respond) {
-    if ((request.method == "GET" || request.method == "HEAD") && request.path == "/health") {
-      const bool up = link.connected();
-      return respond(json(up ? 200 : 503, std::string("{\"status\":\"") + (up ? "OK" : "MQTT_DOWN") +
-                                              "\",\"role\":\"gateway\",\"node\":\"" + settings.node_id +
-                                              "\",\"registry\":" + std::to_string(registry.size()) +
-                                              ",\"connections\":" + std::to_string(bridge->connections()) + "}"));
-    }
-    if (request.method == "GET" && request.path == "/metrics") {
-      transport::HttpResponse response;
-      response.content_type = "text/plain; version=0.0.4";
-      response.body = metrics.render(no_stations, storage::CommitStats{}) +
-                      gateway_metrics(*bridge, link, registry.size()) +
-                      (http_server ? connection_metrics(admission, *http_server) : std::string());
-      return respond(std::move(response));
-    }
-    respond(json(404, "{\"error\":\"a gateway serves only /health and /metrics; the management API is on the "
-                      "manager\"}"));
-  });
+  transport::HttpServer http(
+      io, http_server_options(config), [&](transport::HttpRequest request, transport::Responder respond) {
+        if ((request.method == "GET" || request.method == "HEAD") && request.path == "/health") {
+          const bool up = link.connected();
+          return respond(json(up ? 200 : 503, std::string("{\"status\":\"") + (up ? "OK" : "MQTT_DOWN") +
+                                                  "\",\"role\":\"gateway\",\"node\":\"" + settings.node_id +
+                                                  "\",\"registry\":" + std::to_string(registry.size()) +
+                                                  ",\"connections\":" + std::to_string(bridge->connections()) + "}"));
+        }
+        if (request.method == "GET" && request.path == "/metrics") {
+          transport::HttpResponse response;
+          response.content_type = "text/plain; version=0.0.4";
+          response.body = metrics.render(no_stations, storage::CommitStats{}) +
+                          gateway_metrics(*bridge, link, registry.size()) +
+                          (http_server ? connection_metrics(admission, *http_server) : std::string());
+          return respond(std::move(response));
+        }
+        respond(json(404,
+                     "{\"error\":\"a gateway serves only /health and /metrics; the management API is on the "
+                     "manager\"}"));
+      });
 
   http_server = &http;
 
@@ -204,25 +181,19 @@ int run_gateway(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&
       {"--wss-addr", ws_servers.size() > 1 ? ws_servers[1]->listen() : std::error_code{}},
       {"--api-addr", http.listen()},
   };
-  for (const auto& [flag, ec] : bound) {
-    if (ec) {
-      log->error("cannot listen ({}): {}", flag, ec.message());
-      link.stop();
-      return 1;
-    }
+  if (!all_listening(bound, *log)) {
+    link.stop();
+    return 1;
   }
 
-  StopSignal stop_signal(io);
-  HangupSignal hangup(io, reload_on_hangup(std::move(reread), log));
-  const unsigned io_count = threads_or_cores(config.io_threads);
-  auto io_threads = run_io_threads(io, io_count);
-  log->info("evbroker gateway {} listening: ws={}{} health={} mqtt={} prefix={}", settings.node_id,
-            config.ws_addr.host + ":" + std::to_string(ws_servers[0]->local_port()),
-            ws_servers.size() > 1 ? " wss=" + config.wss_addr->host + ":" + std::to_string(ws_servers[1]->local_port()) : "",
-            config.api_addr.host + ":" + std::to_string(http.local_port()), config.mqtt_urls.front(), settings.prefix);
-
-  const int signal_number = stop_signal.wait();
-  log->info("signal {}: shutting down", signal_number);
+  auto running = run_until_stopped(io, threads_or_cores(config.io_threads), std::move(reread), log, [&] {
+    log->info(
+        "evbroker gateway {} listening: ws={}{} health={} mqtt={} prefix={}", settings.node_id,
+        config.ws_addr.host + ":" + std::to_string(ws_servers[0]->local_port()),
+        ws_servers.size() > 1 ? " wss=" + config.wss_addr->host + ":" + std::to_string(ws_servers[1]->local_port())
+                              : "",
+        config.api_addr.host + ":" + std::to_string(http.local_port()), config.mqtt_urls.front(), settings.prefix);
+  });
   for (auto& server : ws_servers) server->stop_accepting();
   http.stop();
   // Closing the sockets publishes their disconnected events; give them a moment to go out.
@@ -237,8 +208,7 @@ int run_gateway(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&
   offline.retained = true;
   link.publish(std::move(offline));
   link.stop();
-  io.stop();
-  for (auto& t : io_threads) t.join();
+  running.join(io);
   log->info("stopped cleanly");
   return 0;
 }

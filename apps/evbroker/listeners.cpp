@@ -12,7 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "actors/log_throttle.hpp"
+#include "actors/core/log_throttle.hpp"
 #include "apps/evbroker/mqtt_setup.hpp"
 
 namespace evbroker::app {
@@ -37,9 +37,10 @@ std::vector<std::string> resolve(const std::string& host, std::string& error) {
   std::vector<std::string> out;
   for (const addrinfo* at = found; at != nullptr; at = at->ai_next) {
     char text[INET6_ADDRSTRLEN] = {};
-    const void* address = at->ai_family == AF_INET
-                              ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(at->ai_addr)->sin_addr)
-                              : static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(at->ai_addr)->sin6_addr);
+    const void* address =
+        at->ai_family == AF_INET
+            ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(at->ai_addr)->sin_addr)
+            : static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(at->ai_addr)->sin6_addr);
     if ((at->ai_family == AF_INET || at->ai_family == AF_INET6) &&
         inet_ntop(at->ai_family, address, text, sizeof text) != nullptr &&
         std::find(out.begin(), out.end(), text) == out.end())
@@ -189,8 +190,10 @@ std::function<void(const transport::UpgradeRequest&, const transport::UpgradeDec
   return [log = std::move(log), throttle, metrics](const transport::UpgradeRequest& r,
                                                    const transport::UpgradeDecision& d) {
     // The gate counts its own decisions; these are the listeners' (nothing was read: no target).
-    if (metrics && d.http_status == 408) metrics->upgrade(actors::UpgradeOutcome::timed_out);
-    else if (metrics && d.http_status == 503 && r.target.empty()) metrics->upgrade(actors::UpgradeOutcome::shed);
+    if (metrics && d.http_status == 408)
+      metrics->upgrade(actors::UpgradeOutcome::timed_out);
+    else if (metrics && d.http_status == 503 && r.target.empty())
+      metrics->upgrade(actors::UpgradeOutcome::shed);
     std::uint64_t held_back = 0;
     if (!throttle->allow(actors::LoginThrottle::source_of(r.remote_address), held_back)) return;
     log->info("refused upgrade {} from {}: {} {}{}", r.target, r.remote_address, d.http_status, d.reason,
@@ -230,8 +233,10 @@ std::function<void()> reload_on_hangup(std::function<ParseOutcome(NodeConfig&)> 
     }
     const auto level = spdlog::level::from_str(fresh.log_level);
     spdlog::set_level(level);
-    log->info("SIGHUP: configuration read again; log level is now {}; every other setting takes effect at the "
-              "next start", fresh.log_level);
+    log->info(
+        "SIGHUP: configuration read again; log level is now {}; every other setting takes effect at the "
+        "next start",
+        fresh.log_level);
   };
 }
 

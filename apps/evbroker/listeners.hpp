@@ -15,9 +15,9 @@
 #include <boost/asio/ssl/context.hpp>
 #include <spdlog/logger.h>
 
-#include "actors/login_throttle.hpp"
-#include "actors/metrics.hpp"
-#include "actors/station_budget.hpp"
+#include "actors/core/login_throttle.hpp"
+#include "actors/core/metrics.hpp"
+#include "actors/records/station_budget.hpp"
 #include "apps/evbroker/config.hpp"
 #include "protocol/transport/address_handshakes.hpp"
 #include "protocol/transport/connection_budget.hpp"

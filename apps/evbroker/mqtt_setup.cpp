@@ -28,8 +28,8 @@ transport::MqttLinkOptions mqtt_link_options(const NodeConfig& config, std::chro
 
 void append_metric(std::string& out, std::string_view name, std::string_view help, std::uint64_t value) {
   const std::string n(name);
-  out += "# HELP " + n + " " + std::string(help) + "\n# TYPE " + n + (name.ends_with("_total") ? " counter\n" : " gauge\n") +
-         n + " " + std::to_string(value) + "\n";
+  out += "# HELP " + n + " " + std::string(help) + "\n# TYPE " + n +
+         (name.ends_with("_total") ? " counter\n" : " gauge\n") + n + " " + std::to_string(value) + "\n";
 }
 
 std::string link_metrics(const transport::MqttLink& link) {

@@ -11,19 +11,19 @@
 
 #include "actors/api/management_api.hpp"
 #include "actors/cluster/manager_bridge.hpp"
-#include "actors/handlers/handlers.hpp"
-#include "actors/metrics.hpp"
-#include "actors/node_context.hpp"
-#include "actors/router.hpp"
-#include "actors/station_directory.hpp"
-#include "actors/station_gate.hpp"
-#include "actors/store_format.hpp"
+#include "actors/routes.hpp"
+#include "actors/core/metrics.hpp"
+#include "actors/core/node_context.hpp"
+#include "actors/core/router.hpp"
+#include "actors/core/station_directory.hpp"
+#include "actors/station/station_gate.hpp"
+#include "actors/records/store_format.hpp"
 #include "apps/evbroker/listeners.hpp"
 #include "apps/evbroker/logging.hpp"
 #include "apps/evbroker/mqtt_setup.hpp"
 #include "apps/evbroker/open_file_limit.hpp"
 #include "apps/evbroker/pki_setup.hpp"
-#include "apps/evbroker/tls_context.hpp"
+#include "apps/evbroker/startup.hpp"
 #include "protocol/transport/http_client.hpp"
 #include "protocol/mqtt_envelope.hpp"
 #include "protocol/transport/http_server.hpp"
@@ -98,26 +98,11 @@ std::string manager_metrics(const actors::ManagerBridge& bridge, const transport
 
 int run_node(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> reread) {
   const bool manager = config.role == Role::manager;
-  std::string error;
-  if (!setup_logging(config, error)) {
-    std::fprintf(stderr, "evbroker: %s\n", error.c_str());
-    return 2;
-  }
-  auto log = logger("node");
-  if (config.api_token_on_command_line)
-    log->warn("--api-token is visible to every user of this machine in the process list: prefer "
-              "--api-token-file FILE (mode 0600) or the environment variable EVBROKER_API_TOKEN");
-  const auto files = raise_open_file_limit();
-  if (!files.problem.empty())
-    log->warn("open file limit stays at {} (hard limit {}): {}", files.soft, files.hard, files.problem);
-  const auto descriptors = plan_descriptors(files.soft, config.api_max_connections, config.max_station_connections);
-  if (!descriptors.problem.empty()) {
-    log->error("{}", descriptors.problem);
-    return 1;
-  }
-  if (manager) log->info("open file limit {} (hard limit {})", files.soft, files.hard);
-  else log->info("open file limit {} (hard limit {}): {}", files.soft, files.hard, descriptors.summary());
-  StationAdmission admission{std::make_shared<transport::ConnectionBudget>(descriptors.stations)};
+  int exit_code = 0;
+  auto process = start_process(config, exit_code);
+  if (!process) return exit_code;
+  auto log = process->log;
+  StationAdmission admission = process->admission;
   transport::HttpServer* http_server = nullptr;  // set once the API's listener exists (for /metrics)
 
   // ---- the store ----------------------------------------------------------------------------
@@ -131,26 +116,11 @@ int run_node(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> 
   if (!config.sync) log->warn("--no-sync: commits are not fsynced; a crash can lose acknowledged messages");
 
   // ---- the local PKI and what TLS needs -----------------------------------------------------
-  bool pki_created = false;
-  auto local_pki = open_local_pki(config, &pki_created);
-  if (!local_pki) {
-    log->error("cannot open the local PKI in {}: {}", pki_directory(config), local_pki.error());
-    return 1;
-  }
-  if (pki_created) log->info("created local PKI in {}", pki_directory(config));
-  auto station_trust = load_station_trust(config, *local_pki);
-  if (!station_trust) {
-    log->error("cannot load the station trust store: {}", station_trust.error());
-    return 1;
-  }
-  std::shared_ptr<asio::ssl::context> tls;
-  if (config.wss_addr) {
-    tls = make_tls_context(config, *local_pki, error);
-    if (!tls) {
-      log->error("cannot set up wss: {}", error);
-      return 1;
-    }
-  }
+  auto station_tls = open_station_tls(config, *log);
+  if (!station_tls) return 1;
+  if (station_tls->pki_created) log->info("created local PKI in {}", pki_directory(config));
+  auto& local_pki = station_tls->local_pki;
+  auto tls = station_tls->wss;
   if (auto problem = check_pem_files(config)) {
     log->error("{}", *problem);
     return 1;
@@ -187,7 +157,7 @@ int run_node(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> 
   ctx->handler_log = logger("handler");
   ctx->pki_log = logger("pki");
   ctx->local_pki = &*local_pki;
-  ctx->station_trust = std::move(*station_trust);
+  ctx->station_trust = std::move(station_tls->trust);
   ctx->trust_proxy = config.trust_proxy;
   ctx->login_throttle = login_throttle_settings(config);
   ctx->pnc = pnc_settings(config);
@@ -290,34 +260,28 @@ int run_node(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> 
       {"--wss-addr", ws_servers.size() > 1 ? ws_servers[1]->listen() : std::error_code{}},
       {"--api-addr", http.listen()},  // last: /health answering means everything is up
   };
-  for (const auto& [flag, ec] : bound) {
-    if (ec) {
-      log->error("cannot listen ({}): {}", flag, ec.message());
-      stop_actors();
-      return 1;
-    }
+  if (!all_listening(bound, *log)) {
+    stop_actors();
+    return 1;
   }
 
-  StopSignal stop_signal(io);
-  HangupSignal hangup(io, reload_on_hangup(std::move(reread), log));
   const unsigned io_count = threads_or_cores(config.io_threads);
-  auto io_threads = run_io_threads(io, io_count);
-
-  if (manager) {
-    log->info("evbroker manager {} on mqtt={} prefix={} group={} partition={}/{}: api={} data={}",
-              node_identity(config), config.mqtt_urls.front(), config.mqtt_prefix, config.mqtt_group,
-              config.partition_index, config.partition_count,
-              config.api_addr.host + ":" + std::to_string(http.local_port()), config.data_dir);
-  } else {
-  log->info("evbroker {} listening: ws={}{} api={} data={} ({} I/O threads, {} actor threads)", "0.1.0",
-            config.ws_addr.host + ":" + std::to_string(ws_servers[0]->local_port()),
-            ws_servers.size() > 1 ? " wss=" + config.wss_addr->host + ":" + std::to_string(ws_servers[1]->local_port()) : "",
-            config.api_addr.host + ":" + std::to_string(http.local_port()), config.data_dir, io_count,
-            threads_or_cores(config.actor_threads));
-  }
-
-  const int signal_number = stop_signal.wait();
-  log->info("signal {}: shutting down", signal_number);
+  auto running = run_until_stopped(io, io_count, std::move(reread), log, [&] {
+    if (manager) {
+      log->info("evbroker manager {} on mqtt={} prefix={} group={} partition={}/{}: api={} data={}",
+                node_identity(config), config.mqtt_urls.front(), config.mqtt_prefix, config.mqtt_group,
+                config.partition_index, config.partition_count,
+                config.api_addr.host + ":" + std::to_string(http.local_port()), config.data_dir);
+    } else {
+      log->info("evbroker {} listening: ws={}{} api={} data={} ({} I/O threads, {} actor threads)", "0.1.0",
+                config.ws_addr.host + ":" + std::to_string(ws_servers[0]->local_port()),
+                ws_servers.size() > 1
+                    ? " wss=" + config.wss_addr->host + ":" + std::to_string(ws_servers[1]->local_port())
+                    : "",
+                config.api_addr.host + ":" + std::to_string(http.local_port()), config.data_dir, io_count,
+                threads_or_cores(config.actor_threads));
+    }
+  });
 
   // 1. No new stations, no new API requests.
   for (auto& server : ws_servers) server->stop_accepting();
@@ -347,8 +311,7 @@ int run_node(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> 
   // 3. Handlers finish their mailboxes, then every write they submitted is committed.
   stop_actors();
   // 4. The I/O threads.
-  io.stop();
-  for (auto& t : io_threads) t.join();
+  running.join(io);
   log->info("stopped cleanly; store flushed ({} commits, {} operations)", committer.stats().commits,
             committer.stats().operations);
   return 0;

@@ -1,6 +1,6 @@
 #pragma once
 // A running node: the store, the actor system with its handlers, the websocket listeners and the
-// management API, started in that order and stopped in reverse (DESIGN.md).
+// management API, started in that order and stopped in reverse (docs/toolchain.md "Beast and CAF together").
 
 #include <functional>
 

@@ -46,7 +46,8 @@ DescriptorPlan plan_descriptors(std::uint64_t open_file_limit, std::uint64_t api
 
 std::string DescriptorPlan::summary() const {
   return "room for " + std::to_string(stations) + " station connections (" + std::to_string(api) +
-         " API connections and " + std::to_string(reserve) + " descriptors for the store, listeners, MQTT and back ends "
+         " API connections and " + std::to_string(reserve) +
+         " descriptors for the store, listeners, MQTT and back ends "
          "kept apart)";
 }
 

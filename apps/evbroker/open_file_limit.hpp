@@ -10,7 +10,7 @@ namespace evbroker::app {
 struct OpenFileLimit {
   std::uint64_t soft = 0;  // in effect after the call
   std::uint64_t hard = 0;
-  std::string problem;     // why it could not be raised ("" when it was, or already was)
+  std::string problem;  // why it could not be raised ("" when it was, or already was)
 };
 
 /// Raises RLIMIT_NOFILE's soft limit to its hard limit.
@@ -22,8 +22,8 @@ OpenFileLimit raise_open_file_limit();
 /// stations get the rest (or less, when max_station_connections says so).
 struct DescriptorPlan {
   static constexpr std::uint64_t kReserve = 64;
-  std::uint64_t stations = 0;   // station sockets at once: open websockets + handshakes
-  std::uint64_t api = 0;        // API connections at once
+  std::uint64_t stations = 0;  // station sockets at once: open websockets + handshakes
+  std::uint64_t api = 0;       // API connections at once
   std::uint64_t reserve = kReserve;
   std::string problem;          // the limit leaves no room for stations ("" when it does)
   std::string summary() const;  // for the start-up log

@@ -1,6 +1,5 @@
 #include "protocol/transport/address_handshakes.hpp"
 
-
 namespace evbroker::transport {
 
 namespace ip = boost::asio::ip;

@@ -20,11 +20,11 @@ namespace evbroker::transport {
 
 namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
-using net::ip::tcp;
 using detail::ClientConnection;
 using detail::ClientStrand;
 using detail::ClientUrl;
 using detail::ExchangeOutcome;
+using net::ip::tcp;
 
 namespace detail {
 namespace {
@@ -185,22 +185,23 @@ class HttpClientCall : public std::enable_shared_from_this<HttpClientCall> {
   /// From stop(): fail now and close the connection.
   void abort() {
     net::post(strand_, [self = shared_from_this()] {
-      self->finish(failure(HttpClientError::Kind::io, "request to " + endpoint_name(self->url_) + " aborted: client stopped"));
+      self->finish(
+          failure(HttpClientError::Kind::io, "request to " + endpoint_name(self->url_) + " aborted: client stopped"));
     });
   }
 
  private:
   void resolve() {
-    resolver_.async_resolve(url_.host, std::to_string(url_.port),
-                            [self = shared_from_this()](boost::system::error_code ec, tcp::resolver::results_type results) {
-                              if (self->finished_) return;
-                              if (ec) {
-                                self->finish(failure(HttpClientError::Kind::resolve,
-                                                     "resolve " + self->url_.host + ": " + ec.message()));
-                                return;
-                              }
-                              self->connect(results);
-                            });
+    resolver_.async_resolve(
+        url_.host, std::to_string(url_.port),
+        [self = shared_from_this()](boost::system::error_code ec, tcp::resolver::results_type results) {
+          if (self->finished_) return;
+          if (ec) {
+            self->finish(failure(HttpClientError::Kind::resolve, "resolve " + self->url_.host + ": " + ec.message()));
+            return;
+          }
+          self->connect(results);
+        });
   }
 
   void connect(const tcp::resolver::results_type& endpoints) {
@@ -222,16 +223,17 @@ class HttpClientCall : public std::enable_shared_from_this<HttpClientCall> {
             return;
           }
           const bool tls = stage == ClientConnection::Stage::tls;
-          std::string message = (tls ? "TLS handshake with " : "connect to ") + endpoint_name(self->url_) + ": " +
-                                ec.message();
+          std::string message =
+              (tls ? "TLS handshake with " : "connect to ") + endpoint_name(self->url_) + ": " + ec.message();
           if (!detail.empty()) message += " (" + detail + ")";
           self->finish(failure(tls ? HttpClientError::Kind::tls : HttpClientError::Kind::connect, std::move(message)));
         });
   }
 
   void send() {
-    connection_->async_exchange(request_, url_, client_->options.max_body_bytes,
-                                [self = shared_from_this()](ExchangeOutcome outcome) { self->on_exchange(std::move(outcome)); });
+    connection_->async_exchange(
+        request_, url_, client_->options.max_body_bytes,
+        [self = shared_from_this()](ExchangeOutcome outcome) { self->on_exchange(std::move(outcome)); });
   }
 
   void on_exchange(ExchangeOutcome outcome) {

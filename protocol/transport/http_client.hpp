@@ -22,7 +22,7 @@ namespace evbroker::transport {
 
 struct HttpClientRequest {
   std::string method = "GET";
-  std::string url;  // http(s)://host[:port]/path[?query]
+  std::string url;                                           // http(s)://host[:port]/path[?query]
   std::vector<std::pair<std::string, std::string>> headers;  // Content-Type etc.; Host is added
   std::string body;
   std::chrono::milliseconds timeout{10000};  // connect + send + receive, whole request
@@ -44,8 +44,8 @@ using HttpClientResult = Expected<HttpClientResponse, HttpClientError>;
 using HttpClientCallback = std::function<void(HttpClientResult)>;
 
 struct HttpClientOptions {
-  std::string ca_file;           // PEM CAs for https peers; empty: the system's default store
-  bool verify_peer = true;       // never off in production; tests use ca_file instead
+  std::string ca_file;      // PEM CAs for https peers; empty: the system's default store
+  bool verify_peer = true;  // never off in production; tests use ca_file instead
   std::size_t max_idle_per_host = 8;
   std::chrono::seconds idle_timeout{30};  // an idle kept-alive connection is closed after this
   std::size_t max_body_bytes = 8 * 1024 * 1024;

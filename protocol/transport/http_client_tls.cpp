@@ -24,9 +24,8 @@ struct TlsTraits {
     // SNI carries host names only (RFC 6066): an IP literal is not sent.
     boost::system::error_code not_an_address;
     boost::asio::ip::make_address(url.host, not_an_address);
-    if (not_an_address &&
-        SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                 const_cast<char*>(url.host.c_str())) != 1) {  // NOLINT: OpenSSL's API takes void*
+    if (not_an_address && SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                                   const_cast<char*>(url.host.c_str())) != 1) {  // NOLINT: OpenSSL's API takes void*
       done(boost::system::error_code(static_cast<int>(::ERR_get_error()), boost::asio::error::get_ssl_category()),
            "setting SNI failed");
       return;
@@ -38,14 +37,15 @@ struct TlsTraits {
       done(ec, "setting the host name check failed");
       return;
     }
-    stream.async_handshake(ssl::stream_base::client, [&stream, done = std::move(done)](boost::system::error_code hs_ec) {
-      std::string detail;
-      if (hs_ec) {
-        const long verify = SSL_get_verify_result(stream.native_handle());
-        if (verify != X509_V_OK) detail = X509_verify_cert_error_string(verify);
-      }
-      done(hs_ec, std::move(detail));
-    });
+    stream.async_handshake(ssl::stream_base::client,
+                           [&stream, done = std::move(done)](boost::system::error_code hs_ec) {
+                             std::string detail;
+                             if (hs_ec) {
+                               const long verify = SSL_get_verify_result(stream.native_handle());
+                               if (verify != X509_V_OK) detail = X509_verify_cert_error_string(verify);
+                             }
+                             done(hs_ec, std::move(detail));
+                           });
   }
 };
 

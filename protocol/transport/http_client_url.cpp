@@ -21,9 +21,7 @@ bool is_host_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_';
 }
 
-bool is_ipv6_char(char c) {
-  return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.';
-}
+bool is_ipv6_char(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.'; }
 
 /// "443" -> 443; empty, non-digits, 0 or above 65535 -> 0.
 std::uint16_t parse_port(std::string_view text) {
@@ -43,9 +41,7 @@ bool has_control_or_space(std::string_view text) {
 
 }  // namespace
 
-std::string ClientUrl::pool_key() const {
-  return (tls ? "https " : "http ") + host + " " + std::to_string(port);
-}
+std::string ClientUrl::pool_key() const { return (tls ? "https " : "http ") + host + " " + std::to_string(port); }
 
 Expected<ClientUrl, std::string> parse_client_url(std::string_view url) {
   using Error = Unexpected<std::string>;
@@ -63,7 +59,8 @@ Expected<ClientUrl, std::string> parse_client_url(std::string_view url) {
 
   const std::size_t authority_end = url.find_first_of("/?");
   std::string_view authority = url.substr(0, authority_end);
-  const std::string_view rest = authority_end == std::string_view::npos ? std::string_view{} : url.substr(authority_end);
+  const std::string_view rest =
+      authority_end == std::string_view::npos ? std::string_view{} : url.substr(authority_end);
   if (authority.find('@') != std::string_view::npos) return Error("URL has user info");
 
   std::string_view port_text;

@@ -54,21 +54,11 @@ std::string json_escape(std::string_view in) {
   out.reserve(in.size());
   for (char c : in) {
     switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           std::array<char, 8> buf{};
@@ -310,19 +300,23 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
     // The request's deadline is request_timer_'s: were the stream's expiry left armed, it would
     // close the socket under the watch's read just before the 503 is written.
     stream_.expires_never();
-    stream_.async_read_some(buffer_.prepare(kWatchBytes), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-      self->watching_ = false;
-      self->buffer_.commit(n);
-      if (ec && ec != net::error::operation_aborted && self->phase_ == Phase::waiting && self->watch_)
-        self->watch_->abandon();
-      // The response was written meanwhile: what comes next waited for this read to end.
-      const auto then = std::exchange(self->after_watch_, AfterWatch::nothing);
-      if (then == AfterWatch::drain) self->drain();
-      else if (then == AfterWatch::next_request) {
-        if (ec && ec != net::error::operation_aborted) self->close_now();
-        else self->do_read();
-      }
-    });
+    stream_.async_read_some(
+        buffer_.prepare(kWatchBytes), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+          self->watching_ = false;
+          self->buffer_.commit(n);
+          if (ec && ec != net::error::operation_aborted && self->phase_ == Phase::waiting && self->watch_)
+            self->watch_->abandon();
+          // The response was written meanwhile: what comes next waited for this read to end.
+          const auto then = std::exchange(self->after_watch_, AfterWatch::nothing);
+          if (then == AfterWatch::drain)
+            self->drain();
+          else if (then == AfterWatch::next_request) {
+            if (ec && ec != net::error::operation_aborted)
+              self->close_now();
+            else
+              self->do_read();
+          }
+        });
   }
 
   void write_response(std::uint64_t seq, HttpResponse response, bool close_after) {

@@ -62,13 +62,13 @@ using HttpHandler = std::function<void(HttpRequest, Responder)>;
 
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
-  std::uint16_t port = 9410;  // 0 picks a free port
-  std::size_t max_body_bytes = 1024 * 1024;          // larger: 413
+  std::uint16_t port = 9410;                 // 0 picks a free port
+  std::size_t max_body_bytes = 1024 * 1024;  // larger: 413
   /// From connection accepted, or response written, to the request header complete: a
   /// keep-alive connection without a request, or a header trickling in (slowloris), is closed
   /// then. One deadline for the whole header, not per read.
   std::chrono::seconds idle_timeout{30};
-  std::chrono::seconds request_timeout{120};         // request header read to response written
+  std::chrono::seconds request_timeout{120};  // request header read to response written
   /// Open connections at most (0 = unbounded). At the limit, a new connection takes the place of
   /// the one that has waited longest without a request being handled (idle keep-alive, still
   /// sending its request); when every connection is busy (a handler has its request), the new

@@ -193,15 +193,15 @@ struct MqttLink::Impl {
   std::condition_variable changed;
   bool started = false;
   bool stopping = false;
-  bool connecting = false;     // a connect() is under way
-  bool session_up = false;     // CONNACK received, not lost since
+  bool connecting = false;  // a connect() is under way
+  bool session_up = false;  // CONNACK received, not lost since
   bool ever_connected = false;
   std::atomic<bool> connected{false};  // session_up and every SUBACK in (written under mutex)
   std::uint64_t generation = 0;        // one per CONNACK; stale answers carry an older one
   std::size_t pending_subacks = 0;
-  std::string refused;                 // problems of the current connection (refused filters)
-  std::string connected_server;        // URI of the current connection
-  std::string server_disconnect;       // reason of a DISCONNECT sent by the broker
+  std::string refused;            // problems of the current connection (refused filters)
+  std::string connected_server;   // URI of the current connection
+  std::string server_disconnect;  // reason of a DISCONNECT sent by the broker
   std::chrono::milliseconds backoff{0};
   Clock::time_point next_attempt{};
   std::thread worker;
@@ -409,8 +409,8 @@ struct MqttLink::Impl {
       ever_connected = true;
     }
     if (options.birth) {
-      const MqttPublish birth{options.birth->topic, options.birth->payload, options.birth->qos,
-                              options.birth->retained, {}, {}, {}, {}};
+      const MqttPublish birth{
+          options.birth->topic, options.birth->payload, options.birth->qos, options.birth->retained, {}, {}, {}, {}};
       if (!send(birth)) note_problem(gen, "birth message to '" + options.birth->topic + "' not published");
     }
     // Always subscribe again, even when the broker kept the session: after a broker restart
@@ -466,8 +466,8 @@ struct MqttLink::Impl {
     if (reason >= mqtt::ReasonCode::UNSPECIFIED_ERROR) {
       subscription_done(gen, "subscription '" + topics_of(token) + "' refused: " + reason_text(reason));
     } else if (client->is_connected()) {
-      subscription_done(gen, "subscription '" + topics_of(token) + "' failed: " +
-                                 mqtt::exception::error_str(token.get_return_code()));
+      subscription_done(gen, "subscription '" + topics_of(token) +
+                                 "' failed: " + mqtt::exception::error_str(token.get_return_code()));
     }
     // Otherwise the connection went down with the SUBSCRIBE outstanding: on_connection_lost
     // follows and the next connection subscribes again.
@@ -564,8 +564,8 @@ struct MqttLink::Impl {
       return false;
     }
     try {
-      auto message = mqtt::message::create(m.topic, m.payload.data(), m.payload.size(), m.qos, m.retained,
-                                           publish_properties(m));
+      auto message =
+          mqtt::message::create(m.topic, m.payload.data(), m.payload.size(), m.qos, m.retained, publish_properties(m));
       client->publish(std::move(message), nullptr, publish_listener);
       return true;  // publish_listener gives the slot back when the token completes
     } catch (const std::exception&) {
@@ -635,9 +635,7 @@ struct MqttLink::Impl {
     }
   }
 
-  Stats stats() const {
-    return {published.load(), publish_refused.load(), received.load(), reconnects.load()};
-  }
+  Stats stats() const { return {published.load(), publish_refused.load(), received.load(), reconnects.load()}; }
 };
 
 // ---- MqttLink --------------------------------------------------------------------------------------

@@ -30,18 +30,18 @@ struct MqttLinkOptions {
   /// Broker URLs tried in order on every (re)connect: "mqtt://host:1883", "tcp://host:1883",
   /// "mqtts://host:8883" or "ssl://host:8883" (TLS). At least one.
   std::vector<std::string> urls;
-  std::string client_id;          // unique per process (the broker drops the older of two)
-  std::string username;           // "" = anonymous
+  std::string client_id;  // unique per process (the broker drops the older of two)
+  std::string username;   // "" = anonymous
   std::string password;
-  std::string ca_file;            // TLS: PEM CAs to verify the broker; "" = the system store
-  std::string client_cert_file;   // TLS: client certificate (PEM) for the broker, optional
+  std::string ca_file;           // TLS: PEM CAs to verify the broker; "" = the system store
+  std::string client_cert_file;  // TLS: client certificate (PEM) for the broker, optional
   std::string client_key_file;
   /// Clean start false + this session expiry keeps subscriptions and queued QoS 1 messages at the
   /// broker while this client is away (the manager uses it so nothing waits on a restart). 0 =
   /// clean start, nothing kept.
   std::chrono::seconds session_expiry{0};
   std::chrono::seconds keep_alive{10};
-  std::chrono::milliseconds min_retry{250};   // reconnect backoff: doubles up to max_retry
+  std::chrono::milliseconds min_retry{250};  // reconnect backoff: doubles up to max_retry
   std::chrono::milliseconds max_retry{5000};
   /// Messages published while connected but not yet acknowledged by the broker that Paho may hold;
   /// publish() fails beyond that (backpressure instead of unbounded memory).

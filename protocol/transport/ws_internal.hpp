@@ -164,8 +164,7 @@ class AddressSlot {
   AddressSlot() = default;
   AddressSlot(std::shared_ptr<HandshakesByAddress> counter, std::string group)
       : counter_(std::move(counter)), group_(std::move(group)) {}
-  AddressSlot(AddressSlot&& other) noexcept
-      : counter_(std::move(other.counter_)), group_(std::move(other.group_)) {}
+  AddressSlot(AddressSlot&& other) noexcept : counter_(std::move(other.counter_)), group_(std::move(other.group_)) {}
   AddressSlot& operator=(AddressSlot&& other) noexcept {
     if (this != &other) {
       release();

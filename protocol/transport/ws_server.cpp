@@ -102,10 +102,9 @@ WsServer::WsServer(boost::asio::io_context& io, WsServerOptions options, WsCallb
   std::shared_ptr<HandshakesByAddress> by_address = options.handshakes_by_address;
   if (!by_address && options.max_handshakes_per_address != 0) by_address = std::make_shared<HandshakesByAddress>();
   impl_->config = std::make_shared<const detail::WsConfig>(detail::WsConfig{std::move(options), std::move(callbacks)});
-  impl_->listener = std::make_shared<detail::Listener>(
-      io, [at = Listening{impl_->config, impl_->state, std::move(by_address)}](tcp::socket socket) {
-        admit(at, std::move(socket));
-      });
+  impl_->listener =
+      std::make_shared<detail::Listener>(io, [at = Listening{impl_->config, impl_->state, std::move(by_address)}](
+                                                 tcp::socket socket) { admit(at, std::move(socket)); });
 }
 
 WsServer::~WsServer() {

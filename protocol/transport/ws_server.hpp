@@ -2,7 +2,7 @@
 // The websocket listener for charge stations (Boost.Beast over Asio, plain ws and TLS wss).
 // It knows nothing about OCPP beyond the upgrade: the caller decides, per upgrade request, whether
 // to accept it and with which subprotocol, and receives each accepted connection as a Connection
-// plus a ConnectionHandler it supplies. No actor framework here (DESIGN.md: protocol/ is plain).
+// plus a ConnectionHandler it supplies. No actor framework here (docs/architecture.md: CAF only in actors/ and apps/).
 //
 // Threads: everything in this file runs on the io_context's threads. ConnectionHandler callbacks
 // are called on the connection's strand, one at a time, and must not block. Connection methods may
@@ -34,8 +34,8 @@ struct UpgradeRequest {
   std::vector<std::string> subprotocols;  // Sec-WebSocket-Protocol offers, in the client's order
   std::optional<std::string> username;    // from "Authorization: Basic ..." when present and valid
   std::optional<std::string> password;
-  bool tls = false;                       // arrived on the wss listener
-  std::string remote_address;             // "ip:port"
+  bool tls = false;            // arrived on the wss listener
+  std::string remote_address;  // "ip:port"
   /// Subject CN of the verified TLS client certificate, when one was presented (wss only).
   std::optional<std::string> client_cert_cn;
   /// Header lookup for anything else (e.g. X-Forwarded-* behind a proxy). Empty when absent.
@@ -78,7 +78,7 @@ class ConnectionHandler {
 
 struct WsServerOptions {
   std::string address = "127.0.0.1";
-  std::uint16_t port = 9310;                 // 0 picks a free port (see WsServer::local_port)
+  std::uint16_t port = 9310;                       // 0 picks a free port (see WsServer::local_port)
   std::shared_ptr<boost::asio::ssl::context> tls;  // set: this listener speaks wss only
   std::size_t max_message_bytes = 256 * 1024;      // larger messages close the connection (1009)
   std::chrono::seconds handshake_timeout{10};      // TCP accept to upgrade done (incl. TLS)
@@ -87,9 +87,9 @@ struct WsServerOptions {
   /// idle sockets cannot hold the handshake slots for the whole handshake_timeout. 0, or not
   /// shorter than handshake_timeout: only handshake_timeout applies.
   std::chrono::seconds first_bytes_timeout{3};
-  std::chrono::seconds idle_ping_interval{60};     // ping after this long without traffic;
+  std::chrono::seconds idle_ping_interval{60};  // ping after this long without traffic;
   // no pong (or any frame) within another idle_ping_interval closes the connection (dead socket)
-  std::size_t max_pending_handshakes = 1024;       // admission control during storms
+  std::size_t max_pending_handshakes = 1024;  // admission control during storms
   /// Handshakes in progress per source address group (see address_group: IPv4 address, IPv6 /64).
   /// A socket beyond it is closed at once (refused, 503). 0 = unlimited (e.g. behind a
   /// TLS-terminating proxy, where every connection comes from the proxy).
@@ -101,8 +101,8 @@ struct WsServerOptions {
   /// its listeners. A socket accepted when it is full is closed at once (refused, 503,
   /// "at capacity: N station connections"). Null: unlimited.
   std::shared_ptr<ConnectionBudget> budget;
-  std::size_t max_unconsumed = 8;                  // see Connection::consumed
-  std::size_t max_pending_writes = 1024;           // more queued frames close the connection (slow reader)
+  std::size_t max_unconsumed = 8;         // see Connection::consumed
+  std::size_t max_pending_writes = 1024;  // more queued frames close the connection (slow reader)
 };
 
 struct WsCallbacks {

@@ -25,8 +25,8 @@ template void WsSession<PlainTraits>::on_accept(beast::error_code);
 
 void start_plain_session(std::shared_ptr<const WsConfig> config, std::weak_ptr<WsServerState> state,
                          boost::asio::ip::tcp::socket socket, std::string remote_address, Admission admission) {
-  auto session = std::make_shared<WsSession<PlainTraits>>(std::move(config), std::move(state), std::move(remote_address),
-                                                          std::move(admission), std::move(socket));
+  auto session = std::make_shared<WsSession<PlainTraits>>(
+      std::move(config), std::move(state), std::move(remote_address), std::move(admission), std::move(socket));
   session->start();
 }
 

@@ -5,11 +5,11 @@
 
 #include <string>
 
-#include "actors/log_throttle.hpp"
-#include "actors/login_throttle.hpp"
-#include "actors/settings.hpp"
-#include "actors/station_budget.hpp"
-#include "actors/station_id.hpp"
+#include "actors/core/log_throttle.hpp"
+#include "actors/core/login_throttle.hpp"
+#include "actors/station/settings.hpp"
+#include "actors/records/station_budget.hpp"
+#include "actors/station/station_id.hpp"
 #include "../storage/helpers.hpp"
 
 using namespace evbroker;
@@ -21,7 +21,8 @@ using evbroker::storage::test::TempDir;
 
 TEST_CASE("station ids are identifierStrings of at most 48 characters", "[station_id]") {
   std::string error;
-  for (const std::string& ok : std::initializer_list<std::string>{"CS1", "DE*ABC*E1", "a-b_c.d:e+f|g@h=i", std::string(48, 'x')})
+  for (const std::string& ok :
+       std::initializer_list<std::string>{"CS1", "DE*ABC*E1", "a-b_c.d:e+f|g@h=i", std::string(48, 'x')})
     CHECK(valid_station_id(ok, error));
   for (const std::string& bad :
        std::initializer_list<std::string>{"", "CS 1", "CS/1", "Säule", "a~b", "\xff", std::string(49, 'x')}) {
@@ -42,7 +43,9 @@ TEST_CASE("an SECC CN names station CS1 only as a delimited component, never CS1
 }
 
 TEST_CASE("login failures from one address never lock out the station from another", "[login_throttle]") {
-  LoginThrottle throttle({.failures_per_station = 5, .failures_per_address = 50, .window = std::chrono::seconds(60),
+  LoginThrottle throttle({.failures_per_station = 5,
+                          .failures_per_address = 50,
+                          .window = std::chrono::seconds(60),
                           .lockout = std::chrono::seconds(30)});
   const auto t0 = LoginThrottle::Clock::now();
   for (int i = 0; i < 5; ++i) throttle.failed("10.0.0.9", "CS1", t0);
@@ -75,7 +78,8 @@ TEST_CASE("a success starts its pair afresh; failures spread over time do not lo
 TEST_CASE("the throttle table stays bounded under a flood of addresses", "[login_throttle]") {
   LoginThrottle throttle({.failures_per_station = 5, .failures_per_address = 5, .max_tracked = 1000});
   const auto t0 = LoginThrottle::Clock::now();
-  for (int i = 0; i < 20000; ++i) throttle.failed("10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250), "CS", t0);
+  for (int i = 0; i < 20000; ++i)
+    throttle.failed("10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250), "CS", t0);
   for (int i = 0; i < 5; ++i) throttle.failed("victim-finder", "CS", t0);
   CHECK(throttle.locked_until("victim-finder", "CS", t0) > t0);  // the newest entries are kept
 }
@@ -119,8 +123,10 @@ TEST_CASE("put_within_budget throws so that the whole operation is undone", "[st
   auto store = open_store(dir.path());
   storage::GroupCommitter committer(*store);
   auto error = commit(committer, [](storage::WriteTxn& txn) {
-    put_within_budget(txn, Table::device_model, std::string("CS1\0x", 5), "1", "CS1", BudgetKind::device_model, {1, 100});
-    put_within_budget(txn, Table::device_model, std::string("CS1\0y", 5), "2", "CS1", BudgetKind::device_model, {1, 100});
+    put_within_budget(txn, Table::device_model, std::string("CS1\0x", 5), "1", "CS1", BudgetKind::device_model,
+                      {1, 100});
+    put_within_budget(txn, Table::device_model, std::string("CS1\0y", 5), "2", "CS1", BudgetKind::device_model,
+                      {1, 100});
   });
   CHECK_THAT(error, Catch::Contains("storage budget for deviceModel of this station is full"));
   CHECK(store->read().count(Table::device_model) == 0);
@@ -135,7 +141,8 @@ TEST_CASE("SetVariables batches keep within the station's items and bytes per me
     for (const auto& call : calls) out.push_back(call.keys.size());
     return out;
   };
-  CHECK(sizes(settings_calls(ocpp::Version::v201, pending, {.items = 3, .bytes = 0})) == std::vector<std::size_t>{3, 3, 1});
+  CHECK(sizes(settings_calls(ocpp::Version::v201, pending, {.items = 3, .bytes = 0})) ==
+        std::vector<std::size_t>{3, 3, 1});
   const auto by_bytes = settings_calls(ocpp::Version::v201, pending, {.items = 100, .bytes = 300});
   for (const auto& call : by_bytes) CHECK((call.call.payload.size() <= 300 || call.keys.size() == 1));
   std::size_t total = 0;

@@ -137,11 +137,14 @@ TEST_CASE("with the broker down a station CALL gets InternalError at once, not a
 
 TEST_CASE("a gateway sends the manager's answer and remembers a CSMS call until the station answers", "[cluster]") {
   GatewayFixture f;
-  f.bridge->on_message(message("cs/out/ocpp2.0.1/CS1", R"({"type":3,"action":"Heartbeat","id":"m1","response":{"currentTime":"2026-01-01T00:00:00Z"}})"));
+  f.bridge->on_message(
+      message("cs/out/ocpp2.0.1/CS1",
+              R"({"type":3,"action":"Heartbeat","id":"m1","response":{"currentTime":"2026-01-01T00:00:00Z"}})"));
   REQUIRE(f.socket->sent.size() == 1);
   CHECK(f.socket->sent[0] == R"([3,"m1",{"currentTime":"2026-01-01T00:00:00Z"}])");
 
-  f.bridge->on_message(message("cs/out/ocpp2.0.1/CS1", R"({"type":2,"action":"Reset","id":"c1","request":{"type":"Immediate"}})",
+  f.bridge->on_message(message("cs/out/ocpp2.0.1/CS1",
+                               R"({"type":2,"action":"Reset","id":"c1","request":{"type":"Immediate"}})",
                                "00-0123456789abcdef0123456789abcdef-0123456789abcdef-01"));
   REQUIRE(f.socket->sent.size() == 2);
   CHECK(f.socket->sent[1] == R"([2,"c1","Reset",{"type":"Immediate"}])");
@@ -166,7 +169,8 @@ TEST_CASE("a gateway sends the manager's answer and remembers a CSMS call until 
 
 TEST_CASE("a station's CALLERROR to a CSMS call keeps code, description and details", "[cluster]") {
   GatewayFixture f;
-  f.bridge->on_message(message("cs/out/ocpp2.0.1/CS1", R"({"type":2,"action":"Reset","id":"c2","request":{"type":"OnIdle"}})"));
+  f.bridge->on_message(
+      message("cs/out/ocpp2.0.1/CS1", R"({"type":2,"action":"Reset","id":"c2","request":{"type":"OnIdle"}})"));
   f.handler->on_text(R"([4,"c2","NotSupported","not here",{"why":"test"}])");
   auto e = envelope_of(f.broker.last());
   CHECK(e.type == ocpp::MessageType::call_error);

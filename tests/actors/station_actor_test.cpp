@@ -13,9 +13,9 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "actors/handlers/handler_support.hpp"
-#include "actors/router.hpp"
-#include "actors/station_actor.hpp"
+#include "actors/blocks/handler_kit.hpp"
+#include "actors/core/router.hpp"
+#include "actors/station/station_actor.hpp"
 #include "protocol/frame.hpp"
 
 using namespace evbroker;
@@ -59,7 +59,8 @@ struct fixture : test_coordinator_fixture<> {
     context->settings.max_queued_calls = 2;
     context->station_log = log;
     context->handler_log = log;
-    router.add(ocpp::Version::v201, static_cast<std::size_t>(ocpp201::Action::Heartbeat), sys.spawn(echo_handler, std::string(R"({"currentTime":"2026-01-01T00:00:00.000Z"})")));
+    router.add(ocpp::Version::v201, static_cast<std::size_t>(ocpp201::Action::Heartbeat),
+               sys.spawn(echo_handler, std::string(R"({"currentTime":"2026-01-01T00:00:00.000Z"})")));
     context->router = &router;
     ctx = context;
     StationSetup setup;
@@ -91,8 +92,7 @@ struct fixture : test_coordinator_fixture<> {
   /// The results delivered to the test so far, oldest first.
   std::vector<CsmsCallResult> results() {
     std::vector<CsmsCallResult> out;
-    while (!self->mailbox().empty())
-      self->receive([&](CsmsCallResult& r) { out.push_back(std::move(r)); });
+    while (!self->mailbox().empty()) self->receive([&](CsmsCallResult& r) { out.push_back(std::move(r)); });
     return out;
   }
 
@@ -111,7 +111,8 @@ struct fixture : test_coordinator_fixture<> {
   caf::actor station;
 };
 
-const std::string kGetVariables = R"({"getVariableData":[{"component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"}}]})";
+const std::string kGetVariables =
+    R"({"getVariableData":[{"component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"}}]})";
 const std::string kGetVariablesResult =
     R"({"getVariableResult":[{"attributeStatus":"Accepted","component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"},"attributeValue":"30"}]})";
 
@@ -175,7 +176,7 @@ CAF_TEST(an unanswered call times out and the next one goes out) {
   CAF_CHECK(delivered[0].kind == CsmsCallResult::Kind::result);
 }
 
-CAF_TEST(CALLERROR and schema-breaking answers are reported as such) {
+CAF_TEST(CALLERROR and schema - breaking answers are reported as such) {
   api_call("Reset", R"({"type":"Immediate"})");
   auto sent = calls_sent();
   station_sends(ocpp::call_error_frame(sent[0].message_id, "NotSupported", "no reset here", R"({"a":1})"));
@@ -210,8 +211,9 @@ CAF_TEST(a disconnect fails the call in flight and the queued ones) {
 
 CAF_TEST(a call that waits past its send_by is withdrawn and never sent) {
   api_call("GetVariables", kGetVariables);  // in flight: the station takes its time
-  self->send(station, csms_call_atom::value,
-             CsmsCall{"Reset", R"({"type":"Immediate"})", 0, std::chrono::steady_clock::now() + std::chrono::seconds(5)});
+  self->send(
+      station, csms_call_atom::value,
+      CsmsCall{"Reset", R"({"type":"Immediate"})", 0, std::chrono::steady_clock::now() + std::chrono::seconds(5)});
   consume_messages();
   advance_time(std::chrono::seconds(5));
   consume_messages();

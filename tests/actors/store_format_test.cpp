@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "actors/handlers/transaction_keys.hpp"
-#include "actors/station_budget.hpp"
-#include "actors/store_format.hpp"
+#include "actors/records/transaction_keys.hpp"
+#include "actors/records/station_budget.hpp"
+#include "actors/records/store_format.hpp"
 #include "../storage/helpers.hpp"
 
 using namespace evbroker;

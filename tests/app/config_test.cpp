@@ -145,11 +145,11 @@ std::string describe(const NodeConfig& c) {
       << "\nbackend_timeout=" << c.backend_timeout.count() << "\nbackend_retries=" << c.backend_retries
       << "\nbackend_ca=" << c.backend_ca << "\nrole=" << role_name(c.role) << "\nmqtt_url=" << joined(c.mqtt_urls)
       << "\nmqtt_prefix=" << c.mqtt_prefix << "\nmqtt_group=" << c.mqtt_group << "\nmqtt_username=" << c.mqtt_username
-      << "\nmqtt_password=" << c.mqtt_password << "\nmqtt_ca=" << c.mqtt_ca << "\nmqtt_client_cert=" << c.mqtt_client_cert
-      << "\nmqtt_client_key=" << c.mqtt_client_key << "\nnode_id=" << c.node_id << "\npartition=" << c.partition_index
-      << "/" << c.partition_count << "\nmax_json_depth=" << c.max_json_depth
-      << "\nmax_pending_settings=" << c.max_pending_settings << "\nstation_events_max=" << c.station_events_max
-      << "\nstation_events_max_bytes=" << c.station_events_max_bytes
+      << "\nmqtt_password=" << c.mqtt_password << "\nmqtt_ca=" << c.mqtt_ca
+      << "\nmqtt_client_cert=" << c.mqtt_client_cert << "\nmqtt_client_key=" << c.mqtt_client_key
+      << "\nnode_id=" << c.node_id << "\npartition=" << c.partition_index << "/" << c.partition_count
+      << "\nmax_json_depth=" << c.max_json_depth << "\nmax_pending_settings=" << c.max_pending_settings
+      << "\nstation_events_max=" << c.station_events_max << "\nstation_events_max_bytes=" << c.station_events_max_bytes
       << "\nstation_device_model_max=" << c.station_device_model_max
       << "\nstation_device_model_max_bytes=" << c.station_device_model_max_bytes
       << "\nstation_meter_values_max=" << c.station_meter_values_max
@@ -161,9 +161,8 @@ std::string describe(const NodeConfig& c) {
       << "\nmax_handshakes_per_address=" << c.max_handshakes_per_address
       << "\nfirst_bytes_timeout=" << c.first_bytes_timeout.count()
       << "\nhandshake_timeout=" << c.handshake_timeout.count()
-      << "\nmax_station_connections=" << c.max_station_connections
-      << "\napi_max_connections=" << c.api_max_connections << "\napi_idle_timeout=" << c.api_idle_timeout.count()
-      << "\n";
+      << "\nmax_station_connections=" << c.max_station_connections << "\napi_max_connections=" << c.api_max_connections
+      << "\napi_idle_timeout=" << c.api_idle_timeout.count() << "\n";
   return out.str();
 }
 
@@ -211,7 +210,8 @@ const std::vector<Example> kNonDefaults = {
     {"hubject_oauth_url", "https://auth.example/token", "\"https://auth.example/token\""},
     {"hubject_client_id", "client-1", "\"client-1\""},
     {"hubject_client_secret", "very secret", "\"very secret\""},
-    {"contract_roots", "/etc/evbroker/v2g.pem,/etc/evbroker/mo.pem", "[\"/etc/evbroker/v2g.pem\", \"/etc/evbroker/mo.pem\"]"},
+    {"contract_roots", "/etc/evbroker/v2g.pem,/etc/evbroker/mo.pem",
+     "[\"/etc/evbroker/v2g.pem\", \"/etc/evbroker/mo.pem\"]"},
     {"root_cache_ttl", "600", "600"},
     {"backend_timeout", "2500", "2500"},
     {"backend_retries", "0", "0"},
@@ -415,11 +415,11 @@ TEST_CASE("flags override the TOML file, which overrides the defaults", "[config
       "sync = false\n");
   auto c = parse_ok({"--heartbeat-interval", "90", "--config", file.path(), "--log-level=debug", "--sync"});
   CHECK(c.heartbeat_interval == std::chrono::seconds{90});  // flag over file
-  CHECK(c.log_level == "debug");                             // flag (--x=y form) over file
-  CHECK(c.sync);                                             // --sync over sync = false
-  CHECK(c.ws_addr.to_string() == "0.0.0.0:9000");            // file over default
-  CHECK(c.call_timeout == std::chrono::seconds{30});         // default
-  CHECK(c.api_addr.to_string() == "127.0.0.1:9410");         // default
+  CHECK(c.log_level == "debug");                            // flag (--x=y form) over file
+  CHECK(c.sync);                                            // --sync over sync = false
+  CHECK(c.ws_addr.to_string() == "0.0.0.0:9000");           // file over default
+  CHECK(c.call_timeout == std::chrono::seconds{30});        // default
+  CHECK(c.api_addr.to_string() == "127.0.0.1:9410");        // default
 }
 
 TEST_CASE("a flag given twice takes the last value", "[config]") {
@@ -492,10 +492,12 @@ TEST_CASE("a flag without its value is an error", "[config][errors]") {
 }
 
 TEST_CASE("a value that is not a number is an error naming the flag", "[config][errors]") {
-  CHECK(parse_error({"--heartbeat-interval", "5m"}) == "--heartbeat-interval: expected a whole number of seconds, got '5m'");
+  CHECK(parse_error({"--heartbeat-interval", "5m"}) ==
+        "--heartbeat-interval: expected a whole number of seconds, got '5m'");
   CHECK(parse_error({"--max-frame-bytes", "64k"}) == "--max-frame-bytes: expected a whole number of bytes, got '64k'");
   CHECK(parse_error({"--io-threads", ""}) == "--io-threads: expected a whole number of threads, got ''");
-  CHECK(parse_error({"--call-timeout", "99999999999999999999"}) == "--call-timeout: value 99999999999999999999 out of range");
+  CHECK(parse_error({"--call-timeout", "99999999999999999999"}) ==
+        "--call-timeout: value 99999999999999999999 out of range");
 }
 
 TEST_CASE("durations must be positive", "[config][errors]") {
@@ -521,7 +523,8 @@ TEST_CASE("queue and handshake limits must be at least 1, thread counts at most 
   CHECK(parse_error({"--max-pending-handshakes", "0"}) ==
         "--max-pending-handshakes: must be between 1 and 2147483647, got 0");
   CHECK(parse_error({"--io-threads", "-1"}) == "--io-threads: must be between 0 (one per core) and 1024, got -1");
-  CHECK(parse_error({"--actor-threads", "5000"}) == "--actor-threads: must be between 0 (one per core) and 1024, got 5000");
+  CHECK(parse_error({"--actor-threads", "5000"}) ==
+        "--actor-threads: must be between 0 (one per core) and 1024, got 5000");
 }
 
 TEST_CASE("log_level must be one of trace debug info warn error off", "[config][errors]") {
@@ -573,7 +576,8 @@ TEST_CASE("the API token can come from a file, never from two places at once", "
   CHECK(parse_error({"--api-token-file", token.path()}, "env-token").find("both set") != std::string::npos);
   CHECK(parse_error({"--api-token-file", "/no/such/file"}).starts_with("api_token_file: cannot open '/no/such/file'"));
   TomlFile empty("\n");
-  CHECK(parse_error({"--api-token-file", empty.path()}) == "api_token_file '" + empty.path() + "': the first line is empty");
+  CHECK(parse_error({"--api-token-file", empty.path()}) ==
+        "api_token_file '" + empty.path() + "': the first line is empty");
   TomlFile spaced("two words\n");
   CHECK(parse_error({"--api-token-file", spaced.path()}).find("visible ASCII") != std::string::npos);
   CHECK(parse_ok({"--api-token", "t"}).api_token_on_command_line);
@@ -581,7 +585,8 @@ TEST_CASE("the API token can come from a file, never from two places at once", "
 }
 
 TEST_CASE("an API on a non-loopback address needs a token", "[config][errors]") {
-  for (const char* addr : {"0.0.0.0:9410", "10.0.0.5:9410", "[::]:9410", "[2001:db8::1]:9410", "api.example.com:9410"}) {
+  for (const char* addr :
+       {"0.0.0.0:9410", "10.0.0.5:9410", "[::]:9410", "[2001:db8::1]:9410", "api.example.com:9410"}) {
     CAPTURE(addr);
     CHECK(parse_error({"--api-addr", addr}) ==
           "api_addr " + std::string(addr) +
@@ -641,7 +646,8 @@ TEST_CASE("of several TOML problems the first in the file is reported", "[config
 
 TEST_CASE("a TOML key spelt with dashes suggests the underscore form", "[config][toml]") {
   TomlFile file("data-dir = \"/tmp\"\n");
-  CHECK(parse_error({"--config", file.path()}) == file.path() + ":1:1: unknown key 'data-dir' (did you mean 'data_dir'?)");
+  CHECK(parse_error({"--config", file.path()}) ==
+        file.path() + ":1:1: unknown key 'data-dir' (did you mean 'data_dir'?)");
 }
 
 TEST_CASE("a TOML table is an unknown key", "[config][toml]") {
@@ -698,7 +704,8 @@ TEST_CASE("a TOML file that cannot be read is an error", "[config][toml]") {
 TEST_CASE("checks across settings apply to the merged result", "[config][toml]") {
   // The file binds the API everywhere, the token comes from the flag: accepted.
   TomlFile file("api_addr = \"0.0.0.0:9410\"\n");
-  CHECK_THAT(parse_error({"--config", file.path()}), Catch::StartsWith("api_addr 0.0.0.0:9410 is not a loopback address"));
+  CHECK_THAT(parse_error({"--config", file.path()}),
+             Catch::StartsWith("api_addr 0.0.0.0:9410 is not a loopback address"));
   CHECK(parse_ok({"--config", file.path(), "--api-token", "t"}).api_addr.to_string() == "0.0.0.0:9410");
 }
 
@@ -724,7 +731,8 @@ TEST_CASE("a list is comma-separated on the command line and an array in TOML", 
 }
 
 TEST_CASE("a list with an empty entry or of the wrong TOML type is an error", "[config][lists]") {
-  CHECK(parse_error({"--contract-roots", "a.pem,,b.pem"}) == "--contract-roots: empty entry in the list 'a.pem,,b.pem'");
+  CHECK(parse_error({"--contract-roots", "a.pem,,b.pem"}) ==
+        "--contract-roots: empty entry in the list 'a.pem,,b.pem'");
   CHECK(parse_error({"--server-names", "a.example,"}) == "--server-names: empty entry in the list 'a.example,'");
   {
     TomlFile file("server_names = \"a.example\"\n");
@@ -792,13 +800,13 @@ TEST_CASE("OAuth2 client credentials need the token endpoint, the id and the sec
         "environment variable EVBROKER_HUBJECT_CLIENT_SECRET or hubject_client_secret in the config file)");
   CHECK(parse_error(with({"--hubject-oauth-url", "https://a/token"})) ==
         "hubject_oauth_url is set but hubject_client_id is not: set the OAuth2 client id (--hubject-client-id)");
-  auto c = parse_ok(with({"--hubject-client-id", "c", "--hubject-oauth-url", "https://a/token",
-                          "--hubject-client-secret", "s"}));
+  auto c = parse_ok(
+      with({"--hubject-client-id", "c", "--hubject-oauth-url", "https://a/token", "--hubject-client-secret", "s"}));
   CHECK(c.hubject_client_secret == "s");
 }
 
 TEST_CASE("the client secret comes from EVBROKER_HUBJECT_CLIENT_SECRET unless the flag is given", "[config][env]") {
-  const std::vector<std::string> oauth = {"--hubject-url", "https://h", "--hubject-client-id", "c",
+  const std::vector<std::string> oauth = {"--hubject-url",       "https://h",      "--hubject-client-id", "c",
                                           "--hubject-oauth-url", "https://a/token"};
   CHECK(parse_ok(oauth, std::nullopt, "from-env").hubject_client_secret == "from-env");
   auto with_flag = oauth;
@@ -812,8 +820,10 @@ TEST_CASE("the client secret comes from EVBROKER_HUBJECT_CLIENT_SECRET unless th
 }
 
 TEST_CASE("back-end timing and token settings are range-checked", "[config][backend]") {
-  CHECK(parse_error({"--backend-timeout", "0"}) == "--backend-timeout: must be between 1 and 600000 milliseconds, got 0");
-  CHECK(parse_error({"--backend-timeout", "10s"}) == "--backend-timeout: expected a whole number of milliseconds, got '10s'");
+  CHECK(parse_error({"--backend-timeout", "0"}) ==
+        "--backend-timeout: must be between 1 and 600000 milliseconds, got 0");
+  CHECK(parse_error({"--backend-timeout", "10s"}) ==
+        "--backend-timeout: expected a whole number of milliseconds, got '10s'");
   CHECK(parse_error({"--backend-retries", "11"}) == "--backend-retries: must be between 0 and 10, got 11");
   CHECK(parse_error({"--backend-retries", "-1"}) == "--backend-retries: must be between 0 and 10, got -1");
   CHECK(parse_error({"--root-cache-ttl", "0"}) == "--root-cache-ttl: must be between 1 and 2147483647 seconds, got 0");
@@ -845,8 +855,10 @@ TEST_CASE("topic prefix, group and node id cannot break the topics built from th
         "--mqtt-prefix: must not have empty topic levels (leading, trailing or double /)");
   CHECK(parse_error({"--mqtt-prefix", "$SYS"}) == "--mqtt-prefix: must not start with $ (reserved by MQTT)");
   CHECK(parse_error({"--mqtt-group", "a/b"}) == "--mqtt-group: must not contain /");
-  CHECK(parse_error({"--node-id", "gw+1"}) == "--node-id: must be at most 64 letters, digits, '-', '_' or '.', got 'gw+1'");
-  CHECK(parse_error({"--node-id", "gw\"1"}) == "--node-id: must be at most 64 letters, digits, '-', '_' or '.', got 'gw\"1'");
+  CHECK(parse_error({"--node-id", "gw+1"}) ==
+        "--node-id: must be at most 64 letters, digits, '-', '_' or '.', got 'gw+1'");
+  CHECK(parse_error({"--node-id", "gw\"1"}) ==
+        "--node-id: must be at most 64 letters, digits, '-', '_' or '.', got 'gw\"1'");
   CHECK(parse_error({"--role", "manager", "--mqtt-prefix", ""}) == "--mqtt-prefix: must not be empty");
   CHECK(parse_error({"--role", "gateway", "--mqtt-client-cert", "c.pem"}) ==
         "--mqtt-client-cert and --mqtt-client-key go together");
@@ -888,7 +900,8 @@ TEST_CASE("flag_takes_value tells switches from options with a value", "[config]
     CAPTURE(flag);
     CHECK(flag_takes_value(flag));
   }
-  for (const char* flag : {"--sync", "--no-sync", "--trust-proxy", "--no-trust-proxy", "--help", "--version", "--bogus"}) {
+  for (const char* flag :
+       {"--sync", "--no-sync", "--trust-proxy", "--no-trust-proxy", "--help", "--version", "--bogus"}) {
     CAPTURE(flag);
     CHECK_FALSE(flag_takes_value(flag));
   }
@@ -1086,8 +1099,9 @@ TEST_CASE("malformed endpoints are refused with a reason", "[endpoint]") {
       {"", "expected host:port, got ''"},
       {"9310", "expected host:port, got '9310'"},
       {"localhost", "expected host:port, got 'localhost'"},
-      {":9310", "missing host in ':9310' (write 0.0.0.0:9310 to listen on every interface, 127.0.0.1:9310 for "
-                "this machine only)"},
+      {":9310",
+       "missing host in ':9310' (write 0.0.0.0:9310 to listen on every interface, 127.0.0.1:9310 for "
+       "this machine only)"},
       {"127.0.0.1:", "expected a port number after the last ':', got '127.0.0.1:'"},
       {"127.0.0.1:+80", "expected a port number after the last ':', got '127.0.0.1:+80'"},
       {"127.0.0.1:-1", "expected a port number after the last ':', got '127.0.0.1:-1'"},
@@ -1119,7 +1133,8 @@ TEST_CASE("malformed endpoints are refused with a reason", "[endpoint]") {
 }
 
 TEST_CASE("loopback means 127.0.0.0/8, ::1 and localhost", "[endpoint]") {
-  for (const char* host : {"127.0.0.1", "127.255.255.254", "127.0.0.2", "::1", "::ffff:127.0.0.1", "localhost", "LocalHost"}) {
+  for (const char* host :
+       {"127.0.0.1", "127.255.255.254", "127.0.0.2", "::1", "::ffff:127.0.0.1", "localhost", "LocalHost"}) {
     CAPTURE(host);
     CHECK(is_loopback(Endpoint{host, 80}));
   }

@@ -215,6 +215,20 @@ class Operations(NodeTestCase):
     def test_unknown_paths_are_404(self):
         self.assertApiError(404, "GET", "/api/v0/nothing-here")
         self.assertApiError(404, "GET", "/api/v1/cs")
+        self.assertApiError(404, "GET", "/api/v0/cs/CS1/nothing-here")
+
+    def test_a_known_path_with_another_method_is_405_naming_its_methods(self):
+        answer = self.assertApiError(405, "PUT", "/api/v0/cs/CS1", {"x": 1}, contains="POST, GET, DELETE")
+        self.assertEqual(answer["status"], "Method Not Allowed", answer)
+        conn = http.client.HTTPConnection("127.0.0.1", self.node.api_port, timeout=10)
+        try:
+            conn.request("PATCH", "/api/v0/token")
+            response = conn.getresponse()
+            response.read()
+            self.assertEqual(response.status, 405)
+            self.assertEqual(response.getheader("Allow"), "POST, GET")
+        finally:
+            conn.close()
 
 
 @require_binary

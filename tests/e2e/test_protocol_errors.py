@@ -222,7 +222,7 @@ class TolerantStations(NodeTestCase):
     # expected failure so that the day it passes, the marker must go.
     @unittest.expectedFailure
     def test_tolerant_station_accepts_unknown_values_of_required_enums(self):
-        # DESIGN.md: "a per-station tolerant mode accepts unknown enum values ... and stores what was sent".
+        # The design: "a per-station tolerant mode accepts unknown enum values ... and stores what was sent".
         # Real 2.0.1 chargers send 1.6 statuses ("Charging"); real 1.6 ones send vendor statuses.
         client = self.station(V201, tolerant=True)
         self.call_ok_tolerant(client, "StatusNotification", {"timestamp": "2026-01-01T00:00:00Z",

@@ -113,8 +113,8 @@ void dom(std::string_view body, std::size_t depth) {
     w.raw('}');
     fuzz::decode_round_trip<fuzz::ocpp201_api, ocpp201::Request>(ocpp201::Action::TriggerMessage, payload, false,
                                                                  nullptr, depth);
-    fuzz::decode_round_trip<fuzz::ocpp16_api, ocpp16::Request>(ocpp16::Action::TriggerMessage, payload, false,
-                                                               nullptr, depth);
+    fuzz::decode_round_trip<fuzz::ocpp16_api, ocpp16::Request>(ocpp16::Action::TriggerMessage, payload, false, nullptr,
+                                                               depth);
   }
   (void)simdjson::to_string(root);  // minify: the DOM serialiser on the same value
 }

@@ -57,7 +57,8 @@ bool hits_known_toml_bug(std::string_view text) {
 
 const std::string& scratch_path() {
   static const std::string path = [] {
-    const char* dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
+    const char* dir =
+        access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
     return std::string(dir) + "/evbroker-fuzz-config-" + std::to_string(getpid()) + ".toml";
   }();
   return path;

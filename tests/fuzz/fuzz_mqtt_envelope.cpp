@@ -56,8 +56,8 @@ std::optional<ocpp::Version> topic_version(std::string_view topic) {
     auto t = ocpp::parse_topic(prefix, topic);
     if (!t) continue;
     auto again = ocpp::parse_topic(prefix, rebuild(prefix, *t));
-    require(again && again->kind == t->kind && again->version == t->version &&
-            again->station_id == t->station_id && again->gateway_id == t->gateway_id);
+    require(again && again->kind == t->kind && again->version == t->version && again->station_id == t->station_id &&
+            again->gateway_id == t->gateway_id);
     (void)ocpp::station_partition(t->station_id, 7);
     if (t->version) version = t->version;
   }
@@ -111,8 +111,8 @@ void connection_event(std::string_view payload) {
   auto e = ocpp::decode_connection_event(payload);
   if (!e) return;
   auto again = ocpp::decode_connection_event(ocpp::encode_connection_event(*e));
-  require(again && again->connected == e->connected && again->gateway == e->gateway &&
-          again->session == e->session && again->remote_address == e->remote_address && again->at_ms == e->at_ms &&
+  require(again && again->connected == e->connected && again->gateway == e->gateway && again->session == e->session &&
+          again->remote_address == e->remote_address && again->at_ms == e->at_ms &&
           (!e->connected ? again->reason == e->reason : again->reason.empty()));
 }
 

@@ -69,7 +69,9 @@ class Rng {
     return std::clamp(static_cast<std::size_t>(std::exp(a + u * (b - a))), lo, hi);
   }
   template <class T, std::size_t N>
-  const T& pick(const T (&items)[N]) { return items[below(N)]; }
+  const T& pick(const T (&items)[N]) {
+    return items[below(N)];
+  }
 
  private:
   std::uint64_t state_;
@@ -205,20 +207,87 @@ class Mutator {
   }
 
   bool number(const Span& span) {
-    static constexpr std::string_view kJson[] = {
-        "99999999999999999999", "-9223372036854775809", "9223372036854775808", "9223372036854775807",
-        "-9223372036854775808", "18446744073709551615", "18446744073709551616", "2147483648", "-2147483649",
-        "4294967296", "65536", "-1", "0", "-0", "-0.0", "0.0", "1e400", "-1e400", "1e-400", "4.9e-324",
-        "2.2250738585072011e-308", "1.7976931348623157e308", "1.7976931348623159e308", "1E+2147483648",
-        "1e-2147483649", "123456789012345678901234567890.123456789", "0.1", "0.30000000000000004", "1.5",
-        "1e2", "100.0", "1.0e0", "0e0", "00", "01", "1.", ".5", "+1", "-", "1e", "NaN", "Infinity",
-        "true", "false", "null"};
-    static constexpr std::string_view kToml[] = {
-        "99999999999999999999", "-9223372036854775809", "9223372036854775807", "-9223372036854775808",
-        "0x7fffffffffffffff", "0xffffffffffffffff", "0o777777777777777777777777", "0b1", "1_000_000",
-        "1__0", "inf", "-inf", "+inf", "nan", "-nan", "1e400", "1e-400", "-0", "-0.0", "0.1", "1e2", "00",
-        "+1", "65536", "4294967296", "2147483648", "-1", "0", "true", "false", "1979-05-27T07:32:00Z",
-        "1979-05-27T00:32:00.999999-07:00", "1979-05-27", "07:32:00", "9999-12-31T23:59:60Z", "0000-00-00"};
+    static constexpr std::string_view kJson[] = {"99999999999999999999",
+                                                 "-9223372036854775809",
+                                                 "9223372036854775808",
+                                                 "9223372036854775807",
+                                                 "-9223372036854775808",
+                                                 "18446744073709551615",
+                                                 "18446744073709551616",
+                                                 "2147483648",
+                                                 "-2147483649",
+                                                 "4294967296",
+                                                 "65536",
+                                                 "-1",
+                                                 "0",
+                                                 "-0",
+                                                 "-0.0",
+                                                 "0.0",
+                                                 "1e400",
+                                                 "-1e400",
+                                                 "1e-400",
+                                                 "4.9e-324",
+                                                 "2.2250738585072011e-308",
+                                                 "1.7976931348623157e308",
+                                                 "1.7976931348623159e308",
+                                                 "1E+2147483648",
+                                                 "1e-2147483649",
+                                                 "123456789012345678901234567890.123456789",
+                                                 "0.1",
+                                                 "0.30000000000000004",
+                                                 "1.5",
+                                                 "1e2",
+                                                 "100.0",
+                                                 "1.0e0",
+                                                 "0e0",
+                                                 "00",
+                                                 "01",
+                                                 "1.",
+                                                 ".5",
+                                                 "+1",
+                                                 "-",
+                                                 "1e",
+                                                 "NaN",
+                                                 "Infinity",
+                                                 "true",
+                                                 "false",
+                                                 "null"};
+    static constexpr std::string_view kToml[] = {"99999999999999999999",
+                                                 "-9223372036854775809",
+                                                 "9223372036854775807",
+                                                 "-9223372036854775808",
+                                                 "0x7fffffffffffffff",
+                                                 "0xffffffffffffffff",
+                                                 "0o777777777777777777777777",
+                                                 "0b1",
+                                                 "1_000_000",
+                                                 "1__0",
+                                                 "inf",
+                                                 "-inf",
+                                                 "+inf",
+                                                 "nan",
+                                                 "-nan",
+                                                 "1e400",
+                                                 "1e-400",
+                                                 "-0",
+                                                 "-0.0",
+                                                 "0.1",
+                                                 "1e2",
+                                                 "00",
+                                                 "+1",
+                                                 "65536",
+                                                 "4294967296",
+                                                 "2147483648",
+                                                 "-1",
+                                                 "0",
+                                                 "true",
+                                                 "false",
+                                                 "1979-05-27T07:32:00Z",
+                                                 "1979-05-27T00:32:00.999999-07:00",
+                                                 "1979-05-27",
+                                                 "07:32:00",
+                                                 "9999-12-31T23:59:60Z",
+                                                 "0000-00-00"};
     std::string_view n = dialect_ == Dialect::toml ? rng_.pick(kToml) : rng_.pick(kJson);
     if (rng_.percent(10)) {  // a very long number
       std::string big = rng_.percent(50) ? "1" : "-0.";
@@ -237,9 +306,11 @@ class Mutator {
   }
 
   bool long_string(const Span& span) {
-    static constexpr std::string_view kUnits[] = {"A", "a", " ", "\\\\", "\\\"", "\\u00e9", "\\ud83d\\ude00",
-                                                  "\xc3\xa9", "\xf0\x9f\x98\x80", "\\n", "/", "%", "0"};
-    const std::size_t bytes = rng_.log_uniform(16, std::max<std::size_t>(16, std::min<std::size_t>(128 * 1024, room())));
+    static constexpr std::string_view kUnits[] = {
+        "A",   "a", " ", "\\\\", "\\\"", "\\u00e9", "\\ud83d\\ude00", "\xc3\xa9", "\xf0\x9f\x98\x80",
+        "\\n", "/", "%", "0"};
+    const std::size_t bytes =
+        rng_.log_uniform(16, std::max<std::size_t>(16, std::min<std::size_t>(128 * 1024, room())));
     std::string unit(rng_.pick(kUnits));
     if (dialect_ == Dialect::toml && unit.starts_with("\\u")) unit = "\\u00E9";
     std::string value = "\"" + repeated(unit, bytes) + "\"";
@@ -247,11 +318,38 @@ class Mutator {
   }
 
   bool bad_utf8(const Span& span) {
-    static constexpr std::string_view kBad[] = {
-        "\xff", "\xfe", "\x80", "\xbf", "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xed\xa0\x80", "\xed\xbf\xbf",
-        "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xf8\x88\x80\x80\x80", "\xc3", "\xe2\x82", "\xf0\x9f\x98",
-        "\\ud800", "\\udc00", "\\udfff", "\\ud800\\u0041", "\\ud83d", "\\ude00\\ud83d", "\\u0000", "\\uD800\\uD800",
-        "\\u", "\\u12", "\\x41", "\\'", "\x00", "\x01", "\x7f", "\t", "\n"};
+    static constexpr std::string_view kBad[] = {"\xff",
+                                                "\xfe",
+                                                "\x80",
+                                                "\xbf",
+                                                "\xc0\x80",
+                                                "\xc1\xbf",
+                                                "\xe0\x80\x80",
+                                                "\xed\xa0\x80",
+                                                "\xed\xbf\xbf",
+                                                "\xf4\x90\x80\x80",
+                                                "\xf5\x80\x80\x80",
+                                                "\xf8\x88\x80\x80\x80",
+                                                "\xc3",
+                                                "\xe2\x82",
+                                                "\xf0\x9f\x98",
+                                                "\\ud800",
+                                                "\\udc00",
+                                                "\\udfff",
+                                                "\\ud800\\u0041",
+                                                "\\ud83d",
+                                                "\\ude00\\ud83d",
+                                                "\\u0000",
+                                                "\\uD800\\uD800",
+                                                "\\u",
+                                                "\\u12",
+                                                "\\x41",
+                                                "\\'",
+                                                "\x00",
+                                                "\x01",
+                                                "\x7f",
+                                                "\t",
+                                                "\n"};
     std::string_view bad = rng_.pick(kBad);
     std::size_t at = span.begin + (span.end > span.begin + 1 ? 1 + rng_.below(span.end - span.begin - 1) : 0);
     if (span.kind != SpanKind::string && rng_.percent(50)) {  // make it a string first
@@ -293,10 +391,12 @@ class Mutator {
   }
 
   bool swap_type(const Span& span, const std::vector<Span>& spans) {
-    static constexpr std::string_view kJson[] = {"null", "true", "0", "\"\"", "[]", "{}", "[null]", "{\"\":0}",
-                                                 "\"x\"", "-1", "[{}]", "\"1970-01-01T00:00:00Z\""};
-    static constexpr std::string_view kToml[] = {"true", "0", "\"\"", "''", "[]", "{}", "[1, 'a']", "{ a = 1 }",
-                                                 "1979-05-27", "\"\"\"\n\"\"\"", "'''x'''", "0.5"};
+    static constexpr std::string_view kJson[] = {"null",  "true", "0",      "\"\"",
+                                                 "[]",    "{}",   "[null]", "{\"\":0}",
+                                                 "\"x\"", "-1",   "[{}]",   "\"1970-01-01T00:00:00Z\""};
+    static constexpr std::string_view kToml[] = {"true",    "0",        "\"\"",      "''",         "[]",
+                                                 "{}",      "[1, 'a']", "{ a = 1 }", "1979-05-27", "\"\"\"\n\"\"\"",
+                                                 "'''x'''", "0.5"};
     if (rng_.percent(50)) {  // another value of the input
       const Span& other = spans[rng_.below(spans.size())];
       if (other.end - other.begin > room() + (span.end - span.begin)) return false;
@@ -315,10 +415,11 @@ class Mutator {
 
   /// A fragment at a random position: what a lexer without spans still trips over.
   bool insert_fragment() {
-    static constexpr std::string_view kJson[] = {"[", "]", "{", "}", ",", ":", "\"", "\\", "\"\":", ",\"a\":1",
-                                                 "\xef\xbb\xbf", " ", "\r\n", "/*", "//", "\x00"};
-    static constexpr std::string_view kToml[] = {"[", "]", "[[", "]]", "=", "\"", "'", "\"\"\"", "'''", "#", "\n",
-                                                 "\r\n", "\\", ".", "a.b.c = 1\n", "[a.b]\n", "[[x]]\n", "\xef\xbb\xbf"};
+    static constexpr std::string_view kJson[] = {
+        "[", "]", "{", "}", ",", ":", "\"", "\\", "\"\":", ",\"a\":1", "\xef\xbb\xbf", " ", "\r\n", "/*", "//", "\x00"};
+    static constexpr std::string_view kToml[] = {"[",  "]",      "[[",          "]]",      "=",       "\"",
+                                                 "'",  "\"\"\"", "'''",         "#",       "\n",      "\r\n",
+                                                 "\\", ".",      "a.b.c = 1\n", "[a.b]\n", "[[x]]\n", "\xef\xbb\xbf"};
     std::string_view f = dialect_ == Dialect::toml ? rng_.pick(kToml) : rng_.pick(kJson);
     std::size_t at = rng_.below(text_.size() + 1);
     return replace(at, at, f);
@@ -351,7 +452,8 @@ class Mutator {
     switch (rng_.below(9)) {
       case 0: {  // repeat a line many times
         std::string l = text_.substr(line.begin, line.end - line.begin) + "\r\n";
-        std::size_t times = rng_.log_uniform(1, std::max<std::size_t>(1, std::min<std::size_t>(5000, room() / l.size())));
+        std::size_t times =
+            rng_.log_uniform(1, std::max<std::size_t>(1, std::min<std::size_t>(5000, room() / l.size())));
         return replace(line.begin, line.begin, repeated(l, l.size() * times));
       }
       case 1: {  // grow a value (header value or target) around the 16 KiB header limit
@@ -362,14 +464,15 @@ class Mutator {
         return replace(at, at, repeated(rng_.pick(kUnits), bytes));
       }
       case 2: {  // percent escapes in the target
-        static constexpr std::string_view kEsc[] = {"%", "%2", "%2F", "%2f", "%00", "%0a", "%7F", "%zz", "%%", "%C3%A9",
-                                                    "%FF", "%ED%A0%80", "?", "?a=b", "#", "/", "//", "/../", "%3F"};
+        static constexpr std::string_view kEsc[] = {"%",   "%2", "%2F",    "%2f",  "%00",       "%0a", "%7F",
+                                                    "%zz", "%%", "%C3%A9", "%FF",  "%ED%A0%80", "?",   "?a=b",
+                                                    "#",   "/",  "//",     "/../", "%3F"};
         std::size_t at = line.begin + rng_.below(line.end - line.begin + 1);
         return replace(at, at, rng_.pick(kEsc));
       }
       case 3: {
-        static constexpr std::string_view kBad[] = {"\xff", "\x80", "\xc0\x80", "\xed\xa0\x80", "\x00", "\x7f",
-                                                    "\r", "\n", "\t", "\x01", "\xf4\x90\x80\x80"};
+        static constexpr std::string_view kBad[] = {"\xff", "\x80", "\xc0\x80", "\xed\xa0\x80",    "\x00", "\x7f", "\r",
+                                                    "\n",   "\t",   "\x01",     "\xf4\x90\x80\x80"};
         std::size_t at = line.begin + rng_.below(line.end - line.begin + 1);
         return replace(at, at, rng_.pick(kBad));
       }
@@ -383,20 +486,33 @@ class Mutator {
       }
       case 5: {  // credentials noise
         static constexpr std::string_view kAuth[] = {
-            "Authorization: Basic \r\n", "Authorization: Basic =\r\n", "Authorization: Basic ====\r\n",
-            "Authorization: Basic Q1M=\r\n", "Authorization: basic OjpA\r\n", "Authorization: Basic A\r\n",
-            "Authorization: Basic QUJDOg==\r\n", "Authorization: Bearer x\r\n", "Authorization: BASIC\tOg\r\n",
-            "Authorization: Basic Q1MxOnNlY3JldA===\r\n", "Authorization: Basic //79/A==\r\n"};
+            "Authorization: Basic \r\n",         "Authorization: Basic =\r\n",
+            "Authorization: Basic ====\r\n",     "Authorization: Basic Q1M=\r\n",
+            "Authorization: basic OjpA\r\n",     "Authorization: Basic A\r\n",
+            "Authorization: Basic QUJDOg==\r\n", "Authorization: Bearer x\r\n",
+            "Authorization: BASIC\tOg\r\n",      "Authorization: Basic Q1MxOnNlY3JldA===\r\n",
+            "Authorization: Basic //79/A==\r\n"};
         return replace(line.begin, line.begin, rng_.pick(kAuth));
       }
       case 6: {  // a header the parser treats specially
-        static constexpr std::string_view kHeaders[] = {
-            "Content-Length: 5\r\n", "Content-Length: 99999999999999999999\r\n", "Content-Length: -1\r\n",
-            "Transfer-Encoding: chunked\r\n", "Transfer-Encoding: gzip, chunked\r\n", "Connection: close\r\n",
-            "Connection: keep-alive, Upgrade\r\n", "Upgrade: websocket, h2c\r\n", "Sec-WebSocket-Version: 12\r\n",
-            "Sec-WebSocket-Protocol: ,,, ,\r\n", "Sec-WebSocket-Protocol: ocpp2.0.1, ocpp1.6\r\n",
-            "Sec-WebSocket-Protocol:\r\n", "X-Forwarded-Proto: https\r\n", ": empty name\r\n", "No-Colon\r\n",
-            "Bad Name: x\r\n", " folded\r\n", "Host:\r\n"};
+        static constexpr std::string_view kHeaders[] = {"Content-Length: 5\r\n",
+                                                        "Content-Length: 99999999999999999999\r\n",
+                                                        "Content-Length: -1\r\n",
+                                                        "Transfer-Encoding: chunked\r\n",
+                                                        "Transfer-Encoding: gzip, chunked\r\n",
+                                                        "Connection: close\r\n",
+                                                        "Connection: keep-alive, Upgrade\r\n",
+                                                        "Upgrade: websocket, h2c\r\n",
+                                                        "Sec-WebSocket-Version: 12\r\n",
+                                                        "Sec-WebSocket-Protocol: ,,, ,\r\n",
+                                                        "Sec-WebSocket-Protocol: ocpp2.0.1, ocpp1.6\r\n",
+                                                        "Sec-WebSocket-Protocol:\r\n",
+                                                        "X-Forwarded-Proto: https\r\n",
+                                                        ": empty name\r\n",
+                                                        "No-Colon\r\n",
+                                                        "Bad Name: x\r\n",
+                                                        " folded\r\n",
+                                                        "Host:\r\n"};
         return replace(line.begin, line.begin, rng_.pick(kHeaders));
       }
       case 7: {  // cut
@@ -409,8 +525,9 @@ class Mutator {
   }
 
   bool insert_http_fragment() {
-    static constexpr std::string_view kFrag[] = {"GET /ws/CS1 HTTP/1.1\r\n", "\r\n", "HTTP/1.0", "HTTP/2.0", "HTTP/1.1",
-                                                 "GET ", "POST ", "CONNECT ", "* ", "http://h/ws/x ", ": ", "\r\n\r\n"};
+    static constexpr std::string_view kFrag[] = {
+        "GET /ws/CS1 HTTP/1.1\r\n", "\r\n", "HTTP/1.0", "HTTP/2.0", "HTTP/1.1", "GET ", "POST ", "CONNECT ", "* ",
+        "http://h/ws/x ",           ": ",   "\r\n\r\n"};
     std::size_t at = rng_.below(text_.size() + 1);
     return replace(at, at, rng_.pick(kFrag));
   }
@@ -447,8 +564,8 @@ inline std::size_t mutate(Dialect dialect, std::uint8_t* data, std::size_t size,
 
 }  // namespace evbroker::fuzz
 
-#define EVBROKER_FUZZ_CUSTOM_MUTATOR(dialect)                                                                  \
+#define EVBROKER_FUZZ_CUSTOM_MUTATOR(dialect)                                                                \
   extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t max_size, \
                                                  unsigned int seed) {                                        \
-    return evbroker::fuzz::mutate(dialect, data, size, max_size, seed);                                     \
+    return evbroker::fuzz::mutate(dialect, data, size, max_size, seed);                                      \
   }

@@ -81,9 +81,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                                        frame->error_details);
     auto again = ocpp::parse_frame(rebuilt, ocpp::FrameOptions{.max_frame_bytes = 1 << 20, .max_depth = depth});
     if (!again || again->type != frame->type || again->message_id != frame->message_id ||
-        again->action != frame->action || again->payload != frame->payload ||
-        again->error_code != frame->error_code || again->error_description != frame->error_description ||
-        again->error_details != frame->error_details)
+        again->action != frame->action || again->payload != frame->payload || again->error_code != frame->error_code ||
+        again->error_description != frame->error_description || again->error_details != frame->error_details)
       __builtin_trap();
     if (tolerant) continue;  // payload decoding does not depend on frame tolerance
     exercise<fuzz::ocpp16_api>(*frame, depth);

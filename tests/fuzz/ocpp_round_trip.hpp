@@ -18,23 +18,23 @@
 namespace evbroker::fuzz {
 
 /// The generated API of one version, as a type (ocpp16, ocpp201, ocpp21 are namespaces).
-#define EVBROKER_FUZZ_VERSION_API(ns, version_value)                                                      \
-  struct ns##_api {                                                                                      \
-    using Action = ::evbroker::ns::Action;                                                               \
-    using Request = ::evbroker::ns::Request;                                                             \
-    using Response = ::evbroker::ns::Response;                                                           \
-    static constexpr std::size_t kActionCount = ::evbroker::ns::kActionCount;                            \
-    static constexpr ::evbroker::ocpp::Version kVersion = version_value;                                 \
+#define EVBROKER_FUZZ_VERSION_API(ns, version_value)                                                       \
+  struct ns##_api {                                                                                        \
+    using Action = ::evbroker::ns::Action;                                                                 \
+    using Request = ::evbroker::ns::Request;                                                               \
+    using Response = ::evbroker::ns::Response;                                                             \
+    static constexpr std::size_t kActionCount = ::evbroker::ns::kActionCount;                              \
+    static constexpr ::evbroker::ocpp::Version kVersion = version_value;                                   \
     static bool parse_action(std::string_view n, Action& a) { return ::evbroker::ns::parse_action(n, a); } \
-    static const ::evbroker::ocpp::ActionInfo& info(Action a) { return ::evbroker::ns::info(a); }        \
-    static ::evbroker::ocpp::DecodeResult decode(Action a, std::string_view p, Request& r,               \
-                                                 const ::evbroker::ocpp::DecodeOptions& o) {             \
-      return ::evbroker::ns::decode_request(a, p, r, o);                                                 \
-    }                                                                                                    \
-    static ::evbroker::ocpp::DecodeResult decode(Action a, std::string_view p, Response& r,              \
-                                                 const ::evbroker::ocpp::DecodeOptions& o) {             \
-      return ::evbroker::ns::decode_response(a, p, r, o);                                                \
-    }                                                                                                    \
+    static const ::evbroker::ocpp::ActionInfo& info(Action a) { return ::evbroker::ns::info(a); }          \
+    static ::evbroker::ocpp::DecodeResult decode(Action a, std::string_view p, Request& r,                 \
+                                                 const ::evbroker::ocpp::DecodeOptions& o) {               \
+      return ::evbroker::ns::decode_request(a, p, r, o);                                                   \
+    }                                                                                                      \
+    static ::evbroker::ocpp::DecodeResult decode(Action a, std::string_view p, Response& r,                \
+                                                 const ::evbroker::ocpp::DecodeOptions& o) {               \
+      return ::evbroker::ns::decode_response(a, p, r, o);                                                  \
+    }                                                                                                      \
   };
 
 EVBROKER_FUZZ_VERSION_API(ocpp16, ::evbroker::ocpp::Version::v16)
@@ -76,7 +76,7 @@ bool decode_round_trip(typename Api::Action action, std::string_view payload, bo
 
 // Compiled once, in ocpp_round_trip_<version>.cpp: instantiating the decoders, encoders and comparisons of
 // every message of a version takes minutes, and three targets use them.
-#define EVBROKER_FUZZ_ROUND_TRIP(api, message)                                                                \
+#define EVBROKER_FUZZ_ROUND_TRIP(api, message) \
   extern template bool decode_round_trip<api, message>(api::Action, std::string_view, bool, message*, std::size_t);
 EVBROKER_FUZZ_ROUND_TRIP(ocpp16_api, ocpp16::Request)
 EVBROKER_FUZZ_ROUND_TRIP(ocpp16_api, ocpp16::Response)

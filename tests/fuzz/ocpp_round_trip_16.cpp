@@ -4,9 +4,9 @@
 
 namespace evbroker::fuzz {
 
-template bool decode_round_trip<ocpp16_api, ocpp16::Request>(ocpp16_api::Action, std::string_view, bool, ocpp16::Request*,
-                                                 std::size_t);
-template bool decode_round_trip<ocpp16_api, ocpp16::Response>(ocpp16_api::Action, std::string_view, bool, ocpp16::Response*,
-                                                  std::size_t);
+template bool decode_round_trip<ocpp16_api, ocpp16::Request>(ocpp16_api::Action, std::string_view, bool,
+                                                             ocpp16::Request*, std::size_t);
+template bool decode_round_trip<ocpp16_api, ocpp16::Response>(ocpp16_api::Action, std::string_view, bool,
+                                                              ocpp16::Response*, std::size_t);
 
 }  // namespace evbroker::fuzz

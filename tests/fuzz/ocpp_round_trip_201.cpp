@@ -4,9 +4,9 @@
 
 namespace evbroker::fuzz {
 
-template bool decode_round_trip<ocpp201_api, ocpp201::Request>(ocpp201_api::Action, std::string_view, bool, ocpp201::Request*,
-                                                 std::size_t);
-template bool decode_round_trip<ocpp201_api, ocpp201::Response>(ocpp201_api::Action, std::string_view, bool, ocpp201::Response*,
-                                                  std::size_t);
+template bool decode_round_trip<ocpp201_api, ocpp201::Request>(ocpp201_api::Action, std::string_view, bool,
+                                                               ocpp201::Request*, std::size_t);
+template bool decode_round_trip<ocpp201_api, ocpp201::Response>(ocpp201_api::Action, std::string_view, bool,
+                                                                ocpp201::Response*, std::size_t);
 
 }  // namespace evbroker::fuzz

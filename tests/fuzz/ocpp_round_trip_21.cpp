@@ -4,9 +4,9 @@
 
 namespace evbroker::fuzz {
 
-template bool decode_round_trip<ocpp21_api, ocpp21::Request>(ocpp21_api::Action, std::string_view, bool, ocpp21::Request*,
-                                                 std::size_t);
-template bool decode_round_trip<ocpp21_api, ocpp21::Response>(ocpp21_api::Action, std::string_view, bool, ocpp21::Response*,
-                                                  std::size_t);
+template bool decode_round_trip<ocpp21_api, ocpp21::Request>(ocpp21_api::Action, std::string_view, bool,
+                                                             ocpp21::Request*, std::size_t);
+template bool decode_round_trip<ocpp21_api, ocpp21::Response>(ocpp21_api::Action, std::string_view, bool,
+                                                              ocpp21::Response*, std::size_t);
 
 }  // namespace evbroker::fuzz

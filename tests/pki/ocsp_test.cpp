@@ -222,8 +222,9 @@ TEST_CASE("with hash data only, a response signed by the issuer the CertID names
   CHECK(answer->status == OcspCertStatus::revoked);
 
   // Same issuer name, another key: not the issuer the CertID names.
-  const CertificateAuthority impostor = must(pki.root.create_sub_ca("Test Sub-CA", "Test Org", std::chrono::hours(24), 0));
-  const std::string forged = must(make_ocsp_response(
-      must(make_ocsp_request(id)), impostor, [](const CertificateHashData&) { return OcspCertStatus::good; }));
+  const CertificateAuthority impostor =
+      must(pki.root.create_sub_ca("Test Sub-CA", "Test Org", std::chrono::hours(24), 0));
+  const std::string forged = must(make_ocsp_response(must(make_ocsp_request(id)), impostor,
+                                                     [](const CertificateHashData&) { return OcspCertStatus::good; }));
   CHECK_FALSE(parse_ocsp_response(forged, id, {}));
 }

@@ -31,7 +31,8 @@ constexpr auto kBoot = ocpp201::Action::BootNotification;
 }  // namespace
 
 TEST_CASE("a property given twice is a duplicate", "[decode]") {
-  auto error = decode_error_201(kBoot, R"({"reason":"PowerUp","reason":"PowerUp","chargingStation":{"model":"m","vendorName":"v"}})");
+  auto error = decode_error_201(
+      kBoot, R"({"reason":"PowerUp","reason":"PowerUp","chargingStation":{"model":"m","vendorName":"v"}})");
   CHECK(error.code == ocpp::DecodeErrc::duplicate_property);
   CHECK(error.pointer == "/reason");
   CHECK(ocpp::call_error_for(ocpp::Version::v201, error).code == "FormatViolation");
@@ -40,7 +41,8 @@ TEST_CASE("a property given twice is a duplicate", "[decode]") {
 TEST_CASE("escaped keys and values are read as their unescaped text", "[decode]") {
   ocpp201::Request request;
   auto result = ocpp201::decode_request(
-      kBoot, R"({"reas\u006fn":"Power\u0055p","chargingStation":{"model":"a\"b\\c\n","vendorName":"\u00e9\ud83d\ude00"}})",
+      kBoot,
+      R"({"reas\u006fn":"Power\u0055p","chargingStation":{"model":"a\"b\\c\n","vendorName":"\u00e9\ud83d\ude00"}})",
       request);
   REQUIRE(result.has_value());
   const auto& boot = std::get<ocpp201::BootNotificationRequest>(request);
@@ -53,12 +55,12 @@ TEST_CASE("maxLength counts characters, not bytes", "[decode]") {
   std::string twenty_wide;
   for (int i = 0; i < 20; ++i) twenty_wide += "€";  // 60 bytes
   ocpp201::Request request;
-  CHECK(ocpp201::decode_request(kBoot, R"({"reason":"PowerUp","chargingStation":{"model":")" + twenty_wide +
-                                           R"(","vendorName":"v"}})",
-                                request)
+  CHECK(ocpp201::decode_request(
+            kBoot, R"({"reason":"PowerUp","chargingStation":{"model":")" + twenty_wide + R"(","vendorName":"v"}})",
+            request)
             .has_value());
-  auto error = decode_error_201(kBoot, R"({"reason":"PowerUp","chargingStation":{"model":")" + twenty_wide +
-                                           R"(x","vendorName":"v"}})");
+  auto error = decode_error_201(
+      kBoot, R"({"reason":"PowerUp","chargingStation":{"model":")" + twenty_wide + R"(x","vendorName":"v"}})");
   CHECK(error.code == ocpp::DecodeErrc::string_too_long);
   CHECK(error.detail == "length 21 exceeds maxLength 20");
 }
@@ -66,12 +68,13 @@ TEST_CASE("maxLength counts characters, not bytes", "[decode]") {
 TEST_CASE("integers: 1.0 is an integer, 1.5 and 2^63 are not", "[decode]") {
   CHECK(start_transaction(R"({"connectorId":1.0,"idTag":"t","meterStart":0,"timestamp":"2024-01-01T00:00:00Z"})")
             .connectorId == 1);
-  CHECK(start_transaction(R"({"connectorId":1,"idTag":"t","meterStart":9007199254740993,"timestamp":"2024-01-01T00:00:00Z"})")
+  CHECK(start_transaction(
+            R"({"connectorId":1,"idTag":"t","meterStart":9007199254740993,"timestamp":"2024-01-01T00:00:00Z"})")
             .meterStart == 9007199254740993);
   ocpp16::Request request;
   auto fraction = ocpp16::decode_request(
-      ocpp16::Action::StartTransaction, R"({"connectorId":1,"idTag":"t","meterStart":0.5,"timestamp":"2024-01-01T00:00:00Z"})",
-      request);
+      ocpp16::Action::StartTransaction,
+      R"({"connectorId":1,"idTag":"t","meterStart":0.5,"timestamp":"2024-01-01T00:00:00Z"})", request);
   REQUIRE_FALSE(fraction.has_value());
   CHECK(fraction.error().code == ocpp::DecodeErrc::wrong_type);
   CHECK(fraction.error().pointer == "/meterStart");
@@ -84,7 +87,8 @@ TEST_CASE("integers: 1.0 is an integer, 1.5 and 2^63 are not", "[decode]") {
 }
 
 TEST_CASE("date-times with offsets are read as UTC instants", "[decode]") {
-  auto tx = start_transaction(R"({"connectorId":1,"idTag":"t","meterStart":0,"timestamp":"2024-03-01T01:30:00.1234+02:00"})");
+  auto tx =
+      start_transaction(R"({"connectorId":1,"idTag":"t","meterStart":0,"timestamp":"2024-03-01T01:30:00.1234+02:00"})");
   CHECK(tx.timestamp.to_string() == "2024-02-29T23:30:00.123Z");
 }
 
@@ -137,9 +141,9 @@ TEST_CASE("tolerant mode drops an unknown value of an optional enum but not of a
   REQUIRE(optional_enum->size() == 1);
   CHECK(optional_enum->front().pointer == "/reason");
 
-  auto required_enum = ocpp16::decode_request(
-      ocpp16::Action::StatusNotification, R"({"connectorId":1,"errorCode":"NoError","status":"Busy"})", request,
-      {.tolerant = true});
+  auto required_enum =
+      ocpp16::decode_request(ocpp16::Action::StatusNotification,
+                             R"({"connectorId":1,"errorCode":"NoError","status":"Busy"})", request, {.tolerant = true});
   REQUIRE_FALSE(required_enum.has_value());
   CHECK(required_enum.error().code == ocpp::DecodeErrc::invalid_enum_value);
   CHECK(required_enum.error().detail == "'Busy' is not a valid ChargePointStatus");
@@ -170,7 +174,8 @@ TEST_CASE("DataTransfer data of any JSON type is kept", "[decode]") {
 }
 
 TEST_CASE("error messages name the field as a JSON pointer", "[decode]") {
-  auto error = decode_error_201(kBoot, R"({"reason":"PowerUp","chargingStation":{"model":"m","vendorName":"v","modem":{"iccid":7}}})");
+  auto error = decode_error_201(
+      kBoot, R"({"reason":"PowerUp","chargingStation":{"model":"m","vendorName":"v","modem":{"iccid":7}}})");
   CHECK(error.pointer == "/chargingStation/modem/iccid");
   auto call_error = ocpp::call_error_for(ocpp::Version::v201, error);
   CHECK(call_error.code == "TypeConstraintViolation");

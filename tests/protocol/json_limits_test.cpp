@@ -18,9 +18,7 @@ using namespace evbroker;
 namespace {
 
 /// `levels` arrays nested, innermost holding 1: "[[[1]]]" for 3.
-std::string nested_arrays(std::size_t levels) {
-  return std::string(levels, '[') + "1" + std::string(levels, ']');
-}
+std::string nested_arrays(std::size_t levels) { return std::string(levels, '[') + "1" + std::string(levels, ']'); }
 
 /// `levels` objects nested: {"a":{"a":{}}} for 3.
 std::string nested_objects(std::size_t levels) {
@@ -46,18 +44,41 @@ constexpr std::size_t kAttackLevels = 60000;  // the issue's frame: ~120 KB
 // ---- the grammar check ---------------------------------------------------------------------------
 
 TEST_CASE("the JSON check accepts what RFC 8259 allows, numbers of any size included", "[json_check]") {
-  for (std::string_view ok : {"{}", "[]", "0", "-0", "1.5e-3", "\"\"", "true", "null", " [1, \"a\", {\"b\": null}] ",
-                              "99999999999999999999", "1e400", "-1E+400", "\"\\u00e9\\ud83d\\ude00\\n\\/\"",
-                              "{\"a\":[{},[[]],{\"b\":{\"c\":false}}]}"}) {
+  for (std::string_view ok :
+       {"{}", "[]", "0", "-0", "1.5e-3", "\"\"", "true", "null", " [1, \"a\", {\"b\": null}] ", "99999999999999999999",
+        "1e400", "-1E+400", "\"\\u00e9\\ud83d\\ude00\\n\\/\"", "{\"a\":[{},[[]],{\"b\":{\"c\":false}}]}"}) {
     INFO(ok);
     CHECK(ocpp::check_json(ok, 64).status == ocpp::JsonCheck::ok);
   }
 }
 
 TEST_CASE("the JSON check refuses what RFC 8259 does not allow", "[json_check]") {
-  for (std::string_view bad : {"", " ", "{", "[1,]", "{\"a\"}", "{\"a\":1,}", "{a:1}", "01", "1.", "-", "1e", ".5",
-                               "+1", "tru", "nul", "[1] 2", "\"\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"",
-                               "\"\\ud800\\u0041\"", "\"a\tb\"", "'a'", "[1 2]", "{\"a\" 1}", "\"unterminated"}) {
+  for (std::string_view bad : {"",
+                               " ",
+                               "{",
+                               "[1,]",
+                               "{\"a\"}",
+                               "{\"a\":1,}",
+                               "{a:1}",
+                               "01",
+                               "1.",
+                               "-",
+                               "1e",
+                               ".5",
+                               "+1",
+                               "tru",
+                               "nul",
+                               "[1] 2",
+                               "\"\\x\"",
+                               "\"\\u12\"",
+                               "\"\\ud800\"",
+                               "\"\\udc00\"",
+                               "\"\\ud800\\u0041\"",
+                               "\"a\tb\"",
+                               "'a'",
+                               "[1 2]",
+                               "{\"a\" 1}",
+                               "\"unterminated"}) {
     INFO(bad);
     CHECK(ocpp::check_json(bad, 64).status == ocpp::JsonCheck::malformed);
   }
@@ -119,7 +140,8 @@ TEST_CASE("a DataTransfer whose data nests 60,000 levels gets FormatViolation", 
 }
 
 TEST_CASE("a gateway's frame check refuses a deep payload itself, with the CALL's id", "[json_limits]") {
-  const std::string frame = "[2,\"g1\",\"DataTransfer\",{\"vendorId\":\"v\",\"data\":" + nested_arrays(kAttackLevels) + "}]";
+  const std::string frame =
+      "[2,\"g1\",\"DataTransfer\",{\"vendorId\":\"v\",\"data\":" + nested_arrays(kAttackLevels) + "}]";
   auto parsed = ocpp::parse_frame(frame, {.check_payload = true});
   REQUIRE_FALSE(parsed.has_value());
   CHECK(parsed.error().code == ocpp::FrameErrc::too_deep);
@@ -163,13 +185,15 @@ TEST_CASE("an MQTT envelope nested too deep is refused with a message", "[json_l
 // ---- item 13: numbers of the wrong range are not malformed JSON ----------------------------------------
 
 TEST_CASE("an integer beyond 64 bits gets TypeConstraintViolation, as 1e300 does", "[json_limits]") {
-  auto big = decode_error_201(ocpp201::Action::StatusNotification,
-                              R"({"timestamp":"2024-01-01T00:00:00Z","connectorStatus":"Available","evseId":99999999999999999999,"connectorId":1})");
+  auto big = decode_error_201(
+      ocpp201::Action::StatusNotification,
+      R"({"timestamp":"2024-01-01T00:00:00Z","connectorStatus":"Available","evseId":99999999999999999999,"connectorId":1})");
   CHECK(big.code == ocpp::DecodeErrc::integer_out_of_range);
   CHECK(big.pointer == "/evseId");
   CHECK(ocpp::call_error_for(ocpp::Version::v201, big).code == "TypeConstraintViolation");
-  auto exponent = decode_error_201(ocpp201::Action::StatusNotification,
-                                   R"({"timestamp":"2024-01-01T00:00:00Z","connectorStatus":"Available","evseId":1e300,"connectorId":1})");
+  auto exponent = decode_error_201(
+      ocpp201::Action::StatusNotification,
+      R"({"timestamp":"2024-01-01T00:00:00Z","connectorStatus":"Available","evseId":1e300,"connectorId":1})");
   CHECK(ocpp::call_error_for(ocpp::Version::v201, exponent).code == "TypeConstraintViolation");
   ocpp16::Request request;
   auto v16 = ocpp16::decode_request(
@@ -199,13 +223,15 @@ TEST_CASE("any-JSON values refuse numbers the node could not read back", "[json_
   }
   ocpp201::Request request;
   CHECK(ocpp201::decode_request(ocpp201::Action::DataTransfer,
-                                R"({"vendorId":"v","data":[18446744073709551615,-9223372036854775808,1.5e308]})", request)
+                                R"({"vendorId":"v","data":[18446744073709551615,-9223372036854775808,1.5e308]})",
+                                request)
             .has_value());
 }
 
 TEST_CASE("a malformed number is still malformed JSON", "[json_limits]") {
-  auto error = decode_error_201(ocpp201::Action::StatusNotification,
-                                R"({"timestamp":"2024-01-01T00:00:00Z","connectorStatus":"Available","evseId":01,"connectorId":1})");
+  auto error = decode_error_201(
+      ocpp201::Action::StatusNotification,
+      R"({"timestamp":"2024-01-01T00:00:00Z","connectorStatus":"Available","evseId":01,"connectorId":1})");
   CHECK(error.code == ocpp::DecodeErrc::invalid_json);
   CHECK(ocpp::call_error_for(ocpp::Version::v201, error).code == "FormatViolation");
 }

@@ -99,9 +99,8 @@ TEST_CASE("strings are escaped, raw fields are copied verbatim", "[envelope]") {
   e.error_code = "GenericError";
   e.error_description = "line1\nline2\t\x01";
   e.state = R"( {"kept" : "as is"} )";  // not reformatted, whatever it looks like
-  CHECK(encode_envelope(e) ==
-        R"({"type":4,"action":"Data\"Transfer","id":"a\\b","error_code":"GenericError",)"
-        R"("error_description":"line1\nline2\t\u0001","state": {"kept" : "as is"} })");
+  CHECK(encode_envelope(e) == R"({"type":4,"action":"Data\"Transfer","id":"a\\b","error_code":"GenericError",)"
+                              R"("error_description":"line1\nline2\t\u0001","state": {"kept" : "as is"} })");
   auto back = decoded(encode_envelope(e));
   CHECK(back.action == "Data\"Transfer");
   CHECK(back.id == "a\\b");
@@ -250,6 +249,23 @@ TEST_CASE("envelopes that break the rules are refused, naming the field", "[enve
 
 // ---- envelope_of -----------------------------------------------------------------------------------
 
+TEST_CASE("error details are held to what a frame may carry, so every envelope makes a frame that parses",
+          "[envelope]") {
+  // Found by the long fuzz campaign: numbers the node cannot represent were accepted here and then
+  // refused by the frame parser of the station actor that had to pass the CALLERROR on.
+  for (const char* number : {"18446744073709551616", "-9223372036854775809", "1e400"}) {
+    CAPTURE(number);
+    const std::string text = std::string(R"({"type":4,"id":"7","error_code":"InternalError","error_details":{"why":)") +
+                             number + "}}";
+    CHECK(envelope_error(text).starts_with("error_details: "));
+  }
+  auto e = decoded(R"({"type":4,"id":"7","error_code":"E","error_details": { "n" : 9223372036854775807 , "d":1.5 }})");
+  CHECK(e.error_details == R"({"n":9223372036854775807,"d":1.5})");  // compact, as the frame parser keeps it
+  auto frame = parse_frame(frame_of(e), FrameOptions{});
+  REQUIRE(frame.has_value());
+  CHECK(frame->error_details == e.error_details);
+}
+
 TEST_CASE("envelope_of is the inverse of frame_of for each frame type", "[envelope]") {
   for (std::string text : {R"([2,"1","Heartbeat",{}])", R"([3,"1",{"currentTime":"2026-01-01T00:00:00Z"}])",
                            R"([4,"1","NotSupported","no",{"a":[1]}])", R"([4,"1","NotSupported","no",{}])"}) {
@@ -332,8 +348,8 @@ TEST_CASE("station ids MQTT would misread are percent-encoded and round trip", "
   // Everything else is kept, including spaces, '$' and UTF-8.
   CHECK(registry_topic("cs", "a b$\xC3\xA4") == "cs/registry/a b$\xC3\xA4");
 
-  const std::string ids[] = {"CS1",    "a/b",  "/",      "+",   "#",   "%",   "%25", "%2F", "a%zz",
-                             "\t\n",   "\x7f", "sp ace", "ü-ö", "a//b", "$SYS", std::string("\0x", 2)};
+  const std::string ids[] = {"CS1",  "a/b",  "/",    "+",      "#",   "%",    "%25",  "%2F",
+                             "a%zz", "\t\n", "\x7f", "sp ace", "ü-ö", "a//b", "$SYS", std::string("\0x", 2)};
   for (const auto& id : ids) {
     INFO(id);
     for (auto kind : {TopicKind::in, TopicKind::out, TopicKind::event}) {
@@ -376,30 +392,30 @@ TEST_CASE("a prefix may span several levels", "[envelope]") {
 
 TEST_CASE("topics that are not ours are refused", "[envelope]") {
   const char* topics[] = {
-      "other/in/ocpp1.6/CS1",        // wrong prefix
-      "cs",                          // the prefix alone
-      "cs/",                         //
-      "cs/in",                       // too short
-      "cs/in/ocpp1.6",               //
-      "cs/in/ocpp1.6/",              // empty station id
-      "cs/in/ocpp2.1/CS1",           // MaEVe has no 2.1 topics
-      "cs/in/ocpp2.0/CS1",           // unknown subprotocol
-      "cs/in/OCPP1.6/CS1",           //
-      "cs/in/ocpp1.6/CS1/extra",     // extra level
-      "cs/in/ocpp1.6/CS1/",          //
-      "cs/sideways/ocpp1.6/CS1",     // unknown kind
-      "cs/control",                  //
-      "cs/control/",                 //
-      "cs/control/CS1/extra",        //
-      "cs/registry/a/b",             //
-      "cs/gateway/gw-1",             //
-      "cs/gateway/gw-1/online",      //
-      "cs/gateway//status",          //
-      "cs/gateway/gw-1/status/x",    //
-      "cs/in/ocpp1.6/a%2",           // bad escapes
-      "cs/in/ocpp1.6/a%",            //
-      "cs/in/ocpp1.6/%zz",           //
-      "cs/control/%G0",              //
+      "other/in/ocpp1.6/CS1",      // wrong prefix
+      "cs",                        // the prefix alone
+      "cs/",                       //
+      "cs/in",                     // too short
+      "cs/in/ocpp1.6",             //
+      "cs/in/ocpp1.6/",            // empty station id
+      "cs/in/ocpp2.1/CS1",         // MaEVe has no 2.1 topics
+      "cs/in/ocpp2.0/CS1",         // unknown subprotocol
+      "cs/in/OCPP1.6/CS1",         //
+      "cs/in/ocpp1.6/CS1/extra",   // extra level
+      "cs/in/ocpp1.6/CS1/",        //
+      "cs/sideways/ocpp1.6/CS1",   // unknown kind
+      "cs/control",                //
+      "cs/control/",               //
+      "cs/control/CS1/extra",      //
+      "cs/registry/a/b",           //
+      "cs/gateway/gw-1",           //
+      "cs/gateway/gw-1/online",    //
+      "cs/gateway//status",        //
+      "cs/gateway/gw-1/status/x",  //
+      "cs/in/ocpp1.6/a%2",         // bad escapes
+      "cs/in/ocpp1.6/a%",          //
+      "cs/in/ocpp1.6/%zz",         //
+      "cs/control/%G0",            //
   };
   for (const char* topic : topics) {
     INFO(topic);
@@ -474,7 +490,8 @@ TEST_CASE("connection events: optional fields, offsets and unknown fields", "[en
   CHECK(e->reason.empty());
 
   // Any RFC 3339 offset is folded into UTC.
-  e = decode_connection_event(R"({"event":"connected","gateway":"g","session":"g/2","at":"2026-11-25T11:00:00.123+01:00"})");
+  e = decode_connection_event(
+      R"({"event":"connected","gateway":"g","session":"g/2","at":"2026-11-25T11:00:00.123+01:00"})");
   REQUIRE(e.has_value());
   CHECK(e->at_ms == kAt);
 }

@@ -101,15 +101,15 @@ Counts run_vectors(const std::string& file, ocpp::Version version, ParseAction p
   return counts;
 }
 
-#define EVBROKER_RUN_VECTORS(ns, file, version)                                                                \
-  run_vectors<ns::Action, ns::Request, ns::Response>(                                                          \
-      std::string(EVBROKER_VECTORS_DIR) + "/" + file, version,                                                 \
-      [](std::string_view n, ns::Action& a) { return ns::parse_action(n, a); },                                \
-      [](ns::Action a, std::string_view p, ns::Request& r, const ocpp::DecodeOptions& o) {                     \
-        return ns::decode_request(a, p, r, o);                                                                 \
-      },                                                                                                       \
-      [](ns::Action a, std::string_view p, ns::Response& r, const ocpp::DecodeOptions& o) {                    \
-        return ns::decode_response(a, p, r, o);                                                                \
+#define EVBROKER_RUN_VECTORS(ns, file, version)                                             \
+  run_vectors<ns::Action, ns::Request, ns::Response>(                                       \
+      std::string(EVBROKER_VECTORS_DIR) + "/" + file, version,                              \
+      [](std::string_view n, ns::Action& a) { return ns::parse_action(n, a); },             \
+      [](ns::Action a, std::string_view p, ns::Request& r, const ocpp::DecodeOptions& o) {  \
+        return ns::decode_request(a, p, r, o);                                              \
+      },                                                                                    \
+      [](ns::Action a, std::string_view p, ns::Response& r, const ocpp::DecodeOptions& o) { \
+        return ns::decode_response(a, p, r, o);                                             \
       })
 
 }  // namespace

@@ -156,7 +156,8 @@ TEST_CASE("every write acknowledged before a kill -9 is there after reopening", 
     auto counter = txn.get(Table::counters, "acks");
     REQUIRE(counter.has_value());
     std::uint64_t value = 0;
-    for (int i = 7; i >= 0; --i) value = (value << 8) | static_cast<unsigned char>((*counter)[static_cast<std::size_t>(i)]);
+    for (int i = 7; i >= 0; --i)
+      value = (value << 8) | static_cast<unsigned char>((*counter)[static_cast<std::size_t>(i)]);
     CHECK(value == txn.count(Table::meter_values));
     // Each writer's keys are gapless up to its last committed one (closed loop: one at a time).
     for (int t = 0; t < kWriterThreads; ++t) {

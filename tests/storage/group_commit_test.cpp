@@ -285,7 +285,8 @@ TEST_CASE("counters are unique and gapless across threads", "[group_commit][coun
     std::uint64_t a = 0, b = 0, c = 0;
     std::string error_b;
     Latch done(3);
-    committer.submit([&](WriteTxn& txn) { a = txn.next("transaction_id"); }, [&](const std::string&) { done.count_down(); });
+    committer.submit([&](WriteTxn& txn) { a = txn.next("transaction_id"); },
+                     [&](const std::string&) { done.count_down(); });
     committer.submit(
         [&](WriteTxn& txn) {
           b = txn.next("transaction_id");
@@ -295,7 +296,8 @@ TEST_CASE("counters are unique and gapless across threads", "[group_commit][coun
           error_b = error;
           done.count_down();
         });
-    committer.submit([&](WriteTxn& txn) { c = txn.next("transaction_id"); }, [&](const std::string&) { done.count_down(); });
+    committer.submit([&](WriteTxn& txn) { c = txn.next("transaction_id"); },
+                     [&](const std::string&) { done.count_down(); });
     gate.release();
     done.wait();
     constexpr std::uint64_t n = kThreads * kPerThread;
@@ -307,7 +309,8 @@ TEST_CASE("counters are unique and gapless across threads", "[group_commit][coun
     REQUIRE(stored.has_value());
     REQUIRE(stored->size() == 8);
     std::uint64_t value = 0;
-    for (int i = 7; i >= 0; --i) value = (value << 8) | static_cast<unsigned char>((*stored)[static_cast<std::size_t>(i)]);
+    for (int i = 7; i >= 0; --i)
+      value = (value << 8) | static_cast<unsigned char>((*stored)[static_cast<std::size_t>(i)]);
     CHECK(value == n + 2);
   }
   SECTION("a counter that does not hold 8 bytes fails the operation") {

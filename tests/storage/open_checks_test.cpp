@@ -32,9 +32,9 @@ namespace {
 
 /// How a forked child's Store::open went.
 struct ChildOpen {
-  int signal = 0;       // the signal that killed the child, 0 when it exited
-  int exit_code = -1;   // its exit code when it exited
-  std::string output;   // "opened", or "error: <Store::open's error>", or what `setup` reported
+  int signal = 0;      // the signal that killed the child, 0 when it exited
+  int exit_code = -1;  // its exit code when it exited
+  std::string output;  // "opened", or "error: <Store::open's error>", or what `setup` reported
 };
 
 /// Reads a pipe to its end.
@@ -93,7 +93,8 @@ void write_store(const std::string& dir) {
   auto store = open_store(dir);
   GroupCommitter committer(*store);
   REQUIRE(commit(committer, [](WriteTxn& txn) {
-            for (int i = 0; i < 2000; ++i) txn.put(Table::meter_values, "MV" + std::to_string(i), std::string(300, 'm'));
+            for (int i = 0; i < 2000; ++i)
+              txn.put(Table::meter_values, "MV" + std::to_string(i), std::string(300, 'm'));
           }) == "");
 }
 
@@ -268,9 +269,7 @@ TEST_CASE("a data.mdb cut inside its meta pages, or not LMDB's, is refused as no
     write_store(tmp.path());
     truncate_to(data, 4096 + 64);
   }
-  SECTION("a file of something else") {
-    std::ofstream(data) << std::string(3 * 4096, 'x');
-  }
+  SECTION("a file of something else") { std::ofstream(data) << std::string(3 * 4096, 'x'); }
   auto child = open_in_child(tmp.path());
   INFO(child.output);
   REQUIRE(child.signal == 0);
@@ -298,9 +297,9 @@ TEST_CASE("a data.mdb of another LMDB format version is refused as such", "[stor
   auto child = open_in_child(tmp.path());
   INFO(child.output);
   REQUIRE(child.signal == 0);
-  CHECK_THAT(child.output,
-             Catch::StartsWith("error: " + data + " was written by an incompatible LMDB version (MDB_VERSION_MISMATCH") &&
-                 Catch::Contains("restore a backup"));
+  CHECK_THAT(child.output, Catch::StartsWith("error: " + data +
+                                             " was written by an incompatible LMDB version (MDB_VERSION_MISMATCH") &&
+                               Catch::Contains("restore a backup"));
 }
 
 TEST_CASE("a store that passed the checks opens with its data, again and again", "[store][damage]") {

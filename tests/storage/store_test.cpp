@@ -20,16 +20,20 @@ using evbroker::storage::test::TempDir;
 
 namespace {
 
-constexpr Table kAllTables[] = {Table::stations,     Table::station_runtime, Table::tokens,   Table::transactions,
-                                Table::tx_index,     Table::meter_values,    Table::events,   Table::device_model,
-                                Table::settings,     Table::counters,        Table::certificates};
+constexpr Table kAllTables[] = {Table::stations, Table::station_runtime, Table::tokens,      Table::transactions,
+                                Table::tx_index, Table::meter_values,    Table::events,      Table::device_model,
+                                Table::settings, Table::counters,        Table::certificates};
 
-std::vector<std::string> scan_keys(const Reader& reader, Table table, std::string_view pfx, std::string_view start = {}) {
+std::vector<std::string> scan_keys(const Reader& reader, Table table, std::string_view pfx,
+                                   std::string_view start = {}) {
   std::vector<std::string> keys;
-  reader.scan(table, pfx, [&](std::string_view k, std::string_view) {
-    keys.emplace_back(k);
-    return true;
-  }, start);
+  reader.scan(
+      table, pfx,
+      [&](std::string_view k, std::string_view) {
+        keys.emplace_back(k);
+        return true;
+      },
+      start);
   return keys;
 }
 
@@ -120,8 +124,9 @@ TEST_CASE("opening a path that cannot be a directory fails with the path and the
   SECTION("the error says what to do") {
     auto store = Store::open(file);
     REQUIRE_FALSE(store.has_value());
-    CHECK(store.error() == file + ": Not a directory: the path must name a directory, or one that can be created; "
-                                  "give this node another --data-dir");
+    CHECK(store.error() == file +
+                               ": Not a directory: the path must name a directory, or one that can be created; "
+                               "give this node another --data-dir");
   }
 }
 
@@ -209,7 +214,7 @@ TEST_CASE("scan stops at the prefix boundary: CS1 is not CS10", "[store]") {
   CHECK(scan_keys(txn, Table::transactions, prefix({"CS1", "tx-b"})) ==
         std::vector<std::string>{key({"CS1", "tx-b", "more"})});
   CHECK(scan_keys(txn, Table::transactions, prefix({"CS3"})).empty());
-  CHECK(scan_keys(txn, Table::transactions, "").size() == 7);  // the empty prefix is every key
+  CHECK(scan_keys(txn, Table::transactions, "").size() == 7);     // the empty prefix is every key
   CHECK(scan_keys(txn, Table::transactions, "CS1").size() == 5);  // a raw prefix matches CS10 as well
 
   SECTION("the callback stops the scan by returning false") {
@@ -229,7 +234,8 @@ TEST_CASE("scan from a start key and scan_reverse over sequence keys", "[store]"
   auto store = open_store(tmp.path());
   GroupCommitter committer(*store);
   std::vector<std::string> keys;
-  for (std::uint64_t seq : {1ull, 2ull, 3ull, 255ull, 256ull, 65536ull, 1ull << 40}) keys.push_back(seq_key("CS1", "tx", seq));
+  for (std::uint64_t seq : {1ull, 2ull, 3ull, 255ull, 256ull, 65536ull, 1ull << 40})
+    keys.push_back(seq_key("CS1", "tx", seq));
   for (std::uint64_t seq : {1ull, 2ull}) keys.push_back(seq_key("CS1", "tx2", seq));
   keys.push_back(seq_key("CS10", "tx", 7));
   put_all(committer, Table::meter_values, keys);
@@ -276,8 +282,8 @@ TEST_CASE("scan_reverse handles prefixes ending in 0xFF bytes", "[store]") {
   auto store = open_store(tmp.path());
   GroupCommitter committer(*store);
   put_all(committer, Table::events,
-          {"a"s, "a\xfe\xff"s, "a\xff"s, "a\xff\x00"s, "a\xff\xff"s, "a\xff\xff\xff\x01"s, "b"s, "b\x00"s,
-           "\xff\xff"s, "\xff\xff\x00"s, "\xff\xff\xff"s});
+          {"a"s, "a\xfe\xff"s, "a\xff"s, "a\xff\x00"s, "a\xff\xff"s, "a\xff\xff\xff\x01"s, "b"s, "b\x00"s, "\xff\xff"s,
+           "\xff\xff\x00"s, "\xff\xff\xff"s});
   auto txn = store->read();
   CHECK(scan_keys_reverse(txn, Table::events, "a\xff"s) ==
         std::vector<std::string>{"a\xff\xff\xff\x01"s, "a\xff\xff"s, "a\xff\x00"s, "a\xff"s});
@@ -360,8 +366,9 @@ TEST_CASE("key helpers join with NUL and keep u64 order", "[store][keys]") {
 
 TEST_CASE("i64 keys sort in numeric order, times before 1970 included", "[store][keys]") {
   // 0001-01-01T00:00:00Z (an unset station clock), just before and at 1970, 9999-12-31T23:59:59.999Z.
-  const std::vector<std::int64_t> values = {std::numeric_limits<std::int64_t>::min(), -62135596800000, -1, 0, 1,
-                                            1700000000000, 253402300799999, std::numeric_limits<std::int64_t>::max()};
+  const std::vector<std::int64_t> values = {
+      std::numeric_limits<std::int64_t>::min(), -62135596800000, -1, 0, 1, 1700000000000, 253402300799999,
+      std::numeric_limits<std::int64_t>::max()};
   std::vector<std::string> keys;
   for (auto v : values) {
     std::string k = prefix({"time"});

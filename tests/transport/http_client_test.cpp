@@ -318,9 +318,8 @@ TEST_CASE("http client: URLs are split into host, port and target", "[http-clien
   CHECK(url->target == "/ocsp/MEUw");
 
   for (const char* bad : {"", "ftp://host/", "http://", "http://:80/", "http://host:/", "http://host:0/",
-                          "http://host:65536/", "http://host:8x/", "http://[::1/", "http://[xyz]/",
-                          "http://user@host/", "http://host/a b", "http://host/#frag", "http://ho$t/",
-                          "http://[::1]x/"}) {
+                          "http://host:65536/", "http://host:8x/", "http://[::1/", "http://[xyz]/", "http://user@host/",
+                          "http://host/a b", "http://host/#frag", "http://ho$t/", "http://[::1]x/"}) {
     INFO(bad);
     CHECK_FALSE(parse_client_url(bad));
   }

@@ -156,8 +156,7 @@ TEST_CASE("http: a header trickling in byte by byte does not outlive idle_timeou
   CHECK(eventually([&] { return fx.stats().open_connections == 0; }));
 }
 
-TEST_CASE("http: a connection still sending its header is evicted before an idle keep-alive one",
-          "[http][limits]") {
+TEST_CASE("http: a connection still sending its header is evicted before an idle keep-alive one", "[http][limits]") {
   LimitFixture fx(limit_options(2));
   auto slowloris = fx.connect();
   REQUIRE(!slowloris->write("GET /never HTTP/1.1\r\nHost: h\r\n"));  // and never the end

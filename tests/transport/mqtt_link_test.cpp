@@ -157,9 +157,11 @@ class Broker {
     }
     REQUIRE(pid_ < 0);
     const fs::path config = dir_.path() / "mosquitto.conf";
-    // As root mosquitto would switch to user 'mosquitto' (TOOLCHAIN.md): stay root.
-    write_file(config, "user root\npersistence false\nlog_dest stderr\nlog_type all\n"
-                       "listener " + std::to_string(port_) + " 127.0.0.1\nallow_anonymous true\n" + extra_ + "\n");
+    // As root mosquitto would switch to user 'mosquitto' (docs/toolchain.md): stay root.
+    write_file(config,
+               "user root\npersistence false\nlog_dest stderr\nlog_type all\n"
+               "listener " +
+                   std::to_string(port_) + " 127.0.0.1\nallow_anonymous true\n" + extra_ + "\n");
     pid_ = spawn({kMosquitto, "-c", config.string()}, log_path());
     const bool ready = eventually([&] {
       int status = 0;
@@ -398,7 +400,7 @@ TEST_CASE("publish and receive with every MQTT 5 property", "[mqtt]") {
   MqttPublish full = text("evb/req/CS-1", R"([2,"id-1","Heartbeat",{}])");
   full.content_type = "application/ocpp2.0.1+json";
   full.response_topic = "evb/rsp/gw-1";
-  full.correlation_data = std::string("c\0rr\xff", 5);  // binary, with a NUL
+  full.correlation_data = std::string("c\0rr\xff", 5);                       // binary, with a NUL
   full.user_properties = {{"station", "CS-1"}, {"hop", "1"}, {"hop", "2"}};  // order and repeats kept
   REQUIRE(tx->publish(full));
   REQUIRE(tx->publish(text("evb/req/CS-2", "bare", 0)));
@@ -779,8 +781,7 @@ TEST_CASE("TLS: the broker is verified and a client certificate is presented", "
   CHECK(rec.wait_message("secret"));
 }
 
-TEST_CASE("TLS: an untrusted broker, a wrong host name or a missing client certificate do not connect",
-          "[mqtt][tls]") {
+TEST_CASE("TLS: an untrusted broker, a wrong host name or a missing client certificate do not connect", "[mqtt][tls]") {
   const auto& f = tls_files();
   Recorder rec;
   // The link keeps retrying: a window shows that it does not get through.

@@ -24,7 +24,6 @@
 
 namespace transport_test {
 
-
 using namespace std::chrono_literals;
 namespace net = boost::asio;
 

@@ -12,8 +12,10 @@ FdLimit raise_fd_limit() {
   out.hard = static_cast<std::size_t>(limit.rlim_max);
   if (limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &limit) == 0) out.soft = out.hard;
-    else out.soft = out.soft_before;
+    if (setrlimit(RLIMIT_NOFILE, &limit) == 0)
+      out.soft = out.hard;
+    else
+      out.soft = out.soft_before;
   } else {
     out.soft = out.soft_before;
   }

@@ -6,7 +6,7 @@ namespace evbroker::swarm {
 
 std::size_t LatencyHistogram::bucket_of(std::uint64_t micros) noexcept {
   if (micros < kSubBuckets) return static_cast<std::size_t>(micros);  // exact below 32 us
-  const int exponent = std::bit_width(micros) - 1;                   // >= kSubBucketBits
+  const int exponent = std::bit_width(micros) - 1;                    // >= kSubBucketBits
   if (exponent > kMaxExponent) return kLatencyBuckets - 1;
   const int shift = exponent - kSubBucketBits;
   const auto sub = static_cast<std::size_t>((micros >> shift) & (kSubBuckets - 1));

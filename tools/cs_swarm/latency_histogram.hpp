@@ -33,9 +33,7 @@ struct LatencyCounts {
 
 class LatencyHistogram {
  public:
-  void record(std::uint64_t micros) noexcept {
-    counts_[bucket_of(micros)].fetch_add(1, std::memory_order_relaxed);
-  }
+  void record(std::uint64_t micros) noexcept { counts_[bucket_of(micros)].fetch_add(1, std::memory_order_relaxed); }
   void add_to(LatencyCounts& out) const noexcept;
 
   static std::size_t bucket_of(std::uint64_t micros) noexcept;

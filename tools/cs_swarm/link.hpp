@@ -50,9 +50,9 @@ struct ConnectTarget {
 /// What differs per station and attempt.
 struct ConnectRequest {
   std::string station_id;
-  std::string subprotocol;                           // offered and required in the answer
-  std::string authorization;                         // "Basic ..." or empty
-  std::optional<boost::asio::ip::address> source;    // bind to this local address first
+  std::string subprotocol;                         // offered and required in the answer
+  std::string authorization;                       // "Basic ..." or empty
+  std::optional<boost::asio::ip::address> source;  // bind to this local address first
 };
 
 class Link {

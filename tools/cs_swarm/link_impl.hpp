@@ -75,9 +75,8 @@ class WsLink final : public Link, public std::enable_shared_from_this<WsLink<Nex
     target_path_ = target.path + "/" + request.station_id;
     // One deadline covers TCP connect, TLS and the upgrade.
     tcp.expires_after(target.connect_timeout);
-    tcp.async_connect(target.server, [self = this->shared_from_this()](const boost::system::error_code& e) {
-      self->on_connected(e);
-    });
+    tcp.async_connect(target.server,
+                      [self = this->shared_from_this()](const boost::system::error_code& e) { self->on_connected(e); });
   }
 
   void send(std::string text) override {
@@ -145,8 +144,9 @@ class WsLink final : public Link, public std::enable_shared_from_this<WsLink<Nex
   }
 
   void upgrade() {
-    ws_.async_handshake(response_, target_->host_header, target_path_,
-                        [self = this->shared_from_this()](const boost::system::error_code& e) { self->on_upgraded(e); });
+    ws_.async_handshake(
+        response_, target_->host_header, target_path_,
+        [self = this->shared_from_this()](const boost::system::error_code& e) { self->on_upgraded(e); });
   }
 
   void on_upgraded(const boost::system::error_code& ec) {
@@ -189,10 +189,9 @@ class WsLink final : public Link, public std::enable_shared_from_this<WsLink<Nex
 
   void write_next() {
     writing_ = true;
-    ws_.async_write(boost::asio::buffer(queue_.front()),
-                    [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                      self->on_written(ec);
-                    });
+    ws_.async_write(
+        boost::asio::buffer(queue_.front()),
+        [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) { self->on_written(ec); });
   }
 
   void on_written(const boost::system::error_code& ec) {

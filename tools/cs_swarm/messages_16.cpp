@@ -46,8 +46,10 @@ void meter_values(ocpp::JsonWriter& w, const StationFacts& f) {
     const auto& s = kSamples[i];
     if (i) w.raw(',');
     w.raw(R"({"value":)");
-    if (s.value) w.string(s.value);
-    else w.string(std::to_string(whole_wh(f)));
+    if (s.value)
+      w.string(s.value);
+    else
+      w.string(std::to_string(whole_wh(f)));
     w.raw(R"(,"context":"Sample.Periodic","format":"Raw","measurand":")");
     w.raw(s.measurand);
     w.raw('"');

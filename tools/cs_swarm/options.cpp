@@ -93,13 +93,13 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
       ->type_name("URL")
       ->capture_default_str();
   app.add_option("--stations", o.stations, "Number of simulated stations")
-      ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
       ->type_name("N");
   app.add_option("--id-prefix", o.id_prefix, "Station ids are <prefix><index> with the index zero-padded to 6 digits")
       ->capture_default_str()
       ->type_name("TEXT");
-  app.add_option("--first-index", o.first_index, "Index of the first station")->capture_default_str()
-      ->type_name("N");
+  app.add_option("--first-index", o.first_index, "Index of the first station")->capture_default_str()->type_name("N");
   app.add_option("--ocpp", ocpp, "OCPP version: 2.0.1, 1.6, or mix (alternating by station)")
       ->capture_default_str()
       ->type_name("VERSION");
@@ -116,8 +116,7 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
       ->type_name("FILE");
   app.add_option("--client-cert", o.client_cert, "PEM client certificate chain (security profile 3)")
       ->type_name("FILE");
-  app.add_option("--client-key", o.client_key, "PEM private key of --client-cert")
-      ->type_name("FILE");
+  app.add_option("--client-key", o.client_key, "PEM private key of --client-cert")->type_name("FILE");
 
   // registration
   app.add_option("--register", o.register_url,
@@ -125,81 +124,95 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
                  "http://127.0.0.1:9410 (POST /api/v0/cs/{id} with securityProfile 0, 1 with --tls, 2 with "
                  "--client-cert; POST /api/v0/token)")
       ->type_name("URL");
-  app.add_option("--api-token", o.api_token, "Bearer token for the management API")->envname("EVBROKER_API_TOKEN")
+  app.add_option("--api-token", o.api_token, "Bearer token for the management API")
+      ->envname("EVBROKER_API_TOKEN")
       ->type_name("TOKEN");
   app.add_option("--register-connections", o.register_connections,
                  "Concurrent keep-alive HTTP connections used to register")
-      ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{1024}))
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1024}))
       ->type_name("N");
   app.add_option("--tokens", o.tokens, "Authorization tokens registered and used round-robin by the stations")
-      ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
       ->type_name("N");
   app.add_option("--id-tag-prefix", o.id_tag_prefix, "Token uids are <prefix><index, 6 digits> (at most 14 chars)")
       ->capture_default_str()
       ->type_name("TEXT");
 
   // behaviour
-  app.add_option("--scenario", scenario,
-                 "boot, heartbeat, transactions, mixed, storm, maeve-k6 or pnc (see below)")
+  app.add_option("--scenario", scenario, "boot, heartbeat, transactions, mixed, storm, maeve-k6 or pnc (see below)")
       ->capture_default_str()
       ->type_name("NAME");
   app.add_option("--ramp", o.ramp, "New connections per second (0: as fast as --max-connecting allows)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
       ->type_name("PER_SECOND");
   app.add_option("--max-connecting", o.max_connecting, "Connection attempts in flight at once")
-      ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}))
       ->type_name("N");
   app.add_option("--duration", o.duration_s, "Seconds of the measurement window, which starts after the ramp")
-      ->capture_default_str()->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
       ->type_name("SECONDS");
   app.add_option("--rate", o.rate,
                  "Target CALLs per second over all stations (each station paced at stations/rate seconds); "
                  "0: each station sends its next CALL as soon as the previous is answered")
-      ->capture_default_str()->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
       ->type_name("PER_SECOND");
   app.add_option("--heartbeat-interval", heartbeat_interval,
                  "Seconds between idle heartbeats (boot, storm) instead of the interval the server sends")
       ->check(CLI::PositiveNumber)
       ->type_name("SECONDS");
   app.add_option("--connectors", o.connectors, "Connectors per station (a StatusNotification each at boot)")
-      ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{64}))
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{64}))
       ->type_name("N");
   app.add_option("--meter-values", o.meter_values,
                  "Meter value messages per transaction (0: 10 in transactions, 4 in mixed, 2 in maeve-k6)")
-      ->capture_default_str()->check(CLI::Range(std::size_t{0}, std::size_t{10'000}))
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{0}, std::size_t{10'000}))
       ->type_name("N");
   app.add_option("--sampled-values", o.sampled_values, "Sampled values per meter value")
-      ->capture_default_str()->check(CLI::Range(std::size_t{1}, std::size_t{10}))
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10}))
       ->type_name("N");
   app.add_option("--storm-after", o.storm_after_s, "storm: seconds after the ramp before every station drops")
-      ->capture_default_str()->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
       ->type_name("SECONDS");
   app.add_option("--reconnect-delay", o.reconnect_delay_s,
                  "Seconds before reconnecting after a lost connection or a failed attempt (randomised +/- 50%)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
       ->type_name("SECONDS");
 
   app.add_option("--pnc-interval", o.pnc_interval_s,
                  "pnc: seconds a station pauses after CertificateSigned before its next SignCertificate")
-      ->capture_default_str()->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
       ->type_name("SECONDS");
 
   // limits
   app.add_option("--call-timeout", o.call_timeout_s,
                  "Seconds to wait for an answer (pnc: also for CertificateSigned after the accepted "
                  "SignCertificate) before counting a timeout")
-      ->capture_default_str()->check(CLI::PositiveNumber)
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
       ->type_name("SECONDS");
   app.add_option("--connect-timeout", o.connect_timeout_s, "Seconds for TCP connect + TLS + websocket upgrade")
-      ->capture_default_str()->check(CLI::PositiveNumber)
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
       ->type_name("SECONDS");
   app.add_option("--threads", o.threads, "I/O threads, each with its own io_context (0: one per core)")
-      ->capture_default_str()->check(CLI::Range(0u, 256u))
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 256u))
       ->type_name("N");
 
   // output
-  app.add_option("--json", o.json_file, "Write the report as JSON to this file")
-      ->type_name("FILE");
+  app.add_option("--json", o.json_file, "Write the report as JSON to this file")->type_name("FILE");
   app.add_flag("--quiet", o.quiet, "No progress line (the final table is still printed)");
   app.add_flag("--register-only", o.register_only,
                "Only register (needs --register), then exit: 1 when a registration failed");

@@ -21,24 +21,24 @@ struct SwarmOptions {
   std::string url = "ws://127.0.0.1:9310/ws";  // station id appended as the last path segment
   std::size_t stations = 100;
   std::string id_prefix = "CS";
-  std::size_t first_index = 1;                 // ids are <prefix><index, zero-padded to 6 digits>
+  std::size_t first_index = 1;  // ids are <prefix><index, zero-padded to 6 digits>
   OcppChoice ocpp = OcppChoice::v201;
-  std::optional<std::string> password;         // HTTP Basic, username = station id
-  std::string source_addrs;                    // "127.0.0.1-127.0.0.16" or "a,b,c"; empty: the kernel picks
+  std::optional<std::string> password;  // HTTP Basic, username = station id
+  std::string source_addrs;             // "127.0.0.1-127.0.0.16" or "a,b,c"; empty: the kernel picks
 
   // TLS (wss)
-  bool tls = false;                            // also implied by a wss:// URL
-  std::string ca_file;                         // verify the server against it; empty: no verification
-  std::string client_cert;                     // PEM chain, for security profile 3 (MaEVe's 2)
+  bool tls = false;         // also implied by a wss:// URL
+  std::string ca_file;      // verify the server against it; empty: no verification
+  std::string client_cert;  // PEM chain, for security profile 3 (MaEVe's 2)
   std::string client_key;
 
   // registration through the management API
-  std::string register_url;                    // e.g. http://127.0.0.1:9410; empty: no registration
-  std::string api_token;                       // bearer token for the API
-  std::size_t register_connections = 32;       // concurrent keep-alive HTTP connections
-  std::size_t tokens = 1;                      // authorization tokens registered and used round-robin
-  std::string id_tag_prefix = "SWARM";         // token uids are <prefix><index, 6 digits>
-  bool register_only = false;                  // register, then exit (no station connects)
+  std::string register_url;               // e.g. http://127.0.0.1:9410; empty: no registration
+  std::string api_token;                  // bearer token for the API
+  std::size_t register_connections = 32;  // concurrent keep-alive HTTP connections
+  std::size_t tokens = 1;                 // authorization tokens registered and used round-robin
+  std::string id_tag_prefix = "SWARM";    // token uids are <prefix><index, 6 digits>
+  bool register_only = false;             // register, then exit (no station connects)
 
   // behaviour
   ScenarioKind scenario = ScenarioKind::boot;
@@ -57,7 +57,7 @@ struct SwarmOptions {
   // limits
   double call_timeout_s = 30;
   double connect_timeout_s = 10;
-  unsigned threads = 0;                        // I/O threads; 0: one per core
+  unsigned threads = 0;  // I/O threads; 0: one per core
 
   // output
   std::string json_file;

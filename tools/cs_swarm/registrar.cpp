@@ -122,8 +122,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request_.set(http::field::host, plan_.api.host_header());
     request_.set(http::field::content_type, "application/json");
     request_.set(http::field::user_agent, "cs_swarm");
-    if (!plan_.options.api_token.empty())
-      request_.set(http::field::authorization, "Bearer " + plan_.options.api_token);
+    if (!plan_.options.api_token.empty()) request_.set(http::field::authorization, "Bearer " + plan_.options.api_token);
     request_.keep_alive(true);
     request_.body() = plan_.body(job_);
     request_.prepare_payload();

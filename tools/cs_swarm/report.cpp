@@ -115,11 +115,11 @@ void print_table(const SwarmReport& r) {
     std::printf("  NOTE: %zu stations requested, %zu simulated: the open-file limit is %zu (ulimit -Hn)\n",
                 r.stations_requested, r.stations_target, r.fd_limit);
   if (r.registration)
-    std::printf("  %-14s %zu stations, %zu tokens in %.1f s (%.0f/s), %zu failures\n", "registration",
-                r.registration->stations_registered, r.registration->tokens_registered, r.registration->seconds,
-                per_second(r.registration->stations_registered + r.registration->tokens_registered,
-                           r.registration->seconds),
-                r.registration->failures);
+    std::printf(
+        "  %-14s %zu stations, %zu tokens in %.1f s (%.0f/s), %zu failures\n", "registration",
+        r.registration->stations_registered, r.registration->tokens_registered, r.registration->seconds,
+        per_second(r.registration->stations_registered + r.registration->tokens_registered, r.registration->seconds),
+        r.registration->failures);
   if (r.options.register_only) return (void)std::fflush(stdout);
   std::printf("  %-14s target %zu, connected %lld, booted %lld (max connected %lld), connect failures %llu\n",
               "stations", r.stations_target, static_cast<long long>(w.connected), static_cast<long long>(w.booted),
@@ -136,23 +136,24 @@ void print_table(const SwarmReport& r) {
   if (t.sign_to_signed.total > 0) {
     // The whole run, not the window: with a pause of seconds per cycle the window holds few samples.
     const auto& c = t.sign_to_signed;
-    std::printf("  %-14s p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  (%llu SignCertificate -> "
-                "CertificateSigned, whole run)\n",
-                "sign->signed", c.percentile_ms(0.5), c.percentile_ms(0.9), c.percentile_ms(0.99),
-                c.percentile_ms(0.999), c.max_ms(), static_cast<unsigned long long>(c.total));
+    std::printf(
+        "  %-14s p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  (%llu SignCertificate -> "
+        "CertificateSigned, whole run)\n",
+        "sign->signed", c.percentile_ms(0.5), c.percentile_ms(0.9), c.percentile_ms(0.99), c.percentile_ms(0.999),
+        c.max_ms(), static_cast<unsigned long long>(c.total));
   }
   std::string actions;
   for (const auto& [name, n] : by_action(w)) actions += "  " + name + " " + std::to_string(n);
   if (!actions.empty()) std::printf("  %-14s%s\n", "by action", actions.c_str());
-  std::printf("  %-14s calls %llu, answered %llu, call errors %llu, invalid %llu, timeouts %llu, lost %llu, "
-              "late %llu, rejections %llu\n",
-              "whole run", static_cast<unsigned long long>(t[Counter::calls]),
-              static_cast<unsigned long long>(t.answers()), static_cast<unsigned long long>(t[Counter::call_errors]),
-              static_cast<unsigned long long>(t[Counter::invalid_answers]),
-              static_cast<unsigned long long>(t[Counter::timeouts]),
-              static_cast<unsigned long long>(t[Counter::lost_calls]),
-              static_cast<unsigned long long>(t[Counter::late_answers]),
-              static_cast<unsigned long long>(t[Counter::rejections]));
+  std::printf(
+      "  %-14s calls %llu, answered %llu, call errors %llu, invalid %llu, timeouts %llu, lost %llu, "
+      "late %llu, rejections %llu\n",
+      "whole run", static_cast<unsigned long long>(t[Counter::calls]), static_cast<unsigned long long>(t.answers()),
+      static_cast<unsigned long long>(t[Counter::call_errors]),
+      static_cast<unsigned long long>(t[Counter::invalid_answers]),
+      static_cast<unsigned long long>(t[Counter::timeouts]), static_cast<unsigned long long>(t[Counter::lost_calls]),
+      static_cast<unsigned long long>(t[Counter::late_answers]),
+      static_cast<unsigned long long>(t[Counter::rejections]));
   if (r.recovery_drops > 0) {
     if (r.recovery_s >= 0)
       std::printf("  %-14s %llu booted connections lost, all booted again %.2f s after the first drop\n", "recovery",
@@ -214,8 +215,7 @@ bool write_json(const SwarmReport& r, const std::string& path, std::string& erro
   j.key("max_connected"), j.value(r.max_connected);
   j.key("ramp_s"), j.value(r.ramp_s);
   j.key("booted_after_ramp"), j.value(r.booted_after_ramp);
-  j.key("connect_boot_rate_per_s"),
-      j.value(r.ramp_s > 0 ? static_cast<double>(r.booted_after_ramp) / r.ramp_s : 0.0);
+  j.key("connect_boot_rate_per_s"), j.value(r.ramp_s > 0 ? static_cast<double>(r.booted_after_ramp) / r.ramp_s : 0.0);
   j.key("connect_attempts"), j.value(t[Counter::connect_attempts]);
   j.key("connect_failures"), j.value(t[Counter::connect_failures]);
   j.key("calls"), j.value(t[Counter::calls]);
@@ -250,13 +250,17 @@ bool write_json(const SwarmReport& r, const std::string& path, std::string& erro
   j.open();
   j.key("drops"), j.value(r.recovery_drops);
   j.key("seconds");
-  if (r.recovery_s >= 0) j.value(r.recovery_s);
-  else j.null();
+  if (r.recovery_s >= 0)
+    j.value(r.recovery_s);
+  else
+    j.null();
   j.key("waiting"), j.value(r.recovery_waiting);
   j.close();
   j.key("storm_s");
-  if (r.storm_s) j.value(*r.storm_s);
-  else j.null();
+  if (r.storm_s)
+    j.value(*r.storm_s);
+  else
+    j.null();
   j.key("errors");
   j.open();
   for (const auto& [name, kinds] : r.errors) {

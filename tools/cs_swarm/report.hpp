@@ -20,23 +20,23 @@ struct SwarmReport {
   unsigned threads = 0;
 
   std::size_t stations_requested = 0;
-  std::size_t stations_target = 0;        // simulated: requested, or fewer when descriptors run out
-  std::size_t fd_limit = 0;               // RLIMIT_NOFILE after raising it
+  std::size_t stations_target = 0;  // simulated: requested, or fewer when descriptors run out
+  std::size_t fd_limit = 0;         // RLIMIT_NOFILE after raising it
   bool capped_by_fd_limit = false;
   std::optional<RegistrationResult> registration;
 
-  double ramp_s = 0;                      // first attempts of every station resolved
+  double ramp_s = 0;  // first attempts of every station resolved
   std::int64_t booted_after_ramp = 0;
-  double duration_s = 0;                  // the measurement window
-  double run_s = 0;                       // everything, registration excluded
-  StatsSnapshot window;                   // counters of the window; gauges at its end
-  StatsSnapshot total;                    // counters of the whole run
+  double duration_s = 0;  // the measurement window
+  double run_s = 0;       // everything, registration excluded
+  StatsSnapshot window;   // counters of the window; gauges at its end
+  StatsSnapshot total;    // counters of the whole run
   std::int64_t max_connected = 0;
 
-  std::uint64_t recovery_drops = 0;       // booted connections lost (storm, server restart)
-  double recovery_s = -1;                 // first drop to last reboot; < 0: none or not all back
-  std::int64_t recovery_waiting = 0;      // stations not booted again by the end
-  std::optional<double> storm_s;          // storm scenario: drop to all booted again
+  std::uint64_t recovery_drops = 0;   // booted connections lost (storm, server restart)
+  double recovery_s = -1;             // first drop to last reboot; < 0: none or not all back
+  std::int64_t recovery_waiting = 0;  // stations not booted again by the end
+  std::optional<double> storm_s;      // storm scenario: drop to all booted again
 
   std::map<std::string, std::map<std::string, std::uint64_t>> errors;
   bool interrupted = false;

@@ -16,12 +16,12 @@ namespace evbroker::swarm {
 
 struct CheckedAnswer {
   bool valid = false;
-  std::string error;                         // when invalid: "<action>: <pointer>: <what>"
+  std::string error;  // when invalid: "<action>: <pointer>: <what>"
   // read from valid answers
-  std::optional<bool> boot_accepted;         // BootNotification: status == Accepted
-  std::optional<std::int64_t> interval_s;    // BootNotification: heartbeat interval / retry wait
+  std::optional<bool> boot_accepted;           // BootNotification: status == Accepted
+  std::optional<std::int64_t> interval_s;      // BootNotification: heartbeat interval / retry wait
   std::optional<std::int64_t> transaction_16;  // 1.6 StartTransaction: the transaction id
-  std::optional<std::string> sign_status;    // SignCertificate: "Accepted" or "Rejected"
+  std::optional<std::string> sign_status;      // SignCertificate: "Accepted" or "Rejected"
 };
 
 /// Validates a CALLRESULT payload as the response to `step` in `version`.
@@ -31,8 +31,8 @@ CheckedAnswer check_answer(ocpp::Version version, Step step, std::string_view pa
 /// would refuse.
 struct CheckedRequest {
   bool valid = false;
-  std::string error;                         // when invalid: "<action>: <pointer>: <what>"
-  ocpp::ErrorCode error_code{};              // when invalid: for the CALLERROR
+  std::string error;             // when invalid: "<action>: <pointer>: <what>"
+  ocpp::ErrorCode error_code{};  // when invalid: for the CALLERROR
 };
 
 /// Validates the payload of the server's CertificateSigned CALL in `version`.

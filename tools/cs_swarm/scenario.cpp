@@ -66,12 +66,8 @@ ScenarioPlan make_plan(const SwarmOptions& options) {
       plan.idle = true;
       plan.storm = true;
       break;
-    case ScenarioKind::heartbeat:
-      append(plan.cycle, Step::heartbeat);
-      break;
-    case ScenarioKind::transactions:
-      append(plan.cycle, transaction(meter_values_or(options, 10)));
-      break;
+    case ScenarioKind::heartbeat: append(plan.cycle, Step::heartbeat); break;
+    case ScenarioKind::transactions: append(plan.cycle, transaction(meter_values_or(options, 10))); break;
     case ScenarioKind::mixed: {
       // A station's day in miniature: liveness, a car arrives, a session with periodic meter
       // values, liveness again, the car leaves. About 70% of the messages change stored state.

@@ -249,8 +249,10 @@ void Station::send_step(Step step) {
 
   thread_local std::string payload;
   payload.clear();
-  if (version_ == ocpp::Version::v16) write_payload_16(step, facts, payload);
-  else write_payload_201(step, facts, payload);
+  if (version_ == ocpp::Version::v16)
+    write_payload_16(step, facts, payload);
+  else
+    write_payload_201(step, facts, payload);
 
   in_flight_ = InFlight{std::to_string(++message_counter_), step, Clock::now()};
   std::string frame;
@@ -268,7 +270,8 @@ void Station::send_step(Step step) {
 const std::string& Station::csr() {
   if (csr_pem_.empty()) {
     auto request = pki::make_csr(*run_.pnc_key, id_);
-    if (request) csr_pem_ = request->pem();
+    if (request)
+      csr_pem_ = request->pem();
     else {
       // Counted as a rejection: the scenario cannot go on, and the reason is in the tally.
       worker_.stats().add(Counter::rejections);

@@ -92,18 +92,18 @@ class Station final : public LinkEvents {
 
   bool stopping_ = false;
   bool first_resolved_ = false;
-  bool booted_ = false;             // BootNotification accepted on this connection
-  bool waiting_recovery_ = false;   // lost a booted connection; not booted again yet
+  bool booted_ = false;            // BootNotification accepted on this connection
+  bool waiting_recovery_ = false;  // lost a booted connection; not booted again yet
 
   bool in_boot_sequence_ = true;
-  std::size_t cursor_ = 0;          // index into on_connect or cycle
-  std::size_t connector_ = 1;       // next connector to report at boot
-  Clock::time_point next_due_{};    // pacing of the cycle
+  std::size_t cursor_ = 0;           // index into on_connect or cycle
+  std::size_t connector_ = 1;        // next connector to report at boot
+  Clock::time_point next_due_{};     // pacing of the cycle
   Clock::duration idle_interval_{};  // heartbeat interval (idle plans)
 
   std::optional<InFlight> in_flight_;
   std::uint64_t message_counter_ = 0;
-  std::string timed_out_id_;        // the last CALL given up on, to recognise its late answer
+  std::string timed_out_id_;  // the last CALL given up on, to recognise its late answer
 
   // pnc
   SignState sign_ = SignState::none;

@@ -19,21 +19,21 @@ namespace evbroker::swarm {
 
 /// Monotonic counters (never reset).
 enum class Counter : std::uint8_t {
-  calls,               // CALLs sent
-  results,             // valid CALLRESULTs to our CALLs
-  call_errors,         // CALLERRORs to our CALLs
-  invalid_answers,     // CALLRESULTs that break the response schema, or frames that are not OCPP-J
-  timeouts,            // no answer within --call-timeout
-  late_answers,        // an answer after its timeout, or to no CALL of ours
-  lost_calls,          // the connection closed while a CALL waited for its answer
-  csms_calls,          // CALLs the server sent us (answered with a CALLERROR NotSupported)
+  calls,            // CALLs sent
+  results,          // valid CALLRESULTs to our CALLs
+  call_errors,      // CALLERRORs to our CALLs
+  invalid_answers,  // CALLRESULTs that break the response schema, or frames that are not OCPP-J
+  timeouts,         // no answer within --call-timeout
+  late_answers,     // an answer after its timeout, or to no CALL of ours
+  lost_calls,       // the connection closed while a CALL waited for its answer
+  csms_calls,       // CALLs the server sent us (answered with a CALLERROR NotSupported)
   connect_attempts,
-  connects,            // websocket opened
-  connect_failures,    // TCP, TLS or upgrade failed (by kind in the tally)
-  disconnects,         // an open connection closed without us asking
-  boots,               // BootNotification answered Accepted
-  boots_rejected,      // BootNotification answered Pending or Rejected
-  rejections,          // a valid answer the scenario cannot go on with (SignCertificate Rejected)
+  connects,          // websocket opened
+  connect_failures,  // TCP, TLS or upgrade failed (by kind in the tally)
+  disconnects,       // an open connection closed without us asking
+  boots,             // BootNotification answered Accepted
+  boots_rejected,    // BootNotification answered Pending or Rejected
+  rejections,        // a valid answer the scenario cannot go on with (SignCertificate Rejected)
   count_
 };
 inline constexpr std::size_t kCounterCount = static_cast<std::size_t>(Counter::count_);
@@ -46,12 +46,14 @@ struct StatsSnapshot {
   std::array<std::uint64_t, kAnsweredSlots> answered{};
   LatencyCounts latency;
   LatencyCounts sign_to_signed;  // SignCertificate sent to CertificateSigned received (pnc)
-  std::int64_t connected = 0;  // gauges: not subtracted
+  std::int64_t connected = 0;    // gauges: not subtracted
   std::int64_t booted = 0;
 
   std::uint64_t operator[](Counter c) const { return counters[static_cast<std::size_t>(c)]; }
   /// Answers (results + errors) per second and errors of all kinds, for the progress line.
-  std::uint64_t answers() const { return (*this)[Counter::results] + (*this)[Counter::call_errors] + (*this)[Counter::invalid_answers]; }
+  std::uint64_t answers() const {
+    return (*this)[Counter::results] + (*this)[Counter::call_errors] + (*this)[Counter::invalid_answers];
+  }
   std::uint64_t errors() const;
 
   StatsSnapshot& operator+=(const StatsSnapshot& other);
@@ -69,9 +71,7 @@ class ThreadStats {
     latency_.record(micros);
   }
   /// An awaited CertificateSigned arrived `micros` after its SignCertificate was sent.
-  void certificate_signed(std::uint64_t micros) noexcept {
-    sign_to_signed_.record(micros);
-  }
+  void certificate_signed(std::uint64_t micros) noexcept { sign_to_signed_.record(micros); }
   void connected(int delta) noexcept { connected_.fetch_add(delta, std::memory_order_relaxed); }
   void booted(int delta) noexcept { booted_.fetch_add(delta, std::memory_order_relaxed); }
 

@@ -38,7 +38,9 @@ int setup_error(const std::string& message) {
   return 1;
 }
 
-double seconds_between(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
 
 StatsSnapshot snapshot(const std::vector<std::unique_ptr<Worker>>& workers) {
   StatsSnapshot s;
@@ -167,10 +169,10 @@ int run_swarm(const SwarmOptions& options) {
   for (std::size_t i = 0; i < stations; ++i) workers[i % threads]->add_station(i);
 
   if (!options.quiet)
-    std::printf("cs_swarm: %zu stations (OCPP %s), scenario %s, %s, %u threads%s\n", stations,
-                to_string(options.ocpp), to_string(options.scenario), options.url.c_str(), threads,
-                options.rate > 0 ? (", rate " + std::to_string(static_cast<long long>(options.rate)) + "/s").c_str()
-                                 : "");
+    std::printf(
+        "cs_swarm: %zu stations (OCPP %s), scenario %s, %s, %u threads%s\n", stations, to_string(options.ocpp),
+        to_string(options.scenario), options.url.c_str(), threads,
+        options.rate > 0 ? (", rate " + std::to_string(static_cast<long long>(options.rate)) + "/s").c_str() : "");
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
 
@@ -194,7 +196,8 @@ int run_swarm(const SwarmOptions& options) {
       report.booted_after_ramp = snap.booted;
       window_start = snap;
       window_begin = now;
-      storm_at = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.storm_after_s));
+      storm_at =
+          now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.storm_after_s));
       phase = Phase::window;
     }
     if (phase == Phase::window) {

@@ -15,9 +15,12 @@ std::optional<Url> parse_url(const std::string& text) {
   if (scheme_end == std::string::npos) return std::nullopt;
   url.scheme = text.substr(0, scheme_end);
   std::uint16_t default_port = 0;
-  if (url.scheme == "ws" || url.scheme == "http") default_port = 80;
-  else if (url.scheme == "wss" || url.scheme == "https") default_port = 443;
-  else return std::nullopt;
+  if (url.scheme == "ws" || url.scheme == "http")
+    default_port = 80;
+  else if (url.scheme == "wss" || url.scheme == "https")
+    default_port = 443;
+  else
+    return std::nullopt;
 
   std::string rest = text.substr(scheme_end + 3);
   const auto path_start = rest.find('/');

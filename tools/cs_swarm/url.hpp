@@ -11,7 +11,7 @@ struct Url {
   std::string scheme;  // "ws", "wss", "http", "https"
   std::string host;    // without brackets for IPv6 literals
   std::uint16_t port = 0;
-  std::string path;    // without a trailing '/'; "" for the root
+  std::string path;  // without a trailing '/'; "" for the root
 
   /// "host:port" as sent in the Host header.
   std::string host_header() const;

@@ -61,7 +61,7 @@ class Worker {
   std::vector<std::unique_ptr<Station>> stations_;  // after io_: destroyed before it
   std::size_t started_ = 0;
   std::size_t connecting_ = 0;
-  const double ramp_rate_;               // first attempts per second; 0: unlimited
+  const double ramp_rate_;  // first attempts per second; 0: unlimited
   const std::size_t max_connecting_;
   Clock::time_point ramp_start_{};
   std::thread thread_;

@@ -1,0 +1,248 @@
+#include "actors/station/settings.hpp"
+
+#include <algorithm>
+
+#include "actors/records/json_read.hpp"
+#include "protocol/ocpp16/actions.hpp"
+#include "protocol/ocpp201/actions.hpp"
+
+namespace evbroker::actors {
+namespace {
+
+std::vector<std::string> split(std::string_view text, char sep) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    auto pos = text.find(sep, start);
+    parts.emplace_back(text.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
+    if (pos == std::string_view::npos) break;
+    start = pos + 1;
+  }
+  return parts;
+}
+
+bool parse_int(std::string_view text, std::int64_t& out) {
+  if (text.empty()) return false;
+  std::int64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9' || v > 1'000'000'000) return false;
+    v = v * 10 + (c - '0');
+  }
+  out = v;
+  return true;
+}
+
+/// The component/variable identity of a setting, to match results with what was sent.
+std::string identity(const ocpp201::ComponentType& c, const ocpp201::VariableType& v,
+                     const std::optional<ocpp201::AttributeEnumType>& attribute) {
+  std::string out = c.name + ';' + c.instance.value_or("") + ';' + (c.evse ? std::to_string(c.evse->id) : "") + '/' +
+                    v.name + ';' + v.instance.value_or("") + ';';
+  out += ocpp201::to_string(attribute.value_or(ocpp201::AttributeEnumType::Actual));
+  return out;
+}
+
+}  // namespace
+
+std::optional<ocpp201::SetVariableDataType> parse_setting_key(std::string_view key, std::string& error) {
+  auto slash = key.find('/');
+  if (slash == std::string_view::npos || key.find('/', slash + 1) != std::string_view::npos) {
+    error = "setting " + std::string(key) + ": expected <component>/<variable>";
+    return std::nullopt;
+  }
+  auto component = split(key.substr(0, slash), ';');
+  auto variable = split(key.substr(slash + 1), ';');
+  if (component.size() > 3 || variable.size() > 3 || component[0].empty() || variable[0].empty()) {
+    error = "setting " + std::string(key) +
+            ": expected <component>[;<instance>[;<evseId>]]/<variable>[;<instance>[;<attributeType>]]";
+    return std::nullopt;
+  }
+  ocpp201::SetVariableDataType data;
+  data.component.name = component[0];
+  if (component.size() > 1 && !component[1].empty()) data.component.instance = component[1];
+  if (component.size() > 2 && !component[2].empty()) {
+    std::int64_t evse = 0;
+    if (!parse_int(component[2], evse)) {
+      error = "setting " + std::string(key) + ": evse id " + component[2] + " is not a number";
+      return std::nullopt;
+    }
+    data.component.evse = ocpp201::EVSEType{};
+    data.component.evse->id = evse;
+  }
+  data.variable.name = variable[0];
+  if (variable.size() > 1 && !variable[1].empty()) data.variable.instance = variable[1];
+  if (variable.size() > 2 && !variable[2].empty()) {
+    ocpp201::AttributeEnumType attribute{};
+    if (!ocpp201::parse_enum(variable[2], attribute)) {
+      error = "setting " + std::string(key) + ": attribute type " + variable[2] +
+              " is not Actual, Target, MinSet or MaxSet";
+      return std::nullopt;
+    }
+    data.attributeType = attribute;
+  }
+  if (data.component.name.size() > 50 || data.variable.name.size() > 50) {
+    error = "setting " + std::string(key) + ": component and variable names are at most 50 characters";
+    return std::nullopt;
+  }
+  return data;
+}
+
+std::string setting_key(std::string_view station, std::string_view key) { return storage::key({station, key}); }
+
+std::string setting_record(std::string_view value, std::string_view status, std::int64_t at_ms,
+                           std::string_view detail) {
+  std::string out;
+  ocpp::JsonWriter w(out);
+  w.raw("{\"value\":");
+  w.string(value);
+  w.raw(",\"status\":");
+  w.string(status);
+  if (!detail.empty()) {
+    w.raw(",\"detail\":");
+    w.string(detail);
+  }
+  w.raw(",\"updatedAt\":");
+  w.date_time(ocpp::DateTime::from_unix_ms(at_ms));
+  w.raw('}');
+  return out;
+}
+
+std::vector<PendingSetting> pending_settings(const storage::Reader& reader, std::string_view station) {
+  std::vector<PendingSetting> out;
+  const auto p = storage::prefix({station});
+  reader.scan(storage::Table::settings, p, [&](std::string_view key, std::string_view value) {
+    simdjson::dom::object o;
+    if (json::thread_parser().parse(value.data(), value.size()).get(o) != simdjson::SUCCESS) return true;
+    if (json::get_string(o, "status").value_or("") == "Pending")
+      out.push_back({std::string(key.substr(p.size())), json::get_string(o, "value").value_or("")});
+    return true;
+  });
+  return out;
+}
+
+std::size_t count_pending_settings(const storage::Reader& reader, std::string_view station) {
+  return pending_settings(reader, station).size();
+}
+
+namespace {
+
+/// The Actual value of DeviceDataCtrlr <variable> (instance SetVariables) as a positive number.
+std::optional<std::size_t> reported_set_variables_limit(const storage::Reader& reader, std::string_view station,
+                                                        std::string_view variable) {
+  // The device model key of NotifyReport data (reports.cpp): <id>\0<component>\0<variable>;<instance>.
+  auto stored = reader.get(storage::Table::device_model,
+                           storage::key({station, "DeviceDataCtrlr", std::string(variable) + ";SetVariables"}));
+  if (!stored) return std::nullopt;
+  simdjson::dom::object o;
+  if (json::thread_parser().parse(stored->data(), stored->size()).get(o) != simdjson::SUCCESS) return std::nullopt;
+  simdjson::dom::array attributes;
+  if (o["variableAttribute"].get(attributes) != simdjson::SUCCESS) return std::nullopt;
+  for (auto attribute : attributes) {
+    simdjson::dom::object a;
+    if (attribute.get(a) != simdjson::SUCCESS) continue;
+    const auto type = json::get_string(a, "type").value_or("Actual");
+    if (type != "Actual") continue;
+    std::int64_t n = 0;
+    if (auto value = json::get_string(a, "value"); value && parse_int(*value, n) && n > 0)
+      return static_cast<std::size_t>(n);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+SettingsBatchLimits settings_batch_limits(const storage::Reader& reader, std::string_view station) {
+  SettingsBatchLimits limits;
+  if (auto items = reported_set_variables_limit(reader, station, "ItemsPerMessage")) limits.items = *items;
+  if (auto bytes = reported_set_variables_limit(reader, station, "BytesPerMessage")) limits.bytes = *bytes;
+  return limits;
+}
+
+std::vector<SettingsCall> settings_calls(ocpp::Version version, const std::vector<PendingSetting>& pending,
+                                         const SettingsBatchLimits& limits) {
+  std::vector<SettingsCall> calls;
+  if (pending.empty()) return calls;
+  if (version == ocpp::Version::v16) {
+    for (const auto& s : pending) {
+      ocpp16::ChangeConfigurationRequest r;
+      r.key = s.key;
+      r.value = s.value;
+      calls.push_back({{"ChangeConfiguration", ocpp::to_json(r)}, {s.key}, {s.value}});
+    }
+    return calls;
+  }
+  SettingsCall call;
+  ocpp201::SetVariablesRequest r;
+  auto close_batch = [&] {
+    if (r.setVariableData.empty()) return;
+    call.call = {"SetVariables", ocpp::to_json(r)};
+    calls.push_back(std::move(call));
+    call = {};
+    r.setVariableData.clear();
+  };
+  for (const auto& s : pending) {
+    std::string error;
+    auto data = parse_setting_key(s.key, error);
+    if (!data) continue;  // refused by the API already; never sent
+    data->attributeValue = s.value;
+    if (r.setVariableData.size() >= std::max<std::size_t>(1, limits.items)) close_batch();
+    r.setVariableData.push_back(std::move(*data));
+    // Over the station's byte limit with this item: it opens the next batch instead.
+    if (limits.bytes != 0 && r.setVariableData.size() > 1 && ocpp::to_json(r).size() > limits.bytes) {
+      auto last = std::move(r.setVariableData.back());
+      r.setVariableData.pop_back();
+      close_batch();
+      r.setVariableData.push_back(std::move(last));
+    }
+    call.keys.push_back(s.key);
+    call.values.push_back(s.value);
+  }
+  close_batch();
+  return calls;
+}
+
+void store_settings_outcome(storage::WriteTxn& txn, std::string_view station, const SettingsCall& sent,
+                            const std::vector<std::pair<std::string, std::string>>& outcome, std::int64_t at_ms) {
+  for (const auto& [key, status] : outcome) {
+    const auto at = std::find(sent.keys.begin(), sent.keys.end(), key);
+    if (at == sent.keys.end()) continue;
+    const std::string& value = sent.values[static_cast<std::size_t>(at - sent.keys.begin())];
+    auto stored = txn.get(storage::Table::settings, setting_key(station, key));
+    if (!stored) continue;  // removed meanwhile (station deleted)
+    simdjson::dom::object o;
+    if (json::thread_parser().parse(stored->data(), stored->size()).get(o) != simdjson::SUCCESS) continue;
+    if (json::get_string(o, "status").value_or("") != "Pending" || json::get_string(o, "value").value_or("") != value)
+      continue;  // a newer value waits: it is pushed next
+    txn.put(storage::Table::settings, setting_key(station, key), setting_record(value, status, at_ms));
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> settings_outcome(ocpp::Version version, const SettingsCall& sent,
+                                                                  const CsmsCallResult& result) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (result.kind != CsmsCallResult::Kind::result) return out;
+  if (version == ocpp::Version::v16) {
+    ocpp16::Response response;
+    if (!ocpp16::decode_response(ocpp16::Action::ChangeConfiguration, result.payload, response)) return out;
+    const auto& r = std::get<ocpp16::ChangeConfigurationResponse>(response);
+    out.emplace_back(sent.keys.front(), std::string(ocpp16::to_string(r.status)));
+    return out;
+  }
+  ocpp201::Response response;
+  if (!ocpp201::decode_response(ocpp201::Action::SetVariables, result.payload, response)) return out;
+  const auto& r = std::get<ocpp201::SetVariablesResponse>(response);
+  for (const auto& key : sent.keys) {
+    std::string error;
+    auto data = parse_setting_key(key, error);
+    if (!data) continue;
+    const auto wanted = identity(data->component, data->variable, data->attributeType);
+    for (const auto& item : r.setVariableResult) {
+      if (identity(item.component, item.variable, item.attributeType) == wanted) {
+        out.emplace_back(key, std::string(ocpp201::to_string(item.attributeStatus)));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace evbroker::actors

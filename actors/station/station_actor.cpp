@@ -1,0 +1,441 @@
+#include "actors/station/station_actor.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "actors/station/csms_call.hpp"
+#include "actors/core/log_throttle.hpp"
+#include "actors/core/router.hpp"
+#include "actors/core/messages.hpp"
+#include "actors/core/router.hpp"
+#include "actors/station/settings.hpp"
+#include "actors/records/runtime_keys.hpp"
+#include "protocol/error_codes.hpp"
+#include "protocol/frame.hpp"
+
+namespace evbroker::actors {
+namespace {
+
+using Self = caf::stateful_actor<StationState>;
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+void send_frame(Self* self, std::string frame) {
+  if (auto connection = self->state.setup.connection.lock()) connection->send_text(std::move(frame));
+}
+
+void send_call_error(Self* self, std::string_view message_id, const ocpp::CallError& error) {
+  send_frame(self, ocpp::call_error_frame(message_id, error.code, error.description));
+}
+
+CsmsCallOutcome outcome_of(CsmsCallResult::Kind kind) {
+  switch (kind) {
+    case CsmsCallResult::Kind::result: return CsmsCallOutcome::result;
+    case CsmsCallResult::Kind::call_error: return CsmsCallOutcome::call_error;
+    case CsmsCallResult::Kind::invalid_response: return CsmsCallOutcome::invalid_response;
+    case CsmsCallResult::Kind::timeout: return CsmsCallOutcome::timeout;
+    case CsmsCallResult::Kind::disconnected: return CsmsCallOutcome::disconnected;
+    case CsmsCallResult::Kind::queue_full: return CsmsCallOutcome::queue_full;
+    case CsmsCallResult::Kind::not_sent: return CsmsCallOutcome::not_sent;
+    case CsmsCallResult::Kind::unknown: return CsmsCallOutcome::unknown;
+  }
+  return CsmsCallOutcome::result;
+}
+
+void deliver(Self* self, StationState::Queued& queued, CsmsCallResult result) {
+  if (auto* metrics = self->state.setup.ctx->metrics) metrics->csms_call(outcome_of(result.kind));
+  if (queued.internal)
+    queued.internal(result);
+  else if (queued.promise.pending())
+    queued.promise.deliver(std::move(result));
+}
+
+CsmsCallResult not_sent(std::string why) {
+  CsmsCallResult result;
+  result.kind = CsmsCallResult::Kind::not_sent;
+  result.error_description = "not sent: " + std::move(why);
+  return result;
+}
+
+/// Takes the call out of the queue and reports it not sent, if it is still there (it has not gone
+/// out). False when it is not queued (sent, answered, or never seen).
+bool withdraw(Self* self, std::uint64_t ticket, std::string_view why) {
+  if (ticket == 0) return false;  // the node's own calls (settings) have none and are never withdrawn
+  auto& queue = self->state.queue;
+  for (auto it = queue.begin(); it != queue.end(); ++it) {
+    if (it->call.ticket != ticket) continue;
+    const auto ahead = static_cast<std::size_t>(it - queue.begin()) + (self->state.in_flight ? 1 : 0);
+    const auto waited =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - it->queued_at);
+    auto queued = std::move(*it);
+    queue.erase(it);
+    deliver(self, queued,
+            not_sent(std::string(why) + " after waiting " + std::to_string(waited.count()) + " s behind " +
+                     std::to_string(ahead) + (ahead == 1 ? " earlier call" : " earlier calls") +
+                     " to this station; it will not be sent"));
+    return true;
+  }
+  return false;
+}
+
+void send_next_call(Self* self) {
+  auto& st = self->state;
+  if (st.in_flight || st.queue.empty() || st.closed) return;
+  StationState::InFlight flight{std::move(st.queue.front()), {}, ++st.sequence};
+  st.queue.pop_front();
+  flight.message_id = st.id_prefix + std::to_string(flight.sequence);
+  send_frame(self, ocpp::call_frame(flight.message_id, flight.queued.call.action, flight.queued.call.payload));
+  self->delayed_send(self, st.setup.ctx->settings.call_timeout, timeout_atom::value, flight.sequence);
+  st.in_flight = std::move(flight);
+}
+
+void finish_call(Self* self, CsmsCallResult result) {
+  auto& st = self->state;
+  auto flight = std::move(*st.in_flight);
+  st.in_flight.reset();
+  result.sent = true;
+  deliver(self, flight.queued, std::move(result));
+  send_next_call(self);
+}
+
+/// How a payload of this station is decoded. The payload is level 2 of its frame, whose depth is
+/// what the limit counts: it may nest one level less.
+ocpp::DecodeOptions payload_options(const StationState& st) {
+  const auto frame_depth = st.setup.ctx->settings.max_json_depth;
+  return {.tolerant = st.setup.tolerant, .max_depth = frame_depth == 0 ? 0 : frame_depth - 1};
+}
+
+/// A CALL from the station: validate, then hand it to the handler of its action.
+void on_station_call(Self* self, ocpp::Frame& frame) {
+  auto& st = self->state;
+  const auto& ctx = *st.setup.ctx;
+  const auto version = st.setup.version;
+  auto refuse = [&](ocpp::ErrorCode code, std::string description) {
+    if (ctx.metrics) ctx.metrics->frame_rejected();
+    if (std::uint64_t held_back = 0; st.refusal_log.may_log(std::chrono::steady_clock::now(), held_back))
+      ctx.station_log->info("{}: refused {} {}: {}{}", st.setup.station_id, frame.action, frame.message_id, description,
+                            held_back_note(held_back));
+    send_call_error(self, frame.message_id, ocpp::call_error_for(version, code, description));
+  };
+
+  auto action = find_action(version, frame.action);
+  if (!action) return refuse(ocpp::ErrorCode::not_implemented, "unknown action " + frame.action);
+  if (!ocpp::station_may_call(*action->info))
+    return refuse(ocpp::ErrorCode::not_supported, frame.action + " is sent by the CSMS, not by a charging station");
+  if (st.incoming.count(frame.message_id))
+    return refuse(ocpp::ErrorCode::rpc_framework_error, "message id " + frame.message_id + " is already in use");
+  if (st.incoming.size() >= ctx.settings.max_incoming_in_flight)
+    return refuse(ocpp::ErrorCode::rpc_framework_error, "too many CALLs in flight; OCPP allows one at a time");
+  const caf::actor* handler = ctx.router ? ctx.router->find(version, action->index) : nullptr;
+  if (!handler) return refuse(ocpp::ErrorCode::not_supported, frame.action + " is not supported by this CSMS yet");
+
+  auto decoded = decode_request(*action, frame.payload, payload_options(st));
+  if (!decoded) {
+    if (ctx.metrics) ctx.metrics->frame_rejected();
+    if (std::uint64_t held_back = 0; st.refusal_log.may_log(std::chrono::steady_clock::now(), held_back))
+      ctx.station_log->info("{}: {} {} breaks the schema: {}{}", st.setup.station_id, frame.action, frame.message_id,
+                            decoded.error().message(), held_back_note(held_back));
+    return send_call_error(self, frame.message_id, ocpp::call_error_for(version, decoded.error()));
+  }
+  for (const auto& tolerated : decoded->tolerated)
+    if (std::uint64_t held_back = 0; st.tolerated_log.may_log(std::chrono::steady_clock::now(), held_back))
+      ctx.station_log->warn("{}: tolerated in {}: {}{}", st.setup.station_id, frame.action, tolerated.message(),
+                            held_back_note(held_back));
+
+  IncomingCall call;
+  call.station = caf::actor_cast<caf::actor>(self);
+  call.station_id = st.setup.station_id;
+  call.version = version;
+  call.message_id = frame.message_id;
+  call.payload = std::string(frame.payload);
+  call.v16 = std::move(decoded->v16);
+  call.v201 = std::move(decoded->v201);
+  call.received = std::chrono::steady_clock::now();
+  st.incoming.emplace(frame.message_id, action->index);
+  self->send(*handler, handle_atom::value, std::move(call));
+}
+
+/// A CALLRESULT or CALLERROR from the station: the answer to our call in flight, if it matches.
+void on_station_answer(Self* self, ocpp::Frame& frame) {
+  auto& st = self->state;
+  if (!st.in_flight || st.in_flight->message_id != frame.message_id) {
+    if (auto* metrics = st.setup.ctx->metrics) metrics->frame_rejected();
+    if (std::uint64_t held_back = 0; st.refusal_log.may_log(std::chrono::steady_clock::now(), held_back))
+      st.setup.ctx->station_log->warn("{}: dropped an answer to no pending call (id {}){}", st.setup.station_id,
+                                      frame.message_id, held_back_note(held_back));
+    return;
+  }
+  CsmsCallResult result;
+  if (frame.type == ocpp::MessageType::call_result) {
+    auto valid = validate_response(st.in_flight->queued.action, frame.payload, payload_options(st));
+    if (valid) {
+      result.kind = CsmsCallResult::Kind::result;
+      result.payload = std::string(frame.payload);
+    } else {
+      result.kind = CsmsCallResult::Kind::invalid_response;
+      result.payload = std::string(frame.payload);
+      result.error_description = "the station's answer breaks the response schema: " + valid.error().message();
+    }
+  } else {
+    result.kind = CsmsCallResult::Kind::call_error;
+    result.error_code = std::move(frame.error_code);
+    result.error_description = std::move(frame.error_description);
+    result.error_details = std::move(frame.error_details);
+  }
+  finish_call(self, std::move(result));
+}
+
+void on_text(Self* self, const std::string& text) {
+  auto& st = self->state;
+  const auto& ctx = *st.setup.ctx;
+  if (st.setup.last_seen_ms) st.setup.last_seen_ms->store(ctx.clock->now_ms(), std::memory_order_relaxed);
+  ocpp::FrameOptions options;
+  options.max_frame_bytes = ctx.settings.max_frame_bytes;
+  options.max_depth = ctx.settings.max_json_depth;
+  options.tolerant = st.setup.tolerant;
+  auto frame = ocpp::parse_frame(text, options);
+  if (!frame) {
+    const auto& error = frame.error();
+    if (ctx.metrics) ctx.metrics->frame_rejected();
+    if (std::uint64_t held_back = 0; st.refusal_log.may_log(std::chrono::steady_clock::now(), held_back))
+      ctx.station_log->info("{}: malformed frame: {}: {}{}", st.setup.station_id, ocpp::describe(error.code),
+                            error.detail, held_back_note(held_back));
+    // Only a CALL (or a frame whose type could not be read) is answered: answering a broken
+    // CALLRESULT or CALLERROR is not allowed.
+    if (!error.type || *error.type == ocpp::MessageType::call)
+      send_call_error(self, error.message_id.value_or("-1"), ocpp::call_error_for(st.setup.version, error));
+    return;
+  }
+  if (frame->type == ocpp::MessageType::call)
+    on_station_call(self, *frame);
+  else
+    on_station_answer(self, *frame);
+}
+
+void on_reply(Self* self, CallReply& reply) {
+  auto& st = self->state;
+  auto it = st.incoming.find(reply.message_id);
+  if (it == st.incoming.end()) return;  // the connection was replaced meanwhile
+  const std::size_t action = it->second;
+  st.incoming.erase(it);
+  if (reply.ok) {
+    send_frame(self, ocpp::call_result_frame(reply.message_id, reply.payload));
+  } else {
+    send_call_error(self, reply.message_id, ocpp::call_error_for(st.setup.version, reply.error, reply.description));
+  }
+  if (auto* metrics = st.setup.ctx->metrics)
+    metrics->station_call(st.setup.version, action, reply.ok ? MessageOutcome::ok : MessageOutcome::call_error,
+                          seconds_since(reply.received));
+}
+
+void on_closed(Self* self, const std::string& reason) {
+  auto& st = self->state;
+  if (st.closed) return;
+  st.closed = true;
+  st.setup.ctx->station_log->info("{}: disconnected: {}", st.setup.station_id, reason);
+  CsmsCallResult gone;
+  gone.kind = CsmsCallResult::Kind::disconnected;
+  if (st.in_flight) {
+    gone.sent = true;
+    gone.error_description = "sent, but the station disconnected before answering: " + reason;
+    deliver(self, st.in_flight->queued, gone);
+    st.in_flight.reset();
+  }
+  gone.sent = false;
+  gone.error_description = "not sent: the station disconnected first: " + reason;
+  for (auto& queued : st.queue) deliver(self, queued, gone);
+  st.queue.clear();
+  if (auto* directory = st.setup.ctx->directory)
+    directory->detach(st.setup.station_id, caf::actor_cast<caf::actor>(self));
+  // The last-seen time is kept in memory while connected and stored when the connection ends.
+  if (auto* committer = st.setup.ctx->committer) {
+    const auto seen = st.setup.last_seen_ms ? st.setup.last_seen_ms->load() : st.setup.ctx->clock->now_ms();
+    committer->submit(
+        [id = st.setup.station_id, seen](storage::WriteTxn& txn) {
+          txn.put(storage::Table::station_runtime, runtime_key(id, RuntimeField::seen),
+                  "{\"lastSeen\":\"" + ocpp::DateTime::from_unix_ms(seen).to_string() + "\"}");
+        },
+        [](const std::string&) {});
+  }
+  self->quit();
+}
+
+// ---- settings --------------------------------------------------------------------------------
+// Pending settings are a set in the store (one entry per key, the latest value wins). A push is a
+// round of calls computed from that set, sent one at a time behind any other call; a push asked
+// for while a round runs (another reconfigure) only marks the round to start over once it is done,
+// so asking N times never sends more than the keys that are pending. A failed call (timeout, the
+// station gone) ends the round: its keys stay pending for the next boot or reconfigure.
+
+void send_next_settings_call(Self* self);
+
+void start_settings_round(Self* self) {
+  auto& st = self->state;
+  const auto ctx = st.setup.ctx;
+  st.settings_again = false;
+  auto reader = ctx->store->read();
+  auto pending = pending_settings(reader, st.setup.station_id);
+  if (pending.empty()) return;
+  st.settings_round.emplace();
+  st.settings_round->calls =
+      settings_calls(st.setup.version, pending, settings_batch_limits(reader, st.setup.station_id));
+  send_next_settings_call(self);
+}
+
+/// Sends the settings still pending for this station (after its BootNotification, or when the
+/// API changed them while it was connected) and stores the station's answer per key.
+void push_settings(Self* self) {
+  auto& st = self->state;
+  if (!st.setup.ctx->store || st.closed) return;
+  if (st.settings_round) {
+    st.settings_again = true;
+    return;
+  }
+  start_settings_round(self);
+}
+
+void send_next_settings_call(Self* self) {
+  auto& st = self->state;
+  if (!st.settings_round || st.closed) return;
+  auto& round = *st.settings_round;
+  if (round.next >= round.calls.size()) {
+    st.settings_round.reset();
+    if (st.settings_again) start_settings_round(self);
+    return;
+  }
+  auto sent = std::make_shared<SettingsCall>(std::move(round.calls[round.next++]));
+  auto action = find_action(st.setup.version, sent->call.action);
+  if (!action) return send_next_settings_call(self);
+  auto on_result = [self, ctx = st.setup.ctx, station = st.setup.station_id, version = st.setup.version,
+                    sent](const CsmsCallResult& result) {
+    auto outcome = settings_outcome(version, *sent, result);
+    if (outcome.empty()) {
+      ctx->station_log->warn("{}: settings not applied ({}); they stay pending until its next boot or reconfigure",
+                             station, result.error_description);
+      self->state.settings_round.reset();
+      self->state.settings_again = false;
+      return;
+    }
+    ctx->committer->submit([station, sent, outcome, at = ctx->clock->now_ms()](
+                               storage::WriteTxn& txn) { store_settings_outcome(txn, station, *sent, outcome, at); },
+                           [me = caf::actor_cast<caf::actor>(self)](const std::string&) {
+                             caf::anon_send(me, settings_next_atom::value);
+                           });
+  };
+  st.queue.push_back({sent->call, *action, {}, std::move(on_result), std::chrono::steady_clock::now()});
+  send_next_call(self);
+}
+
+std::string random_prefix() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string out(6, '0');
+  for (auto& c : out) c = kDigits[rng() % 36];
+  return out + "-";
+}
+
+}  // namespace
+
+caf::behavior station_actor(Self* self, StationSetup setup) {
+  self->state.setup = std::move(setup);
+  self->state.id_prefix = random_prefix();
+  return {
+      [self](text_atom, const std::string& text) {
+        on_text(self, text);
+        if (auto connection = self->state.setup.connection.lock()) connection->consumed();
+      },
+      [self](reply_atom, CallReply& reply) { on_reply(self, reply); },
+      [self](csms_call_atom, CsmsCall& call) {
+        auto& st = self->state;
+        auto promise = self->make_response_promise();
+        CsmsCallResult refused;
+        auto action = find_action(st.setup.version, call.action);
+        if (!action) {
+          refused.kind = CsmsCallResult::Kind::call_error;
+          refused.error_code = "NotImplemented";
+          refused.error_description = "unknown action " + call.action;
+          promise.deliver(std::move(refused));
+          return;
+        }
+        if (st.closed) {
+          refused.kind = CsmsCallResult::Kind::disconnected;
+          refused.error_description = "the station is not connected";
+          promise.deliver(std::move(refused));
+          return;
+        }
+        if (st.queue.size() >= st.setup.ctx->settings.max_queued_calls) {
+          refused.kind = CsmsCallResult::Kind::queue_full;
+          refused.error_description =
+              "not sent: " + std::to_string(st.queue.size()) + " calls are already waiting for this station";
+          if (auto* metrics = st.setup.ctx->metrics) metrics->csms_call(CsmsCallOutcome::queue_full);
+          promise.deliver(std::move(refused));
+          return;
+        }
+        if (auto& gone = st.withdrawn;
+            call.ticket != 0 && std::find(gone.begin(), gone.end(), call.ticket) != gone.end()) {
+          refused.kind = CsmsCallResult::Kind::not_sent;
+          refused.error_description = "not sent: withdrawn by its caller";
+          promise.deliver(std::move(refused));
+          return;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (call.ticket == 0) call.ticket = next_call_ticket();
+        const auto send_by = call.send_by.value_or(now + st.setup.ctx->settings.call_timeout);
+        const auto ticket = call.ticket;
+        st.queue.push_back({std::move(call), *action, std::move(promise), {}, now});
+        send_next_call(self);
+        // Still waiting behind another call: it goes out by send_by or not at all.
+        if (!st.queue.empty() && st.queue.back().call.ticket == ticket)
+          self->delayed_send(self, std::max(send_by - now, std::chrono::steady_clock::duration::zero()),
+                             expire_atom::value, ticket);
+      },
+      [self](expire_atom, std::uint64_t ticket) { withdraw(self, ticket, "the station was busy: withdrawn"); },
+      [self](withdraw_atom, std::uint64_t ticket) {
+        // A withdrawal may overtake its call on the way here: remembered, the call is refused when
+        // it arrives.
+        if (!withdraw(self, ticket, "withdrawn by its caller") && ticket != 0) {
+          auto& gone = self->state.withdrawn;
+          gone.push_back(ticket);
+          if (gone.size() > StationState::kWithdrawnKept) gone.pop_front();
+        }
+      },
+      [self](timeout_atom, std::uint64_t sequence) {
+        auto& st = self->state;
+        if (!st.in_flight || st.in_flight->sequence != sequence) return;
+        CsmsCallResult result;
+        result.kind = CsmsCallResult::Kind::timeout;
+        result.error_description = "sent, but no answer from the station within " +
+                                   std::to_string(st.setup.ctx->settings.call_timeout.count()) + " s";
+        st.setup.ctx->station_log->warn("{}: {} {} timed out", st.setup.station_id, st.in_flight->queued.call.action,
+                                        st.in_flight->message_id);
+        finish_call(self, std::move(result));
+      },
+      [self](replace_atom) {
+        if (auto connection = self->state.setup.connection.lock())
+          connection->close(1000, "replaced by a newer connection of the same station");
+      },
+      [self](kick_atom, const std::string& reason) {
+        if (auto connection = self->state.setup.connection.lock()) connection->close(1008, reason);
+      },
+      [self](closed_atom, const std::string& reason) { on_closed(self, reason); },
+      [self](settings_next_atom) { send_next_settings_call(self); },
+      [self](push_atom) {
+        push_settings(self);
+        // Certificates waiting for this station (signed while it was away, roots to install).
+        if (const auto* security = self->state.setup.ctx->router
+                                       ? self->state.setup.ctx->router->service(Router::Service::security)
+                                       : nullptr)
+          caf::anon_send(*security, booted_atom::value, self->state.setup.station_id);
+      },
+  };
+}
+
+void StationSession::on_text(std::string text) { caf::anon_send(actor_, text_atom::value, std::move(text)); }
+
+void StationSession::on_closed(const std::string& reason) { caf::anon_send(actor_, closed_atom::value, reason); }
+
+}  // namespace evbroker::actors

@@ -1,0 +1,196 @@
+#include "actors/station/station_gate.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "actors/records/runtime_keys.hpp"
+#include "actors/station/proxy_client_cert.hpp"
+#include "actors/records/records.hpp"
+#include "actors/station/station_actor.hpp"
+#include "actors/station/station_id.hpp"
+#include "pki/password.hpp"
+
+namespace evbroker::actors {
+namespace {
+
+/// Our preference when a station offers several versions.
+constexpr ocpp::Version kSpoken[] = {ocpp::Version::v201, ocpp::Version::v16};
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
+StationGate::StationGate(caf::actor_system* system, NodeContextPtr ctx, StationLookup lookup)
+    : system_(system), ctx_(std::move(ctx)), lookup_(std::move(lookup)), throttle_(ctx_->login_throttle) {
+  if (!lookup_) {
+    lookup_ = [ctx = ctx_](const std::string& id) -> std::optional<std::string> {
+      return ctx->store->read().get(storage::Table::stations, id);
+    };
+  }
+}
+
+transport::UpgradeDecision StationGate::refuse(UpgradeOutcome outcome, int status, std::string reason) {
+  if (ctx_->metrics) ctx_->metrics->upgrade(outcome);
+  transport::UpgradeDecision d;
+  d.accept = false;
+  d.http_status = status;
+  d.reason = std::move(reason);
+  return d;
+}
+
+transport::UpgradeDecision StationGate::decide(const transport::UpgradeRequest& request) {
+  if (!request.path_ok)
+    return refuse(UpgradeOutcome::bad_path, 404, "bad path " + request.target + ": expected /ws/<stationId>");
+  const std::string& id = request.station_id;
+  if (std::string error; !valid_station_id(id, error)) return refuse(UpgradeOutcome::bad_path, 400, error);
+  const auto now = LoginThrottle::Clock::now();
+  const std::string source = source_of(request);
+  if (const auto until = throttle_.locked_until(source, id, now); until > now) {
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(until - now).count() + 1;
+    return refuse(UpgradeOutcome::throttled, 429,
+                  "too many failed logins from " + source + ", try again in " + std::to_string(seconds) + " s");
+  }
+  auto record_failure = [&](const std::string&) { throttle_.failed(source, id, now); };
+
+  auto stored = lookup_(id);
+  auto station = stored ? parse_station_record(*stored) : std::nullopt;
+  if (!station) {
+    record_failure(id);  // scanning for ids counts against the address
+    return refuse(UpgradeOutcome::unknown_station, 404, "unknown charge station " + id);
+  }
+
+  std::string chosen;
+  for (auto version : kSpoken) {
+    for (const auto& offer : request.subprotocols)
+      if (offer == ocpp::subprotocol(version)) chosen = offer;
+    if (!chosen.empty()) break;
+  }
+  if (chosen.empty())
+    return refuse(UpgradeOutcome::no_subprotocol, 400,
+                  "no common subprotocol: offered " + join(request.subprotocols) + "; supported ocpp2.0.1, ocpp1.6");
+
+  // TLS as the station sees it: the node's own wss listener, or a TLS-terminating proxy in front of
+  // the plain listener when (and only when) the operator said to trust one.
+  ProxiedTls seen{request.tls, request.client_cert_cn, {}};
+  if (!request.tls && ctx_->trust_proxy) {
+    seen = read_proxied_tls(request, *ctx_);
+  } else if (has_proxy_headers(request)) {
+    ctx_->station_log->debug("{}: X-Forwarded-Proto / X-Client-Cert* headers ignored ({})", id,
+                             request.tls ? "the connection is TLS to the node itself" : "--trust-proxy is off");
+  }
+
+  // Security profiles in MaEVe's numbering: 0 ws + Basic, 1 wss + Basic, 2 wss + client certificate.
+  const int profile = station->security_profile;
+  if (profile >= 1 && !seen.tls)
+    return refuse(UpgradeOutcome::wrong_profile, 403,
+                  id + " is registered for security profile " + std::to_string(profile) + ": connect with wss");
+  if (profile == 0 && seen.tls)
+    return refuse(UpgradeOutcome::wrong_profile, 403, id + " is registered for security profile 0: connect with ws");
+  if (profile == 2) {
+    if (request.username || request.password)
+      return refuse(UpgradeOutcome::wrong_profile, 403,
+                    id + " is registered for client-certificate authentication, not a password");
+    if (!seen.client_cert_cn) {
+      record_failure(id);
+      return refuse(UpgradeOutcome::bad_credentials, 401,
+                    seen.problem.empty() ? "no client certificate" : seen.problem);
+    }
+    if (*seen.client_cert_cn != id) {
+      record_failure(id);
+      return refuse(UpgradeOutcome::bad_credentials, 403,
+                    "client certificate names " + *seen.client_cert_cn + ", not " + id);
+    }
+  } else if (!station->password_hash.empty() || profile == 1) {
+    if (!request.username || !request.password) {
+      record_failure(id);
+      return refuse(UpgradeOutcome::bad_credentials, 401, "missing Basic credentials");
+    }
+    if (*request.username != id && !station->invalid_username_allowed) {
+      record_failure(id);
+      return refuse(UpgradeOutcome::bad_credentials, 401, "username must be the station id");
+    }
+    if (station->password_hash.empty() ||
+        !pki::verify_password(*request.password, {station->password_salt, station->password_hash})) {
+      record_failure(id);
+      return refuse(UpgradeOutcome::bad_credentials, 401, "wrong password");
+    }
+  }
+  throttle_.succeeded(source, id);
+  if (ctx_->metrics) ctx_->metrics->upgrade(UpgradeOutcome::accepted);
+  transport::UpgradeDecision d;
+  d.accept = true;
+  d.subprotocol = chosen;
+  return d;
+}
+
+caf::actor start_station_actor(caf::actor_system& system, const NodeContextPtr& ctx,
+                               std::shared_ptr<transport::Connection> connection, const std::string& station_id,
+                               ocpp::Version version, const std::string& gateway) {
+  auto stored = ctx->store->read().get(storage::Table::stations, station_id);
+  auto station = stored ? parse_station_record(*stored) : std::nullopt;
+  const auto now = ctx->clock->now_ms();
+  const std::string remote = connection->remote_address();
+
+  StationSetup setup;
+  setup.station_id = station_id;
+  setup.version = version;
+  setup.tolerant = station && station->tolerant;
+  setup.connection = connection;
+  setup.last_seen_ms = std::make_shared<std::atomic<std::int64_t>>(now);
+  setup.ctx = ctx;
+  auto actor = system.spawn(station_actor, setup);
+
+  StationDirectory::Entry entry{actor, version, now, remote, setup.last_seen_ms};
+  if (auto previous = ctx->directory->attach(station_id, std::move(entry))) {
+    ctx->station_log->info("{}: a new connection replaces the one from {}", station_id, previous->remote_address);
+    caf::anon_send(previous->actor, replace_atom::value);
+  }
+  ctx->station_log->info("{}: connected with {} from {}{}", station_id, ocpp::subprotocol(version), remote,
+                         gateway.empty() ? "" : " through gateway " + gateway);
+  ctx->committer->submit(
+      [id = station_id, protocol = std::string(ocpp::subprotocol(version)), remote, gateway,
+       now](storage::WriteTxn& txn) {
+        std::string out;
+        ocpp::JsonWriter w(out);
+        w.raw("{\"protocol\":");
+        w.string(protocol);
+        w.raw(",\"connectedAt\":");
+        w.date_time(ocpp::DateTime::from_unix_ms(now));
+        w.raw(",\"remoteAddress\":");
+        w.string(remote);
+        if (!gateway.empty()) {
+          w.raw(",\"gateway\":");
+          w.string(gateway);
+        }
+        w.raw('}');
+        txn.put(storage::Table::station_runtime, runtime_key(id, RuntimeField::conn), out);
+      },
+      [](const std::string&) {});
+  return actor;
+}
+
+std::shared_ptr<transport::ConnectionHandler> StationGate::open(std::shared_ptr<transport::Connection> connection,
+                                                                const transport::UpgradeRequest& request,
+                                                                const std::string& subprotocol) {
+  const auto version = ocpp::version_from_subprotocol(subprotocol).value_or(ocpp::Version::v201);
+  auto actor = start_station_actor(*system_, ctx_, std::move(connection), request.station_id, version, "");
+  return std::make_shared<StationSession>(std::move(actor));
+}
+
+std::string StationGate::source_of(const transport::UpgradeRequest& request) const {
+  if (ctx_->trust_proxy && !request.tls && request.header) {
+    const std::string forwarded = request.header("X-Forwarded-For");
+    if (!forwarded.empty()) {
+      auto last = forwarded.substr(forwarded.rfind(',') == std::string::npos ? 0 : forwarded.rfind(',') + 1);
+      const auto first = last.find_first_not_of(" \t");
+      if (first != std::string::npos)
+        return LoginThrottle::source_of(last.substr(first, last.find_last_not_of(" \t") - first + 1));
+    }
+  }
+  return LoginThrottle::source_of(request.remote_address);
+}
+
+}  // namespace evbroker::actors
