@@ -12,6 +12,7 @@
 #include "actors/api/management_api.hpp"
 #include "actors/cluster/manager_bridge.hpp"
 #include "actors/routes.hpp"
+#include "actors/core/messages.hpp"
 #include "actors/core/metrics.hpp"
 #include "actors/core/node_context.hpp"
 #include "actors/core/router.hpp"

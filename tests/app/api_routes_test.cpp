@@ -51,7 +51,7 @@ TEST_CASE("every route is in docs/openapi.json and every operation there has a r
   }
 }
 
-TEST_CASE("requests reach the route of their method and path; templates match one segment", "[api]") {
+TEST_CASE("requests reach the route of their method and path, and a template matches one segment", "[api]") {
   std::string allowed;
   const auto* r = match_v0_route("POST", {"cs", "CS1", "call", "Reset"}, allowed);
   REQUIRE(r != nullptr);

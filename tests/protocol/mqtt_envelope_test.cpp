@@ -255,8 +255,8 @@ TEST_CASE("error details are held to what a frame may carry, so every envelope m
   // refused by the frame parser of the station actor that had to pass the CALLERROR on.
   for (const char* number : {"18446744073709551616", "-9223372036854775809", "1e400"}) {
     CAPTURE(number);
-    const std::string text = std::string(R"({"type":4,"id":"7","error_code":"InternalError","error_details":{"why":)") +
-                             number + "}}";
+    const std::string text =
+        std::string(R"({"type":4,"id":"7","error_code":"InternalError","error_details":{"why":)") + number + "}}";
     CHECK(envelope_error(text).starts_with("error_details: "));
   }
   auto e = decoded(R"({"type":4,"id":"7","error_code":"E","error_details": { "n" : 9223372036854775807 , "d":1.5 }})");
