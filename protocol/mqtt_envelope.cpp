@@ -122,7 +122,9 @@ Error read_error_details(json::value& v, std::string_view field, std::string& ou
   PathScope at(ctx, field);  // level 2 of the envelope, as of the frame
   AnyJson details;
   if (!read_any(v, details, ctx)) return field_error(field, ctx.error().message());
-  out = std::move(details.json);
+  // Empty details are no details, as the encoder writes them: "" and "{}" must not make two
+  // envelopes of one (the long campaign found that too, once the numbers above were fixed).
+  out = details.json == "{}" ? std::string() : std::move(details.json);
   return std::nullopt;
 }
 

@@ -264,6 +264,10 @@ TEST_CASE("error details are held to what a frame may carry, so every envelope m
   auto frame = parse_frame(frame_of(e), FrameOptions{});
   REQUIRE(frame.has_value());
   CHECK(frame->error_details == e.error_details);
+  // Empty details are no details: they decode as the encoder writes them (not at all).
+  auto empty = decoded(R"({"type":4,"id":"7","error_code":"E","error_details":{ }})");
+  CHECK(empty.error_details.empty());
+  CHECK(decoded(encode_envelope(empty)).error_details.empty());
 }
 
 TEST_CASE("envelope_of is the inverse of frame_of for each frame type", "[envelope]") {
