@@ -531,7 +531,7 @@ def throughput(binaries, work, swarm, stations, duration, steps, results):
     operations = (metric_sum(after, "evbroker_store_operations_total")
                   - metric_sum(before, "evbroker_store_operations_total"))
     events = tx["window"]["by_action"].get("TransactionEvent", 0)
-    durable = {"stations": tx["stations_connected"],
+    durable = {"stations": stations,
                "transaction_events_per_s": events / tx["duration_s"] if tx["duration_s"] else 0,
                # over the whole cs_swarm run (ramp included), per CALL answered in it
                "node_cpu_s": node_cpu_s, "answered_calls": tx["responses"],
