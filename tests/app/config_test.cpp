@@ -663,6 +663,33 @@ TEST_CASE("a TOML syntax error names the file, line and column", "[config][toml]
                                      R"(:2:\d+: .+)"));
 }
 
+TEST_CASE("a non-ASCII character outside a string is refused before toml++ reads the file", "[config][toml]") {
+  // toml++ 3.3.0 reaches __builtin_unreachable() for it (apps/evbroker/toml_guard.hpp).
+  TomlFile file("log_level = \"info\"\ncaf\u00e9 = 1\n");
+  CHECK(parse_error({"--config", file.path()}) ==
+        file.path() +
+            ":2:4: non-ASCII character U+00E9 outside a string or comment (TOML allows only A-Z a-z 0-9 _ - in bare "
+            "keys; quote the key or the value)");
+}
+
+TEST_CASE("non-ASCII text the TOML library trips on is refused in strings and blanked in comments", "[config][toml]") {
+  {
+    TomlFile file("# caf\u00e9 \u3042\ndata_dir = \"/srv/\u4e2d\" # \u00e9\n");
+    CHECK(parse_ok({"--config", file.path()}).data_dir == "/srv/\u4e2d");
+  }
+  {
+    TomlFile file("data_dir = \"/srv/\u00e9vbroker\"\n");
+    CHECK(parse_error({"--config", file.path()}) ==
+          file.path() +
+              ":1:18: character U+00E9 in a string: the TOML library of this build (toml++ 3.3.0) cannot read it "
+              "safely; write it as \\u00E9 in a \"...\" string");
+  }
+  {
+    TomlFile file("data_dir = \"/srv/\\u00E9vbroker\"\n");
+    CHECK(parse_ok({"--config", file.path()}).data_dir == "/srv/\u00e9vbroker");
+  }
+}
+
 TEST_CASE("a TOML value of the wrong type or out of range names the key and its position", "[config][toml]") {
   {
     TomlFile file("heartbeat_interval = \"60\"\n");
