@@ -319,6 +319,19 @@ std::optional<std::string> read_api_token_file(NodeConfig& config) {
   return std::nullopt;
 }
 
+/// What follows once every setting is in place: the API token from its file, then (ParseChecks::all)
+/// the checks across settings. parse_config's last step; fuzz_config calls it for a file alone.
+std::optional<std::string> finish_settings(NodeConfig& config, ParseChecks checks) {
+  if (!config.api_token_file.empty()) {
+    if (!config.api_token.empty())
+      return "api_token_file " + config.api_token_file +
+             " and api_token (--api-token, EVBROKER_API_TOKEN or the config file) are both set: give the token once";
+    if (auto error = read_api_token_file(config)) return error;
+  }
+  if (checks == ParseChecks::all) return check_combination(config);
+  return std::nullopt;
+}
+
 ParseOutcome error_outcome(std::string message) {
   return ParseOutcome{ParseOutcome::Kind::exit_error, 2, std::move(message)};
 }
@@ -543,19 +556,10 @@ ParseOutcome parse_config(int argc, const char* const* argv, NodeConfig& out, Pa
     }
   }
 
-  if (!config.api_token_file.empty()) {
-    if (!config.api_token.empty())
-      return error_outcome("api_token_file " + config.api_token_file +
-                           " and api_token (--api-token, EVBROKER_API_TOKEN or the config file) are both set: give the "
-                           "token once");
-    if (auto error = read_api_token_file(config)) return error_outcome(*error);
-  }
+  if (auto error = finish_settings(config, checks)) return error_outcome(*error);
   config.api_token_on_command_line = std::any_of(given.begin(), given.end(), [](const std::string& a) {
     return a == "--api-token" || a.starts_with("--api-token=");
   });
-  if (checks == ParseChecks::all) {
-    if (auto error = check_combination(config)) return error_outcome(*error);
-  }
   out = std::move(config);
   return ParseOutcome{};
 }

@@ -5,8 +5,8 @@
 //     checks each setting. config.cpp is compiled into this translation unit (#include below) to
 //     reach it: it lives in config.cpp's anonymous namespace, and building a CLI11 parser for every
 //     input (what parse_config does first) would make this target 4 times slower.
-//   - An input whose settings all apply then goes through what parse_config does after reading
-//     the file: the API token file and the checks across settings (check_combination).
+//   - An input whose settings all apply then goes through parse_config's last step,
+//     finish_settings: the API token file and the checks across settings.
 //   - An input that starts with a line "#args: a b c" (a TOML comment that appends those words to
 //     the command line, to fuzz flags against the file) goes through parse_config as
 //     `evbroker --config FILE [ARGS]`: CLI11, flags, environment, the file, the checks across
@@ -68,12 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   constexpr std::string_view kArgs = "#args:";
   const bool has_args = text.starts_with(kArgs);
   if (!has_args) {
-    // parse_config's steps after the file, for a file whose settings applied.
-    if (settings_ok) {
-      if (!applied.api_token_file.empty() && applied.api_token.empty())
-        (void)evbroker::app::read_api_token_file(applied);
-      (void)evbroker::app::check_combination(applied);
-    }
+    // parse_config's last step, for a file whose settings applied.
+    if (settings_ok) (void)evbroker::app::finish_settings(applied, evbroker::app::ParseChecks::all);
     return 0;
   }
   std::vector<std::string> args = {"evbroker", "--config", path};
