@@ -28,7 +28,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -464,45 +466,62 @@ std::string pki_directory(const NodeConfig& config) {
   return (std::filesystem::path(config.data_dir) / "pki").string();
 }
 
-ParseOutcome parse_config(int argc, const char* const* argv, NodeConfig& out, ParseChecks checks) {
-  const NodeConfig defaults;  // default-initialised: "{}" trips a GCC 12 -Wmaybe-uninitialized false positive at -O3
-  const auto all = settings::all();
-
+// The CLI11 definition of the node's flags, built once per ConfigParser: adding an option makes
+// CLI11 compare its names with every option added before (64 settings: about two thousand
+// comparisons, each allocating), which is most of a parse's time. Each setting has one slot that
+// CLI11 fills; only the slots of options given in this parse (count() > 0) are read, so slots left
+// over from an earlier parse are never seen.
+struct ConfigParser::Definition {
+  std::span<const Setting> all = settings::all();
   CLI::App app{"evbroker: an OCPP broker node (charge station management system core)", "evbroker"};
-  app.allow_extras();  // unknown arguments are reported below, with a clearer message than CLI11's
-  app.get_formatter()->column_width(44);
-  app.set_version_flag("--version", "evbroker " EVBROKER_VERSION);
-  app.footer(
-      "Each setting is taken from the first of: its flag; for the secrets, the environment variables "
-      "EVBROKER_API_TOKEN, EVBROKER_HUBJECT_CLIENT_SECRET and EVBROKER_MQTT_PASSWORD; the TOML file given with "
-      "--config (keys are the "
-      "option names with '_' for '-', e.g. ws_addr = \"0.0.0.0:9310\", durations in the unit shown (seconds, MS for "
-      "milliseconds), lists as arrays: "
-      "server_names = [\"csms.example.com\"]); the default shown.\n"
-      "`evbroker ca --help`: export the local PKI's certificates, issue station certificates, rotate.");
-
   std::string config_path;
-  app.add_option("-c,--config", config_path, "TOML file with settings (see evbroker.example.toml)")->type_name("FILE");
+  std::vector<std::string> texts = std::vector<std::string>(all.size());
+  std::deque<bool> switches = std::deque<bool>(all.size(), false);  // stable references, real bools
+  std::vector<CLI::Option*> options = std::vector<CLI::Option*>(all.size(), nullptr);
 
-  // One slot per setting, filled by CLI11; only those given (count() > 0) are applied. A deque keeps
-  // references to its elements stable (CLI11 holds them) and, unlike vector<bool>, has real bools.
-  std::vector<std::string> texts(all.size());
-  std::deque<bool> switches(all.size(), false);
-  std::vector<CLI::Option*> options(all.size(), nullptr);
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    const Setting& setting = all[i];
-    std::string flag = settings::flag_of(setting);
-    if (setting.kind == Kind::boolean) {
-      options[i] = app.add_flag(flag + ",!--no-" + flag.substr(2), switches[i], std::string(setting.help))
+  Definition() {
+    const NodeConfig defaults;  // default-initialised: "{}" trips a GCC 12 -Wmaybe-uninitialized false positive at -O3
+    app.allow_extras();         // unknown arguments are reported by parse, with a clearer message than CLI11's
+    app.get_formatter()->column_width(44);
+    app.set_version_flag("--version", "evbroker " EVBROKER_VERSION);
+    app.footer(
+        "Each setting is taken from the first of: its flag; for the secrets, the environment variables "
+        "EVBROKER_API_TOKEN, EVBROKER_HUBJECT_CLIENT_SECRET and EVBROKER_MQTT_PASSWORD; the TOML file given with "
+        "--config (keys are the "
+        "option names with '_' for '-', e.g. ws_addr = \"0.0.0.0:9310\", durations in the unit shown (seconds, MS for "
+        "milliseconds), lists as arrays: "
+        "server_names = [\"csms.example.com\"]); the default shown.\n"
+        "`evbroker ca --help`: export the local PKI's certificates, issue station certificates, rotate.");
+    app.add_option("-c,--config", config_path, "TOML file with settings (see evbroker.example.toml)")
+        ->type_name("FILE");
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const Setting& setting = all[i];
+      std::string flag = settings::flag_of(setting);
+      if (setting.kind == Kind::boolean) {
+        options[i] = app.add_flag(flag + ",!--no-" + flag.substr(2), switches[i], std::string(setting.help))
+                         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+        continue;
+      }
+      options[i] = app.add_option(flag, texts[i], std::string(setting.help))
+                       ->type_name(std::string(setting.type_name))
+                       ->default_str(setting.show(defaults))
                        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-      continue;
+      if (!setting.env.empty()) options[i]->envname(std::string(setting.env));
     }
-    options[i] = app.add_option(flag, texts[i], std::string(setting.help))
-                     ->type_name(std::string(setting.type_name))
-                     ->default_str(setting.show(defaults))
-                     ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-    if (!setting.env.empty()) options[i]->envname(std::string(setting.env));
   }
+};
+
+ConfigParser::ConfigParser() : definition_(std::make_unique<Definition>()) {}
+ConfigParser::~ConfigParser() = default;
+
+ParseOutcome ConfigParser::parse(int argc, const char* const* argv, NodeConfig& out, ParseChecks checks) {
+  Definition& d = *definition_;
+  const auto& all = d.all;
+  CLI::App& app = d.app;
+  // Forget the previous parse. CLI11's parse clears its results itself only when the previous parse
+  // got as far as reading arguments; config_path is read whether or not --config was given.
+  app.clear();
+  d.config_path.clear();
 
   // CLI11 wants the arguments without the program name, last first.
   std::vector<std::string> given;
@@ -528,21 +547,21 @@ ParseOutcome parse_config(int argc, const char* const* argv, NodeConfig& out, Pa
   }
 
   NodeConfig config;
-  if (!config_path.empty()) {
-    if (auto error = apply_toml_file(config_path, config)) return error_outcome(*error);
+  if (!d.config_path.empty()) {
+    if (auto error = apply_toml_file(d.config_path, config)) return error_outcome(*error);
   } else if (app.count("--config") > 0) {
     return error_outcome("--config: expected a file name, got ''");
   }
 
   for (std::size_t i = 0; i < all.size(); ++i) {
     const Setting& setting = all[i];
-    if (options[i]->count() == 0) continue;
+    if (d.options[i]->count() == 0) continue;
     Value value;
     std::optional<std::string> error;
     if (setting.kind == Kind::boolean) {
-      value = switches[i];
+      value = d.switches[i];
     } else {
-      error = value_from_text(setting, texts[i], value);
+      error = value_from_text(setting, d.texts[i], value);
     }
     if (!error) error = setting.apply(config, value);
     if (error) {
@@ -562,6 +581,11 @@ ParseOutcome parse_config(int argc, const char* const* argv, NodeConfig& out, Pa
   });
   out = std::move(config);
   return ParseOutcome{};
+}
+
+ParseOutcome parse_config(int argc, const char* const* argv, NodeConfig& out, ParseChecks checks) {
+  ConfigParser parser;
+  return parser.parse(argc, argv, out, checks);
 }
 
 }  // namespace evbroker::app

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -125,6 +126,23 @@ enum class ParseChecks {
 /// bound to a non-loopback address without a token, a certificate without its key). Never exits
 /// the process.
 ParseOutcome parse_config(int argc, const char* const* argv, NodeConfig& out, ParseChecks checks = ParseChecks::all);
+
+/// parse_config with a parser that can be kept: the definition of the flags (CLI11's, the costly
+/// part) is built once, and each parse starts from nothing, so a parse gives what parse_config would
+/// give whatever was parsed before. For callers that parse many command lines (fuzz_config); the
+/// node parses one and calls parse_config. Not for two threads at once.
+class ConfigParser {
+ public:
+  ConfigParser();
+  ~ConfigParser();
+  ConfigParser(const ConfigParser&) = delete;
+  ConfigParser& operator=(const ConfigParser&) = delete;
+  ParseOutcome parse(int argc, const char* const* argv, NodeConfig& out, ParseChecks checks = ParseChecks::all);
+
+ private:
+  struct Definition;
+  std::unique_ptr<Definition> definition_;
+};
 
 /// Does this node flag ("--data-dir", "-c") take a value as the next argument? False for switches
 /// (--sync, --no-trust-proxy, --help, ...) and for flags that are not the node's.

@@ -445,6 +445,54 @@ TEST_CASE("the configuration is left untouched when parsing fails or exits", "[c
   CHECK(c.data_dir == "mine");
 }
 
+TEST_CASE("a kept ConfigParser gives what parse_config gives, whatever it parsed before", "[config]") {
+  ScopedEnv env(kTokenEnv, std::nullopt);
+  TomlFile file("heartbeat_interval = 60\nsync = false\nlog_level = \"warn\"\n");
+  TomlFile broken("heartbeat_interval = \"soon\"\n");
+  std::vector<std::string> every_flag;
+  for (const auto& e : kNonDefaults) {
+    if (!e.is_switch) every_flag.push_back(flag_of(e.key));
+    every_flag.push_back(e.flag_value);
+  }
+  // Each command line is parsed right after the others, so what one sets (every flag, --config,
+  // --no-sync, an error half-way, --help) must not leak into the next.
+  const std::vector<std::vector<std::string>> lines = {
+      every_flag,
+      {},
+      {"--config", file.path()},
+      {"--no-sync", "--heartbeat-interval", "0"},
+      {"--sync"},
+      {"--config", broken.path()},
+      {"--config="},
+      {"--data-dir", "/x", "--help"},
+      {"--version"},
+      {"--nonsense", "--config", file.path()},
+      {"positional"},
+      {"--api-token", "t0ken-with-enough-length", "--api-addr", "0.0.0.0:9410"},
+      {"--api-addr", "0.0.0.0:9410"},
+      {"--config", file.path(), "--log-level=debug"},
+      {},
+  };
+  ConfigParser kept;
+  for (const auto& line : lines) {
+    std::vector<std::string> args = line;
+    args.insert(args.begin(), "evbroker");
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    NodeConfig from_kept;
+    NodeConfig from_fresh;
+    const ParseOutcome kept_outcome = kept.parse(static_cast<int>(args.size()), argv.data(), from_kept);
+    const ParseOutcome fresh_outcome = parse_config(static_cast<int>(args.size()), argv.data(), from_fresh);
+    INFO("evbroker " << Catch::Detail::stringify(line));
+    CHECK(kept_outcome.kind == fresh_outcome.kind);
+    CHECK(kept_outcome.exit_code == fresh_outcome.exit_code);
+    CHECK(kept_outcome.message == fresh_outcome.message);
+    CHECK(describe(from_kept) == describe(from_fresh));
+    CHECK(from_kept.api_token_on_command_line == from_fresh.api_token_on_command_line);
+  }
+}
+
 // ---- the API token from the environment ----------------------------------------------------------
 
 TEST_CASE("the API token comes from EVBROKER_API_TOKEN when the flag is not given", "[config][env]") {
