@@ -2,15 +2,14 @@
 // fills table device_model (one entry per component/variable, the latest report wins); the others
 // are kept as events for operators (GET /api/v0/cs/{csId}/events).
 
+#include "actors/blocks/device_model.hpp"
+
 #include "actors/blocks/blocks.hpp"
 #include "actors/records/events.hpp"
 
-namespace evbroker::actors {
-namespace {
+namespace evbroker::actors::device_model {
 
-/// <component>[;<instance>[;<evseId>[;<connectorId>]]] \0 <variable>[;<instance>]
-std::string device_model_key(std::string_view station, const ocpp201::ComponentType& c,
-                             const ocpp201::VariableType& v) {
+std::string report_key(std::string_view station, const ocpp201::ComponentType& c, const ocpp201::VariableType& v) {
   std::string component = c.name;
   if (c.instance || c.evse) component += ";" + c.instance.value_or("");
   if (c.evse) {
@@ -22,18 +21,26 @@ std::string device_model_key(std::string_view station, const ocpp201::ComponentT
   return storage::key({station, component, variable});
 }
 
+std::string store_report(storage::WriteTxn& txn, std::string_view station, const ocpp201::NotifyReportRequest& r,
+                         const Budget& budget) {
+  if (r.reportData)
+    for (const auto& data : *r.reportData)
+      put_within_budget(txn, storage::Table::device_model, report_key(station, data.component, data.variable),
+                        ocpp::to_json(data), station, BudgetKind::device_model, budget);
+  return "{}";
+}
+
+}  // namespace evbroker::actors::device_model
+
+namespace evbroker::actors {
+namespace {
+
 void on_notify_report(const NodeContext& ctx, const IncomingCall& call) {
   auto request = call.v201;
   commit_then_reply(
       ctx, call,
       [station = call.station_id, request, budget = ctx.settings.budgets.device_model](storage::WriteTxn& txn) {
-        const auto& r = std::get<ocpp201::NotifyReportRequest>(*request);
-        if (r.reportData)
-          for (const auto& data : *r.reportData)
-            put_within_budget(txn, storage::Table::device_model,
-                              device_model_key(station, data.component, data.variable), ocpp::to_json(data), station,
-                              BudgetKind::device_model, budget);
-        return std::string("{}");
+        return device_model::store_report(txn, station, std::get<ocpp201::NotifyReportRequest>(*request), budget);
       });
 }
 

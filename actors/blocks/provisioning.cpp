@@ -2,12 +2,14 @@
 // firmware / log / diagnostics status notifications. What the station reports is kept in table
 // station_runtime (key layout in storage/README.md) and shown by GET /api/v0/cs/{csId}.
 
+#include "actors/blocks/provisioning.hpp"
+
 #include "actors/blocks/blocks.hpp"
 #include "actors/records/runtime_keys.hpp"
+#include "actors/records/station_budget.hpp"
 #include "protocol/date_time.hpp"
 
-namespace evbroker::actors {
-namespace {
+namespace evbroker::actors::provisioning {
 
 std::string stamped_payload(std::string_view time_field, std::int64_t ms, std::string_view payload) {
   std::string out;
@@ -21,6 +23,55 @@ std::string stamped_payload(std::string_view time_field, std::int64_t ms, std::s
   w.raw('}');
   return out;
 }
+
+std::string connector_status_record(std::int64_t evse, std::int64_t connector, std::string_view status,
+                                    std::optional<std::string_view> error_code, const std::optional<std::string>& info,
+                                    ocpp::DateTime timestamp) {
+  std::string out;
+  ocpp::JsonWriter w(out);
+  w.raw("{\"evseId\":");
+  w.integer(evse);
+  w.raw(",\"connectorId\":");
+  w.integer(connector);
+  w.raw(",\"status\":");
+  w.string(status);
+  if (error_code) {
+    w.raw(",\"errorCode\":");
+    w.string(*error_code);
+  }
+  if (info) {
+    w.raw(",\"info\":");
+    w.string(*info);
+  }
+  w.raw(",\"timestamp\":");
+  w.date_time(timestamp);
+  w.raw('}');
+  return out;
+}
+
+std::string store_connector_status(storage::WriteTxn& txn, std::string_view station, std::int64_t evse,
+                                   std::int64_t connector, std::string_view record, std::size_t max_connectors) {
+  const auto key = connector_key(station, evse, connector);
+  // Each (EVSE, connector) pair is an entry: a station inventing ids must not grow its record.
+  if (!txn.get(storage::Table::station_runtime, key)) {
+    std::size_t known = 0;
+    txn.scan(storage::Table::station_runtime, connector_prefix(station),
+             [&](std::string_view, std::string_view) { return ++known < max_connectors; });
+    if (known >= max_connectors)
+      throw BudgetExceeded("this station already reported " + std::to_string(known) +
+                           " connectors, the most the node keeps (--station-max-connectors): status not stored");
+  }
+  txn.put(storage::Table::station_runtime, key, record);
+  return "{}";
+}
+
+}  // namespace evbroker::actors::provisioning
+
+namespace evbroker::actors {
+namespace {
+
+using provisioning::connector_status_record;
+using provisioning::stamped_payload;
 
 void on_boot(const NodeContext& ctx, const IncomingCall& call) {
   const auto now = ctx.clock->now_ms();
@@ -68,50 +119,13 @@ void on_heartbeat(const NodeContext& ctx, const IncomingCall& call) {
   reply_with(call, r);
 }
 
-std::string connector_status_json(std::int64_t evse, std::int64_t connector, std::string_view status,
-                                  std::optional<std::string_view> error_code, const std::optional<std::string>& info,
-                                  ocpp::DateTime timestamp) {
-  std::string out;
-  ocpp::JsonWriter w(out);
-  w.raw("{\"evseId\":");
-  w.integer(evse);
-  w.raw(",\"connectorId\":");
-  w.integer(connector);
-  w.raw(",\"status\":");
-  w.string(status);
-  if (error_code) {
-    w.raw(",\"errorCode\":");
-    w.string(*error_code);
-  }
-  if (info) {
-    w.raw(",\"info\":");
-    w.string(*info);
-  }
-  w.raw(",\"timestamp\":");
-  w.date_time(timestamp);
-  w.raw('}');
-  return out;
-}
-
 void on_status(const NodeContext& ctx, const IncomingCall& call, std::int64_t evse, std::int64_t connector,
                std::string record) {
-  commit_then_reply(
-      ctx, call,
-      [id = call.station_id, evse, connector, record = std::move(record),
-       max_connectors = ctx.settings.budgets.max_connectors](storage::WriteTxn& txn) {
-        const auto key = connector_key(id, evse, connector);
-        // Each (EVSE, connector) pair is an entry: a station inventing ids must not grow its record.
-        if (!txn.get(storage::Table::station_runtime, key)) {
-          std::size_t known = 0;
-          txn.scan(storage::Table::station_runtime, connector_prefix(id),
-                   [&](std::string_view, std::string_view) { return ++known < max_connectors; });
-          if (known >= max_connectors)
-            throw BudgetExceeded("this station already reported " + std::to_string(known) +
-                                 " connectors, the most the node keeps (--station-max-connectors): status not stored");
-        }
-        txn.put(storage::Table::station_runtime, key, record);
-        return std::string("{}");
-      });
+  commit_then_reply(ctx, call,
+                    [id = call.station_id, evse, connector, record = std::move(record),
+                     max_connectors = ctx.settings.budgets.max_connectors](storage::WriteTxn& txn) {
+                      return provisioning::store_connector_status(txn, id, evse, connector, record, max_connectors);
+                    });
 }
 
 /// Firmware, log, diagnostics and publish-firmware status: the latest one is station state.
@@ -134,8 +148,8 @@ void handle_provisioning(const NodeContext& ctx, const IncomingCall& call) {
             [&](const ocpp16::StatusNotificationRequest& r) {
               const auto when = r.timestamp.value_or(ctx.clock->now());
               on_status(ctx, call, r.connectorId, r.connectorId,
-                        connector_status_json(r.connectorId, r.connectorId, ocpp16::to_string(r.status),
-                                              ocpp16::to_string(r.errorCode), r.info, when));
+                        connector_status_record(r.connectorId, r.connectorId, ocpp16::to_string(r.status),
+                                                ocpp16::to_string(r.errorCode), r.info, when));
             },
             [&](const ocpp16::FirmwareStatusNotificationRequest&) {
               on_status_report(ctx, call, RuntimeField::firmware);
@@ -157,8 +171,8 @@ void handle_provisioning(const NodeContext& ctx, const IncomingCall& call) {
                  [&](const ocpp201::HeartbeatRequest&) { on_heartbeat(ctx, call); },
                  [&](const ocpp201::StatusNotificationRequest& r) {
                    on_status(ctx, call, r.evseId, r.connectorId,
-                             connector_status_json(r.evseId, r.connectorId, ocpp201::to_string(r.connectorStatus),
-                                                   std::nullopt, std::nullopt, r.timestamp));
+                             connector_status_record(r.evseId, r.connectorId, ocpp201::to_string(r.connectorStatus),
+                                                     std::nullopt, std::nullopt, r.timestamp));
                  },
                  [&](const ocpp201::FirmwareStatusNotificationRequest&) {
                    on_status_report(ctx, call, RuntimeField::firmware);

@@ -19,13 +19,15 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "actors/blocks/transactions.hpp"
+
 #include "actors/blocks/authorization.hpp"
 #include "actors/blocks/blocks.hpp"
 #include "actors/records/events.hpp"
 #include "actors/records/transaction_keys.hpp"
 #include "actors/records/records.hpp"
 
-namespace evbroker::actors {
+namespace evbroker::actors::transactions {
 namespace {
 
 using storage::Table;
@@ -106,6 +108,8 @@ void store_meter_values(WriteTxn& txn, TransactionRecord& record, const std::vec
     ++record.meter_values;
   }
 }
+
+}  // namespace
 
 // ---- OCPP 1.6 ----------------------------------------------------------------------------------
 std::string start_16(WriteTxn& txn, std::int64_t now, std::string_view station,
@@ -206,6 +210,7 @@ std::string transaction_event(WriteTxn& txn, std::int64_t now, std::string_view 
 
   auto record = load(txn, station, id);
   const bool is_new = !record;
+  const std::int64_t indexed_start_ms = is_new ? 0 : record->started_at_ms;
   if (is_new) {
     record.emplace();
     record->station_id = std::string(station);
@@ -230,6 +235,12 @@ std::string transaction_event(WriteTxn& txn, std::int64_t now, std::string_view 
   record->events += 1;
   if (r.meterValue) store_meter_values(txn, *record, *r.meterValue);
   save(txn, *record, is_new);
+  if (!is_new && record->started_at_ms != indexed_start_ms) {
+    // A Started event that arrives after a later event of its transaction (an offline queue sent
+    // out of order) moves the transaction to its real start in the time index.
+    txn.del(Table::tx_index, time_index_key(indexed_start_ms, station, id));
+    txn.put(Table::tx_index, time_index_key(record->started_at_ms, station, id), "");
+  }
   txn.put(Table::tx_index, seen, "");
   return ocpp::to_json(response);
 }
@@ -241,13 +252,16 @@ std::string meter_values_201(WriteTxn& txn, std::string_view station, const ocpp
   return "{}";
 }
 
-}  // namespace
+}  // namespace evbroker::actors::transactions
+
+namespace evbroker::actors {
 
 void handle_transactions(const NodeContext& ctx, const IncomingCall& call) {
   // The typed request is shared with the operation, which runs later on the store's thread.
   const std::string station = call.station_id;
   const StationBudgets budgets = ctx.settings.budgets;
   const std::int64_t now = ctx.clock->now_ms();  // when the message arrived: token expiries, event stamps
+  using namespace transactions;
   if (call.v16) {
     auto request = call.v16;
     auto payload = call.payload;
