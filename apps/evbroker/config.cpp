@@ -31,6 +31,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -334,6 +335,27 @@ std::optional<std::string> finish_settings(NodeConfig& config, ParseChecks check
   return std::nullopt;
 }
 
+// CLI11 2.3 reads the value of a negated switch (--no-sync=V) with std::stoll and catches only
+// invalid_argument, so a number too long for 64 bits escapes as std::out_of_range. Name the
+// argument that did it, for the error the node gives instead of aborting.
+std::string out_of_range_switch_error(const std::vector<std::string>& given) {
+  for (const auto& arg : given) {
+    const auto eq = arg.find('=');
+    if (!arg.starts_with("--no-") || eq == std::string::npos) continue;
+    const std::string value = arg.substr(eq + 1);
+    try {
+      (void)std::stoll(value);
+    } catch (const std::out_of_range&) {
+      constexpr std::size_t kShown = 24;
+      const std::string shown = value.size() > kShown ? value.substr(0, kShown) + "..." : value;
+      return arg.substr(0, eq) + ": expected yes/no, true/false, on/off or 1/0, got " + in_quotes(shown) +
+             " (see evbroker --help)";
+    } catch (const std::invalid_argument&) {
+    }
+  }
+  return "a switch's value is out of range (see evbroker --help)";
+}
+
 ParseOutcome error_outcome(std::string message) {
   return ParseOutcome{ParseOutcome::Kind::exit_error, 2, std::move(message)};
 }
@@ -537,6 +559,8 @@ ParseOutcome ConfigParser::parse(int argc, const char* const* argv, NodeConfig& 
     return ParseOutcome{ParseOutcome::Kind::exit_ok, 0, std::string(version.what()) + "\n"};
   } catch (const CLI::ParseError& error) {
     return error_outcome(std::string(error.what()) + " (see evbroker --help)");
+  } catch (const std::out_of_range&) {
+    return error_outcome(out_of_range_switch_error(given));
   }
   if (auto extras = app.remaining(); !extras.empty()) {
     const std::string& first = extras.front();
