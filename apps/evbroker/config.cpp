@@ -21,17 +21,19 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -335,25 +337,26 @@ std::optional<std::string> finish_settings(NodeConfig& config, ParseChecks check
   return std::nullopt;
 }
 
-// CLI11 2.3 reads the value of a negated switch (--no-sync=V) with std::stoll and catches only
-// invalid_argument, so a number too long for 64 bits escapes as std::out_of_range. Name the
-// argument that did it, for the error the node gives instead of aborting.
-std::string out_of_range_switch_error(const std::vector<std::string>& given) {
+// CLI11 2.3 reads the value of a negated switch (--no-sync=V) with std::stoll and negates it:
+// a number too long for 64 bits escapes as std::out_of_range and -2^63 overflows. A negated switch
+// takes no value or one of the words CLI11 reads as a boolean, so check that before CLI11 sees it.
+std::optional<std::string> bad_negated_switch_value(const std::vector<std::string>& given,
+                                                    const std::set<std::string, std::less<>>& negated_names) {
+  static constexpr std::string_view kWords[] = {"true", "false", "on", "off", "yes", "no", "enable", "disable",
+                                                "t",    "f",     "y",  "n",   "1",   "0",  "+",      "-"};
   for (const auto& arg : given) {
     const auto eq = arg.find('=');
-    if (!arg.starts_with("--no-") || eq == std::string::npos) continue;
-    const std::string value = arg.substr(eq + 1);
-    try {
-      (void)std::stoll(value);
-    } catch (const std::out_of_range&) {
-      constexpr std::size_t kShown = 24;
-      const std::string shown = value.size() > kShown ? value.substr(0, kShown) + "..." : value;
-      return arg.substr(0, eq) + ": expected yes/no, true/false, on/off or 1/0, got " + in_quotes(shown) +
-             " (see evbroker --help)";
-    } catch (const std::invalid_argument&) {
-    }
+    if (eq == std::string::npos || !negated_names.contains(std::string_view(arg).substr(0, eq))) continue;
+    std::string value = arg.substr(eq + 1);
+    std::transform(value.begin(), value.end(), value.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (std::find(std::begin(kWords), std::end(kWords), value) != std::end(kWords)) continue;
+    constexpr std::size_t kShown = 24;
+    const std::string shown = value.size() > kShown ? arg.substr(eq + 1, kShown) + "..." : arg.substr(eq + 1);
+    return arg.substr(0, eq) + ": expected yes/no, true/false, on/off or 1/0, got " + in_quotes(shown) +
+           " (see evbroker --help)";
   }
-  return "a switch's value is out of range (see evbroker --help)";
+  return std::nullopt;
 }
 
 ParseOutcome error_outcome(std::string message) {
@@ -500,6 +503,7 @@ struct ConfigParser::Definition {
   std::vector<std::string> texts = std::vector<std::string>(all.size());
   std::deque<bool> switches = std::deque<bool>(all.size(), false);  // stable references, real bools
   std::vector<CLI::Option*> options = std::vector<CLI::Option*>(all.size(), nullptr);
+  std::set<std::string, std::less<>> negated_names;  // "--no-sync", ...
 
   Definition() {
     const NodeConfig defaults;  // default-initialised: "{}" trips a GCC 12 -Wmaybe-uninitialized false positive at -O3
@@ -522,6 +526,7 @@ struct ConfigParser::Definition {
       if (setting.kind == Kind::boolean) {
         options[i] = app.add_flag(flag + ",!--no-" + flag.substr(2), switches[i], std::string(setting.help))
                          ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+        negated_names.insert("--no-" + flag.substr(2));
         continue;
       }
       options[i] = app.add_option(flag, texts[i], std::string(setting.help))
@@ -548,6 +553,7 @@ ParseOutcome ConfigParser::parse(int argc, const char* const* argv, NodeConfig& 
   // CLI11 wants the arguments without the program name, last first.
   std::vector<std::string> given;
   for (int i = 1; i < argc; ++i) given.emplace_back(argv[i]);
+  if (auto error = bad_negated_switch_value(given, d.negated_names)) return error_outcome(*error);
   std::vector<std::string> args(given.rbegin(), given.rend());
   try {
     app.parse(args);
@@ -559,8 +565,6 @@ ParseOutcome ConfigParser::parse(int argc, const char* const* argv, NodeConfig& 
     return ParseOutcome{ParseOutcome::Kind::exit_ok, 0, std::string(version.what()) + "\n"};
   } catch (const CLI::ParseError& error) {
     return error_outcome(std::string(error.what()) + " (see evbroker --help)");
-  } catch (const std::out_of_range&) {
-    return error_outcome(out_of_range_switch_error(given));
   }
   if (auto extras = app.remaining(); !extras.empty()) {
     const std::string& first = extras.front();

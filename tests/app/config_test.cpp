@@ -531,14 +531,26 @@ TEST_CASE("an unknown flag is an error naming it", "[config][errors]") {
   CHECK(parse_error({"--ws-addr", "0.0.0.0:1", "-x"}) == "unknown option '-x' (see evbroker --help)");
 }
 
-TEST_CASE("a negated switch with a number too long for 64 bits is an error naming it", "[config][errors]") {
-  // CLI11 reads it with std::stoll and let the out_of_range escape, which aborted the node.
+TEST_CASE("a negated switch takes a yes/no word only; a number is an error naming it", "[config][errors]") {
+  // CLI11 reads a number there with std::stoll and negates it: one too long for 64 bits escaped as
+  // out_of_range (which aborted the node) and -2^63 overflowed (two long fuzz_config findings).
   const std::string huge(30, '9');
   CHECK(
       parse_error({"--no-sync=" + huge}) ==
       "--no-sync: expected yes/no, true/false, on/off or 1/0, got '999999999999999999999999...' (see evbroker --help)");
+  CHECK(parse_error({"--no-sync=-9223372036854775808"}) ==
+        "--no-sync: expected yes/no, true/false, on/off or 1/0, got '-9223372036854775808' (see evbroker --help)");
   CHECK_THAT(parse_error({"--no-sync=yes", "--no-trust-proxy=-" + huge}), Catch::StartsWith("--no-trust-proxy: "));
+  CHECK_THAT(parse_error({"--no-sync=12"}), Catch::StartsWith("--no-sync: expected yes/no"));
+  CHECK_THAT(parse_error({"--no-sync=maybe"}), Catch::StartsWith("--no-sync: expected yes/no"));
+  // The words CLI11 reads as booleans still work, in any case; so do the switch without a value
+  // and an unknown --no- option's own error.
   CHECK_FALSE(parse_ok({"--no-sync=yes"}).sync);
+  CHECK_FALSE(parse_ok({"--no-sync=TRUE"}).sync);
+  CHECK(parse_ok({"--no-sync=off"}).sync);
+  CHECK(parse_ok({"--no-sync=0"}).sync);
+  CHECK_FALSE(parse_ok({"--no-sync"}).sync);
+  CHECK(parse_error({"--no-such=12"}) == "unknown option '--no-such' (see evbroker --help)");
 }
 
 TEST_CASE("a positional argument is an error", "[config][errors]") {
