@@ -25,6 +25,14 @@ std::optional<ActionRef> find_action(ocpp::Version version, std::string_view nam
   return std::nullopt;
 }
 
+ActionRef action_ref(ocpp16::Action action) {
+  return ActionRef{ocpp::Version::v16, static_cast<std::size_t>(action), &ocpp16::info(action)};
+}
+
+ActionRef action_ref(ocpp201::Action action) {
+  return ActionRef{ocpp::Version::v201, static_cast<std::size_t>(action), &ocpp201::info(action)};
+}
+
 Expected<DecodedRequest, ocpp::DecodeError> decode_request(const ActionRef& action, std::string_view payload,
                                                            const ocpp::DecodeOptions& options) {
   DecodedRequest out;
@@ -54,14 +62,45 @@ std::string encode_request(const DecodedRequest& request) {
   return out;
 }
 
-ocpp::DecodeResult validate_response(const ActionRef& action, std::string_view payload,
-                                     const ocpp::DecodeOptions& options) {
+Expected<DecodedResponse, ocpp::DecodeError> decode_response(const ActionRef& action, std::string_view payload,
+                                                             const ocpp::DecodeOptions& options) {
+  DecodedResponse out;
   if (action.version == ocpp::Version::v16) {
-    ocpp16::Response response;
-    return ocpp16::decode_response(static_cast<ocpp16::Action>(action.index), payload, response, options);
+    auto response = std::make_shared<ocpp16::Response>();
+    auto result = ocpp16::decode_response(static_cast<ocpp16::Action>(action.index), payload, *response, options);
+    if (!result) return Unexpected(std::move(result.error()));
+    out.tolerated = std::move(*result);
+    out.v16 = std::move(response);
+  } else {
+    auto response = std::make_shared<ocpp201::Response>();
+    auto result = ocpp201::decode_response(static_cast<ocpp201::Action>(action.index), payload, *response, options);
+    if (!result) return Unexpected(std::move(result.error()));
+    out.tolerated = std::move(*result);
+    out.v201 = std::move(response);
   }
-  ocpp201::Response response;
-  return ocpp201::decode_response(static_cast<ocpp201::Action>(action.index), payload, response, options);
+  return out;
+}
+
+namespace {
+
+/// The status member of a response as its wire name; every generated enum has a to_string in its
+/// namespace, found by argument-dependent lookup.
+struct StatusOf {
+  template <class Response>
+  std::string operator()(const Response& response) const {
+    if constexpr (requires { to_string(response.status); })
+      return std::string(to_string(response.status));
+    else
+      return {};
+  }
+};
+
+}  // namespace
+
+std::string response_status(const DecodedResponse& response) {
+  if (response.v16) return std::visit(StatusOf{}, *response.v16);
+  if (response.v201) return std::visit(StatusOf{}, *response.v201);
+  return {};
 }
 
 }  // namespace evbroker::ocpp

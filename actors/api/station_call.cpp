@@ -70,7 +70,7 @@ void validate_and_send(Request& r, const StationDirectory::Entry& station, std::
     return r.respond(error_response(400, std::string(action_name) + " is sent by charging stations, not by the CSMS"));
   auto decoded = decode_request(*action, payload, {.tolerant = false, .max_depth = r.ctx->settings.max_json_depth});
   if (!decoded) return r.respond(error_response(400, decoded.error().message()));
-  CsmsCall call{std::string(action_name), encode_request(*decoded)};
+  CsmsCall call{*action, std::move(*decoded)};
   call.ticket = next_call_ticket();
   // A client that gives up (closes the connection) withdraws its call if it has not gone out yet.
   if (r.http.watch) {

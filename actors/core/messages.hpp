@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 
 #include "protocol/error_codes.hpp"
+#include "protocol/ocpp_dispatch.hpp"
 #include "protocol/ocpp16/actions.hpp"
 #include "protocol/ocpp201/actions.hpp"
 #include "protocol/version.hpp"
@@ -103,16 +104,24 @@ struct CallReply {
   std::chrono::steady_clock::time_point received;
 };
 
-/// A CALL the CSMS sends to a station (from the management API or the node itself).
+/// A CALL the CSMS sends to a station (from the management API or the node itself), typed: the
+/// station actor encodes it when it goes out and decodes the answer with the same action.
 struct CsmsCall {
-  std::string action;   // wire name, valid for the station's version
-  std::string payload;  // validated request payload JSON
+  ocpp::ActionRef action;        // of the station's version (a call for another is refused)
+  ocpp::DecodedRequest request;  // the typed request, valid against its schema
   /// Names the call for withdraw_atom; 0: the station actor gives it one (see next_call_ticket).
   std::uint64_t ticket = 0;
   /// A call still waiting behind others at this time is withdrawn and reported not_sent; unset:
   /// one call timeout after it reached the station actor. Calls the node queues itself (settings)
   /// have no deadline.
   std::optional<std::chrono::steady_clock::time_point> send_by = std::nullopt;
+
+  /// The call of a typed request of either version: CsmsCall::of(ocpp201::ResetRequest{...}).
+  template <class Message>
+  static CsmsCall of(Message message) {
+    auto [action, request] = ocpp::typed_request(std::move(message));
+    return CsmsCall{action, std::move(request)};
+  }
 };
 
 /// A ticket no other call of this process has.
@@ -133,7 +142,8 @@ struct CsmsCallResult {
                        // if it had not gone out; whether it had is not known)
   };
   Kind kind = Kind::result;
-  std::string payload;
+  std::string payload;             // result, invalid_response: the CALLRESULT payload as the station sent it
+  ocpp::DecodedResponse response;  // result: that payload decoded
   std::string error_code;
   std::string error_description;
   std::string error_details = "{}";

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/blocks/handler_kit.hpp"
+#include "actors/station/csms_call.hpp"
 #include "actors/pnc/security_internal.hpp"
 #include "protocol/ocpp16/codec.hpp"
 #include "protocol/ocpp201/codec.hpp"
@@ -22,7 +23,8 @@ std::optional<ocpp201::InstallCertificateUseEnumType> v201_use(std::string_view 
 }
 
 /// The call for the station's version: 2.0.1 natively; 1.6 natively for the CSMS and
-/// manufacturer roots (security extension) and through DataTransfer iso15118pnc for V2G and MO.
+/// manufacturer roots (security extension) and through DataTransfer iso15118pnc for V2G and MO
+/// (`wrapped`).
 std::optional<CsmsCall> install_call(ocpp::Version version, const InstallRecord& record, bool& wrapped) {
   auto use = v201_use(record.type);
   if (!use) return std::nullopt;
@@ -30,16 +32,16 @@ std::optional<CsmsCall> install_call(ocpp::Version version, const InstallRecord&
   request.certificateType = *use;
   request.certificate = record.certificate;
   wrapped = false;
-  if (version == ocpp::Version::v201) return CsmsCall{"InstallCertificate", ocpp::to_json(request)};
+  if (version == ocpp::Version::v201) return CsmsCall::of(std::move(request));
   if (record.type == "CSMS" || record.type == "MF") {
     ocpp16::InstallCertificateRequest v16;
     v16.certificateType = record.type == "CSMS" ? ocpp16::CertificateUseEnumType::CentralSystemRootCertificate
                                                 : ocpp16::CertificateUseEnumType::ManufacturerRootCertificate;
     v16.certificate = record.certificate;
-    return CsmsCall{"InstallCertificate", ocpp::to_json(v16)};
+    return CsmsCall::of(std::move(v16));
   }
   wrapped = true;
-  return as_pnc_data_transfer("InstallCertificate", ocpp::to_json(request));
+  return as_pnc_data_transfer(request);
 }
 
 void store(Self* self, const InstallRecord& record) {
@@ -69,11 +71,13 @@ void send_pending_installs(Self* self, const std::string& station_id) {
       store(self, record);
       continue;
     }
-    call_station(
-        self, station_id, std::move(*call), [self, key, wrapped, record](const CsmsCallResult& result) mutable {
+    const auto inner = wrapped ? std::optional(ocpp201::Action::InstallCertificate) : std::nullopt;
+    request_csms_call(
+        self, *self->state.ctx, station_id, std::move(*call),
+        [self, key, inner, record](const CsmsCallResult& result) mutable {
           self->state.installs_in_flight.erase(key);
           std::string error;
-          const std::string status = answered_status(result, wrapped, error);
+          const std::string status = answered_status(result, inner, error);
           if (status.empty()) {
             // Not answered (gone, timed out, refused the call): stays Pending for the next boot.
             self->state.ctx->pki_log->warn("{}: InstallCertificate {} not answered: {}", record.station_id, record.type,

@@ -13,7 +13,6 @@
 #include "actors/station/csms_call.hpp"
 #include "actors/blocks/handler_kit.hpp"
 #include "actors/blocks/blocks.hpp"
-#include "actors/records/json_read.hpp"
 #include "protocol/ocpp_dispatch.hpp"
 #include "actors/pnc/security_internal.hpp"
 #include "protocol/ocpp16/codec.hpp"
@@ -30,85 +29,61 @@ ocpp201::StatusInfoType status_info(std::string_view reason_code, std::string_vi
 }
 
 void answer(const PncRequest& r, std::string payload201) {
-  switch (r.wire) {
-    case Wire::v201: return reply(r.call, std::move(payload201));
-    case Wire::v16_pnc: {
+  switch (r.channel) {
+    case SignChannel::v201: return reply(r.call, std::move(payload201));
+    case SignChannel::v16_pnc: {
       ocpp16::DataTransferResponse response;
       response.status = ocpp16::DataTransferStatus::Accepted;
       response.data = std::move(payload201);
       return reply(r.call, ocpp::to_json(response));
     }
-    case Wire::v16: {
-      // Only SignCertificate arrives this way; its 1.6 response is the status without statusInfo.
-      ocpp16::SignCertificateResponse response;
-      response.status = response_status(payload201) == "Accepted" ? ocpp16::GenericStatusEnumType::Accepted
-                                                                  : ocpp16::GenericStatusEnumType::Rejected;
-      return reply(r.call, ocpp::to_json(response));
-    }
+    case SignChannel::v16:
+      // Its flow answers in the 1.6 form (answer_sign); reaching here is a bug of ours.
+      return reply_error(r.call, ocpp::ErrorCode::internal_error, "no 1.6 form of this answer");
   }
 }
 
-void call_station(Self* self, const std::string& station_id, CsmsCall call, CallDone done) {
-  auto entry = self->state.ctx->directory->find(station_id);
-  if (!entry) {
-    CsmsCallResult result;
-    result.kind = CsmsCallResult::Kind::disconnected;
-    result.error_description = "the station is not connected";
-    return done(result);
-  }
-  request_csms_call(self, entry->actor, std::move(call), self->state.ctx->settings,
-                    [done](CsmsCallResult result) { done(result); });
-}
-
-CsmsCall as_pnc_data_transfer(std::string_view message_id, std::string_view payload201) {
-  ocpp16::DataTransferRequest request;
-  request.vendorId = std::string(kPncVendor);
-  request.messageId = std::string(message_id);
-  request.data = std::string(payload201);
-  return CsmsCall{"DataTransfer", ocpp::to_json(request)};
-}
-
-std::string unwrap_pnc_response(const CsmsCallResult& result, std::string& error) {
-  if (result.kind != CsmsCallResult::Kind::result) {
-    error = describe_failure(result);
-    return {};
-  }
-  simdjson::dom::object conf;
-  if (json::thread_parser().parse(result.payload).get(conf) != simdjson::SUCCESS) {
-    error = "unreadable DataTransfer.conf";
-    return {};
-  }
-  auto status = json::get_string(conf, "status").value_or("");
-  auto data = json::get_string(conf, "data");
-  if (status != "Accepted" || !data) {
-    error = "DataTransfer.conf status " + status + (data ? "" : " without data");
-    return {};
-  }
-  return *data;
-}
-
-std::string response_status(std::string_view payload) {
-  simdjson::dom::object o;
-  if (json::thread_parser().parse(payload.data(), payload.size()).get(o) != simdjson::SUCCESS) return {};
-  return json::get_string(o, "status").value_or("");
-}
+namespace {
 
 std::string describe_failure(const CsmsCallResult& result) {
   switch (result.kind) {
-    case CsmsCallResult::Kind::result: return "answered " + response_status(result.payload);
+    case CsmsCallResult::Kind::result: return "answered " + ocpp::response_status(result.response);
     case CsmsCallResult::Kind::call_error: return "CALLERROR " + result.error_code + ": " + result.error_description;
     default: return result.error_description;
   }
 }
 
-std::string answered_status(const CsmsCallResult& result, bool wrapped, std::string& error) {
-  if (wrapped) {
-    auto inner = unwrap_pnc_response(result, error);
-    return inner.empty() ? std::string() : response_status(inner);
+}  // namespace
+
+std::optional<ocpp::DecodedResponse> answer_of(const CsmsCallResult& result, std::optional<ocpp201::Action> inner,
+                                               std::string& error) {
+  if (result.kind != CsmsCallResult::Kind::result) {
+    error = describe_failure(result);
+    return std::nullopt;
   }
-  if (result.kind == CsmsCallResult::Kind::result) return response_status(result.payload);
-  error = describe_failure(result);
-  return {};
+  if (!inner) return result.response;
+  const auto* conf = result.response.as<ocpp16::DataTransferResponse>();
+  if (!conf) {
+    error = "not a DataTransfer.conf";
+    return std::nullopt;
+  }
+  if (conf->status != ocpp16::DataTransferStatus::Accepted || !conf->data) {
+    error = "DataTransfer.conf status " + std::string(ocpp16::to_string(conf->status)) +
+            (conf->data ? "" : " without data");
+    return std::nullopt;
+  }
+  auto decoded = ocpp::decode_response(ocpp::action_ref(*inner), *conf->data);
+  if (!decoded) {
+    error = "DataTransfer.conf data is not a " + std::string(ocpp201::info(*inner).name) +
+            " response: " + decoded.error().message();
+    return std::nullopt;
+  }
+  return std::move(*decoded);
+}
+
+std::string answered_status(const CsmsCallResult& result, std::optional<ocpp201::Action> inner, std::string& error) {
+  auto response = answer_of(result, inner, error);
+  return response ? ocpp::response_status(*response) : std::string();
 }
 
 namespace {
@@ -150,7 +125,7 @@ void on_pnc_data_transfer(Self* self, const IncomingCall& call, const ocpp16::Da
   auto decoded = decode_request(*action, request.data.value_or(""),
                                 {.tolerant = false, .max_depth = self->state.ctx->settings.max_json_depth});
   if (!decoded) return refuse(ocpp16::DataTransferStatus::Rejected, "data: " + decoded.error().message());
-  dispatch(self, PncRequest{call, Wire::v16_pnc, decoded->v201});
+  dispatch(self, PncRequest{call, SignChannel::v16_pnc, decoded->v201});
 }
 
 void on_call(Self* self, const IncomingCall& call) {
@@ -159,7 +134,7 @@ void on_call(Self* self, const IncomingCall& call) {
     if (const auto* authorize = std::get_if<ocpp201::AuthorizeRequest>(call.v201.get())) {
       if (!authorize->certificate && !authorize->iso15118CertificateHashData) return handle_authorization(ctx, call);
     }
-    if (!dispatch(self, PncRequest{call, Wire::v201, call.v201}))
+    if (!dispatch(self, PncRequest{call, SignChannel::v201, call.v201}))
       reply_error(call, ocpp::ErrorCode::not_supported, "not a security message");
     return;
   }
@@ -168,7 +143,7 @@ void on_call(Self* self, const IncomingCall& call) {
     ocpp201::SignCertificateRequest normalised;
     normalised.csr = sign->csr;
     normalised.certificateType = ocpp201::CertificateSigningUseEnumType::ChargingStationCertificate;
-    return on_sign_certificate(self, PncRequest{call, Wire::v16, as_request(normalised)}, normalised);
+    return on_sign_certificate(self, PncRequest{call, SignChannel::v16, as_request(normalised)}, normalised);
   }
   if (const auto* transfer = std::get_if<ocpp16::DataTransferRequest>(call.v16.get())) {
     if (transfer->vendorId == kPncVendor) return on_pnc_data_transfer(self, call, *transfer);

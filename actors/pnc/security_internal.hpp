@@ -15,26 +15,24 @@
 #include "actors/core/node_context.hpp"
 #include "actors/core/router.hpp"
 #include "actors/records/certificate_records.hpp"
-#include "actors/core/messages.hpp"
+#include "actors/records/sign_channel.hpp"
 #include "pki/x509.hpp"
+#include "protocol/json_writer.hpp"
+#include "protocol/ocpp16/codec.hpp"
 #include "protocol/ocpp16/types.hpp"
+#include "protocol/ocpp201/codec.hpp"
 #include "protocol/ocpp201/types.hpp"
 
 namespace evbroker::actors::pnc {
 
 inline constexpr std::string_view kPncVendor = "org.openchargealliance.iso15118pnc";
 
-/// How a request reached us, which decides how its answer is wrapped.
-enum class Wire {
-  v201,     // a 2.0.1 CALL
-  v16,      // a 1.6 security-extension CALL (SignCertificate)
-  v16_pnc,  // 1.6 DataTransfer iso15118pnc: the answer goes back as DataTransfer.conf data
-};
-
-/// A Plug & Charge request in its 2.0.1 form, whichever way it arrived.
+/// A Plug & Charge request in its 2.0.1 form, whichever way it arrived (`channel`: a 2.0.1 CALL,
+/// a 1.6 security-extension CALL, or 1.6 DataTransfer iso15118pnc whose answer goes back as
+/// DataTransfer.conf data).
 struct PncRequest {
   IncomingCall call;
-  Wire wire = Wire::v201;
+  SignChannel channel = SignChannel::v201;
   std::shared_ptr<const ocpp201::Request> request;
 };
 
@@ -49,26 +47,33 @@ struct SecurityState {
 using Self = caf::stateful_actor<SecurityState>;
 
 // ---- answers ------------------------------------------------------------------------------------
-/// Answers with a 2.0.1 response payload, wrapped for the wire it came on (1.6 DataTransfer.conf
-/// with the payload as its data string).
+/// Answers with a 2.0.1 response payload, as it is (2.0.1) or as a DataTransfer.conf's data string
+/// (iso15118pnc). A 1.6 security-extension request (only SignCertificate comes that way) is
+/// answered by its flow in its own 1.6 form.
 void answer(const PncRequest& r, std::string payload201);
 /// A StatusInfoType within the schema's limits (reasonCode <= 20, additionalInfo <= 512).
 ocpp201::StatusInfoType status_info(std::string_view reason_code, std::string_view detail);
 
 // ---- CSMS calls to stations -----------------------------------------------------------------------
-using CallDone = std::function<void(const CsmsCallResult&)>;
-/// Sends a call to the connected station (disconnected result when it is not connected).
-void call_station(Self* self, const std::string& station_id, CsmsCall call, CallDone done);
-/// A 2.0.1 CSMS call for a 1.6 station, as DataTransfer iso15118pnc.
-CsmsCall as_pnc_data_transfer(std::string_view message_id, std::string_view payload201);
-/// The 2.0.1 response inside a DataTransfer.conf; empty with `error` set when there is none.
-std::string unwrap_pnc_response(const CsmsCallResult& result, std::string& error);
-/// "Accepted", "Rejected", ... of a response payload ("" when unreadable).
-std::string response_status(std::string_view payload);
-std::string describe_failure(const CsmsCallResult& result);
-/// The status the station answered ("Accepted", "Rejected", ...) to a call sent natively or, when
-/// `wrapped`, through DataTransfer iso15118pnc; "" with `error` set when it did not answer one.
-std::string answered_status(const CsmsCallResult& result, bool wrapped, std::string& error);
+// Calls go out through request_csms_call (station/csms_call.hpp), typed; the answers come back decoded.
+/// A 2.0.1 CSMS call for a 1.6 station, as DataTransfer iso15118pnc carrying `request`'s JSON.
+template <class Request201>
+CsmsCall as_pnc_data_transfer(const Request201& request) {
+  ocpp16::DataTransferRequest wrapped;
+  wrapped.vendorId = std::string(kPncVendor);
+  wrapped.messageId = std::string(ocpp201::info(ocpp201::ActionOf<Request201>::value).name);
+  wrapped.data = ocpp::to_json(request);
+  return CsmsCall::of(std::move(wrapped));
+}
+/// What the station answered to a call: its response (decoded), or nullopt with `error` saying
+/// why there is none (not answered, a CALLERROR, ...). `inner` set: the call went as
+/// DataTransfer iso15118pnc, and the answer is the 2.0.1 response of `inner` in DataTransfer.conf
+/// data.
+std::optional<ocpp::DecodedResponse> answer_of(const CsmsCallResult& result, std::optional<ocpp201::Action> inner,
+                                               std::string& error);
+/// The status the station answered ("Accepted", "Rejected", ...), or "" with `error` set when it
+/// did not answer one (see answer_of).
+std::string answered_status(const CsmsCallResult& result, std::optional<ocpp201::Action> inner, std::string& error);
 
 // ---- the flows ----------------------------------------------------------------------------------
 void on_sign_certificate(Self* self, const PncRequest& r, const ocpp201::SignCertificateRequest& request);

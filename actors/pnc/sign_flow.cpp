@@ -10,6 +10,7 @@
 
 #include "actors/blocks/handler_kit.hpp"
 #include "actors/pnc/security_internal.hpp"
+#include "actors/station/csms_call.hpp"
 #include "actors/station/station_id.hpp"
 #include "pki/csr.hpp"
 #include "pki/local_pki.hpp"
@@ -52,16 +53,13 @@ void store(Self* self, SignRequestRecord record, std::function<void(const std::s
       });
 }
 
-SignChannel channel_of(Wire wire) {
-  switch (wire) {
-    case Wire::v201: return SignChannel::v201;
-    case Wire::v16: return SignChannel::v16;
-    case Wire::v16_pnc: return SignChannel::v16_pnc;
-  }
-  return SignChannel::v201;
-}
-
 void answer_sign(const PncRequest& r, bool accepted, std::string_view reason = {}, std::string_view detail = {}) {
+  if (r.channel == SignChannel::v16) {
+    // The 1.6 security extension's response: the status without statusInfo.
+    ocpp16::SignCertificateResponse response;
+    response.status = accepted ? ocpp16::GenericStatusEnumType::Accepted : ocpp16::GenericStatusEnumType::Rejected;
+    return reply(r.call, ocpp::to_json(response));
+  }
   ocpp201::SignCertificateResponse response;
   response.status = accepted ? ocpp201::GenericStatusEnumType::Accepted : ocpp201::GenericStatusEnumType::Rejected;
   if (!accepted) response.statusInfo = status_info(reason, detail);
@@ -98,7 +96,7 @@ CsmsCall certificate_signed_call(const SignRequestRecord& record) {
     case SignChannel::v16: {
       ocpp16::CertificateSignedRequest request;
       request.certificateChain = record.certificate_chain;
-      return CsmsCall{"CertificateSigned", ocpp::to_json(request)};
+      return CsmsCall::of(std::move(request));
     }
     case SignChannel::v201:
     case SignChannel::v16_pnc: {
@@ -107,9 +105,8 @@ CsmsCall certificate_signed_call(const SignRequestRecord& record) {
       request.certificateType = record.certificate_type == kV2GCertificate
                                     ? ocpp201::CertificateSigningUseEnumType::V2GCertificate
                                     : ocpp201::CertificateSigningUseEnumType::ChargingStationCertificate;
-      auto payload = ocpp::to_json(request);
-      if (record.channel == SignChannel::v201) return CsmsCall{"CertificateSigned", std::move(payload)};
-      return as_pnc_data_transfer("CertificateSigned", payload);
+      if (record.channel == SignChannel::v201) return CsmsCall::of(std::move(request));
+      return as_pnc_data_transfer(request);
     }
   }
   return {};
@@ -134,7 +131,7 @@ void on_sign_certificate(Self* self, const PncRequest& r, const ocpp201::SignCer
   const bool use_hubject = type == kV2GCertificate && !self->state.ctx->pnc.hubject_url.empty();
   record.station_id = station_id;
   record.certificate_type = type;
-  record.channel = channel_of(r.wire);
+  record.channel = r.channel;
   record.state = "Signing";
   record.signer = use_hubject ? "hubject" : "local";
   record.csr = request.csr;
@@ -181,12 +178,14 @@ void deliver_certificate(Self* self, const std::string& station_id, const std::s
   const auto key = sign_key(station_id, certificate_type);
   if (!self->state.deliveries_in_flight.insert(key).second) return;  // one CertificateSigned at a time
   const auto channel = record->channel;
-  call_station(
-      self, station_id, certificate_signed_call(*record),
+  request_csms_call(
+      self, *self->state.ctx, station_id, certificate_signed_call(*record),
       [self, key, channel, record = *record](const CsmsCallResult& result) mutable {
         self->state.deliveries_in_flight.erase(key);
         std::string error;
-        const std::string status = answered_status(result, channel == SignChannel::v16_pnc, error);
+        const auto inner =
+            channel == SignChannel::v16_pnc ? std::optional(ocpp201::Action::CertificateSigned) : std::nullopt;
+        const std::string status = answered_status(result, inner, error);
         // The record may have moved on (a newer request) while the call was out.
         auto current = load(self, record.station_id, record.certificate_type);
         if (!current || current->state != "Signed" || current->certificate_hash != record.certificate_hash) return;

@@ -1,6 +1,7 @@
 #pragma once
-// How a station asked for a certificate to be signed, which decides how the certificate goes back to
-// it (SignRequestRecord's "channel").
+// How a Plug & Charge request reached the node, which decides how its answer and the calls that
+// follow it go back: the security actor's PncRequest and SignRequestRecord's stored "channel" (a
+// certificate signed later goes back the way it was asked for).
 
 #include <optional>
 #include <string_view>

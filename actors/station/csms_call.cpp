@@ -2,6 +2,8 @@
 
 #include <atomic>
 
+#include "actors/core/station_directory.hpp"
+
 namespace evbroker::actors {
 namespace {
 
@@ -46,6 +48,18 @@ void request_csms_call(caf::event_based_actor* self, const caf::actor& station, 
               }
               done(std::move(result));
             });
+}
+
+void request_csms_call(caf::event_based_actor* self, const NodeContext& ctx, const std::string& station_id,
+                       CsmsCall call, CsmsCallDone done) {
+  auto entry = ctx.directory ? ctx.directory->find(station_id) : std::nullopt;
+  if (!entry) {
+    CsmsCallResult result;
+    result.kind = CsmsCallResult::Kind::disconnected;
+    result.error_description = "not sent: the station is not connected";
+    return done(std::move(result));
+  }
+  request_csms_call(self, entry->actor, std::move(call), ctx.settings, std::move(done));
 }
 
 void spawn_csms_call(caf::actor_system& system, const caf::actor& station, CsmsCall call, const NodeSettings& settings,

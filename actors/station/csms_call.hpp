@@ -26,6 +26,11 @@ caf::timespan csms_call_deadline(const NodeSettings& settings, const CsmsCall& c
 void request_csms_call(caf::event_based_actor* self, const caf::actor& station, CsmsCall call,
                        const NodeSettings& settings, CsmsCallDone done);
 
+/// Sends `call` to the station `station_id` if it is connected to this node (the node's own flows:
+/// Plug & Charge); a disconnected result, at once, when it is not.
+void request_csms_call(caf::event_based_actor* self, const NodeContext& ctx, const std::string& station_id,
+                       CsmsCall call, CsmsCallDone done);
+
 /// The same from outside any actor (an HTTP handler): a short-lived actor makes the request, so no
 /// thread waits.
 void spawn_csms_call(caf::actor_system& system, const caf::actor& station, CsmsCall call, const NodeSettings& settings,

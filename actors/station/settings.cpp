@@ -166,7 +166,7 @@ std::vector<SettingsCall> settings_calls(ocpp::Version version, const std::vecto
       ocpp16::ChangeConfigurationRequest r;
       r.key = s.key;
       r.value = s.value;
-      calls.push_back({{"ChangeConfiguration", ocpp::to_json(r)}, {s.key}, {s.value}});
+      calls.push_back({CsmsCall::of(std::move(r)), {s.key}, {s.value}});
     }
     return calls;
   }
@@ -174,10 +174,10 @@ std::vector<SettingsCall> settings_calls(ocpp::Version version, const std::vecto
   ocpp201::SetVariablesRequest r;
   auto close_batch = [&] {
     if (r.setVariableData.empty()) return;
-    call.call = {"SetVariables", ocpp::to_json(r)};
+    call.call = CsmsCall::of(std::move(r));
     calls.push_back(std::move(call));
     call = {};
-    r.setVariableData.clear();
+    r = {};
   };
   for (const auto& s : pending) {
     std::string error;
@@ -221,15 +221,13 @@ std::vector<std::pair<std::string, std::string>> settings_outcome(ocpp::Version 
   std::vector<std::pair<std::string, std::string>> out;
   if (result.kind != CsmsCallResult::Kind::result) return out;
   if (version == ocpp::Version::v16) {
-    ocpp16::Response response;
-    if (!ocpp16::decode_response(ocpp16::Action::ChangeConfiguration, result.payload, response)) return out;
-    const auto& r = std::get<ocpp16::ChangeConfigurationResponse>(response);
-    out.emplace_back(sent.keys.front(), std::string(ocpp16::to_string(r.status)));
+    const auto* r = result.response.as<ocpp16::ChangeConfigurationResponse>();
+    if (r) out.emplace_back(sent.keys.front(), std::string(ocpp16::to_string(r->status)));
     return out;
   }
-  ocpp201::Response response;
-  if (!ocpp201::decode_response(ocpp201::Action::SetVariables, result.payload, response)) return out;
-  const auto& r = std::get<ocpp201::SetVariablesResponse>(response);
+  const auto* response = result.response.as<ocpp201::SetVariablesResponse>();
+  if (!response) return out;
+  const auto& r = *response;
   for (const auto& key : sent.keys) {
     std::string error;
     auto data = parse_setting_key(key, error);

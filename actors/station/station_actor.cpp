@@ -88,7 +88,8 @@ void send_next_call(Self* self) {
   StationState::InFlight flight{std::move(st.queue.front()), {}, ++st.sequence};
   st.queue.pop_front();
   flight.message_id = st.id_prefix + std::to_string(flight.sequence);
-  send_frame(self, ocpp::call_frame(flight.message_id, flight.queued.call.action, flight.queued.call.payload));
+  const auto& call = flight.queued.call;
+  send_frame(self, ocpp::call_frame(flight.message_id, call.action.name(), ocpp::encode_request(call.request)));
   self->delayed_send(self, st.setup.ctx->settings.call_timeout, timeout_atom::value, flight.sequence);
   st.in_flight = std::move(flight);
 }
@@ -171,14 +172,14 @@ void on_station_answer(Self* self, ocpp::Frame& frame) {
   }
   CsmsCallResult result;
   if (frame.type == ocpp::MessageType::call_result) {
-    auto valid = validate_response(st.in_flight->queued.action, frame.payload, payload_options(st));
-    if (valid) {
+    auto decoded = decode_response(st.in_flight->queued.call.action, frame.payload, payload_options(st));
+    result.payload = std::string(frame.payload);
+    if (decoded) {
       result.kind = CsmsCallResult::Kind::result;
-      result.payload = std::string(frame.payload);
+      result.response = std::move(*decoded);
     } else {
       result.kind = CsmsCallResult::Kind::invalid_response;
-      result.payload = std::string(frame.payload);
-      result.error_description = "the station's answer breaks the response schema: " + valid.error().message();
+      result.error_description = "the station's answer breaks the response schema: " + decoded.error().message();
     }
   } else {
     result.kind = CsmsCallResult::Kind::call_error;
@@ -308,8 +309,6 @@ void send_next_settings_call(Self* self) {
     return;
   }
   auto sent = std::make_shared<SettingsCall>(std::move(round.calls[round.next++]));
-  auto action = find_action(st.setup.version, sent->call.action);
-  if (!action) return send_next_settings_call(self);
   auto on_result = [self, ctx = st.setup.ctx, station = st.setup.station_id, version = st.setup.version,
                     sent](const CsmsCallResult& result) {
     auto outcome = settings_outcome(version, *sent, result);
@@ -326,7 +325,7 @@ void send_next_settings_call(Self* self) {
                              caf::anon_send(me, settings_next_atom::value);
                            });
   };
-  st.queue.push_back({sent->call, *action, {}, std::move(on_result), std::chrono::steady_clock::now()});
+  st.queue.push_back({sent->call, {}, std::move(on_result), std::chrono::steady_clock::now()});
   send_next_call(self);
 }
 
@@ -353,11 +352,13 @@ caf::behavior station_actor(Self* self, StationSetup setup) {
         auto& st = self->state;
         auto promise = self->make_response_promise();
         CsmsCallResult refused;
-        auto action = find_action(st.setup.version, call.action);
-        if (!action) {
-          refused.kind = CsmsCallResult::Kind::call_error;
-          refused.error_code = "NotImplemented";
-          refused.error_description = "unknown action " + call.action;
+        const bool typed_for_station =
+            st.setup.version == ocpp::Version::v16 ? call.request.v16 != nullptr : call.request.v201 != nullptr;
+        if (call.action.info == nullptr || call.action.version != st.setup.version || !typed_for_station) {
+          // A sender's mistake, never the station's: the call is typed for another version.
+          refused.kind = CsmsCallResult::Kind::not_sent;
+          refused.error_description =
+              "not sent: not a call of the station's version " + std::string(ocpp::subprotocol(st.setup.version));
           promise.deliver(std::move(refused));
           return;
         }
@@ -386,7 +387,7 @@ caf::behavior station_actor(Self* self, StationSetup setup) {
         if (call.ticket == 0) call.ticket = next_call_ticket();
         const auto send_by = call.send_by.value_or(now + st.setup.ctx->settings.call_timeout);
         const auto ticket = call.ticket;
-        st.queue.push_back({std::move(call), *action, std::move(promise), {}, now});
+        st.queue.push_back({std::move(call), std::move(promise), {}, now});
         send_next_call(self);
         // Still waiting behind another call: it goes out by send_by or not at all.
         if (!st.queue.empty() && st.queue.back().call.ticket == ticket)
@@ -410,8 +411,8 @@ caf::behavior station_actor(Self* self, StationSetup setup) {
         result.kind = CsmsCallResult::Kind::timeout;
         result.error_description = "sent, but no answer from the station within " +
                                    std::to_string(st.setup.ctx->settings.call_timeout.count()) + " s";
-        st.setup.ctx->station_log->warn("{}: {} {} timed out", st.setup.station_id, st.in_flight->queued.call.action,
-                                        st.in_flight->message_id);
+        st.setup.ctx->station_log->warn("{}: {} {} timed out", st.setup.station_id,
+                                        st.in_flight->queued.call.action.name(), st.in_flight->message_id);
         finish_call(self, std::move(result));
       },
       [self](replace_atom) {

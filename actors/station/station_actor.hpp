@@ -40,7 +40,6 @@ struct StationState {
   /// (calls the node makes itself, e.g. pushing settings).
   struct Queued {
     CsmsCall call;
-    ocpp::ActionRef action;
     caf::response_promise promise;
     std::function<void(const CsmsCallResult&)> internal;
     std::chrono::steady_clock::time_point queued_at{};

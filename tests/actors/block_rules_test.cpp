@@ -144,7 +144,8 @@ TEST_CASE("SetVariables batches keep within the station's items and bytes per me
   CHECK(sizes(settings_calls(ocpp::Version::v201, pending, {.items = 3, .bytes = 0})) ==
         std::vector<std::size_t>{3, 3, 1});
   const auto by_bytes = settings_calls(ocpp::Version::v201, pending, {.items = 100, .bytes = 300});
-  for (const auto& call : by_bytes) CHECK((call.call.payload.size() <= 300 || call.keys.size() == 1));
+  for (const auto& call : by_bytes)
+    CHECK((ocpp::encode_request(call.call.request).size() <= 300 || call.keys.size() == 1));
   std::size_t total = 0;
   for (const auto& call : by_bytes) {
     total += call.keys.size();
@@ -152,6 +153,55 @@ TEST_CASE("SetVariables batches keep within the station's items and bytes per me
   }
   CHECK(total == 7);
   CHECK(settings_calls(ocpp::Version::v16, pending).size() == 7);  // one ChangeConfiguration per key
+}
+
+namespace {
+
+/// What the station actor hands back for a CALLRESULT: the payload and its decoding with the action.
+CsmsCallResult answered(const CsmsCall& call, std::string_view payload) {
+  auto decoded = ocpp::decode_response(call.action, payload);
+  REQUIRE(decoded.has_value());
+  CsmsCallResult result;
+  result.kind = CsmsCallResult::Kind::result;
+  result.payload = std::string(payload);
+  result.response = std::move(*decoded);
+  result.sent = true;
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("a settings call is typed and its outcome read from the decoded answer", "[settings]") {
+  const std::vector<PendingSetting> pending{{"OCPPCommCtrlr/HeartbeatInterval", "60"},
+                                            {"TxCtrlr;;1/EVConnectionTimeOut", "30"}};
+  auto calls = settings_calls(ocpp::Version::v201, pending);
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0].call.action.name() == "SetVariables");
+  const auto* request = std::get_if<ocpp201::SetVariablesRequest>(calls[0].call.request.v201.get());
+  REQUIRE(request != nullptr);
+  REQUIRE(request->setVariableData.size() == 2);
+  CHECK(request->setVariableData[1].component.evse->id == 1);
+
+  // The station answers in its own order; each key gets the status of its own item.
+  auto result = answered(calls[0].call, R"({"setVariableResult":[
+    {"attributeStatus":"Rejected","component":{"name":"TxCtrlr","evse":{"id":1}},"variable":{"name":"EVConnectionTimeOut"}},
+    {"attributeStatus":"Accepted","component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"}}]})");
+  using Outcome = std::vector<std::pair<std::string, std::string>>;
+  CHECK(settings_outcome(ocpp::Version::v201, calls[0], result) ==
+        Outcome{{"OCPPCommCtrlr/HeartbeatInterval", "Accepted"}, {"TxCtrlr;;1/EVConnectionTimeOut", "Rejected"}});
+
+  // 1.6: one ChangeConfiguration per key.
+  auto calls16 = settings_calls(ocpp::Version::v16, {{"HeartbeatInterval", "60"}});
+  REQUIRE(calls16.size() == 1);
+  CHECK(calls16[0].call.action.version == ocpp::Version::v16);
+  CHECK(ocpp::encode_request(calls16[0].call.request) == R"({"key":"HeartbeatInterval","value":"60"})");
+  CHECK(settings_outcome(ocpp::Version::v16, calls16[0], answered(calls16[0].call, R"({"status":"RebootRequired"})")) ==
+        Outcome{{"HeartbeatInterval", "RebootRequired"}});
+
+  // Not answered: every key stays pending.
+  CsmsCallResult timeout;
+  timeout.kind = CsmsCallResult::Kind::timeout;
+  CHECK(settings_outcome(ocpp::Version::v201, calls[0], timeout).empty());
 }
 
 TEST_CASE("the log throttle lets a few lines through per period and counts the rest", "[log_throttle]") {

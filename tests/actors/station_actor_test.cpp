@@ -45,6 +45,16 @@ ocpp::Frame parse(const std::string& text) {
   return *frame;
 }
 
+/// A 2.0.1 call as the management API makes it: the action found, the payload decoded.
+CsmsCall call_of(const std::string& action, const std::string& payload, std::uint64_t ticket = 0,
+                 std::optional<std::chrono::steady_clock::time_point> send_by = std::nullopt) {
+  auto ref = ocpp::find_action(ocpp::Version::v201, action);
+  CAF_REQUIRE(ref.has_value());
+  auto request = ocpp::decode_request(*ref, payload);
+  CAF_REQUIRE(request.has_value());
+  return CsmsCall{*ref, std::move(*request), ticket, send_by};
+}
+
 /// A handler that answers every CALL with a fixed payload. (It takes an argument because CAF 0.17
 /// trips UBSan when spawning a function actor without any.)
 caf::behavior echo_handler(caf::event_based_actor*, std::string payload) {
@@ -80,7 +90,7 @@ struct fixture : test_coordinator_fixture<> {
   }
 
   void api_call(const std::string& action, const std::string& payload) {
-    self->send(station, csms_call_atom::value, CsmsCall{action, payload});
+    self->send(station, csms_call_atom::value, call_of(action, payload));
     consume_messages();
   }
 
@@ -133,6 +143,10 @@ CAF_TEST(one CALL in flight: the second waits for the first answer) {
   CAF_REQUIRE_EQUAL(delivered.size(), 1u);
   CAF_CHECK(delivered[0].kind == CsmsCallResult::Kind::result);
   CAF_CHECK_EQUAL(delivered[0].payload, kGetVariablesResult);
+  // The answer comes back decoded with the call's action: nobody parses it again.
+  const auto* answer = delivered[0].response.as<ocpp201::GetVariablesResponse>();
+  CAF_REQUIRE(answer != nullptr);
+  CAF_REQUIRE_EQUAL(answer->getVariableResult.size(), 1u);
   sent = calls_sent();
   CAF_REQUIRE_EQUAL(sent.size(), 2u);
   CAF_CHECK_EQUAL(sent[1].action, "Reset");
@@ -213,7 +227,7 @@ CAF_TEST(a call that waits past its send_by is withdrawn and never sent) {
   api_call("GetVariables", kGetVariables);  // in flight: the station takes its time
   self->send(
       station, csms_call_atom::value,
-      CsmsCall{"Reset", R"({"type":"Immediate"})", 0, std::chrono::steady_clock::now() + std::chrono::seconds(5)});
+      call_of("Reset", R"({"type":"Immediate"})", 0, std::chrono::steady_clock::now() + std::chrono::seconds(5)));
   consume_messages();
   advance_time(std::chrono::seconds(5));
   consume_messages();
@@ -231,8 +245,8 @@ CAF_TEST(a call that waits past its send_by is withdrawn and never sent) {
 }
 
 CAF_TEST(a caller withdraws a queued call but not one that went out) {
-  self->send(station, csms_call_atom::value, CsmsCall{"GetVariables", kGetVariables, 101, std::nullopt});
-  self->send(station, csms_call_atom::value, CsmsCall{"Reset", R"({"type":"Immediate"})", 102, std::nullopt});
+  self->send(station, csms_call_atom::value, call_of("GetVariables", kGetVariables, 101));
+  self->send(station, csms_call_atom::value, call_of("Reset", R"({"type":"Immediate"})", 102));
   consume_messages();
   caf::anon_send(station, withdraw_atom::value, std::uint64_t{102});
   caf::anon_send(station, withdraw_atom::value, std::uint64_t{101});  // in flight: stays
@@ -286,6 +300,29 @@ CAF_TEST(station CALLs are routed or refused with the right CALLERROR) {
 
   // Every frame was handed back to the transport for flow control.
   CAF_CHECK_EQUAL(connection->consumed_count, 5);
+}
+
+CAF_TEST(a call typed for another OCPP version is refused and never sent) {
+  ocpp16::ResetRequest soft;
+  soft.type = ocpp16::ResetType::Soft;
+  auto [action, request] = ocpp::typed_request(soft);
+  self->send(station, csms_call_atom::value, CsmsCall{action, std::move(request)});
+  consume_messages();
+  auto delivered = results();
+  CAF_REQUIRE_EQUAL(delivered.size(), 1u);
+  CAF_CHECK(delivered[0].kind == CsmsCallResult::Kind::not_sent);
+  CAF_CHECK(!delivered[0].sent);
+  CAF_CHECK(calls_sent().empty());
+
+  // A typed 2.0.1 request goes out as the compact JSON of its action.
+  ocpp201::ResetRequest immediate;
+  immediate.type = ocpp201::ResetEnumType::Immediate;
+  self->send(station, csms_call_atom::value, CsmsCall::of(immediate));
+  consume_messages();
+  auto sent = calls_sent();
+  CAF_REQUIRE_EQUAL(sent.size(), 1u);
+  CAF_CHECK_EQUAL(sent[0].action, "Reset");
+  CAF_CHECK_EQUAL(sent[0].payload, R"({"type":"Immediate"})");
 }
 
 CAF_TEST(a newer connection replaces this one) {
