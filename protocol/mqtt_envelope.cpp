@@ -308,6 +308,52 @@ std::string frame_of(const Envelope& envelope) {
   return {};
 }
 
+Envelope call_message(std::string id, std::string action, std::string request) {
+  Envelope envelope;
+  envelope.type = MessageType::call;
+  envelope.id = std::move(id);
+  envelope.action = std::move(action);
+  envelope.request = std::move(request);
+  return envelope;
+}
+
+Envelope call_result_message(std::string id, std::string response) {
+  Envelope envelope;
+  envelope.type = MessageType::call_result;
+  envelope.id = std::move(id);
+  envelope.response = std::move(response);
+  return envelope;
+}
+
+Envelope call_error_message(std::string id, std::string code, std::string description, std::string details) {
+  Envelope envelope;
+  envelope.type = MessageType::call_error;
+  envelope.id = std::move(id);
+  envelope.error_code = std::move(code);
+  envelope.error_description = std::move(description);
+  envelope.error_details = std::move(details);
+  return envelope;
+}
+
+Frame frame_view(const Envelope& envelope) {
+  Frame frame;
+  frame.type = envelope.type;
+  frame.message_id = envelope.id;
+  switch (envelope.type) {
+    case MessageType::call:
+      frame.action = envelope.action;
+      frame.payload = envelope.request;
+      break;
+    case MessageType::call_result: frame.payload = envelope.response; break;
+    case MessageType::call_error:
+      frame.error_code = envelope.error_code;
+      frame.error_description = envelope.error_description;
+      frame.error_details = envelope.error_details.empty() ? "{}" : envelope.error_details;
+      break;
+  }
+  return frame;
+}
+
 Envelope envelope_of(Frame&& frame) {
   Envelope envelope;
   envelope.type = frame.type;

@@ -56,6 +56,15 @@ std::string encode_envelope(const Envelope& envelope);
 /// `max_depth` levels (json_check.hpp): its request becomes a frame's payload at the same level.
 Expected<Envelope, std::string> decode_envelope(std::string_view json, std::size_t max_depth = kDefaultMaxJsonDepth);
 
+/// An OCPP-J message as its parts (what a station actor sends to its connection).
+Envelope call_message(std::string id, std::string action, std::string request);
+Envelope call_result_message(std::string id, std::string response);
+Envelope call_error_message(std::string id, std::string code, std::string description, std::string details = "{}");
+
+/// The frame of a message as views into the envelope's text, for the code that reads frames: a
+/// station actor given a message by the manager's bridge reads it as it reads a parsed frame.
+Frame frame_view(const Envelope& envelope);
+
 /// The OCPP-J frame for an envelope going to a station or coming from one:
 /// type 2 -> [2,id,action,request], type 3 -> [3,id,response], type 4 -> [4,id,code,description,details].
 std::string frame_of(const Envelope& envelope);

@@ -82,7 +82,7 @@ void ManagerBridge::on_station_message(const transport::MqttMessage& message, co
   if (envelope->type == ocpp::MessageType::call)
     held->connection->note_station_call(envelope->id, envelope->action, message.correlation_data);
   counters_.frames_in.fetch_add(1, std::memory_order_relaxed);
-  caf::anon_send(held->actor, text_atom::value, ocpp::frame_of(*envelope));
+  caf::anon_send(held->actor, message_atom::value, std::move(*envelope));
 }
 
 void ManagerBridge::on_event(const transport::MqttMessage& message, const ocpp::Topic& topic) {

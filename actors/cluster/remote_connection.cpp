@@ -35,14 +35,16 @@ void RemoteConnection::detach() {
 }
 
 void RemoteConnection::send_text(std::string text) {
-  // The frame was built by the station actor a moment ago: parsing it back is cheap and keeps the
-  // actor unaware of where the station really is.
+  // The station actor sends messages as parts (send_message); a frame given as text is read first.
   auto frame = ocpp::parse_frame(text);
   if (!frame) {
     log_->error("{}: cannot pass on a frame of our own: {}", session_.station_id, frame.error().detail);
     return;
   }
-  auto envelope = ocpp::envelope_of(std::move(*frame));
+  send_message(ocpp::envelope_of(std::move(*frame)));
+}
+
+void RemoteConnection::send_message(ocpp::Envelope envelope) {
   std::string correlation;
   if (envelope.type == ocpp::MessageType::call) {
     correlation = new_traceparent();

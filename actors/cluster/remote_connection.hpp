@@ -41,6 +41,9 @@ class RemoteConnection : public transport::Connection {
   const RemoteSession& session() const { return session_; }
 
   void send_text(std::string text) override;
+  /// Publishes the message as MaEVe's envelope on the station's out topic (an answer names the
+  /// action of the CALL it answers, and carries that CALL's trace context back).
+  void send_message(ocpp::Envelope message) override;
   void close(std::uint16_t code, std::string reason) override;
   void consumed() override {}
   const std::string& station_id() const override { return session_.station_id; }

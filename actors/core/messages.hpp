@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 
 #include "protocol/error_codes.hpp"
+#include "protocol/mqtt_envelope.hpp"
 #include "protocol/ocpp_dispatch.hpp"
 #include "protocol/ocpp16/actions.hpp"
 #include "protocol/ocpp201/actions.hpp"
@@ -26,6 +27,8 @@ namespace evbroker::actors {
 // Station actor (station/station_actor.cpp), one per connection:
 /// (text, frame) from its session: a frame arrived
 using text_atom = caf::atom_constant<caf::atom("text")>;
+/// (message, Envelope) from the manager's bridge: a message of a station on another node
+using message_atom = caf::atom_constant<caf::atom("message")>;
 /// (closed, reason) from its session: socket gone
 using closed_atom = caf::atom_constant<caf::atom("closed")>;
 /// (replace) from the gate: a newer connection took over
@@ -165,3 +168,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::actors::CallReply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::actors::CsmsCall)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::actors::CsmsCallResult)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::actors::BackendReply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::ocpp::Envelope)

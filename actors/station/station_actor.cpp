@@ -24,12 +24,14 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-void send_frame(Self* self, std::string frame) {
-  if (auto connection = self->state.setup.connection.lock()) connection->send_text(std::move(frame));
+/// To the connection as parts: a websocket writes the frame, a station on another node gets them
+/// published as they are.
+void send_message(Self* self, ocpp::Envelope message) {
+  if (auto connection = self->state.setup.connection.lock()) connection->send_message(std::move(message));
 }
 
 void send_call_error(Self* self, std::string_view message_id, const ocpp::CallError& error) {
-  send_frame(self, ocpp::call_error_frame(message_id, error.code, error.description));
+  send_message(self, ocpp::call_error_message(std::string(message_id), std::string(error.code), error.description));
 }
 
 CsmsCallOutcome outcome_of(CsmsCallResult::Kind kind) {
@@ -89,7 +91,8 @@ void send_next_call(Self* self) {
   st.queue.pop_front();
   flight.message_id = st.id_prefix + std::to_string(flight.sequence);
   const auto& call = flight.queued.call;
-  send_frame(self, ocpp::call_frame(flight.message_id, call.action.name(), ocpp::encode_request(call.request)));
+  send_message(
+      self, ocpp::call_message(flight.message_id, std::string(call.action.name()), ocpp::encode_request(call.request)));
   self->delayed_send(self, st.setup.ctx->settings.call_timeout, timeout_atom::value, flight.sequence);
   st.in_flight = std::move(flight);
 }
@@ -190,31 +193,62 @@ void on_station_answer(Self* self, ocpp::Frame& frame) {
   finish_call(self, std::move(result));
 }
 
+/// A frame that could not be read (or is too large): only a CALL, or a frame whose type could not
+/// be read, is answered; answering a broken CALLRESULT or CALLERROR is not allowed.
+void on_malformed(Self* self, const ocpp::FrameError& error) {
+  auto& st = self->state;
+  const auto& ctx = *st.setup.ctx;
+  if (ctx.metrics) ctx.metrics->frame_rejected();
+  if (std::uint64_t held_back = 0; st.refusal_log.may_log(std::chrono::steady_clock::now(), held_back))
+    ctx.station_log->info("{}: malformed frame: {}: {}{}", st.setup.station_id, ocpp::describe(error.code),
+                          error.detail, held_back_note(held_back));
+  if (!error.type || *error.type == ocpp::MessageType::call)
+    send_call_error(self, error.message_id.value_or("-1"), ocpp::call_error_for(st.setup.version, error));
+}
+
+void on_frame(Self* self, ocpp::Frame& frame) {
+  if (frame.type == ocpp::MessageType::call)
+    on_station_call(self, frame);
+  else
+    on_station_answer(self, frame);
+}
+
+void note_seen(Self* self) {
+  auto& st = self->state;
+  if (st.setup.last_seen_ms) st.setup.last_seen_ms->store(st.setup.ctx->clock->now_ms(), std::memory_order_relaxed);
+}
+
+/// A frame from a websocket.
 void on_text(Self* self, const std::string& text) {
   auto& st = self->state;
   const auto& ctx = *st.setup.ctx;
-  if (st.setup.last_seen_ms) st.setup.last_seen_ms->store(ctx.clock->now_ms(), std::memory_order_relaxed);
+  note_seen(self);
   ocpp::FrameOptions options;
   options.max_frame_bytes = ctx.settings.max_frame_bytes;
   options.max_depth = ctx.settings.max_json_depth;
   options.tolerant = st.setup.tolerant;
   auto frame = ocpp::parse_frame(text, options);
-  if (!frame) {
-    const auto& error = frame.error();
-    if (ctx.metrics) ctx.metrics->frame_rejected();
-    if (std::uint64_t held_back = 0; st.refusal_log.may_log(std::chrono::steady_clock::now(), held_back))
-      ctx.station_log->info("{}: malformed frame: {}: {}{}", st.setup.station_id, ocpp::describe(error.code),
-                            error.detail, held_back_note(held_back));
-    // Only a CALL (or a frame whose type could not be read) is answered: answering a broken
-    // CALLRESULT or CALLERROR is not allowed.
-    if (!error.type || *error.type == ocpp::MessageType::call)
-      send_call_error(self, error.message_id.value_or("-1"), ocpp::call_error_for(st.setup.version, error));
-    return;
+  if (!frame) return on_malformed(self, frame.error());
+  on_frame(self, *frame);
+}
+
+/// A message of a station on another node, from the manager's bridge: decoded from its envelope
+/// there (structure and depth checked), read here as a parsed frame. The frame size limit holds
+/// as for a local socket.
+void on_message(Self* self, const ocpp::Envelope& message) {
+  const auto& ctx = *self->state.setup.ctx;
+  note_seen(self);
+  const auto size = message.id.size() + message.action.size() + message.request.size() + message.response.size() +
+                    message.error_code.size() + message.error_description.size() + message.error_details.size();
+  if (ctx.settings.max_frame_bytes != 0 && size > ctx.settings.max_frame_bytes) {
+    return on_malformed(self, ocpp::FrameError{ocpp::FrameErrc::too_large,
+                                               "the message's parts hold " + std::to_string(size) +
+                                                   " bytes, more than the frame limit of " +
+                                                   std::to_string(ctx.settings.max_frame_bytes),
+                                               message.id, message.type});
   }
-  if (frame->type == ocpp::MessageType::call)
-    on_station_call(self, *frame);
-  else
-    on_station_answer(self, *frame);
+  auto frame = ocpp::frame_view(message);
+  on_frame(self, frame);
 }
 
 void on_reply(Self* self, CallReply& reply) {
@@ -224,7 +258,7 @@ void on_reply(Self* self, CallReply& reply) {
   const std::size_t action = it->second;
   st.incoming.erase(it);
   if (reply.ok) {
-    send_frame(self, ocpp::call_result_frame(reply.message_id, reply.payload));
+    send_message(self, ocpp::call_result_message(reply.message_id, std::move(reply.payload)));
   } else {
     send_call_error(self, reply.message_id, ocpp::call_error_for(st.setup.version, reply.error, reply.description));
   }
@@ -347,6 +381,7 @@ caf::behavior station_actor(Self* self, StationSetup setup) {
         on_text(self, text);
         if (auto connection = self->state.setup.connection.lock()) connection->consumed();
       },
+      [self](message_atom, const ocpp::Envelope& message) { on_message(self, message); },
       [self](reply_atom, CallReply& reply) { on_reply(self, reply); },
       [self](csms_call_atom, CsmsCall& call) {
         auto& st = self->state;

@@ -20,6 +20,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include "protocol/mqtt_envelope.hpp"
 #include "protocol/transport/address_handshakes.hpp"
 #include "protocol/transport/connection_budget.hpp"
 
@@ -55,6 +56,10 @@ class Connection {
   virtual ~Connection() = default;
   /// Queues a text frame. Frames go out in the order queued; one async_write at a time.
   virtual void send_text(std::string text) = 0;
+  /// Sends one OCPP-J message given as its parts (what the station actor sends). A websocket writes
+  /// its frame; a station on another node of a cluster (RemoteConnection) publishes the parts as
+  /// they are, with no frame text to build and parse back.
+  virtual void send_message(ocpp::Envelope message) { send_text(ocpp::frame_of(message)); }
   /// Sends a close frame with `code` (1000 normal, 1008 policy, 1011 error, ...) and closes.
   virtual void close(std::uint16_t code, std::string reason) = 0;
   /// Flow control: the listener stops reading from the socket while more than

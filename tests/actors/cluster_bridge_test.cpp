@@ -230,12 +230,13 @@ TEST_CASE("a second socket of a station replaces the first, whose late close cha
   CHECK(f.socket->sent.empty());
 }
 
-TEST_CASE("the manager's RemoteConnection turns frames into envelopes with the call's action", "[cluster]") {
+TEST_CASE("the manager's RemoteConnection turns messages into envelopes with the call's action", "[cluster]") {
   FakeBroker broker;
   RemoteSession session{"CS1", ocpp::Version::v16, "gw1", "gw1/3", 1000, "gateway gw1"};
   RemoteConnection connection(session, "cs", broker.publisher(), null_log());
   connection.note_station_call("s1", "Heartbeat", "00-aa-bb-01");
-  connection.send_text(R"([3,"s1",{"currentTime":"2026-01-01T00:00:00Z"}])");
+  // What the station actor sends: the parts, published as they are.
+  connection.send_message(ocpp::call_result_message("s1", R"({"currentTime":"2026-01-01T00:00:00Z"})"));
   REQUIRE(broker.published.size() == 1);
   CHECK(broker.last().topic == "cs/out/ocpp1.6/CS1");
   CHECK(broker.last().correlation_data == "00-aa-bb-01");
@@ -243,7 +244,9 @@ TEST_CASE("the manager's RemoteConnection turns frames into envelopes with the c
   auto answer = envelope_of(broker.last());
   CHECK(answer.type == ocpp::MessageType::call_result);
   CHECK(answer.action == "Heartbeat");
+  CHECK(answer.response == R"({"currentTime":"2026-01-01T00:00:00Z"})");
 
+  // A frame given as text goes out the same way.
   connection.send_text(R"([2,"c1","Reset",{"type":"Soft"}])");
   auto call = envelope_of(broker.last());
   CHECK(call.type == ocpp::MessageType::call);
@@ -251,6 +254,12 @@ TEST_CASE("the manager's RemoteConnection turns frames into envelopes with the c
   CHECK(call.request == R"({"type":"Soft"})");
   CHECK(broker.last().qos == 1);  // a CSMS call: nobody would resend it
   CHECK(broker.last().correlation_data.starts_with("00-"));
+
+  connection.send_message(ocpp::call_error_message("s2", "FormatViolation", "bad", R"({"at":"/x"})"));
+  auto error = envelope_of(broker.last());
+  CHECK(error.type == ocpp::MessageType::call_error);
+  CHECK(error.error_code == "FormatViolation");
+  CHECK(error.error_details == R"({"at":"/x"})");
 
   connection.close(1008, "kicked");
   CHECK(broker.last().topic == "cs/control/CS1");

@@ -67,6 +67,7 @@ struct fixture : test_coordinator_fixture<> {
     auto context = std::make_shared<NodeContext>();
     context->settings.call_timeout = std::chrono::seconds(30);
     context->settings.max_queued_calls = 2;
+    context->settings.max_frame_bytes = 4096;
     context->station_log = log;
     context->handler_log = log;
     router.add(ocpp::Version::v201, static_cast<std::size_t>(ocpp201::Action::Heartbeat),
@@ -323,6 +324,32 @@ CAF_TEST(a call typed for another OCPP version is refused and never sent) {
   CAF_REQUIRE_EQUAL(sent.size(), 1u);
   CAF_CHECK_EQUAL(sent[0].action, "Reset");
   CAF_CHECK_EQUAL(sent[0].payload, R"({"type":"Immediate"})");
+}
+
+CAF_TEST(a message of a station on another node is read like a frame from its socket) {
+  // The manager's bridge hands over the envelope it decoded: no frame text in between.
+  caf::anon_send(station, message_atom::value, ocpp::call_message("m1", "Heartbeat", "{}"));
+  consume_messages();
+  CAF_REQUIRE_EQUAL(connection->sent.size(), 1u);
+  auto answer = parse(connection->sent.back());
+  CAF_CHECK(answer.type == ocpp::MessageType::call_result);
+  CAF_CHECK_EQUAL(answer.message_id, "m1");
+
+  caf::anon_send(station, message_atom::value, ocpp::call_message("m2", "Heartbeat", R"({"extra":1})"));
+  consume_messages();
+  CAF_CHECK_EQUAL(parse(connection->sent.back()).error_code, "FormatViolation");
+
+  // The frame size limit holds as on a socket: a CALL too large is refused, an answer dropped.
+  const std::string big = R"({"vendorId":")" + std::string(5000, 'x') + R"("})";
+  caf::anon_send(station, message_atom::value, ocpp::call_message("m3", "DataTransfer", big));
+  consume_messages();
+  answer = parse(connection->sent.back());
+  CAF_CHECK(answer.type == ocpp::MessageType::call_error);
+  CAF_CHECK_EQUAL(answer.message_id, "m3");
+  const auto before = connection->sent.size();
+  caf::anon_send(station, message_atom::value, ocpp::call_result_message("c1", big));
+  consume_messages();
+  CAF_CHECK_EQUAL(connection->sent.size(), before);
 }
 
 CAF_TEST(a newer connection replaces this one) {
