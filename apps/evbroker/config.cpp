@@ -28,11 +28,9 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
-#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -337,26 +335,22 @@ std::optional<std::string> finish_settings(NodeConfig& config, ParseChecks check
   return std::nullopt;
 }
 
-// CLI11 2.3 reads the value of a negated switch (--no-sync=V) with std::stoll and negates it:
-// a number too long for 64 bits escapes as std::out_of_range and -2^63 overflows. A negated switch
-// takes no value or one of the words CLI11 reads as a boolean, so check that before CLI11 sees it.
-std::optional<std::string> bad_negated_switch_value(const std::vector<std::string>& given,
-                                                    const std::set<std::string, std::less<>>& negated_names) {
-  static constexpr std::string_view kWords[] = {"true", "false", "on", "off", "yes", "no", "enable", "disable",
-                                                "t",    "f",     "y",  "n",   "1",   "0",  "+",      "-"};
-  for (const auto& arg : given) {
-    const auto eq = arg.find('=');
-    if (eq == std::string::npos || !negated_names.contains(std::string_view(arg).substr(0, eq))) continue;
-    std::string value = arg.substr(eq + 1);
-    std::transform(value.begin(), value.end(), value.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (std::find(std::begin(kWords), std::end(kWords), value) != std::end(kWords)) continue;
-    constexpr std::size_t kShown = 24;
-    const std::string shown = value.size() > kShown ? arg.substr(eq + 1, kShown) + "..." : arg.substr(eq + 1);
-    return arg.substr(0, eq) + ": expected yes/no, true/false, on/off or 1/0, got " + in_quotes(shown) +
-           " (see evbroker --help)";
-  }
-  return std::nullopt;
+/// What a switch's value may be (--sync=V, --no-sync=V): a word CLI11 reads as a boolean, or a
+/// number (its sign decides); a clear error naming the switch otherwise, where CLI11 says only
+/// "Could not convert".
+std::string check_switch_value(std::string& value) {
+  static constexpr std::string_view kWords[] = {"true",    "false", "on", "off", "yes", "no", "enable",
+                                                "disable", "t",     "f",  "y",   "n",   "+",  "-"};
+  std::string lower = value;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (std::find(std::begin(kWords), std::end(kWords), lower) != std::end(kWords)) return {};
+  const std::string_view digits = std::string_view(lower).substr(lower.starts_with('-') ? 1 : 0);
+  if (!digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return {};
+  constexpr std::size_t kShown = 24;
+  return "expected yes/no, true/false, on/off or 1/0, got " +
+         in_quotes(value.size() > kShown ? value.substr(0, kShown) + "..." : value);
 }
 
 ParseOutcome error_outcome(std::string message) {
@@ -503,7 +497,13 @@ struct ConfigParser::Definition {
   std::vector<std::string> texts = std::vector<std::string>(all.size());
   std::deque<bool> switches = std::deque<bool>(all.size(), false);  // stable references, real bools
   std::vector<CLI::Option*> options = std::vector<CLI::Option*>(all.size(), nullptr);
-  std::set<std::string, std::less<>> negated_names;  // "--no-sync", ...
+  // Each switch --X has its own --no-X, not CLI11's negated name (--X,!--no-X): CLI11 2.3 reads
+  // the value of a negated name (--no-X=V, however the argument is spelled) with std::stoll and
+  // negates it, so a number too long for 64 bits escaped as std::out_of_range and -2^63 overflowed
+  // (two long fuzz_config findings). A plain flag's value goes through CLI11's boolean conversion,
+  // which takes any word or number safely. The last of --X and --no-X given wins.
+  std::deque<bool> negated = std::deque<bool>(all.size(), false);
+  std::vector<CLI::Option*> negations = std::vector<CLI::Option*>(all.size(), nullptr);
 
   Definition() {
     const NodeConfig defaults;  // default-initialised: "{}" trips a GCC 12 -Wmaybe-uninitialized false positive at -O3
@@ -524,9 +524,23 @@ struct ConfigParser::Definition {
       const Setting& setting = all[i];
       std::string flag = settings::flag_of(setting);
       if (setting.kind == Kind::boolean) {
-        options[i] = app.add_flag(flag + ",!--no-" + flag.substr(2), switches[i], std::string(setting.help))
+        const std::string negation = "--no-" + flag.substr(2);
+        const CLI::Validator switch_value(check_switch_value, "", "switch value");
+        // CLI11 names a hidden option's validation error with "": the check names it itself.
+        const CLI::Validator negation_value(
+            [negation](std::string& value) {
+              auto error = check_switch_value(value);
+              return error.empty() ? error : negation + ": " + error;
+            },
+            "", "switch value");
+        options[i] = app.add_flag(flag, switches[i], std::string(setting.help))
+                         ->check(switch_value)
+                         ->option_text("or " + negation)
                          ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-        negated_names.insert("--no-" + flag.substr(2));
+        negations[i] = app.add_flag(negation, negated[i], "turns " + flag + " off")
+                           ->check(negation_value)
+                           ->group("")  // shown on the line of flag
+                           ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
         continue;
       }
       options[i] = app.add_option(flag, texts[i], std::string(setting.help))
@@ -553,7 +567,6 @@ ParseOutcome ConfigParser::parse(int argc, const char* const* argv, NodeConfig& 
   // CLI11 wants the arguments without the program name, last first.
   std::vector<std::string> given;
   for (int i = 1; i < argc; ++i) given.emplace_back(argv[i]);
-  if (auto error = bad_negated_switch_value(given, d.negated_names)) return error_outcome(*error);
   std::vector<std::string> args(given.rbegin(), given.rend());
   try {
     app.parse(args);
@@ -564,7 +577,9 @@ ParseOutcome ConfigParser::parse(int argc, const char* const* argv, NodeConfig& 
   } catch (const CLI::CallForVersion& version) {
     return ParseOutcome{ParseOutcome::Kind::exit_ok, 0, std::string(version.what()) + "\n"};
   } catch (const CLI::ParseError& error) {
-    return error_outcome(std::string(error.what()) + " (see evbroker --help)");
+    std::string message = error.what();
+    if (message.starts_with(": ")) message.erase(0, 2);  // a hidden option's error, named by its check
+    return error_outcome(message + " (see evbroker --help)");
   }
   if (auto extras = app.remaining(); !extras.empty()) {
     const std::string& first = extras.front();
@@ -583,11 +598,17 @@ ParseOutcome ConfigParser::parse(int argc, const char* const* argv, NodeConfig& 
 
   for (std::size_t i = 0; i < all.size(); ++i) {
     const Setting& setting = all[i];
-    if (d.options[i]->count() == 0) continue;
+    const CLI::Option* negation = d.negations[i];
+    if (d.options[i]->count() == 0 && (negation == nullptr || negation->count() == 0)) continue;
     Value value;
     std::optional<std::string> error;
     if (setting.kind == Kind::boolean) {
       value = d.switches[i];
+      const auto& order = app.parse_order();
+      const auto last = std::find_if(order.rbegin(), order.rend(), [&](const CLI::Option* given_option) {
+        return given_option == d.options[i] || given_option == negation;
+      });
+      if (last != order.rend() && *last == negation) value = !d.negated[i];
     } else {
       error = value_from_text(setting, d.texts[i], value);
     }
