@@ -2,6 +2,7 @@
 #include <atomic>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -346,12 +347,23 @@ TEST_CASE("http: a handler learns when its client gives up on the request", "[ht
 TEST_CASE("http: a client that waits for its answer is not taken for gone, keep-alive goes on", "[http]") {
   HttpFixture fx;
   std::atomic<int> abandoned{0};
+  // The answering threads are joined before the server goes (declared after it): a detached one
+  // could still hold its Responder when the server is destroyed, which failed the test now and then.
+  struct Answerers {
+    std::mutex mutex;
+    std::vector<std::thread> threads;
+    ~Answerers() {
+      std::lock_guard lock(mutex);
+      for (auto& t : threads) t.join();
+    }
+  } answerers;
   fx.handler = [&](HttpRequest req, Responder respond) {
     req.watch->on_abandoned([&abandoned] { ++abandoned; });
-    std::thread([respond] {
+    std::lock_guard lock(answerers.mutex);
+    answerers.threads.emplace_back([respond] {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the answer comes later
       respond(HttpResponse{200, "application/json", "{}", {}});
-    }).detach();
+    });
   };
   fx.start();
   RawClient client;
