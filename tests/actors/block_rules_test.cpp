@@ -11,9 +11,11 @@
 #include "actors/records/station_budget.hpp"
 #include "actors/station/station_id.hpp"
 #include "../storage/helpers.hpp"
+#include "tests/actors/call_results.hpp"
 
 using namespace evbroker;
 using namespace evbroker::actors;
+using evbroker::actors::test::answered;
 using evbroker::storage::Table;
 using evbroker::storage::test::commit;
 using evbroker::storage::test::open_store;
@@ -154,22 +156,6 @@ TEST_CASE("SetVariables batches keep within the station's items and bytes per me
   CHECK(total == 7);
   CHECK(settings_calls(ocpp::Version::v16, pending).size() == 7);  // one ChangeConfiguration per key
 }
-
-namespace {
-
-/// What the station actor hands back for a CALLRESULT: the payload and its decoding with the action.
-CsmsCallResult answered(const CsmsCall& call, std::string_view payload) {
-  auto decoded = ocpp::decode_response(call.action, payload);
-  REQUIRE(decoded.has_value());
-  CsmsCallResult result;
-  result.kind = CsmsCallResult::Kind::result;
-  result.payload = std::string(payload);
-  result.response = std::move(*decoded);
-  result.sent = true;
-  return result;
-}
-
-}  // namespace
 
 TEST_CASE("a settings call is typed and its outcome read from the decoded answer", "[settings]") {
   const std::vector<PendingSetting> pending{{"OCPPCommCtrlr/HeartbeatInterval", "60"},

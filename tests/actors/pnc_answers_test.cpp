@@ -7,22 +7,14 @@
 #include <string>
 
 #include "actors/pnc/security_internal.hpp"
+#include "tests/actors/call_results.hpp"
 
 using namespace evbroker;
 using namespace evbroker::actors;
+using evbroker::actors::test::answered;
 using pnc::answered_status;
 
 namespace {
-
-CsmsCallResult answered(const CsmsCall& call, std::string_view payload) {
-  auto decoded = ocpp::decode_response(call.action, payload);
-  REQUIRE(decoded.has_value());
-  CsmsCallResult result;
-  result.kind = CsmsCallResult::Kind::result;
-  result.payload = std::string(payload);
-  result.response = std::move(*decoded);
-  return result;
-}
 
 ocpp201::CertificateSignedRequest certificate_signed() {
   ocpp201::CertificateSignedRequest request;
