@@ -500,7 +500,7 @@ struct ConfigParser::Definition {
   // Each switch --X has its own --no-X, not CLI11's negated name (--X,!--no-X): CLI11 2.3 reads
   // the value of a negated name (--no-X=V, however the argument is spelled) with std::stoll and
   // negates it, so a number too long for 64 bits escaped as std::out_of_range and -2^63 overflowed
-  // (two long fuzz_config findings). A plain flag's value goes through CLI11's boolean conversion,
+  // (three long fuzz_config findings). A plain flag's value goes through CLI11's boolean conversion,
   // which takes any word or number safely. The last of --X and --no-X given wins.
   std::deque<bool> negated = std::deque<bool>(all.size(), false);
   std::vector<CLI::Option*> negations = std::vector<CLI::Option*>(all.size(), nullptr);
@@ -556,6 +556,10 @@ ConfigParser::ConfigParser() : definition_(std::make_unique<Definition>()) {}
 ConfigParser::~ConfigParser() = default;
 
 ParseOutcome ConfigParser::parse(int argc, const char* const* argv, NodeConfig& out, ParseChecks checks) {
+  // CLI11 keeps the order options were given in across parses (App::clear leaves it): a parser
+  // kept for many command lines (fuzz_config) starts afresh now and then so that it stays bounded.
+  constexpr std::size_t kMaxKeptParseOrder = 4096;
+  if (definition_->app.parse_order().size() > kMaxKeptParseOrder) definition_ = std::make_unique<Definition>();
   Definition& d = *definition_;
   const auto& all = d.all;
   CLI::App& app = d.app;
@@ -568,6 +572,7 @@ ParseOutcome ConfigParser::parse(int argc, const char* const* argv, NodeConfig& 
   std::vector<std::string> given;
   for (int i = 1; i < argc; ++i) given.emplace_back(argv[i]);
   std::vector<std::string> args(given.rbegin(), given.rend());
+  const std::size_t order_before = app.parse_order().size();  // what this parse adds comes after
   try {
     app.parse(args);
   } catch (const CLI::CallForHelp&) {
@@ -605,10 +610,11 @@ ParseOutcome ConfigParser::parse(int argc, const char* const* argv, NodeConfig& 
     if (setting.kind == Kind::boolean) {
       value = d.switches[i];
       const auto& order = app.parse_order();
-      const auto last = std::find_if(order.rbegin(), order.rend(), [&](const CLI::Option* given_option) {
-        return given_option == d.options[i] || given_option == negation;
-      });
-      if (last != order.rend() && *last == negation) value = !d.negated[i];
+      const auto first_of_this_parse = order.begin() + static_cast<std::ptrdiff_t>(order_before);
+      const auto last = std::find_if(
+          order.rbegin(), std::make_reverse_iterator(first_of_this_parse),
+          [&](const CLI::Option* given_option) { return given_option == d.options[i] || given_option == negation; });
+      if (last != std::make_reverse_iterator(first_of_this_parse) && *last == negation) value = !d.negated[i];
     } else {
       error = value_from_text(setting, d.texts[i], value);
     }

@@ -493,6 +493,24 @@ TEST_CASE("a kept ConfigParser gives what parse_config gives, whatever it parsed
   }
 }
 
+TEST_CASE("a kept ConfigParser reads switches right across thousands of parses", "[config]") {
+  // CLI11 never forgets the order of the options given; the parser starts afresh past a bound, and
+  // only this parse's order decides which of --X and --no-X came last.
+  ConfigParser kept;
+  auto sync_after = [&kept](std::vector<const char*> argv) {
+    argv.insert(argv.begin(), "evbroker");
+    NodeConfig config;
+    REQUIRE(kept.parse(static_cast<int>(argv.size()), argv.data(), config).kind == ParseOutcome::Kind::run);
+    return config.sync;
+  };
+  for (int i = 0; i < 3000; ++i) {
+    INFO("parse " << i);
+    REQUIRE(sync_after({"--sync", "--no-sync"}) == false);
+    REQUIRE(sync_after({"--sync"}) == true);
+    REQUIRE(sync_after({}) == true);
+  }
+}
+
 // ---- the API token from the environment ----------------------------------------------------------
 
 TEST_CASE("the API token comes from EVBROKER_API_TOKEN when the flag is not given", "[config][env]") {
