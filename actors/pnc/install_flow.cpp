@@ -77,7 +77,7 @@ void send_pending_installs(Self* self, const std::string& station_id) {
         [self, key, inner, record](const CsmsCallResult& result) mutable {
           self->state.installs_in_flight.erase(key);
           std::string error;
-          const std::string status = answered_status(result, inner, error);
+          const std::string status = answered_status(result, inner, self->state.ctx->settings.max_json_depth, error);
           if (status.empty()) {
             // Not answered (gone, timed out, refused the call): stays Pending for the next boot.
             self->state.ctx->pki_log->warn("{}: InstallCertificate {} not answered: {}", record.station_id, record.type,

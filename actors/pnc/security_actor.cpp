@@ -56,7 +56,7 @@ std::string describe_failure(const CsmsCallResult& result) {
 }  // namespace
 
 std::optional<ocpp::DecodedResponse> answer_of(const CsmsCallResult& result, std::optional<ocpp201::Action> inner,
-                                               std::string& error) {
+                                               std::size_t max_depth, std::string& error) {
   if (result.kind != CsmsCallResult::Kind::result) {
     error = describe_failure(result);
     return std::nullopt;
@@ -72,7 +72,7 @@ std::optional<ocpp::DecodedResponse> answer_of(const CsmsCallResult& result, std
             (conf->data ? "" : " without data");
     return std::nullopt;
   }
-  auto decoded = ocpp::decode_response(ocpp::action_ref(*inner), *conf->data);
+  auto decoded = ocpp::decode_response(ocpp::action_ref(*inner), *conf->data, {.max_depth = max_depth});
   if (!decoded) {
     error = "DataTransfer.conf data is not a " + std::string(ocpp201::info(*inner).name) +
             " response: " + decoded.error().message();
@@ -81,8 +81,9 @@ std::optional<ocpp::DecodedResponse> answer_of(const CsmsCallResult& result, std
   return std::move(*decoded);
 }
 
-std::string answered_status(const CsmsCallResult& result, std::optional<ocpp201::Action> inner, std::string& error) {
-  auto response = answer_of(result, inner, error);
+std::string answered_status(const CsmsCallResult& result, std::optional<ocpp201::Action> inner, std::size_t max_depth,
+                            std::string& error) {
+  auto response = answer_of(result, inner, max_depth, error);
   return response ? ocpp::response_status(*response) : std::string();
 }
 

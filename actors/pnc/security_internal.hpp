@@ -68,12 +68,13 @@ CsmsCall as_pnc_data_transfer(const Request201& request) {
 /// What the station answered to a call: its response (decoded), or nullopt with `error` saying
 /// why there is none (not answered, a CALLERROR, ...). `inner` set: the call went as
 /// DataTransfer iso15118pnc, and the answer is the 2.0.1 response of `inner` in DataTransfer.conf
-/// data.
+/// data, a JSON document of its own decoded within `max_depth` (the node's --max-json-depth).
 std::optional<ocpp::DecodedResponse> answer_of(const CsmsCallResult& result, std::optional<ocpp201::Action> inner,
-                                               std::string& error);
+                                               std::size_t max_depth, std::string& error);
 /// The status the station answered ("Accepted", "Rejected", ...), or "" with `error` set when it
 /// did not answer one (see answer_of).
-std::string answered_status(const CsmsCallResult& result, std::optional<ocpp201::Action> inner, std::string& error);
+std::string answered_status(const CsmsCallResult& result, std::optional<ocpp201::Action> inner, std::size_t max_depth,
+                            std::string& error);
 
 // ---- the flows ----------------------------------------------------------------------------------
 void on_sign_certificate(Self* self, const PncRequest& r, const ocpp201::SignCertificateRequest& request);

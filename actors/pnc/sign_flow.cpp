@@ -185,7 +185,7 @@ void deliver_certificate(Self* self, const std::string& station_id, const std::s
         std::string error;
         const auto inner =
             channel == SignChannel::v16_pnc ? std::optional(ocpp201::Action::CertificateSigned) : std::nullopt;
-        const std::string status = answered_status(result, inner, error);
+        const std::string status = answered_status(result, inner, self->state.ctx->settings.max_json_depth, error);
         // The record may have moved on (a newer request) while the call was out.
         auto current = load(self, record.station_id, record.certificate_type);
         if (!current || current->state != "Signed" || current->certificate_hash != record.certificate_hash) return;

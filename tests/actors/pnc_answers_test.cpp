@@ -14,6 +14,8 @@ using namespace evbroker::actors;
 using evbroker::actors::test::answered;
 using pnc::answered_status;
 
+constexpr std::size_t kDepth = 64;  // --max-json-depth's default
+
 namespace {
 
 ocpp201::CertificateSignedRequest certificate_signed() {
@@ -29,8 +31,8 @@ TEST_CASE("a native answer's status is read from its typed response", "[pnc]") {
   const auto call = CsmsCall::of(certificate_signed());
   CHECK(call.action.name() == "CertificateSigned");
   std::string error;
-  CHECK(answered_status(answered(call, R"({"status":"Accepted"})"), std::nullopt, error) == "Accepted");
-  CHECK(answered_status(answered(call, R"({"status":"Rejected"})"), std::nullopt, error) == "Rejected");
+  CHECK(answered_status(answered(call, R"({"status":"Accepted"})"), std::nullopt, kDepth, error) == "Accepted");
+  CHECK(answered_status(answered(call, R"({"status":"Rejected"})"), std::nullopt, kDepth, error) == "Rejected");
   CHECK(error.empty());
 }
 
@@ -46,23 +48,38 @@ TEST_CASE("a 1.6 station's iso15118pnc answer is the 2.0.1 response in DataTrans
 
   const auto inner = std::optional(ocpp201::Action::CertificateSigned);
   std::string error;
-  CHECK(answered_status(answered(call, R"({"status":"Accepted","data":"{\"status\":\"Rejected\"}"})"), inner, error) ==
-        "Rejected");
+  CHECK(answered_status(answered(call, R"({"status":"Accepted","data":"{\"status\":\"Rejected\"}"})"), inner, kDepth,
+                        error) == "Rejected");
   CHECK(error.empty());
 
   // Every way of not answering one says why, and gives no status.
-  CHECK(answered_status(answered(call, R"({"status":"UnknownVendorId"})"), inner, error).empty());
+  CHECK(answered_status(answered(call, R"({"status":"UnknownVendorId"})"), inner, kDepth, error).empty());
   CHECK(error == "DataTransfer.conf status UnknownVendorId without data");
-  CHECK(answered_status(answered(call, R"({"status":"Accepted","data":"{\"status\":\"Maybe\"}"})"), inner, error)
-            .empty());
+  CHECK(
+      answered_status(answered(call, R"({"status":"Accepted","data":"{\"status\":\"Maybe\"}"})"), inner, kDepth, error)
+          .empty());
   CHECK_THAT(error, Catch::StartsWith("DataTransfer.conf data is not a CertificateSigned response: "));
-  CHECK(answered_status(answered(call, R"({"status":"Accepted","data":"not json"})"), inner, error).empty());
+  CHECK(answered_status(answered(call, R"({"status":"Accepted","data":"not json"})"), inner, kDepth, error).empty());
+  CHECK_THAT(error, Catch::StartsWith("DataTransfer.conf data is not a CertificateSigned response: "));
+
+  // The data is a JSON document of its own, held to the node's depth limit like every one it reads.
+  std::string nested = R"({"status":"Accepted","customData":{"vendorId":"x","n":)";
+  for (int i = 0; i < 10; ++i) nested += "[";
+  nested += "1";
+  for (int i = 0; i < 10; ++i) nested += "]";
+  nested += "}}";
+  ocpp16::DataTransferResponse deep;
+  deep.status = ocpp16::DataTransferStatus::Accepted;
+  deep.data = nested;
+  const auto deep_answer = answered(call, ocpp::to_json(deep));
+  CHECK(answered_status(deep_answer, inner, kDepth, error) == "Accepted");
+  CHECK(answered_status(deep_answer, inner, 8, error).empty());
   CHECK_THAT(error, Catch::StartsWith("DataTransfer.conf data is not a CertificateSigned response: "));
 
   CsmsCallResult refused;
   refused.kind = CsmsCallResult::Kind::call_error;
   refused.error_code = "NotSupported";
   refused.error_description = "no PnC here";
-  CHECK(answered_status(refused, inner, error).empty());
+  CHECK(answered_status(refused, inner, kDepth, error).empty());
   CHECK(error == "CALLERROR NotSupported: no PnC here");
 }
