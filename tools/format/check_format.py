@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Holds every C++ file we write to .clang-format (the generated code, protocol/ocpp*/ and
-actors/records/generated/, is its generator's business). Exit status 1, listing the files that differ, when one does not hold;
+"""Holds every C++ file we write to .clang-format (the generated code, protocol/ocpp*/,
+actors/records/generated/ and actors/api/generated/, is its generator's business). Exit status 1, listing the files that differ, when one does not hold;
 `--fix` rewrites them instead.
 
 Usage: check_format.py [--root DIR] [--clang-format clang-format-14] [--fix]
@@ -12,7 +12,8 @@ import subprocess
 import sys
 
 SOURCES = ("actors", "apps", "bench", "pki", "protocol", "storage", "tests", "tools")
-GENERATED = ("protocol/ocpp16/", "protocol/ocpp201/", "protocol/ocpp21/", "actors/records/generated/")
+GENERATED = ("protocol/ocpp16/", "protocol/ocpp201/", "protocol/ocpp21/", "actors/records/generated/",
+             "actors/api/generated/")
 
 
 def our_files(root):

@@ -33,7 +33,10 @@ class SchemaError(Exception):
 
 
 def snake(name):
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    """camelCase to snake_case; a run of capitals is one word (base64SHA256Password ->
+    base64_sha256_password)."""
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 
 
 def cpp_literal(value):
@@ -288,6 +291,32 @@ def generate(root):
             os.path.join(OUT_DIR, "record_codec.cpp"): source(records)}
 
 
+def sync(root, files, source, command, check):
+    """Writes `files` (path relative to `root` -> text) where they differ, or with `check` only
+    lists those that differ; returns the exit status (1 when a checked file is stale). Shared with
+    tools/api_codegen/generate.py."""
+    stale = []
+    for rel, text in files.items():
+        path = os.path.join(root, rel)
+        try:
+            with open(path, encoding="utf-8") as f:
+                current = f.read()
+        except FileNotFoundError:
+            current = None
+        if current == text:
+            continue
+        if check:
+            stale.append(rel)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            print(f"wrote {rel}")
+    for rel in stale:
+        print(f"{rel}: differs from what {source} gives ({command})")
+    return 1 if stale else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", default=ROOT)
@@ -298,26 +327,7 @@ def main():
     except SchemaError as e:
         print(f"{SCHEMA}: {e}", file=sys.stderr)
         return 2
-    stale = []
-    for rel, text in files.items():
-        path = os.path.join(args.root, rel)
-        try:
-            with open(path, encoding="utf-8") as f:
-                current = f.read()
-        except FileNotFoundError:
-            current = None
-        if current == text:
-            continue
-        if args.check:
-            stale.append(rel)
-        else:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(text)
-            print(f"wrote {rel}")
-    for rel in stale:
-        print(f"{rel}: differs from what {SCHEMA} gives (python3 tools/records_codegen/generate.py)")
-    return 1 if stale else 0
+    return sync(args.root, files, SCHEMA, "python3 tools/records_codegen/generate.py", args.check)
 
 
 if __name__ == "__main__":
