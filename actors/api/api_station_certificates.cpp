@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/api/api_support.hpp"
+#include "actors/api/generated/api_bodies.hpp"
 #include "actors/api/station_call.hpp"
 #include "actors/records/certificate_records.hpp"
 #include "actors/core/messages.hpp"
@@ -16,100 +17,24 @@
 namespace evbroker::actors::api {
 namespace {
 
-bool is_install_type(std::string_view type) { return type == "V2G" || type == "MO" || type == "MF" || type == "CSMS"; }
-
-/// One entry of MaEVe's ChargeStationInstallCertificates; the error names the field as a JSON pointer.
-std::optional<InstallRecord> parse_install_entry(simdjson::dom::element element, const std::string& pointer,
-                                                 std::string& error) {
-  simdjson::dom::object entry;
-  if (element.get(entry) != simdjson::SUCCESS) {
-    error = pointer + ": expected an object";
-    return std::nullopt;
-  }
-  InstallRecord record;
-  std::optional<std::string_view> pem;
-  for (auto [key, value] : entry) {
-    const std::string field = pointer + "/" + std::string(key);
-    std::string_view text;
-    if (key != "type" && key != "certificate" && key != "status") {
-      error = field + ": unknown property";
-      return std::nullopt;
-    }
-    if (value.get(text) != simdjson::SUCCESS) {
-      error = field + ": expected a string";
-      return std::nullopt;
-    }
-    if (key == "type") {
-      if (!is_install_type(text)) {
-        error = field + ": expected V2G, MO, MF or CSMS";
-        return std::nullopt;
-      }
-      record.type = text;
-    } else if (key == "certificate") {
-      pem = text;
-    }
-    // "status" is the node's to set (MaEVe's rule); a client may send it back as it got it.
-  }
-  if (record.type.empty()) {
-    error = pointer + "/type: missing required property";
-    return std::nullopt;
-  }
-  if (!pem) {
-    error = pointer + "/certificate: missing required property";
-    return std::nullopt;
-  }
-  auto certificate = pki::Certificate::from_pem(*pem);
-  if (!certificate) {
-    error = pointer + "/certificate: " + certificate.error();
-    return std::nullopt;
-  }
-  record.certificate = certificate->pem();
-  record.certificate_hash = certificate->sha256_hash();
-  record.status = "Pending";
-  return record;
-}
-
-std::optional<std::vector<InstallRecord>> parse_install_request(const simdjson::dom::object& body, std::string& error) {
-  simdjson::dom::array list;
-  bool seen = false;
-  for (auto [key, value] : body) {
-    if (key != "certificates") {
-      error = "/" + std::string(key) + ": unknown property";
-      return std::nullopt;
-    }
-    if (value.get(list) != simdjson::SUCCESS) {
-      error = "/certificates: expected an array";
-      return std::nullopt;
-    }
-    seen = true;
-  }
-  if (!seen) {
-    error = "/certificates: missing required property";
-    return std::nullopt;
-  }
+/// The installs a ChargeStationInstallCertificates body (already checked against its schema) asks
+/// for; the error names the entry whose certificate is not a PEM certificate.
+std::optional<std::vector<InstallRecord>> install_records(const bodies::ChargeStationInstallCertificates& body,
+                                                          std::string& error) {
   std::vector<InstallRecord> records;
-  for (auto element : list) {
-    auto record = parse_install_entry(element, "/certificates/" + std::to_string(records.size()), error);
-    if (!record) return std::nullopt;
-    records.push_back(std::move(*record));
-  }
-  if (records.empty()) {
-    error = "/certificates: expected at least one certificate";
-    return std::nullopt;
+  for (const auto& entry : body.certificates) {
+    auto certificate = pki::Certificate::from_pem(entry.certificate);
+    if (!certificate) {
+      error = "/certificates/" + std::to_string(records.size()) + "/certificate: " + certificate.error();
+      return std::nullopt;
+    }
+    InstallRecord& record = records.emplace_back();
+    record.type = entry.type;
+    record.certificate = certificate->pem();
+    record.certificate_hash = certificate->sha256_hash();
+    record.status = "Pending";  // the node's to set (MaEVe's rule), whatever the entry said
   }
   return records;
-}
-
-void write_install_answer(ocpp::JsonWriter& w, const InstallRecord& record) {
-  w.raw("{\"type\":");
-  w.string(record.type);
-  w.raw(",\"certificate\":");
-  w.string(record.certificate);
-  w.raw(",\"status\":");
-  w.string(record.status);
-  w.raw(",\"certificateHash\":");
-  w.string(record.certificate_hash);
-  w.raw('}');
 }
 
 /// Every value of the query parameter `name`, repeated (?type=a&type=b) or comma-separated (?type=a,b).
@@ -181,8 +106,10 @@ void install_station_certificates(Request& r) {
   simdjson::dom::parser parser;
   auto body = parse_body(r, parser);
   if (!body) return;
+  auto decoded = bodies::decode_charge_station_install_certificates(*body);
+  if (!decoded) return r.respond(error_response(400, decoded.error()));
   std::string error;
-  auto records = parse_install_request(*body, error);
+  auto records = install_records(*decoded, error);
   if (!records) return r.respond(error_response(400, error));
   const auto now = r.ctx->clock->now_ms();
   for (auto& record : *records) {
@@ -212,43 +139,25 @@ void install_station_certificates(Request& r) {
         if (ctx->directory->find(id))
           if (const auto* security = ctx->router->service(Router::Service::security))
             caf::anon_send(*security, install_atom::value, id);
-        std::string answer;
-        ocpp::JsonWriter w(answer);
-        w.raw("{\"certificates\":[");
-        for (std::size_t i = 0; i < records.size(); ++i) {
-          if (i) w.raw(',');
-          write_install_answer(w, records[i]);
-        }
-        w.raw("]}");
-        respond(json_response(200, std::move(answer)));
+        bodies::InstallCertificatesResult answer;
+        for (const auto& record : records)
+          answer.certificates.push_back(
+              bodies::InstallCertificate{record.type, record.certificate, record.status, record.certificate_hash});
+        respond(json_response(200, ocpp::to_json(answer)));
       });
 }
 
 void get_station_certificates(Request& r) {
   const std::string id = r.segments.at(1);
-  std::vector<SignRequestRecord> sign_requests;
-  std::vector<InstallRecord> installs;
+  bodies::StationCertificates answer;
   {
     auto reader = r.ctx->store->read();
     if (!reader.get(storage::Table::stations, id))
       return r.respond(error_response(404, "unknown charge station " + id));
-    sign_requests = sign_requests_of(reader, id);
-    installs = installs_of(reader, id);
+    answer.sign_requests = sign_requests_of(reader, id);
+    answer.installs = installs_of(reader, id);
   }
-  std::string answer;
-  ocpp::JsonWriter w(answer);
-  w.raw("{\"signRequests\":[");
-  for (std::size_t i = 0; i < sign_requests.size(); ++i) {
-    if (i) w.raw(',');
-    write_api_json(w, sign_requests[i]);
-  }
-  w.raw("],\"installs\":[");
-  for (std::size_t i = 0; i < installs.size(); ++i) {
-    if (i) w.raw(',');
-    write_api_json(w, installs[i]);
-  }
-  w.raw("]}");
-  r.respond(json_response(200, std::move(answer)));
+  r.respond(json_response(200, ocpp::to_json(answer)));
 }
 
 void list_installed_certificates(Request& r) {

@@ -22,14 +22,14 @@ using namespace evbroker::actors::api::bodies;
 template <class Decode>
 std::string error_of(Decode decode, std::string_view json) {
   simdjson::dom::parser parser;
-  auto result = decode(parser.parse(json.data(), json.size()).value());
+  auto result = decode(parser.parse(json.data(), json.size()).get_object().value());
   return result ? std::string() : result.error();
 }
 
 template <class Decode>
 auto decoded(Decode decode, std::string_view json) {
   simdjson::dom::parser parser;
-  auto result = decode(parser.parse(json.data(), json.size()).value());
+  auto result = decode(parser.parse(json.data(), json.size()).get_object().value());
   REQUIRE(result);
   return *result;
 }
@@ -105,7 +105,7 @@ TEST_CASE("a Token body string outside its minLength and maxLength is refused wi
   CHECK(error_of(decode_token, token_with("uid", '"' + std::string(37, 'A') + '"')) ==
         "/uid: expected 1 to 36 characters");
   CHECK(error_of(decode_token, token_with("groupId", '"' + std::string(37, 'G') + '"')) ==
-        "/groupId: expected at most 36 characters");
+        "/groupId: expected 1 to 36 characters");
 }
 
 TEST_CASE("string lengths are counted in characters, not bytes, as JSON Schema counts them") {
@@ -170,7 +170,6 @@ TEST_CASE("a ChargeStationTrigger body is refused without its trigger, with anot
   CHECK(error_of(decode_charge_station_trigger, R"({"trigger":"NoSuchMessage"})")
             .starts_with("/trigger: expected one of BootNotification, StatusNotification, Heartbeat,"));
   CHECK(error_of(decode_charge_station_trigger, R"({"trigger":"Heartbeat","x":1})") == "/x: unknown property");
-  CHECK(error_of(decode_charge_station_trigger, "[]") == "body: expected an object");
 }
 
 TEST_CASE("a ChargeStationInstallCertificates body names the entry and member that break the schema") {

@@ -270,7 +270,7 @@ def header(ordered, components):
         out += ["", f"  bool operator==(const {c.cpp_name}&) const = default;", "};"]
         if "decoder" in c.generate:
             out.append(f"/// The {c.name} request body checked against its schema; the error is \"<JSON pointer>: <what>\".")
-            out.append(f"Expected<{c.cpp_name}, std::string> {decoder_name(c)}(simdjson::dom::element body);")
+            out.append(f"Expected<{c.cpp_name}, std::string> {decoder_name(c)}(simdjson::dom::object body);")
         if "encoder" in c.generate:
             out.append(f"/// The {c.name} body as JSON (ocpp::to_json finds it).")
             out.append(f"void encode(ocpp::JsonWriter& w, const {c.cpp_name}& body);")
@@ -288,6 +288,8 @@ class Decoders:
         self.components = components
         self.tables = []  # enum value lists, defined once at namespace scope
         self.depth = 0
+        # The components a decoded body has as members (or items): read from an element.
+        self.nested = {ref for c in components.values() if "decoder" in c.generate for ref in c.refs()}
 
     def enum_table(self, where, values):
         name = "k" + "".join(part[:1].upper() + part[1:] for part in where.replace("[]", "Item").replace(
@@ -376,9 +378,14 @@ class Decoders:
 
     def component(self, c):
         """`read` of one component: members in any order, each checked; then what is missing."""
-        out = [f"bool read(simdjson::dom::element element, std::string_view at, {c.cpp_name}& out, "
-               "std::string& error) {", "  simdjson::dom::object object;",
-               "  if (!read_object(element, at, object, error)) return false;"]
+        out = []
+        if c.name in self.nested:
+            out += [f"bool read(simdjson::dom::element element, std::string_view at, {c.cpp_name}& out, "
+                    "std::string& error) {", "  simdjson::dom::object object;",
+                    "  return read_object(element, at, object, error) && read_members(object, at, out, error);", "}",
+                    ""]
+        out += [f"bool read_members(simdjson::dom::object object, std::string_view at, {c.cpp_name}& out, "
+               "std::string& error) {"]
         if c.map_value:
             out += ["  " + line for line in self.read_map_body(c)]
         else:
@@ -500,15 +507,18 @@ def source(ordered, components):
     # Declared first: a body's members may be bodies of their own, in any order.
     for c in ordered:
         if "decoder" in c.generate:
-            out.append(f"bool read(simdjson::dom::element element, std::string_view at, {c.cpp_name}& out, "
+            if c.name in decoders.nested:
+                out.append(f"bool read(simdjson::dom::element element, std::string_view at, {c.cpp_name}& out, "
+                           "std::string& error);")
+            out.append(f"bool read_members(simdjson::dom::object object, std::string_view at, {c.cpp_name}& out, "
                        "std::string& error);")
     out += [""] + reads + ["}  // namespace", ""]
     for c in ordered:
         if "decoder" in c.generate:
-            out += [f"Expected<{c.cpp_name}, std::string> {decoder_name(c)}(simdjson::dom::element body) {{",
+            out += [f"Expected<{c.cpp_name}, std::string> {decoder_name(c)}(simdjson::dom::object body) {{",
                     f"  {c.cpp_name} out;", "  std::string error;",
-                    "  if (!read(body, \"\", out, error)) return Unexpected(std::move(error));", "  return out;", "}",
-                    ""]
+                    "  if (!read_members(body, \"\", out, error)) return Unexpected(std::move(error));",
+                    "  return out;", "}", ""]
         if "encoder" in c.generate:
             out += encoder(c, components)
     out += ["}  // namespace evbroker::actors::api::bodies", ""]

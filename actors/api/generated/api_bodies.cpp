@@ -16,17 +16,16 @@ constexpr std::string_view kTokenTypeValues[] = {"AD_HOC_USER", "APP_USER", "OTH
 constexpr std::string_view kTokenCacheModeValues[] = {"ALWAYS", "ALLOWED", "ALLOWED_OFFLINE", "NEVER"};
 constexpr std::string_view kInstallCertificateTypeValues[] = {"V2G", "MO", "MF", "CSMS"};
 
-bool read(simdjson::dom::element element, std::string_view at, ChargeStationAuth& out, std::string& error);
-bool read(simdjson::dom::element element, std::string_view at, ChargeStationSettings& out, std::string& error);
-bool read(simdjson::dom::element element, std::string_view at, ChargeStationTrigger& out, std::string& error);
-bool read(simdjson::dom::element element, std::string_view at, Token& out, std::string& error);
-bool read(simdjson::dom::element element, std::string_view at, Certificate& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationAuth& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationSettings& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationTrigger& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, Token& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, Certificate& out, std::string& error);
 bool read(simdjson::dom::element element, std::string_view at, InstallCertificate& out, std::string& error);
-bool read(simdjson::dom::element element, std::string_view at, ChargeStationInstallCertificates& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, InstallCertificate& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationInstallCertificates& out, std::string& error);
 
-bool read(simdjson::dom::element element, std::string_view at, ChargeStationAuth& out, std::string& error) {
-  simdjson::dom::object object;
-  if (!read_object(element, at, object, error)) return false;
+bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationAuth& out, std::string& error) {
   bool seen[4] = {};
   for (auto [name, value] : object) {
     const std::string member = member_pointer(at, name);
@@ -61,9 +60,7 @@ bool read(simdjson::dom::element element, std::string_view at, ChargeStationAuth
   return true;
 }
 
-bool read(simdjson::dom::element element, std::string_view at, ChargeStationSettings& out, std::string& error) {
-  simdjson::dom::object object;
-  if (!read_object(element, at, object, error)) return false;
+bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationSettings& out, std::string& error) {
   for (auto [name, item] : object) {
     const std::string member = member_pointer(at, name);
     auto& slot = out.settings.emplace_back(std::string(name), std::string{}).second;
@@ -74,9 +71,7 @@ bool read(simdjson::dom::element element, std::string_view at, ChargeStationSett
   return true;
 }
 
-bool read(simdjson::dom::element element, std::string_view at, ChargeStationTrigger& out, std::string& error) {
-  simdjson::dom::object object;
-  if (!read_object(element, at, object, error)) return false;
+bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationTrigger& out, std::string& error) {
   bool seen[1] = {};
   for (auto [name, value] : object) {
     const std::string member = member_pointer(at, name);
@@ -93,9 +88,7 @@ bool read(simdjson::dom::element element, std::string_view at, ChargeStationTrig
   return true;
 }
 
-bool read(simdjson::dom::element element, std::string_view at, Token& out, std::string& error) {
-  simdjson::dom::object object;
-  if (!read_object(element, at, object, error)) return false;
+bool read_members(simdjson::dom::object object, std::string_view at, Token& out, std::string& error) {
   bool seen[12] = {};
   for (auto [name, value] : object) {
     const std::string member = member_pointer(at, name);
@@ -138,7 +131,7 @@ bool read(simdjson::dom::element element, std::string_view at, Token& out, std::
       seen[7] = true;
       out.group_id.emplace();
       if (!read_string(value, member, *out.group_id, error)) return false;
-      if (!check_length(*out.group_id, member, 0, 36, error)) return false;
+      if (!check_length(*out.group_id, member, 1, 36, error)) return false;
     } else if (name == "valid") {
       if (seen[8]) return fail(error, member, "property appears more than once");
       seen[8] = true;
@@ -176,9 +169,7 @@ bool read(simdjson::dom::element element, std::string_view at, Token& out, std::
   return true;
 }
 
-bool read(simdjson::dom::element element, std::string_view at, Certificate& out, std::string& error) {
-  simdjson::dom::object object;
-  if (!read_object(element, at, object, error)) return false;
+bool read_members(simdjson::dom::object object, std::string_view at, Certificate& out, std::string& error) {
   bool seen[1] = {};
   for (auto [name, value] : object) {
     const std::string member = member_pointer(at, name);
@@ -196,7 +187,10 @@ bool read(simdjson::dom::element element, std::string_view at, Certificate& out,
 
 bool read(simdjson::dom::element element, std::string_view at, InstallCertificate& out, std::string& error) {
   simdjson::dom::object object;
-  if (!read_object(element, at, object, error)) return false;
+  return read_object(element, at, object, error) && read_members(object, at, out, error);
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, InstallCertificate& out, std::string& error) {
   bool seen[2] = {};
   for (auto [name, value] : object) {
     const std::string member = member_pointer(at, name);
@@ -222,9 +216,7 @@ bool read(simdjson::dom::element element, std::string_view at, InstallCertificat
   return true;
 }
 
-bool read(simdjson::dom::element element, std::string_view at, ChargeStationInstallCertificates& out, std::string& error) {
-  simdjson::dom::object object;
-  if (!read_object(element, at, object, error)) return false;
+bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationInstallCertificates& out, std::string& error) {
   bool seen[1] = {};
   for (auto [name, value] : object) {
     const std::string member = member_pointer(at, name);
@@ -249,10 +241,10 @@ bool read(simdjson::dom::element element, std::string_view at, ChargeStationInst
 
 }  // namespace
 
-Expected<ChargeStationAuth, std::string> decode_charge_station_auth(simdjson::dom::element body) {
+Expected<ChargeStationAuth, std::string> decode_charge_station_auth(simdjson::dom::object body) {
   ChargeStationAuth out;
   std::string error;
-  if (!read(body, "", out, error)) return Unexpected(std::move(error));
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
   return out;
 }
 
@@ -276,24 +268,24 @@ void encode(ocpp::JsonWriter& w, const ChargeStationAuth& body) {
   w.raw('}');
 }
 
-Expected<ChargeStationSettings, std::string> decode_charge_station_settings(simdjson::dom::element body) {
+Expected<ChargeStationSettings, std::string> decode_charge_station_settings(simdjson::dom::object body) {
   ChargeStationSettings out;
   std::string error;
-  if (!read(body, "", out, error)) return Unexpected(std::move(error));
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
   return out;
 }
 
-Expected<ChargeStationTrigger, std::string> decode_charge_station_trigger(simdjson::dom::element body) {
+Expected<ChargeStationTrigger, std::string> decode_charge_station_trigger(simdjson::dom::object body) {
   ChargeStationTrigger out;
   std::string error;
-  if (!read(body, "", out, error)) return Unexpected(std::move(error));
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
   return out;
 }
 
-Expected<Token, std::string> decode_token(simdjson::dom::element body) {
+Expected<Token, std::string> decode_token(simdjson::dom::object body) {
   Token out;
   std::string error;
-  if (!read(body, "", out, error)) return Unexpected(std::move(error));
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
   return out;
 }
 
@@ -473,10 +465,10 @@ void encode(ocpp::JsonWriter& w, const Station& body) {
   w.raw('}');
 }
 
-Expected<Certificate, std::string> decode_certificate(simdjson::dom::element body) {
+Expected<Certificate, std::string> decode_certificate(simdjson::dom::object body) {
   Certificate out;
   std::string error;
-  if (!read(body, "", out, error)) return Unexpected(std::move(error));
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
   return out;
 }
 
@@ -496,10 +488,10 @@ void encode(ocpp::JsonWriter& w, const CertificateHash& body) {
   w.raw('}');
 }
 
-Expected<InstallCertificate, std::string> decode_install_certificate(simdjson::dom::element body) {
+Expected<InstallCertificate, std::string> decode_install_certificate(simdjson::dom::object body) {
   InstallCertificate out;
   std::string error;
-  if (!read(body, "", out, error)) return Unexpected(std::move(error));
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
   return out;
 }
 
@@ -521,10 +513,10 @@ void encode(ocpp::JsonWriter& w, const InstallCertificate& body) {
   w.raw('}');
 }
 
-Expected<ChargeStationInstallCertificates, std::string> decode_charge_station_install_certificates(simdjson::dom::element body) {
+Expected<ChargeStationInstallCertificates, std::string> decode_charge_station_install_certificates(simdjson::dom::object body) {
   ChargeStationInstallCertificates out;
   std::string error;
-  if (!read(body, "", out, error)) return Unexpected(std::move(error));
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
   return out;
 }
 

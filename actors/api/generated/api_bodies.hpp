@@ -35,7 +35,7 @@ struct ChargeStationAuth {
   bool operator==(const ChargeStationAuth&) const = default;
 };
 /// The ChargeStationAuth request body checked against its schema; the error is "<JSON pointer>: <what>".
-Expected<ChargeStationAuth, std::string> decode_charge_station_auth(simdjson::dom::element body);
+Expected<ChargeStationAuth, std::string> decode_charge_station_auth(simdjson::dom::object body);
 /// The ChargeStationAuth body as JSON (ocpp::to_json finds it).
 void encode(ocpp::JsonWriter& w, const ChargeStationAuth& body);
 
@@ -48,7 +48,7 @@ struct ChargeStationSettings {
   bool operator==(const ChargeStationSettings&) const = default;
 };
 /// The ChargeStationSettings request body checked against its schema; the error is "<JSON pointer>: <what>".
-Expected<ChargeStationSettings, std::string> decode_charge_station_settings(simdjson::dom::element body);
+Expected<ChargeStationSettings, std::string> decode_charge_station_settings(simdjson::dom::object body);
 
 /// The message to ask the station for: a requestedMessage value of 2.0.1's TriggerMessage. A 1.6 station gets
 /// TriggerMessage for BootNotification, DiagnosticsStatusNotification, FirmwareStatusNotification, Heartbeat,
@@ -63,7 +63,7 @@ struct ChargeStationTrigger {
   bool operator==(const ChargeStationTrigger&) const = default;
 };
 /// The ChargeStationTrigger request body checked against its schema; the error is "<JSON pointer>: <what>".
-Expected<ChargeStationTrigger, std::string> decode_charge_station_trigger(simdjson::dom::element body);
+Expected<ChargeStationTrigger, std::string> decode_charge_station_trigger(simdjson::dom::object body);
 
 /// An authorization token (MaEVe's Token). Authorization answers: unknown uid -> Invalid (2.0.1 Unknown),
 /// valid false -> Blocked.
@@ -96,7 +96,7 @@ struct Token {
   bool operator==(const Token&) const = default;
 };
 /// The Token request body checked against its schema; the error is "<JSON pointer>: <what>".
-Expected<Token, std::string> decode_token(simdjson::dom::element body);
+Expected<Token, std::string> decode_token(simdjson::dom::object body);
 /// The Token body as JSON (ocpp::to_json finds it).
 void encode(ocpp::JsonWriter& w, const Token& body);
 
@@ -195,7 +195,7 @@ struct Certificate {
   bool operator==(const Certificate&) const = default;
 };
 /// The Certificate request body checked against its schema; the error is "<JSON pointer>: <what>".
-Expected<Certificate, std::string> decode_certificate(simdjson::dom::element body);
+Expected<Certificate, std::string> decode_certificate(simdjson::dom::object body);
 /// The Certificate body as JSON (ocpp::to_json finds it).
 void encode(ocpp::JsonWriter& w, const Certificate& body);
 
@@ -222,7 +222,7 @@ struct InstallCertificate {
   bool operator==(const InstallCertificate&) const = default;
 };
 /// The InstallCertificate request body checked against its schema; the error is "<JSON pointer>: <what>".
-Expected<InstallCertificate, std::string> decode_install_certificate(simdjson::dom::element body);
+Expected<InstallCertificate, std::string> decode_install_certificate(simdjson::dom::object body);
 /// The InstallCertificate body as JSON (ocpp::to_json finds it).
 void encode(ocpp::JsonWriter& w, const InstallCertificate& body);
 
@@ -233,7 +233,7 @@ struct ChargeStationInstallCertificates {
   bool operator==(const ChargeStationInstallCertificates&) const = default;
 };
 /// The ChargeStationInstallCertificates request body checked against its schema; the error is "<JSON pointer>: <what>".
-Expected<ChargeStationInstallCertificates, std::string> decode_charge_station_install_certificates(simdjson::dom::element body);
+Expected<ChargeStationInstallCertificates, std::string> decode_charge_station_install_certificates(simdjson::dom::object body);
 
 struct InstallCertificatesResult {
   std::vector<InstallCertificate> certificates;
