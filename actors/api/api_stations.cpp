@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/api/api_support.hpp"
+#include "actors/api/generated/api_bodies.hpp"
 #include "actors/core/messages.hpp"
 #include "actors/records/runtime_keys.hpp"
 #include "actors/records/json_read.hpp"
@@ -56,116 +57,64 @@ std::optional<std::string> record_field(std::string_view record, std::string_vie
   return json::get_string(o, field);
 }
 
-void write_station(ocpp::JsonWriter& w, const NodeContext& ctx, const storage::Reader& reader, std::string_view id,
-                   const StationRecord& station) {
-  w.raw("{\"id\":");
-  w.string(id);
-  w.raw(",\"securityProfile\":");
-  w.integer(station.security_profile);
-  w.raw(",\"invalidUsernameAllowed\":");
-  w.boolean(station.invalid_username_allowed);
-  w.raw(",\"tolerant\":");
-  w.boolean(station.tolerant);
-  if (station.registered_at_ms) {
-    w.raw(",\"registeredAt\":");
-    w.date_time(ocpp::DateTime::from_unix_ms(station.registered_at_ms));
-  }
+/// The API form of a station: its registration and what it reported (the runtime records, kept as
+/// the node stored them), its pending settings and its storage against its budgets.
+bodies::Station station_body(const NodeContext& ctx, const storage::Reader& reader, std::string_view id,
+                             const StationRecord& station) {
+  bodies::Station out;
+  out.id = id;
+  out.security_profile = station.security_profile;
+  out.invalid_username_allowed = station.invalid_username_allowed;
+  out.tolerant = station.tolerant;
+  if (station.registered_at_ms) out.registered_at_ms = station.registered_at_ms;
   auto entry = ctx.directory->find(std::string(id));
-  w.raw(",\"online\":");
-  w.boolean(entry.has_value());
+  out.online = entry.has_value();
   auto conn = reader.get(storage::Table::station_runtime, runtime_key(id, RuntimeField::conn));
-  std::optional<std::string> protocol = entry
-                                            ? std::optional<std::string>(std::string(ocpp::subprotocol(entry->version)))
-                                            : (conn ? record_field(*conn, "protocol") : std::nullopt);
-  if (protocol) {
-    w.raw(",\"protocol\":");
-    w.string(*protocol);
-  }
-  std::optional<std::string> last_seen;
+  out.protocol = entry ? std::optional<std::string>(std::string(ocpp::subprotocol(entry->version)))
+                       : (conn ? record_field(*conn, "protocol") : std::nullopt);
   if (entry && entry->last_seen_ms)
-    last_seen = ocpp::DateTime::from_unix_ms(entry->last_seen_ms->load()).to_string();
+    out.last_seen = ocpp::DateTime::from_unix_ms(entry->last_seen_ms->load()).to_string();
   else if (auto seen = reader.get(storage::Table::station_runtime, runtime_key(id, RuntimeField::seen)))
-    last_seen = record_field(*seen, "lastSeen");
-  if (last_seen) {
-    w.raw(",\"lastSeen\":");
-    w.string(*last_seen);
-  }
-  if (conn) {
-    if (auto at = record_field(*conn, "connectedAt")) {
-      w.raw(",\"connectedAt\":");
-      w.string(*at);
-    }
-  }
+    out.last_seen = record_field(*seen, "lastSeen");
+  if (conn) out.connected_at = record_field(*conn, "connectedAt");
   if (auto boot = reader.get(storage::Table::station_runtime, runtime_key(id, RuntimeField::boot))) {
     simdjson::dom::object o;
     if (json::thread_parser().parse(boot->data(), boot->size()).get(o) == simdjson::SUCCESS) {
-      if (auto at = json::get_string(o, "bootedAt")) {
-        w.raw(",\"bootedAt\":");
-        w.string(*at);
-      }
+      out.booted_at = json::get_string(o, "bootedAt");
       auto payload = json::get_raw(o, "payload");
-      if (!payload.empty()) {
-        w.raw(",\"boot\":");
-        w.raw(payload);
-      }
+      if (!payload.empty()) out.boot = std::string(payload);
     }
   }
   // Fields the station never reported are absent (docs/api.md), lists included.
-  bool first = true;
   reader.scan(storage::Table::station_runtime, connector_prefix(id), [&](std::string_view, std::string_view value) {
-    w.raw(first ? ",\"connectors\":[" : ",");
-    first = false;
-    w.raw(value);
+    if (!out.connectors) out.connectors.emplace();
+    out.connectors->emplace_back(value);
     return true;
   });
-  if (!first) w.raw(']');
-  constexpr std::pair<RuntimeField, std::string_view> kStatuses[] = {
-      {RuntimeField::firmware, "firmwareStatus"},
-      {RuntimeField::log, "logStatus"},
-      {RuntimeField::diagnostics, "diagnosticsStatus"},
-      {RuntimeField::publish_firmware, "publishFirmwareStatus"}};
-  for (const auto& [field, name] : kStatuses) {
-    if (auto record = reader.get(storage::Table::station_runtime, runtime_key(id, field))) {
-      if (auto status = payload_field(*record, "status")) {
-        w.raw(',');
-        w.string(name);
-        w.raw(':');
-        w.string(*status);
-      }
-    }
-  }
-  first = true;
+  constexpr std::pair<RuntimeField, std::optional<std::string> bodies::Station::*> kStatuses[] = {
+      {RuntimeField::firmware, &bodies::Station::firmware_status},
+      {RuntimeField::log, &bodies::Station::log_status},
+      {RuntimeField::diagnostics, &bodies::Station::diagnostics_status},
+      {RuntimeField::publish_firmware, &bodies::Station::publish_firmware_status}};
+  for (const auto& [field, member] : kStatuses)
+    if (auto record = reader.get(storage::Table::station_runtime, runtime_key(id, field)))
+      out.*member = payload_field(*record, "status");
   const auto settings_prefix = storage::prefix({id});
   reader.scan(storage::Table::settings, settings_prefix, [&](std::string_view key, std::string_view value) {
-    w.raw(first ? ",\"settings\":{" : ",");
-    first = false;
-    w.string(key.substr(settings_prefix.size()));
-    w.raw(':');
-    w.raw(value);
+    if (!out.settings) out.settings.emplace();
+    out.settings->emplace_back(key.substr(settings_prefix.size()), value);
     return true;
   });
-  if (!first) w.raw('}');
   // What the station made the node keep, against its budgets (station_budget.hpp).
-  w.raw(",\"storage\":{");
-  first = true;
-  for (auto kind : {BudgetKind::events, BudgetKind::device_model, BudgetKind::meter_values}) {
+  auto usage_of = [&](BudgetKind kind) {
     const auto usage = read_usage(reader, id, kind);
     const auto& budget = ctx.settings.budgets.of(kind);
-    if (!first) w.raw(',');
-    first = false;
-    w.string(budget_name(kind));
-    w.raw(":{\"entries\":");
-    w.integer(static_cast<std::int64_t>(usage.entries));
-    w.raw(",\"bytes\":");
-    w.integer(static_cast<std::int64_t>(usage.bytes));
-    w.raw(",\"maxEntries\":");
-    w.integer(static_cast<std::int64_t>(budget.max_entries));
-    w.raw(",\"maxBytes\":");
-    w.integer(static_cast<std::int64_t>(budget.max_bytes));
-    w.raw('}');
-  }
-  w.raw('}');
-  w.raw('}');
+    return bodies::StorageUsage{static_cast<std::int64_t>(usage.entries), static_cast<std::int64_t>(usage.bytes),
+                                static_cast<std::int64_t>(budget.max_entries),
+                                static_cast<std::int64_t>(budget.max_bytes)};
+  };
+  out.storage = {usage_of(BudgetKind::events), usage_of(BudgetKind::device_model), usage_of(BudgetKind::meter_values)};
+  return out;
 }
 
 }  // namespace
@@ -184,35 +133,16 @@ void register_station(Request& r) {
   auto body = parse_body(r, parser);
   if (!body) return;
 
+  auto decoded = bodies::decode_charge_station_auth(*body);
+  if (!decoded) return r.respond(error_response(400, decoded.error()));
   StationRecord record;
-  std::optional<std::string> password;
-  bool has_profile = false;
-  for (auto [key, value] : *body) {
-    auto fail = [&](std::string_view what) {
-      r.respond(error_response(400, "/" + std::string(key) + ": " + std::string(what)));
-    };
-    if (key == "securityProfile") {
-      std::int64_t profile = 0;
-      if (value.get(profile) != simdjson::SUCCESS) return fail("expected an integer");
-      if (profile < 0 || profile > 2) return fail("expected 0, 1 or 2, got " + std::to_string(profile));
-      record.security_profile = static_cast<int>(profile);
-      has_profile = true;
-    } else if (key == "base64SHA256Password") {
-      std::string_view text;
-      if (value.get(text) != simdjson::SUCCESS) return fail("expected a string");
-      std::string digest;
-      if (text.size() > 64 || !pki::base64_decode(text, digest) || digest.size() != 32)
-        return fail("expected the base64 encoding of a SHA-256 hash (44 characters)");
-      password = std::string(text);
-    } else if (key == "invalidUsernameAllowed") {
-      if (value.get(record.invalid_username_allowed) != simdjson::SUCCESS) return fail("expected true or false");
-    } else if (key == "tolerant") {
-      if (value.get(record.tolerant) != simdjson::SUCCESS) return fail("expected true or false");
-    } else {
-      return fail("unknown property");
-    }
-  }
-  if (!has_profile) return r.respond(error_response(400, "/securityProfile: missing required property"));
+  record.security_profile = decoded->security_profile;
+  record.invalid_username_allowed = decoded->invalid_username_allowed.value_or(false);
+  record.tolerant = decoded->tolerant.value_or(false);
+  const std::optional<std::string> password = decoded->base64_sha256_password;
+  if (std::string digest; password && (!pki::base64_decode(*password, digest) || digest.size() != 32))
+    return r.respond(
+        error_response(400, "/base64SHA256Password: expected the base64 encoding of a SHA-256 hash (44 characters)"));
   if (record.security_profile == 1 && !password)
     return r.respond(error_response(400, "/base64SHA256Password: required for security profile 1 (TLS + Basic auth)"));
   if (record.security_profile == 2 && password)
@@ -249,8 +179,7 @@ void register_station(Request& r) {
                                ended = true;
                              }
                            }
-                           respond(json_response(201, std::string("{\"status\":\"Created\",\"sessionEnded\":") +
-                                                          (ended ? "true" : "false") + "}"));
+                           respond(json_response(201, ocpp::to_json(bodies::Registered{"Created", ended})));
                          });
 }
 
@@ -259,14 +188,11 @@ void get_station_auth(Request& r) {
   if (!station_id_from_path(r, id)) return;
   auto station = load_station(r.ctx->store->read(), id);
   if (!station) return r.respond(error_response(404, "unknown charge station " + id));
-  std::string body;
-  ocpp::JsonWriter w(body);
-  w.raw("{\"securityProfile\":");
-  w.integer(station->security_profile);
-  w.raw(",\"invalidUsernameAllowed\":");
-  w.boolean(station->invalid_username_allowed);
-  w.raw('}');
-  r.respond(json_response(200, std::move(body)));
+  // Neither the password hash nor our tolerant flag: MaEVe's answer.
+  bodies::ChargeStationAuth auth;
+  auth.security_profile = station->security_profile;
+  auth.invalid_username_allowed = station->invalid_username_allowed;
+  r.respond(json_response(200, ocpp::to_json(auth)));
 }
 
 void get_station(Request& r) {
@@ -275,10 +201,7 @@ void get_station(Request& r) {
   auto reader = r.ctx->store->read();
   auto station = load_station(reader, id);
   if (!station) return r.respond(error_response(404, "unknown charge station " + id));
-  std::string body;
-  ocpp::JsonWriter w(body);
-  write_station(w, *r.ctx, reader, id, *station);
-  r.respond(json_response(200, std::move(body)));
+  r.respond(json_response(200, ocpp::to_json(station_body(*r.ctx, reader, id, *station))));
 }
 
 void list_stations(Request& r) {
@@ -298,7 +221,7 @@ void list_stations(Request& r) {
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (i) w.raw(',');
     auto station = parse_station_record(rows[i].second).value_or(StationRecord{});
-    write_station(w, *r.ctx, reader, rows[i].first, station);
+    encode(w, station_body(*r.ctx, reader, rows[i].first, station));
   }
   w.raw(']');
   r.respond(json_response(200, std::move(body)));
@@ -379,7 +302,7 @@ void clear_budgeted(Request& r, storage::Table table, std::string prefix, Budget
       },
       [respond, deleted](const std::string& error) {
         if (!error.empty()) return respond(error_response(500, "could not delete: " + error));
-        respond(json_response(200, "{\"deleted\":" + std::to_string(*deleted) + "}"));
+        respond(json_response(200, ocpp::to_json(bodies::Deleted{static_cast<std::int64_t>(*deleted)})));
       });
 }
 
