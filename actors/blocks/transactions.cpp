@@ -45,17 +45,23 @@ void save(WriteTxn& txn, const TransactionRecord& record, bool is_new) {
 }
 
 /// Stores one meter value of a transaction.
-void store_meter_value(WriteTxn& txn, std::string_view station, std::string_view transaction, std::string json) {
+void store_meter_value(WriteTxn& txn, std::string_view station, std::string_view transaction, std::string_view json) {
   auto k = meter_value_prefix(station, transaction);
   storage::append_u64(k, txn.next("meter_value"));
   txn.put(Table::meter_values, k, json);
 }
 
 /// Stores one meter value outside any transaction (transaction id ""), within the station's budget.
-void store_idle_meter_value(WriteTxn& txn, std::string_view station, std::string json, const Budget& budget) {
+void store_idle_meter_value(WriteTxn& txn, std::string_view station, std::string_view json, const Budget& budget) {
   auto k = meter_value_prefix(station, "");
   storage::append_u64(k, txn.next("meter_value"));
   put_within_budget(txn, Table::meter_values, k, json, station, BudgetKind::meter_values, budget);
+}
+
+/// The forms come from meter_value_forms of the same request; anything else is a bug of the caller.
+template <class MeterValue>
+void check_forms(const std::vector<MeterValue>& values, const MeterValueForms& forms) {
+  if (forms.size() != values.size()) throw std::logic_error("meter value forms do not match the request");
 }
 
 // ---- energy ------------------------------------------------------------------------------------
@@ -101,15 +107,40 @@ void note_energy(TransactionRecord& record, const ocpp201::SampledValueType& v, 
 }
 
 template <class MeterValue>
-void store_meter_values(WriteTxn& txn, TransactionRecord& record, const std::vector<MeterValue>& values) {
-  for (const auto& mv : values) {
+void store_meter_values(WriteTxn& txn, TransactionRecord& record, const std::vector<MeterValue>& values,
+                        const MeterValueForms& forms) {
+  check_forms(values, forms);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const auto& mv = values[i];
     for (const auto& sv : mv.sampledValue) note_energy(record, sv, mv.timestamp.unix_ms());
-    store_meter_value(txn, record.station_id, record.transaction_id, ocpp::to_json(mv));
+    store_meter_value(txn, record.station_id, record.transaction_id, forms[i]);
     ++record.meter_values;
   }
 }
 
+void store_idle_meter_values(WriteTxn& txn, std::string_view station, const MeterValueForms& forms,
+                             const Budget& budget) {
+  for (const auto& json : forms) store_idle_meter_value(txn, station, json, budget);
+}
+
+template <class MeterValue>
+MeterValueForms encode_each(const std::vector<MeterValue>& values) {
+  MeterValueForms forms;
+  forms.reserve(values.size());
+  for (const auto& mv : values) forms.push_back(ocpp::to_json(mv));
+  return forms;
+}
+
 }  // namespace
+
+MeterValueForms meter_value_forms(const ocpp16::StopTransactionRequest& r) {
+  return r.transactionData ? encode_each(*r.transactionData) : MeterValueForms{};
+}
+MeterValueForms meter_value_forms(const ocpp16::MeterValuesRequest& r) { return encode_each(r.meterValue); }
+MeterValueForms meter_value_forms(const ocpp201::TransactionEventRequest& r) {
+  return r.meterValue ? encode_each(*r.meterValue) : MeterValueForms{};
+}
+MeterValueForms meter_value_forms(const ocpp201::MeterValuesRequest& r) { return encode_each(r.meterValue); }
 
 // ---- OCPP 1.6 ----------------------------------------------------------------------------------
 std::string start_16(WriteTxn& txn, std::int64_t now, std::string_view station,
@@ -146,7 +177,8 @@ std::string start_16(WriteTxn& txn, std::int64_t now, std::string_view station,
 }
 
 std::string stop_16(WriteTxn& txn, std::int64_t now, std::string_view station, const ocpp16::StopTransactionRequest& r,
-                    std::string_view payload, const StationBudgets& budgets, bool& record_lost) {
+                    const MeterValueForms& forms, std::string_view payload, const StationBudgets& budgets,
+                    bool& record_lost) {
   const auto id_text = std::to_string(r.transactionId);
   ocpp16::StopTransactionResponse response;
   auto record = load(txn, station, id_text);
@@ -169,7 +201,7 @@ std::string stop_16(WriteTxn& txn, std::int64_t now, std::string_view station, c
   record->meter_stop_wh = static_cast<double>(r.meterStop);
   record->stop_reason = r.reason ? std::string(ocpp16::to_string(*r.reason)) : "Local";  // 1.6 default
   record->events += 1;
-  if (r.transactionData) store_meter_values(txn, *record, *r.transactionData);
+  if (r.transactionData) store_meter_values(txn, *record, *r.transactionData, forms);
   save(txn, *record, false);
   const auto active = active_token_key(record->id_token);
   if (txn.get(Table::tx_index, active) == transaction_key(station, id_text)) txn.del(Table::tx_index, active);
@@ -177,22 +209,23 @@ std::string stop_16(WriteTxn& txn, std::int64_t now, std::string_view station, c
 }
 
 std::string meter_values_16(WriteTxn& txn, std::string_view station, const ocpp16::MeterValuesRequest& r,
-                            const StationBudgets& budgets) {
+                            const MeterValueForms& forms, const StationBudgets& budgets) {
   std::optional<TransactionRecord> record;
   if (r.transactionId) record = load(txn, station, std::to_string(*r.transactionId));
   if (record) {
     record->events += 1;
-    store_meter_values(txn, *record, r.meterValue);
+    store_meter_values(txn, *record, r.meterValue, forms);
     save(txn, *record, false);
   } else {
-    for (const auto& mv : r.meterValue) store_idle_meter_value(txn, station, ocpp::to_json(mv), budgets.meter_values);
+    check_forms(r.meterValue, forms);
+    store_idle_meter_values(txn, station, forms, budgets.meter_values);
   }
   return "{}";
 }
 
 // ---- OCPP 2.0.1 --------------------------------------------------------------------------------
 std::string transaction_event(WriteTxn& txn, std::int64_t now, std::string_view station,
-                              const ocpp201::TransactionEventRequest& r) {
+                              const ocpp201::TransactionEventRequest& r, const MeterValueForms& forms) {
   const auto& id = r.transactionInfo.transactionId;
   ocpp201::TransactionEventResponse response;
   if (r.idToken) {
@@ -233,7 +266,7 @@ std::string transaction_event(WriteTxn& txn, std::int64_t now, std::string_view 
   if (r.transactionInfo.remoteStartId) record->remote_start_id = r.transactionInfo.remoteStartId;
   record->last_seq_no = std::max(record->last_seq_no, r.seqNo);
   record->events += 1;
-  if (r.meterValue) store_meter_values(txn, *record, *r.meterValue);
+  if (r.meterValue) store_meter_values(txn, *record, *r.meterValue, forms);
   save(txn, *record, is_new);
   if (!is_new && record->started_at_ms != indexed_start_ms) {
     // A Started event that arrives after a later event of its transaction (an offline queue sent
@@ -246,9 +279,10 @@ std::string transaction_event(WriteTxn& txn, std::int64_t now, std::string_view 
 }
 
 std::string meter_values_201(WriteTxn& txn, std::string_view station, const ocpp201::MeterValuesRequest& r,
-                             const StationBudgets& budgets) {
+                             const MeterValueForms& forms, const StationBudgets& budgets) {
   // 2.0.1 MeterValues are outside transactions (those come in TransactionEvent).
-  for (const auto& mv : r.meterValue) store_idle_meter_value(txn, station, ocpp::to_json(mv), budgets.meter_values);
+  check_forms(r.meterValue, forms);
+  store_idle_meter_values(txn, station, forms, budgets.meter_values);
   return "{}";
 }
 
@@ -257,23 +291,35 @@ std::string meter_values_201(WriteTxn& txn, std::string_view station, const ocpp
 namespace evbroker::actors {
 
 void handle_transactions(const NodeContext& ctx, const IncomingCall& call) {
-  // The typed request is shared with the operation, which runs later on the store's thread.
+  // The typed request is shared with the operation, which runs later on the store's thread; the
+  // meter values are encoded here, before it (see MeterValueForms).
   const std::string station = call.station_id;
   const StationBudgets budgets = ctx.settings.budgets;
   const std::int64_t now = ctx.clock->now_ms();  // when the message arrived: token expiries, event stamps
   using namespace transactions;
+  const auto forms_of = [](const auto& request) {
+    return std::visit(
+        [](const auto& r) {
+          if constexpr (requires { meter_value_forms(r); })
+            return meter_value_forms(r);
+          else
+            return MeterValueForms{};  // StartTransaction carries none; other messages are not routed here
+        },
+        request);
+  };
   if (call.v16) {
     auto request = call.v16;
+    auto forms = std::make_shared<const MeterValueForms>(forms_of(*request));
     auto payload = call.payload;
     auto log = ctx.handler_log;
     auto* metrics = ctx.metrics;
-    return commit_then_reply(ctx, call, [station, request, payload, budgets, log, metrics, now](WriteTxn& txn) {
+    return commit_then_reply(ctx, call, [station, request, forms, payload, budgets, log, metrics, now](WriteTxn& txn) {
       return std::visit(
           Overloaded{
               [&](const ocpp16::StartTransactionRequest& r) { return start_16(txn, now, station, r); },
               [&](const ocpp16::StopTransactionRequest& r) {
                 bool record_lost = false;
-                auto response = stop_16(txn, now, station, r, payload, budgets, record_lost);
+                auto response = stop_16(txn, now, station, r, *forms, payload, budgets, record_lost);
                 if (record_lost) {
                   if (metrics) metrics->budget_refusal();
                   log->warn("{}: StopTransaction for unknown transaction {} acknowledged; {}", station, r.transactionId,
@@ -281,18 +327,19 @@ void handle_transactions(const NodeContext& ctx, const IncomingCall& call) {
                 }
                 return response;
               },
-              [&](const ocpp16::MeterValuesRequest& r) { return meter_values_16(txn, station, r, budgets); },
+              [&](const ocpp16::MeterValuesRequest& r) { return meter_values_16(txn, station, r, *forms, budgets); },
               [&](const auto&) -> std::string { throw std::logic_error("not a transaction message"); },
           },
           *request);
     });
   }
   auto request = call.v201;
-  commit_then_reply(ctx, call, [station, request, budgets, now](WriteTxn& txn) {
+  auto forms = std::make_shared<const MeterValueForms>(forms_of(*request));
+  commit_then_reply(ctx, call, [station, request, forms, budgets, now](WriteTxn& txn) {
     return std::visit(
         Overloaded{
-            [&](const ocpp201::TransactionEventRequest& r) { return transaction_event(txn, now, station, r); },
-            [&](const ocpp201::MeterValuesRequest& r) { return meter_values_201(txn, station, r, budgets); },
+            [&](const ocpp201::TransactionEventRequest& r) { return transaction_event(txn, now, station, r, *forms); },
+            [&](const ocpp201::MeterValuesRequest& r) { return meter_values_201(txn, station, r, *forms, budgets); },
             [&](const auto&) -> std::string { throw std::logic_error("not a transaction message"); },
         },
         *request);

@@ -37,7 +37,8 @@ std::string stop(BothStores& stores, std::string_view json, const StationBudgets
   const auto request = decoded<ocpp16::StopTransactionRequest>(json);
   return stores.run([&](WriteTxn& txn) {
     bool lost = false;
-    auto answer = transactions::stop_16(txn, kNow, kStation, request, json, budgets, lost);
+    auto answer = transactions::stop_16(txn, kNow, kStation, request, transactions::meter_value_forms(request), json,
+                                        budgets, lost);
     if (review_record_lost) *review_record_lost = lost;
     return answer;
   });
@@ -45,7 +46,9 @@ std::string stop(BothStores& stores, std::string_view json, const StationBudgets
 
 std::string meter_values_16(BothStores& stores, std::string_view json, const StationBudgets& budgets = {}) {
   const auto request = decoded<ocpp16::MeterValuesRequest>(json);
-  return stores.run([&](WriteTxn& txn) { return transactions::meter_values_16(txn, kStation, request, budgets); });
+  const auto forms = transactions::meter_value_forms(request);
+  return stores.run(
+      [&](WriteTxn& txn) { return transactions::meter_values_16(txn, kStation, request, forms, budgets); });
 }
 
 constexpr std::string_view kStartA =
@@ -195,7 +198,8 @@ TEST_CASE("1.6 meter values of no known transaction are the station's idle value
 
 std::string event(BothStores& stores, std::string_view json, std::int64_t now = kNow) {
   const auto request = decoded<ocpp201::TransactionEventRequest>(json);
-  return stores.run([&](WriteTxn& txn) { return transactions::transaction_event(txn, now, kStation, request); });
+  const auto forms = transactions::meter_value_forms(request);
+  return stores.run([&](WriteTxn& txn) { return transactions::transaction_event(txn, now, kStation, request, forms); });
 }
 
 std::string started(std::string_view token, int seq = 0, std::string_view token_type = "ISO14443") {
@@ -319,7 +323,10 @@ TEST_CASE("2.0.1 MeterValues are the station's idle values and keep within its b
   budgets.meter_values = {1, 1 << 20};
   const auto request = decoded<ocpp201::MeterValuesRequest>(
       R"({"evseId":0,"meterValue":[{"timestamp":"2025-11-24T15:00:00Z","sampledValue":[{"value":1}]}]})");
-  const auto step = [&](WriteTxn& txn) { return transactions::meter_values_201(txn, kStation, request, budgets); };
+  const auto forms = transactions::meter_value_forms(request);
+  const auto step = [&](WriteTxn& txn) {
+    return transactions::meter_values_201(txn, kStation, request, forms, budgets);
+  };
   CHECK(stores.run(step) == "{}");
   CHECK(stores.run(step).starts_with("error: "));
   CHECK(stores.count_with_prefix(Table::meter_values, meter_value_prefix(kStation, "")) == 1);
