@@ -350,10 +350,11 @@ const std::array kSettings = {
               return set_count(c.max_pending_handshakes, v, 1, std::numeric_limits<std::int32_t>::max());
             },
             [](const NodeConfig& c) { return std::to_string(c.max_pending_handshakes); }},
-    Setting{"io_threads", Kind::integer, "N", "threads", "Network I/O threads (0: one per core)",
+    Setting{"io_threads", Kind::integer, "N", "threads", "Network I/O threads (0: one per core the process may run on)",
             [](NodeConfig& c, const Value& v) { return set_threads(c.io_threads, v); },
             [](const NodeConfig& c) { return std::to_string(c.io_threads); }},
-    Setting{"actor_threads", Kind::integer, "N", "threads", "Actor scheduler threads (0: one per core)",
+    Setting{"actor_threads", Kind::integer, "N", "threads",
+            "Actor scheduler threads (0: one per core the process may run on)",
             [](NodeConfig& c, const Value& v) { return set_threads(c.actor_threads, v); },
             [](const NodeConfig& c) { return std::to_string(c.actor_threads); }},
     Setting{"sync", Kind::boolean, "", "",

@@ -14,6 +14,7 @@
 #include "actors/core/station_directory.hpp"
 #include "actors/station/station_gate.hpp"
 #include "apps/evbroker/listeners.hpp"
+#include "apps/evbroker/thread_counts.hpp"
 #include "apps/evbroker/logging.hpp"
 #include "apps/evbroker/mqtt_setup.hpp"
 #include "apps/evbroker/open_file_limit.hpp"

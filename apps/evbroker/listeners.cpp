@@ -17,10 +17,6 @@
 
 namespace evbroker::app {
 
-unsigned threads_or_cores(unsigned configured) {
-  return configured != 0 ? configured : std::max(1u, std::thread::hardware_concurrency());
-}
-
 namespace {
 
 /// The addresses `host` resolves to, numeric; empty with `error` set when it does not resolve.

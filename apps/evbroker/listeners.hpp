@@ -26,9 +26,6 @@
 
 namespace evbroker::app {
 
-/// `configured`, or one per core when it is 0.
-unsigned threads_or_cores(unsigned configured);
-
 /// The throttling of failed station logins the configuration asks for.
 actors::LoginThrottleSettings login_throttle_settings(const NodeConfig& config);
 /// What one station may make the node keep.

@@ -20,6 +20,7 @@
 #include "actors/station/station_gate.hpp"
 #include "actors/records/store_format.hpp"
 #include "apps/evbroker/listeners.hpp"
+#include "apps/evbroker/thread_counts.hpp"
 #include "apps/evbroker/logging.hpp"
 #include "apps/evbroker/mqtt_setup.hpp"
 #include "apps/evbroker/open_file_limit.hpp"
