@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "actors/api/api_support.hpp"
+#include "actors/api/generated/api_bodies.hpp"
 #include "actors/api/station_call.hpp"
 #include "actors/core/messages.hpp"
 #include "actors/station/settings.hpp"
@@ -69,11 +70,9 @@ void trigger_station(Request& r) {
   simdjson::dom::parser parser;
   auto body = parse_body(r, parser);
   if (!body) return;
-  std::string_view trigger;
-  if ((*body)["trigger"].get(trigger) != simdjson::SUCCESS)
-    return r.respond(error_response(400, "/trigger: missing required property (a string)"));
-  for (auto [key, value] : *body)
-    if (key != "trigger") return r.respond(error_response(400, "/" + std::string(key) + ": unknown property"));
+  auto decoded = bodies::decode_charge_station_trigger(*body);
+  if (!decoded) return r.respond(error_response(400, decoded.error()));
+  const std::string& trigger = decoded->trigger;
   auto station = connected_station(r, id);
   if (!station) return;
   if (station->version != ocpp::Version::v16)
@@ -81,7 +80,7 @@ void trigger_station(Request& r) {
   auto call = trigger_call_16(trigger);
   if (!call)
     return r.respond(
-        error_response(400, "/trigger: " + std::string(trigger) +
+        error_response(400, "/trigger: " + trigger +
                                 " cannot be triggered on an ocpp1.6 station; supported: " + std::string(kSupported16)));
   validate_and_send(r, *station, call->action, call->payload);
 }
@@ -93,17 +92,14 @@ void reconfigure_station(Request& r) {
   if (!body) return;
   if (!r.ctx->store->read().get(storage::Table::stations, id))
     return r.respond(error_response(404, "unknown charge station " + id));
+  auto decoded = bodies::decode_charge_station_settings(*body);
+  if (!decoded) return r.respond(error_response(400, decoded.error()));
   std::vector<PendingSetting> settings;
-  for (auto [key, value] : *body) {
-    std::string_view text;
-    if (value.get(text) != simdjson::SUCCESS)
-      return r.respond(error_response(400, "/" + std::string(key) + ": expected a string value"));
-    if (text.size() > 1000)
-      return r.respond(error_response(400, "/" + std::string(key) + ": longer than 1000 characters"));
+  for (auto& [key, value] : decoded->settings) {
+    // A bound on names, which OpenAPI 3.0 cannot put in the schema (no propertyNames).
     if (key.empty() || key.size() > 500) return r.respond(error_response(400, "setting names are 1 to 500 characters"));
-    settings.push_back({std::string(key), std::string(text)});
+    settings.push_back({std::move(key), std::move(value)});
   }
-  if (settings.empty()) return r.respond(error_response(400, "no settings given"));
   // Pending settings are a set per station (the latest value per key wins), bounded: a key given
   // again replaces its pending value and takes no new room.
   {
@@ -139,7 +135,7 @@ void reconfigure_station(Request& r) {
       [respond, ctx, id](const std::string& error) {
         if (!error.empty()) return respond(error_response(500, "could not store the settings: " + error));
         if (auto station = ctx->directory->find(id)) caf::anon_send(station->actor, push_atom::value);
-        respond(json_response(200, "{\"status\":\"OK\"}"));
+        respond(json_response(200, ocpp::to_json(bodies::Status{"OK", std::nullopt})));
       });
 }
 

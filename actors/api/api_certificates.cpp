@@ -3,6 +3,7 @@
 // certificate itself here, stored under upload_key(hash) of the certificates table.
 
 #include "actors/api/api_support.hpp"
+#include "actors/api/generated/api_bodies.hpp"
 #include "actors/records/certificate_records.hpp"
 #include "pki/x509.hpp"
 
@@ -12,16 +13,9 @@ void upload_certificate(Request& r) {
   simdjson::dom::parser parser;
   auto body = parse_body(r, parser);
   if (!body) return;
-  std::optional<std::string_view> pem;
-  for (auto [key, value] : *body) {
-    if (key != "certificate") return r.respond(error_response(400, "/" + std::string(key) + ": unknown property"));
-    std::string_view text;
-    if (value.get(text) != simdjson::SUCCESS)
-      return r.respond(error_response(400, "/certificate: expected a string (a PEM certificate)"));
-    pem = text;
-  }
-  if (!pem) return r.respond(error_response(400, "/certificate: missing required property"));
-  auto certificate = pki::Certificate::from_pem(*pem);
+  auto decoded = bodies::decode_certificate(*body);
+  if (!decoded) return r.respond(error_response(400, decoded.error()));
+  auto certificate = pki::Certificate::from_pem(decoded->certificate);
   if (!certificate) return r.respond(error_response(400, "/certificate: " + certificate.error()));
 
   // The certificate is stored as OpenSSL writes it back: the hash is over its DER, so the PEM we keep
@@ -34,12 +28,7 @@ void upload_certificate(Request& r) {
                            [respond, hash](const std::string& error) {
                              if (!error.empty())
                                return respond(error_response(500, "could not store the certificate: " + error));
-                             std::string answer;
-                             ocpp::JsonWriter w(answer);
-                             w.raw("{\"certificateHash\":");
-                             w.string(hash);
-                             w.raw('}');
-                             respond(json_response(201, std::move(answer)));
+                             respond(json_response(201, ocpp::to_json(bodies::CertificateHash{hash})));
                            });
 }
 
@@ -47,12 +36,7 @@ void get_uploaded_certificate(Request& r) {
   const auto& hash = r.segments.at(1);
   auto stored = r.ctx->store->read().get(storage::Table::certificates, upload_key(hash));
   if (!stored) return r.respond(error_response(404, "unknown certificate " + hash));
-  std::string answer;
-  ocpp::JsonWriter w(answer);
-  w.raw("{\"certificate\":");
-  w.string(*stored);
-  w.raw('}');
-  r.respond(json_response(200, std::move(answer)));
+  r.respond(json_response(200, ocpp::to_json(bodies::Certificate{std::move(*stored)})));
 }
 
 void delete_uploaded_certificate(Request& r) {

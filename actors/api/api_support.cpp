@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "actors/api/generated/api_bodies.hpp"
 #include "protocol/json_writer.hpp"
 
 namespace evbroker::actors::api {
@@ -40,14 +41,7 @@ transport::HttpResponse json_response(int status, std::string body) {
 }
 
 transport::HttpResponse error_response(int status, std::string_view message) {
-  std::string body;
-  ocpp::JsonWriter w(body);
-  w.raw("{\"status\":");
-  w.string(reason_phrase(status));
-  w.raw(",\"error\":");
-  w.string(message);
-  w.raw('}');
-  return json_response(status, std::move(body));
+  return json_response(status, ocpp::to_json(bodies::Status{std::string(reason_phrase(status)), std::string(message)}));
 }
 
 transport::HttpResponse empty_response(int status) {

@@ -55,8 +55,7 @@ void list_transactions(Request& r) {
         auto record = stored ? parse_transaction_record(*stored) : std::nullopt;
         if (!record) return true;
         if (written++) w.raw(',');
-        write_api_json_open(w, *record);
-        w.raw('}');
+        write_api_json(w, *record);
         return written < page->limit;
       },
       start);

@@ -109,7 +109,10 @@ bool check_enum(std::string_view text, std::string_view at, std::span<const std:
     if (!list.empty()) list += ", ";
     list += value;
   }
-  return fail(error, at, "expected one of " + list);
+  // The value given is named too (shortened: it comes from the client and may be long).
+  const bool long_text = text.size() > 60;
+  return fail(error, at,
+              "expected one of " + list + ", got '" + std::string(text.substr(0, 60)) + (long_text ? "...'" : "'"));
 }
 
 bool check_range(std::int64_t value, std::string_view at, std::optional<std::int64_t> min,

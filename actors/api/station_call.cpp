@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "actors/api/generated/api_bodies.hpp"
 #include "actors/station/csms_call.hpp"
 #include "actors/core/messages.hpp"
 #include "protocol/ocpp_dispatch.hpp"
@@ -12,27 +13,15 @@ namespace {
 /// A failed call's answer: MaEVe's {"status","error"} plus whether the call reached the station
 /// ("sent"; absent when that is not known).
 transport::HttpResponse call_failure(int status, const CsmsCallResult& result, bool sent_known) {
-  std::string body;
-  ocpp::JsonWriter w(body);
-  w.raw("{\"status\":");
-  w.string(reason_phrase(status));
-  w.raw(",\"error\":");
-  w.string(result.kind == CsmsCallResult::Kind::call_error ? "the station answered with " + result.error_code
-                                                           : result.error_description);
-  if (sent_known) {
-    w.raw(",\"sent\":");
-    w.boolean(result.sent);
-  }
+  const std::string reason(reason_phrase(status));
   if (result.kind == CsmsCallResult::Kind::call_error) {
-    w.raw(",\"error_code\":");
-    w.string(result.error_code);
-    w.raw(",\"error_description\":");
-    w.string(result.error_description);
-    w.raw(",\"error_details\":");
-    w.raw(result.error_details.empty() ? std::string_view("{}") : std::string_view(result.error_details));
+    return json_response(
+        status, ocpp::to_json(bodies::CallError{reason, "the station answered with " + result.error_code, result.sent,
+                                                result.error_code, result.error_description, result.error_details}));
   }
-  w.raw('}');
-  return json_response(status, std::move(body));
+  return json_response(
+      status, ocpp::to_json(bodies::CallFailure{reason, result.error_description,
+                                                sent_known ? std::optional<bool>(result.sent) : std::nullopt}));
 }
 
 transport::HttpResponse to_http(const CsmsCallResult& result) {

@@ -94,9 +94,9 @@ TEST_CASE("a Token body member of the wrong type is refused with the type expect
 
 TEST_CASE("a Token body with a value outside an enum is refused listing the values") {
   CHECK(error_of(decode_token, token_with("type", R"("BARCODE")")) ==
-        "/type: expected one of AD_HOC_USER, APP_USER, OTHER, RFID");
+        "/type: expected one of AD_HOC_USER, APP_USER, OTHER, RFID, got 'BARCODE'");
   CHECK(error_of(decode_token, token_with("cacheMode", R"("SOMETIMES")")) ==
-        "/cacheMode: expected one of ALWAYS, ALLOWED, ALLOWED_OFFLINE, NEVER");
+        "/cacheMode: expected one of ALWAYS, ALLOWED, ALLOWED_OFFLINE, NEVER, got 'SOMETIMES'");
 }
 
 TEST_CASE("a Token body string outside its minLength and maxLength is refused with the bounds") {
@@ -169,6 +169,10 @@ TEST_CASE("a ChargeStationTrigger body is refused without its trigger, with anot
   CHECK(error_of(decode_charge_station_trigger, R"({"trigger":5})") == "/trigger: expected a string");
   CHECK(error_of(decode_charge_station_trigger, R"({"trigger":"NoSuchMessage"})")
             .starts_with("/trigger: expected one of BootNotification, StatusNotification, Heartbeat,"));
+  CHECK(error_of(decode_charge_station_trigger, R"({"trigger":"NoSuchMessage"})").ends_with(", got 'NoSuchMessage'"));
+  // A long value is named shortened.
+  CHECK(error_of(decode_charge_station_trigger, R"({"trigger":")" + std::string(100, 'x') + "\"}")
+            .ends_with(", got '" + std::string(60, 'x') + "...'"));
   CHECK(error_of(decode_charge_station_trigger, R"({"trigger":"Heartbeat","x":1})") == "/x: unknown property");
 }
 
@@ -180,7 +184,7 @@ TEST_CASE("a ChargeStationInstallCertificates body names the entry and member th
   CHECK(error_of(decode_charge_station_install_certificates, body(std::string("[") + good + R"(,"x"])")) ==
         "/certificates/1: expected an object");
   CHECK(error_of(decode_charge_station_install_certificates, body(R"([{"type":"OEM","certificate":"P"}])")) ==
-        "/certificates/0/type: expected one of V2G, MO, MF, CSMS");
+        "/certificates/0/type: expected one of V2G, MO, MF, CSMS, got 'OEM'");
   CHECK(error_of(decode_charge_station_install_certificates, body(R"([{"certificate":"P"}])")) ==
         "/certificates/0/type: missing required property");
   CHECK(error_of(decode_charge_station_install_certificates, body(R"([{"type":"MO"}])")) ==
