@@ -71,7 +71,7 @@ class Value:
         elif "$ref" in spec:
             name = spec["$ref"]
             if not name.startswith(REF_PREFIX) or name[len(REF_PREFIX):] not in components:
-                raise SpecError(f"{where}: $ref {name} is not a component")
+                raise SpecError(f"{where}: $ref {name} is not a component with x-generate or x-record")
             self.kind, self.ref = "ref", name[len(REF_PREFIX):]
         elif json_type == "string" and spec.get("format") == "date-time":
             if cpp not in (None, "text"):
