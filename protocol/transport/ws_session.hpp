@@ -177,6 +177,10 @@ class WsSession final : public Connection,
   }
   void accept(std::string subprotocol);
   void on_accept(beast::error_code ec);
+  /// Once the handler has the connection: frees what only the handshake needed (the request and
+  /// its read buffer, the credentials), which an idle station would otherwise keep for as long as
+  /// it stays connected. The station id and remote address stay.
+  void release_handshake_state();
 
   // ---- reading --------------------------------------------------------------------------------
   std::size_t max_unconsumed() const { return std::max<std::size_t>(1, options().max_unconsumed); }

@@ -53,11 +53,26 @@ void WsSession<Traits>::on_accept(beast::error_code ec) {
   } catch (...) {
     handler_.reset();
   }
+  release_handshake_state();
   if (!handler_) {
     request_close(static_cast<std::uint16_t>(websocket::close_code::internal_error), "connection not taken");
     return;
   }
   do_read();
+}
+
+template <class Traits>
+void WsSession<Traits>::release_handshake_state() {
+  buffer_.clear();
+  buffer_.shrink_to_fit();
+  request_.reset();
+  upgrade_.header = nullptr;  // it holds the request too
+  upgrade_.username.reset();
+  upgrade_.password.reset();
+  upgrade_.subprotocols = {};
+  upgrade_.target = {};
+  subprotocol_ = {};
+  refusal_bytes_ = {};
 }
 
 }  // namespace evbroker::transport::detail
