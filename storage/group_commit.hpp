@@ -46,9 +46,21 @@ struct CommitStats {
   std::uint64_t buckets[std::size(kBucketsMicros) + 1] = {};  // last: +Inf
 };
 
+/// Where the node's actors send their writes (NodeContext::committer): the GroupCommitter in a
+/// node; in deterministic actor tests, a committer that runs each operation when the test says so
+/// and calls its completion on the test's thread (tests/actors/test_committer.hpp), so that no
+/// completion posts into an actor from outside CAF's test scheduler. One virtual call per write.
+class Committer {
+ public:
+  virtual ~Committer() = default;
+  /// Runs `op` in a write transaction, then calls `done` once (see WriteOp and Completion).
+  virtual void submit(WriteOp op, Completion done) = 0;
+  virtual CommitStats stats() const = 0;
+};
+
 /// Destroy (or stop) it before the Store. Completions may call stop() and submit(), not the
 /// destructor.
-class GroupCommitter {
+class GroupCommitter final : public Committer {
  public:
   GroupCommitter(Store& store, GroupCommitOptions options = {});
   /// Stops after committing everything submitted before (same as stop()).
@@ -57,10 +69,10 @@ class GroupCommitter {
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
   /// Thread-safe. After stop(), the completion is called at once with an error.
-  void submit(WriteOp op, Completion done);
+  void submit(WriteOp op, Completion done) override;
   /// Commits everything submitted so far, then joins the writer thread. Idempotent.
   void stop();
-  CommitStats stats() const;
+  CommitStats stats() const override;
 
  private:
   struct Impl;

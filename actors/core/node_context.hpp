@@ -52,7 +52,8 @@ struct NodeContext {
   /// The time every record is stamped with and every age is judged by (clock.hpp).
   const Clock* clock = &system_clock();
   storage::Store* store = nullptr;
-  storage::GroupCommitter* committer = nullptr;
+  /// Every write goes here: the node's GroupCommitter (a test committer in actor tests).
+  storage::Committer* committer = nullptr;
   StationDirectory* directory = nullptr;
   Metrics* metrics = nullptr;
   const Router* router = nullptr;
