@@ -332,6 +332,37 @@ TEST_CASE("2.0.1 MeterValues are the station's idle values and keep within its b
   CHECK(stores.count_with_prefix(Table::meter_values, meter_value_prefix(kStation, "")) == 1);
 }
 
+TEST_CASE(
+    "a meter value is stored in the form encoded before the operation, and forms that do not match the "
+    "request store nothing",
+    "[transactions][v201]") {
+  BothStores stores;
+  add_token(stores, "TAG-A");
+  event(stores, started("TAG-A"));
+  const auto request = decoded<ocpp201::TransactionEventRequest>(
+      R"({"eventType":"Updated","timestamp":"2025-11-24T15:10:00Z","triggerReason":"MeterValuePeriodic",
+      "seqNo":1,"transactionInfo":{"transactionId":"T1"},
+      "meterValue":[{"timestamp":"2025-11-24T15:10:00Z","sampledValue":[{"value":2.5}]}]})");
+  const auto before = storage::describe_contents(stores.reader());
+  CHECK(stores.run([&](WriteTxn& txn) { return transactions::transaction_event(txn, kNow, kStation, request, {}); })
+            .starts_with("error: meter value forms do not match"));
+  CHECK(storage::describe_contents(stores.reader()) == before);
+
+  const auto forms = transactions::meter_value_forms(request);
+  REQUIRE(forms.size() == 1);
+  CHECK(forms[0] == R"({"sampledValue":[{"value":2.5}],"timestamp":"2025-11-24T15:10:00.000Z"})");
+  CHECK(stores.run([&](WriteTxn& txn) {
+    return transactions::transaction_event(txn, kNow, kStation, request, forms);
+  }) == "{}");
+  std::vector<std::string> stored;
+  stores.reader().scan(Table::meter_values, meter_value_prefix(kStation, "T1"),
+                       [&](std::string_view, std::string_view value) {
+                         stored.emplace_back(value);
+                         return true;
+                       });
+  CHECK(stored == forms);
+}
+
 TEST_CASE("an operation that throws half-way is undone on both stores, counters included", "[transactions][store]") {
   BothStores stores;
   start(stores, kStartA);
