@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "ocpp_codegen"))
 import schema_model as sm  # noqa: E402  (initiator(): which side sends an action)
 
-TARGETS = ["ocpp", "api_body", "mqtt_envelope", "upgrade", "config"]
+TARGETS = ["ocpp", "api_body", "api_bodies", "mqtt_envelope", "upgrade", "config"]
 
 MALFORMED_FRAMES = [
     "", "[", "[]", "[2]", '[2,"1"]', '[2,"1","Heartbeat"]', '[2,"1","Heartbeat",{}', '[5,"1","x",{}]',
@@ -111,6 +111,31 @@ EXTRA_TOML = [
     "#args: --help\n", "#args: --version\n", "#args: --api-addr 10.0.0.1:9410\n",
     "max_frame_bytes = -1\n", "log_level = \"trace\"\nlog_format = \"json\"\n",
     "a = [[[[[[[[1]]]]]]]]\n", "a = {b = {c = {d = 1}}}\n", "ws_addr = \"\\ud800\"\n", b"x = \"\xff\"\n",
+]
+
+
+# fuzz_api_bodies: "<body>\n<json>", the management API's request bodies (docs/openapi.json), valid
+# ones and one near miss each.
+API_BODIES = [
+    'auth\n{"securityProfile":0,"base64SHA256Password":"DMF1ucDxtqgxw5niaXcmYQ3UM+iZH4JCtNhzrrjVlGA="}',
+    'auth\n{"securityProfile":2,"invalidUsernameAllowed":true,"tolerant":false}',
+    'auth\n{"securityProfile":7}',
+    'settings\n{"HeartbeatInterval":"300","OCPPCommCtrlr/HeartbeatInterval":"300"}',
+    'settings\n{}',
+    'trigger\n{"trigger":"BootNotification"}',
+    'trigger\n{"trigger":"SignV2GCertificate"}',
+    'trigger\n{"trigger":"Reboot"}',
+    'token\n{"countryCode":"GB","partyId":"TWK","type":"RFID","uid":"DEADBEEF","contractId":"GBTWK012345678V",'
+    '"issuer":"Example","valid":true,"cacheMode":"ALWAYS","groupId":"G1","languageCode":"en",'
+    '"visualNumber":"1234","lastUpdated":"2025-11-24T15:00:00Z"}',
+    'token\n{"countryCode":"GB","partyId":"TWK","type":"BARCODE","uid":"X","contractId":"","issuer":"",'
+    '"valid":true,"cacheMode":"NEVER"}',
+    'certificate\n{"certificate":"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n"}',
+    'install\n{"type":"V2GRootCertificate","certificate":"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END '
+    'CERTIFICATE-----\\n"}',
+    'installs\n{"certificates":[{"type":"CSMSRootCertificate","certificate":"-----BEGIN CERTIFICATE-----\\n'
+    'MIIB\\n-----END CERTIFICATE-----\\n"}]}',
+    'installs\n{"certificates":[]}',
 ]
 
 
@@ -220,6 +245,7 @@ def main():
     counts = {
         "ocpp": write_corpus(os.path.join(args.out, "seeds", "ocpp"), frames),
         "api_body": write_corpus(os.path.join(args.out, "seeds", "api_body"), api_bodies),
+        "api_bodies": write_corpus(os.path.join(args.out, "seeds", "api_bodies"), API_BODIES),
         "mqtt_envelope": write_corpus(os.path.join(args.out, "seeds", "mqtt_envelope"), envelopes),
         "upgrade": write_corpus(os.path.join(args.out, "seeds", "upgrade"), UPGRADE_REQUESTS),
         "config": write_corpus(os.path.join(args.out, "seeds", "config"), configs),
