@@ -11,6 +11,7 @@
 #include "protocol/detail/padded_parser.hpp"
 #include "protocol/json_check.hpp"
 #include "protocol/json_writer.hpp"
+#include "protocol/utf8.hpp"
 
 namespace evbroker::ocpp {
 namespace {
@@ -29,12 +30,6 @@ bool fail_read(simdjson::error_code err, std::string_view expected, DecodeContex
   if (err == simdjson::NUMBER_OUT_OF_RANGE || err == simdjson::NUMBER_ERROR)
     return ctx.fail(DecodeErrc::integer_out_of_range, "number does not fit the " + std::string(expected) + " type");
   return ctx.fail(DecodeErrc::invalid_json, simdjson::error_message(err));
-}
-
-std::size_t count_code_points(std::string_view utf8) noexcept {
-  std::size_t n = 0;
-  for (unsigned char c : utf8) n += (c & 0xC0) != 0x80;  // every byte that does not continue a sequence
-  return n;
 }
 
 bool is_absolute_uri(std::string_view s) noexcept {

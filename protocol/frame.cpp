@@ -2,6 +2,7 @@
 
 #include "protocol/decode.hpp"
 #include "protocol/detail/padded_parser.hpp"
+#include "protocol/utf8.hpp"
 
 namespace evbroker::ocpp {
 namespace {
@@ -38,12 +39,6 @@ void scan_prefix(std::string_view text, FrameError& error) {
 Result fail(FrameErrc code, std::string detail, const std::optional<std::string>& id = std::nullopt,
             std::optional<MessageType> type = std::nullopt) {
   return Unexpected(FrameError{code, std::move(detail), id, type});
-}
-
-std::size_t count_code_points(std::string_view utf8) noexcept {
-  std::size_t n = 0;
-  for (unsigned char c : utf8) n += (c & 0xC0) != 0x80;
-  return n;
 }
 
 std::string_view trim_end(std::string_view s) noexcept {

@@ -9,6 +9,7 @@
 #include "protocol/detail/padded_parser.hpp"
 #include "protocol/json_check.hpp"
 #include "protocol/json_writer.hpp"
+#include "protocol/utf8.hpp"
 
 namespace evbroker::ocpp {
 namespace {
@@ -23,12 +24,6 @@ std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
-}
-
-std::size_t count_code_points(std::string_view utf8) noexcept {
-  std::size_t n = 0;
-  for (unsigned char c : utf8) n += (c & 0xC0) != 0x80;
-  return n;
 }
 
 // ---- reading ------------------------------------------------------------------------------------

@@ -1,15 +1,10 @@
 #include "actors/api/body_read.hpp"
 
 #include "protocol/date_time.hpp"
+#include "protocol/utf8.hpp"
 
 namespace evbroker::actors::api::body_read {
 namespace {
-
-std::size_t code_points(std::string_view text) {
-  std::size_t n = 0;
-  for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // not a continuation byte
-  return n;
-}
 
 std::string plural(std::size_t n, std::string_view word) {
   return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
@@ -97,7 +92,7 @@ bool read_json_text(simdjson::dom::element e, std::string_view, std::string& out
 }
 
 bool check_length(std::string_view text, std::string_view at, std::size_t min, std::size_t max, std::string& error) {
-  const std::size_t n = code_points(text);
+  const std::size_t n = ocpp::count_code_points(text);
   return (n >= min && n <= max) || fail(error, at, "expected " + bounds(min, max, "character"));
 }
 
