@@ -11,7 +11,7 @@ namespace evbroker::actors {
 namespace {
 
 template <class Action>
-void route(Router& router, ocpp::Version version, const caf::actor& handler, std::initializer_list<Action> actions) {
+void route(Router& router, ocpp::Version version, const BlockActor& handler, std::initializer_list<Action> actions) {
   for (auto a : actions) router.add(version, static_cast<std::size_t>(a), handler);
 }
 
@@ -38,9 +38,9 @@ void install_handlers(caf::actor_system& system, const NodeContextPtr& ctx, Rout
   // Certificates and Plug & Charge. 2.0.1 Authorize goes here because it may carry a contract
   // certificate; 1.6 DataTransfer because it may carry iso15118pnc messages. The security actor
   // hands plain ones on to the authorization and data-transfer blocks.
-  router.set_service(Router::Service::backend, spawn_backend_actor(system, ctx));
+  router.set_backend(spawn_backend_actor(system, ctx));
   auto security = spawn_security_actor(system, ctx);
-  router.set_service(Router::Service::security, security);
+  router.set_security(security);
   route(router, v16, security, {A16::SignCertificate, A16::DataTransfer});
   route(router, v201, security,
         {A201::Authorize, A201::SignCertificate, A201::Get15118EVCertificate, A201::GetCertificateStatus});
@@ -64,7 +64,7 @@ void install_handlers(caf::actor_system& system, const NodeContextPtr& ctx, Rout
   route(router, v201, data_transfer, {A201::DataTransfer});
 
   // Not a handler: deletes events past their retention age (registered to be stopped with them).
-  router.set_service(Router::Service::retention, system.spawn(retention_actor, ctx));
+  router.set_retention(system.spawn(retention_actor, ctx));
 }
 
 }  // namespace evbroker::actors

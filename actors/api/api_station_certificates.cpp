@@ -137,8 +137,7 @@ void install_station_certificates(Request& r) {
         // The security actor sends InstallCertificate now if the station is connected, else after its
         // next boot (it looks for Pending installs then).
         if (ctx->directory->find(id))
-          if (const auto* security = ctx->router->service(Router::Service::security))
-            caf::anon_send(*security, install_atom::value, id);
+          if (const auto& security = ctx->router->security()) caf::anon_send(security, install_atom::value, id);
         bodies::InstallCertificatesResult answer;
         for (const auto& record : records)
           answer.certificates.push_back(

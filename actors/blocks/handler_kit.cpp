@@ -61,7 +61,7 @@ void commit_then_reply(const NodeContext& ctx, const IncomingCall& call, Replyin
       });
 }
 
-caf::behavior handler_actor(caf::event_based_actor* self, NodeContextPtr ctx, HandlerFn fn) {
+BlockActor::behavior_type handler_actor(BlockActor::pointer self, NodeContextPtr ctx, HandlerFn fn) {
   return {
       // Messages are handled in arrival order, so everything received before this is done.
       [self](stop_atom) { self->quit(); },

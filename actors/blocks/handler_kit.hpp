@@ -39,6 +39,6 @@ using HandlerFn = void (*)(const NodeContext& ctx, const IncomingCall& call);
 /// The actor behind a HandlerFn: one per functional block. Handlers keep no state of their own
 /// (all of it lives in the store), so one actor per block is enough and keeps writes of one block
 /// in arrival order.
-caf::behavior handler_actor(caf::event_based_actor* self, NodeContextPtr ctx, HandlerFn fn);
+BlockActor::behavior_type handler_actor(BlockActor::pointer self, NodeContextPtr ctx, HandlerFn fn);
 
 }  // namespace evbroker::actors

@@ -82,7 +82,7 @@ std::size_t delete_events_before(const NodeContext& ctx, std::int64_t cutoff_ms)
   return doomed.size();
 }
 
-caf::behavior retention_actor(caf::event_based_actor* self, NodeContextPtr ctx) {
+RetentionActor::behavior_type retention_actor(RetentionActor::pointer self, NodeContextPtr ctx) {
   const auto retention = ctx->settings.event_retention;
   if (retention.count() > 0) self->delayed_send(self, std::min(kFirstPass, interval(retention)), sweep_atom::value);
   return {

@@ -13,7 +13,7 @@ namespace evbroker::actors {
 
 /// Deletes events older than ctx->settings.event_retention (zero: never) shortly after it starts
 /// and then every min(1 h, retention / 2). Quits on stop_atom.
-caf::behavior retention_actor(caf::event_based_actor* self, NodeContextPtr ctx);
+RetentionActor::behavior_type retention_actor(RetentionActor::pointer self, NodeContextPtr ctx);
 
 /// One pass, for tests and the actor: submits the deletes of events recorded before `cutoff_ms`
 /// (unix ms) and returns how many it found.

@@ -54,7 +54,7 @@ class ManagerBridge {
  private:
   struct Held {
     std::shared_ptr<RemoteConnection> connection;
-    caf::actor actor;
+    StationActor actor;
   };
   void on_station_message(const transport::MqttMessage& message, const ocpp::Topic& topic);
   void on_event(const transport::MqttMessage& message, const ocpp::Topic& topic);

@@ -1,7 +1,9 @@
 #pragma once
-// Every message actors exchange (CAF 0.17 atoms and payload types), by receiving actor, in one
-// place (docs/architecture.md "The actors"). Everything here stays inside one process: the types
-// are allowed as "unsafe" (not serializable) message types.
+// Every message actors exchange (CAF 0.17 atoms and payload types) and every actor's typed handle,
+// in one place (docs/architecture.md "The actors"). A handle lists what its actor takes, so a
+// message the receiver has no handler for is a compile error, not a dead letter at run time.
+// Everything here stays inside one process: the types are allowed as "unsafe" (not serializable)
+// message types.
 
 #include <chrono>
 #include <cstdint>
@@ -20,82 +22,41 @@
 
 namespace evbroker::actors {
 
-// ---- the messages, by the actor that receives them ---------------------------------------------
-// Each: the message as sent (atom, arguments) -> what the receiver answers, if anything; who sends it.
-// Messages an actor sends only to itself are here too, so that this one header lists every mailbox.
+// ---- the atoms ------------------------------------------------------------------------------
+// What each message carries, who sends it and what it answers: the handles at the end of this file.
 
-// Station actor (station/station_actor.cpp), one per connection:
-/// (text, frame) from its session: a frame arrived
+// The station actor:
 using text_atom = caf::atom_constant<caf::atom("text")>;
-/// (message, Envelope) from the manager's bridge: a message of a station on another node
 using message_atom = caf::atom_constant<caf::atom("message")>;
-/// (closed, reason) from its session: socket gone
 using closed_atom = caf::atom_constant<caf::atom("closed")>;
-/// (replace) from the gate: a newer connection took over
 using replace_atom = caf::atom_constant<caf::atom("replace")>;
-/// (reply, CallReply) from a block: the answer to a CALL
 using reply_atom = caf::atom_constant<caf::atom("reply")>;
-/// (csmscall, CsmsCall) -> CsmsCallResult; csms_call.hpp
 using csms_call_atom = caf::atom_constant<caf::atom("csmscall")>;
-/// (withdraw, ticket) from a caller that gave up
 using withdraw_atom = caf::atom_constant<caf::atom("withdraw")>;
-/// (push) from the API or a boot: push pending settings now
 using push_atom = caf::atom_constant<caf::atom("push")>;
-/// (kick, reason) from the API: close the connection
 using kick_atom = caf::atom_constant<caf::atom("kick")>;
-/// (timeout, sequence) to itself: a CALL went unanswered
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
-/// (expire, ticket) to itself: a queued call waited too long
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
-/// (setnext) to itself: the next settings call
 using settings_next_atom = caf::atom_constant<caf::atom("setnext")>;
 
-// Block actors (blocks/handler_kit.cpp) and the security actor, reached through the Router:
-/// (handle, IncomingCall) from a station actor: a CALL
+// The blocks and the security actor:
 using handle_atom = caf::atom_constant<caf::atom("handle")>;
-// Every actor the node stops at shutdown (blocks, security, back end, retention):
-/// (stop) from the node: quit after the mailbox
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
-
-// Security actor (pnc/security_actor.cpp, Router::Service::security):
-/// (booted, stationId) from a station actor: deliver what waits
 using booted_atom = caf::atom_constant<caf::atom("booted")>;
-/// (install, stationId) from the API: send pending installs
 using install_atom = caf::atom_constant<caf::atom("install")>;
-/// (retry, stationId, certificateType) to itself: sign again
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
-/// (signnow, stationId, certificateType) to itself
 using sign_now_atom = caf::atom_constant<caf::atom("signnow")>;
 
-// Back-end actor (pnc/backend_actor.cpp, Router::Service::backend); each request answers a BackendReply:
-/// (enroll, csrPem, renewal) -> chain PEM
+// The back-end and retention actors:
 using enroll_atom = caf::atom_constant<caf::atom("enroll")>;
-/// (contract, exiBase64, schemaVersion) -> exiResponse
 using contract_atom = caf::atom_constant<caf::atom("contract")>;
-/// (roots) -> PEM bundle of Hubject's roots
 using roots_atom = caf::atom_constant<caf::atom("roots")>;
-/// (ocsp, url, requestDer) -> response DER
 using ocsp_atom = caf::atom_constant<caf::atom("ocsp")>;
-/// (http, HttpOutcome) from the HTTP client: an exchange finished
 using http_atom = caf::atom_constant<caf::atom("http")>;
-/// (resend, exchangeId) to itself: retry after backoff
 using resend_atom = caf::atom_constant<caf::atom("resend")>;
-
-// Retention actor (blocks/retention.cpp, Router::Service::retention):
-/// (sweep) to itself: delete events past their age
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 
-/// A CALL from a station, validated, on its way to the handler of its action.
-struct IncomingCall {
-  caf::actor station;  // where the reply goes
-  std::string station_id;
-  ocpp::Version version = ocpp::Version::v201;
-  std::string message_id;
-  std::string payload;                           // as sent (compact or not): stored verbatim where "as sent" matters
-  std::shared_ptr<const ocpp16::Request> v16;    // set when version == v16
-  std::shared_ptr<const ocpp201::Request> v201;  // set when version == v201
-  std::chrono::steady_clock::time_point received;
-};
+// ---- the payloads ---------------------------------------------------------------------------
 
 /// A handler's answer to an IncomingCall: a CALLRESULT payload or a CALLERROR.
 struct CallReply {
@@ -161,6 +122,77 @@ struct BackendReply {
   int http_status = 0;  // the last HTTP status seen (0: none, e.g. connection refused or timeout)
 };
 
+/// What the HTTP client reported, as a message the back-end actor sends itself.
+struct HttpOutcome {
+  std::uint64_t id = 0;
+  bool delivered = false;  // false: no HTTP response (connect, TLS, timeout, ...)
+  int status = 0;
+  std::string body;
+  std::string error;
+};
+
+// ---- the actors' typed handles -----------------------------------------------------------------
+// One per kind of actor, with what it takes (reacts_to: no answer; replies_to ... with: a request).
+// Messages an actor sends itself (timers, completions from the writer thread) are part of its
+// handle: they arrive through the same mailbox.
+
+/// Anything the node stops at shutdown (node.cpp): quits once its mailbox is done.
+using StoppableActor = caf::typed_actor<caf::reacts_to<stop_atom>>;
+
+/// The station actor (station/station_actor.cpp), one per connection.
+using StationActor = caf::typed_actor<
+    caf::reacts_to<text_atom, std::string>,        // its session: a frame arrived
+    caf::reacts_to<message_atom, ocpp::Envelope>,  // the manager's bridge: a message of a remote station
+    caf::reacts_to<closed_atom, std::string>,      // its session: the socket is gone, and why
+    caf::reacts_to<replace_atom>,                  // the gate: a newer connection took over
+    caf::reacts_to<reply_atom, CallReply>,         // a block: the answer to the station's CALL
+    caf::replies_to<csms_call_atom, CsmsCall>::with<CsmsCallResult>,  // csms_call.hpp: a call to send
+    caf::reacts_to<withdraw_atom, std::uint64_t>,                     // a caller that gave up on its ticket
+    caf::reacts_to<push_atom>,                                        // the API or a boot: push pending settings now
+    caf::reacts_to<kick_atom, std::string>,                           // the API: close the connection, and why
+    caf::reacts_to<timeout_atom, std::uint64_t>,  // itself: the call of this sequence went unanswered
+    caf::reacts_to<expire_atom, std::uint64_t>,   // itself: the queued call of this ticket waited too long
+    caf::reacts_to<settings_next_atom>>;          // itself: the settings outcome is stored, next call
+
+/// A CALL from a station, validated, on its way to the handler of its action.
+struct IncomingCall {
+  StationActor station;  // where the reply goes
+  std::string station_id;
+  ocpp::Version version = ocpp::Version::v201;
+  std::string message_id;
+  std::string payload;                           // as sent (compact or not): stored verbatim where "as sent" matters
+  std::shared_ptr<const ocpp16::Request> v16;    // set when version == v16
+  std::shared_ptr<const ocpp201::Request> v201;  // set when version == v201
+  std::chrono::steady_clock::time_point received;
+};
+
+/// A functional block (blocks/handler_kit.cpp): what the Router's table holds. It answers each
+/// CALL with reply_atom to call.station.
+using BlockActor = caf::typed_actor<caf::reacts_to<handle_atom, IncomingCall>,  // a station actor: a CALL
+                                    caf::reacts_to<stop_atom>>;
+
+/// The security actor (pnc/security_actor.cpp): a block for the security and Plug & Charge CALLs
+/// that also delivers certificates when it can.
+using SecurityActor =
+    BlockActor::extend<caf::reacts_to<booted_atom, std::string>,              // a station actor: this station booted
+                       caf::reacts_to<install_atom, std::string>,             // the API: send this station's installs
+                       caf::reacts_to<retry_atom, std::string, std::string>,  // itself: deliver (station, type) again
+                       caf::reacts_to<sign_now_atom, std::string, std::string>>;  // itself: sign (station, type)
+
+/// The back-end actor (pnc/backend_actor.cpp): HTTP work towards Hubject and OCSP responders.
+using BackendActor = caf::typed_actor<
+    caf::replies_to<enroll_atom, std::string, bool>::with<BackendReply>,           // (csrPem, renewal) -> chain PEM
+    caf::replies_to<contract_atom, std::string, std::string>::with<BackendReply>,  // (exi, schema) -> exi answer
+    caf::replies_to<roots_atom>::with<BackendReply>,                               // -> Hubject's roots, PEM
+    caf::replies_to<ocsp_atom, std::string, std::string>::with<BackendReply>,      // (url, requestDer) -> DER
+    caf::reacts_to<http_atom, HttpOutcome>,                                        // itself: an exchange finished
+    caf::reacts_to<resend_atom, std::uint64_t>,                                    // itself: retry after backoff
+    caf::reacts_to<stop_atom>>;
+
+/// The retention actor (blocks/retention.cpp): deletes stored events past their age.
+using RetentionActor = caf::typed_actor<caf::reacts_to<sweep_atom>,  // itself: the next pass
+                                        caf::reacts_to<stop_atom>>;
+
 }  // namespace evbroker::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::actors::IncomingCall)
@@ -168,4 +200,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::actors::CallReply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::actors::CsmsCall)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::actors::CsmsCallResult)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::actors::BackendReply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::actors::HttpOutcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::ocpp::Envelope)

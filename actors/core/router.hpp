@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <vector>
 
-#include <caf/actor.hpp>
+#include "actors/core/messages.hpp"
 
 #include "protocol/version.hpp"
 
@@ -19,46 +19,51 @@ class Router {
  public:
   static constexpr std::size_t kMaxActions = 128;
 
-  void add(ocpp::Version version, std::size_t action, caf::actor handler) {
+  void add(ocpp::Version version, std::size_t action, BlockActor handler) {
     table_[static_cast<std::size_t>(version)][action] = std::move(handler);
   }
   /// The handler for the action, or nullptr when no handler takes it.
-  const caf::actor* find(ocpp::Version version, std::size_t action) const {
+  const BlockActor* find(ocpp::Version version, std::size_t action) const {
     if (action >= kMaxActions) return nullptr;
     const auto& h = table_[static_cast<std::size_t>(version)][action];
     return h ? &h : nullptr;
   }
   /// Actors that are not reached by routing a station CALL but by other actors (the security actor
-  /// learns that a station booted; the back-end actor is asked for HTTP work).
-  enum class Service : std::size_t { security, backend, retention, count };
-  void set_service(Service service, caf::actor actor) {
-    services_[static_cast<std::size_t>(service)] = std::move(actor);
-  }
-  const caf::actor* service(Service service) const {
-    const auto& a = services_[static_cast<std::size_t>(service)];
-    return a ? &a : nullptr;
-  }
+  /// learns that a station booted; the back-end actor is asked for HTTP work). Null until set.
+  void set_security(SecurityActor actor) { security_ = std::move(actor); }
+  void set_backend(BackendActor actor) { backend_ = std::move(actor); }
+  void set_retention(RetentionActor actor) { retention_ = std::move(actor); }
+  const SecurityActor& security() const { return security_; }
+  const BackendActor& backend() const { return backend_; }
 
   /// Drops every handle (before the actor system goes away).
   void clear() {
     table_ = {};
-    services_ = {};
+    security_ = nullptr;
+    backend_ = nullptr;
+    retention_ = nullptr;
   }
 
-  /// Every handler actor once (to stop them at shutdown).
-  std::vector<caf::actor> handlers() const {
-    std::vector<caf::actor> out;
+  /// Every actor of the table and the services once (to stop them at shutdown).
+  std::vector<StoppableActor> handlers() const {
+    std::vector<StoppableActor> out;
+    auto add_once = [&](const StoppableActor& a) {
+      if (a && std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+    };
     for (const auto& row : table_)
       for (const auto& h : row)
-        if (h && std::find(out.begin(), out.end(), h) == out.end()) out.push_back(h);
-    for (const auto& s : services_)
-      if (s && std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+        if (h) add_once(h);
+    if (security_) add_once(security_);
+    if (backend_) add_once(backend_);
+    if (retention_) add_once(retention_);
     return out;
   }
 
  private:
-  std::array<std::array<caf::actor, kMaxActions>, 3> table_{};
-  std::array<caf::actor, static_cast<std::size_t>(Service::count)> services_{};
+  std::array<std::array<BlockActor, kMaxActions>, 3> table_{};
+  SecurityActor security_;
+  BackendActor backend_;
+  RetentionActor retention_;
 };
 
 }  // namespace evbroker::actors

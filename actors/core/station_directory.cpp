@@ -11,7 +11,7 @@ std::optional<StationDirectory::Entry> StationDirectory::attach(const std::strin
   return previous;
 }
 
-bool StationDirectory::detach(const std::string& station_id, const caf::actor& actor) {
+bool StationDirectory::detach(const std::string& station_id, const StationActor& actor) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(station_id);
   if (it == entries_.end() || it->second.actor != actor) return false;
@@ -38,9 +38,9 @@ std::size_t StationDirectory::size() const {
   return entries_.size();
 }
 
-std::vector<caf::actor> StationDirectory::actors() const {
+std::vector<StationActor> StationDirectory::actors() const {
   std::lock_guard lock(mutex_);
-  std::vector<caf::actor> out;
+  std::vector<StationActor> out;
   out.reserve(entries_.size());
   for (const auto& [id, entry] : entries_) out.push_back(entry.actor);
   return out;

@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include <caf/actor.hpp>
+#include "actors/core/messages.hpp"
 
 #include "protocol/version.hpp"
 
@@ -21,7 +21,7 @@ namespace evbroker::actors {
 class StationDirectory {
  public:
   struct Entry {
-    caf::actor actor;
+    StationActor actor;
     ocpp::Version version = ocpp::Version::v201;
     std::int64_t connected_at_ms = 0;
     std::string remote_address;
@@ -34,12 +34,12 @@ class StationDirectory {
   std::optional<Entry> attach(const std::string& station_id, Entry entry);
   /// Forgets the station's connection if `actor` is still the current one (a replaced connection
   /// closing late must not remove its successor). Returns true when it was.
-  bool detach(const std::string& station_id, const caf::actor& actor);
+  bool detach(const std::string& station_id, const StationActor& actor);
   std::optional<Entry> find(const std::string& station_id) const;
   std::size_t count(ocpp::Version version) const;
   std::size_t size() const;
   /// Every current actor (used at shutdown).
-  std::vector<caf::actor> actors() const;
+  std::vector<StationActor> actors() const;
 
  private:
   mutable std::mutex mutex_;

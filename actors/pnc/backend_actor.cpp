@@ -24,23 +24,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-/// What the HTTP client reported, as an actor message.
-struct HttpOutcome {
-  std::uint64_t id = 0;
-  bool delivered = false;  // false: no HTTP response (connect, TLS, timeout, ...)
-  int status = 0;
-  std::string body;
-  std::string error;
-};
-
-}  // namespace
-}  // namespace evbroker::actors
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::actors::HttpOutcome)
-
-namespace evbroker::actors {
-namespace {
-
 using Done = std::function<void(const HttpOutcome&)>;
 
 /// One exchange with its retry budget.
@@ -71,7 +54,8 @@ struct BackendState {
   CachedBundle roots;    // Hubject /v1/root/rootCerts as PEM
   CachedBundle cacerts;  // Hubject /cpo/cacerts/ISO15118-2 as PEM (sub-CAs of SECC certificates)
 };
-using Self = caf::stateful_actor<BackendState>;
+using Self = BackendActor::stateful_base<BackendState>;
+using ReplyPromise = caf::typed_response_promise<BackendReply>;
 
 bool oauth_configured(const PncSettings& s) { return !s.oauth_client_id.empty(); }
 
@@ -124,18 +108,19 @@ void send_exchange(Self* self, std::uint64_t id) {
     self->send(self, http_atom::value, std::move(outcome));
     return;
   }
-  client->request(std::move(request), [me = caf::actor_cast<caf::actor>(self), id](transport::HttpClientResult result) {
-    HttpOutcome outcome;
-    outcome.id = id;
-    if (result) {
-      outcome.delivered = true;
-      outcome.status = result->status;
-      outcome.body = std::move(result->body);
-    } else {
-      outcome.error = result.error().message;
-    }
-    caf::anon_send(me, http_atom::value, std::move(outcome));
-  });
+  client->request(std::move(request),
+                  [me = caf::actor_cast<BackendActor>(self), id](transport::HttpClientResult result) {
+                    HttpOutcome outcome;
+                    outcome.id = id;
+                    if (result) {
+                      outcome.delivered = true;
+                      outcome.status = result->status;
+                      outcome.body = std::move(result->body);
+                    } else {
+                      outcome.error = result.error().message;
+                    }
+                    caf::anon_send(me, http_atom::value, std::move(outcome));
+                  });
 }
 
 /// Finishes an exchange: retries what a retry can fix, refreshes the token once on 401.
@@ -290,10 +275,16 @@ void with_cacerts(Self* self, std::function<void(BackendReply)> then) {
 
 /// An EST answer often holds only the new certificate; the station needs the chain up to (not
 /// including) the root, leaf first.
-void complete_chain(Self* self, std::vector<pki::Certificate> enrolled, caf::response_promise promise) {
-  if (enrolled.size() > 1) return promise.deliver(success(pki::to_pem_chain(enrolled), 200));
+void complete_chain(Self* self, std::vector<pki::Certificate> enrolled, ReplyPromise promise) {
+  if (enrolled.size() > 1) {
+    promise.deliver(success(pki::to_pem_chain(enrolled), 200));
+    return;
+  }
   with_cacerts(self, [enrolled, promise](BackendReply cacerts) mutable {
-    if (!cacerts.ok) return promise.deliver(cacerts);
+    if (!cacerts.ok) {
+      promise.deliver(cacerts);
+      return;
+    }
     auto chain = enrolled;
     if (auto extra = pki::parse_pem_chain(cacerts.value)) {
       // Walk up from the leaf through the CA certificates, stopping before a self-signed root.
@@ -312,7 +303,7 @@ void complete_chain(Self* self, std::vector<pki::Certificate> enrolled, caf::res
   });
 }
 
-caf::behavior backend(Self* self, NodeContextPtr ctx) {
+BackendActor::behavior_type backend(Self* self, NodeContextPtr ctx) {
   self->state.ctx = std::move(ctx);
   return {
       [self](stop_atom) {
@@ -324,13 +315,12 @@ caf::behavior backend(Self* self, NodeContextPtr ctx) {
 
       // POST /cpo/simpleenroll|simplereenroll/ISO15118-2: a SECC certificate for a CSR.
       [self](enroll_atom, const std::string& csr_pem, bool renewal) {
-        auto promise = self->make_response_promise();
+        auto promise = self->make_response_promise<BackendReply>();
         auto csr = pki::CertificateRequest::from_pem(csr_pem);
         if (!csr) {
           BackendReply reply;
           reply.error = "bad CSR: " + csr.error();
-          promise.deliver(reply);
-          return;
+          return promise.deliver(reply);
         }
         Exchange exchange;
         exchange.request.method = "POST";
@@ -342,20 +332,26 @@ caf::behavior backend(Self* self, NodeContextPtr ctx) {
         exchange.request.body = pki::est_request_body(*csr);
         exchange.hubject_auth = true;
         exchange.done = [self, promise](const HttpOutcome& outcome) mutable {
-          if (!outcome.delivered || outcome.status != 200) return promise.deliver(failure(outcome, "Hubject EST"));
+          if (!outcome.delivered || outcome.status != 200) {
+            promise.deliver(failure(outcome, "Hubject EST"));
+            return;
+          }
           auto certs = pki::parse_est_certificates(outcome.body);
-          if (!certs || certs->empty())
-            return promise.deliver(
+          if (!certs || certs->empty()) {
+            promise.deliver(
                 failure(outcome, "Hubject EST: " + (certs ? std::string("no certificate") : certs.error())));
+            return;
+          }
           complete_chain(self, std::move(*certs), promise);
         };
         begin(self, std::move(exchange));
+        return promise;
       },
 
       // POST /v1/ccp/signedContractData: the contract certificate pool answers the EV's
       // CertificateInstallationReq.
       [self](contract_atom, const std::string& exi_request, const std::string& schema_version) {
-        auto promise = self->make_response_promise();
+        auto promise = self->make_response_promise<BackendReply>();
         Exchange exchange;
         exchange.request.method = "POST";
         exchange.request.url = hubject(self, "/v1/ccp/signedContractData");
@@ -368,40 +364,47 @@ caf::behavior backend(Self* self, NodeContextPtr ctx) {
         w.raw('}');
         exchange.hubject_auth = true;
         exchange.done = [promise](const HttpOutcome& outcome) mutable {
-          if (!outcome.delivered || outcome.status != 200)
-            return promise.deliver(failure(outcome, "contract certificate pool"));
+          if (!outcome.delivered || outcome.status != 200) {
+            promise.deliver(failure(outcome, "contract certificate pool"));
+            return;
+          }
           // {"CCPResponse":{"emaidContent":[{"messageDef":{"certificateInstallationRes":"..."}}]}}
           simdjson::dom::element doc;
           std::string_view exi;
           if (json::thread_parser().parse(outcome.body).get(doc) != simdjson::SUCCESS ||
               doc["CCPResponse"]["emaidContent"].at(0)["messageDef"]["certificateInstallationRes"].get(exi) !=
                   simdjson::SUCCESS ||
-              exi.empty())
-            return promise.deliver(
-                failure(outcome, "contract certificate pool: no certificateInstallationRes in the answer"));
+              exi.empty()) {
+            promise.deliver(failure(outcome, "contract certificate pool: no certificateInstallationRes in the answer"));
+            return;
+          }
           promise.deliver(success(std::string(exi), outcome.status));
         };
         begin(self, std::move(exchange));
+        return promise;
       },
 
       // GET /v1/root/rootCerts (cached for root_cache_ttl).
       [self](roots_atom) {
-        auto promise = self->make_response_promise();
+        auto promise = self->make_response_promise<BackendReply>();
         if (self->state.roots.fresh(self->state.ctx->pnc.root_cache_ttl)) {
-          promise.deliver(success(self->state.roots.pem, 200));
-          return;
+          return promise.deliver(success(self->state.roots.pem, 200));
         }
         Exchange exchange;
         exchange.request.url = hubject(self, "/v1/root/rootCerts");
         exchange.request.headers = {{"Accept", "application/json"}};
         exchange.hubject_auth = true;
         exchange.done = [self, promise](const HttpOutcome& outcome) mutable {
-          if (!outcome.delivered || outcome.status != 200)
-            return promise.deliver(failure(outcome, "Hubject root certificates"));
+          if (!outcome.delivered || outcome.status != 200) {
+            promise.deliver(failure(outcome, "Hubject root certificates"));
+            return;
+          }
           simdjson::dom::array roots;
           if (json::thread_parser().parse(outcome.body)["RootCertificateCollection"]["rootCertificates"].get(roots) !=
-              simdjson::SUCCESS)
-            return promise.deliver(failure(outcome, "Hubject root certificates: unexpected answer"));
+              simdjson::SUCCESS) {
+            promise.deliver(failure(outcome, "Hubject root certificates: unexpected answer"));
+            return;
+          }
           std::vector<pki::Certificate> certs;
           for (auto entry : roots) {
             std::string_view b64;
@@ -409,16 +412,20 @@ caf::behavior backend(Self* self, NodeContextPtr ctx) {
             if (entry["caCertificate"].get(b64) != simdjson::SUCCESS || !pki::base64_decode(b64, der)) continue;
             if (auto cert = pki::Certificate::from_der(der)) certs.push_back(std::move(*cert));
           }
-          if (certs.empty()) return promise.deliver(failure(outcome, "Hubject root certificates: none readable"));
+          if (certs.empty()) {
+            promise.deliver(failure(outcome, "Hubject root certificates: none readable"));
+            return;
+          }
           self->state.roots = {pki::to_pem_chain(certs), Clock::now()};
           promise.deliver(success(self->state.roots.pem, outcome.status));
         };
         begin(self, std::move(exchange));
+        return promise;
       },
 
       // POST <responder>: an OCSP request (RFC 6960 appendix A.1), answer as DER.
       [self](ocsp_atom, const std::string& url, const std::string& request_der) {
-        auto promise = self->make_response_promise();
+        auto promise = self->make_response_promise<BackendReply>();
         Exchange exchange;
         exchange.request.method = "POST";
         exchange.request.url = url;
@@ -426,17 +433,21 @@ caf::behavior backend(Self* self, NodeContextPtr ctx) {
                                     {"Accept", "application/ocsp-response"}};
         exchange.request.body = request_der;
         exchange.done = [promise](const HttpOutcome& outcome) mutable {
-          if (!outcome.delivered || outcome.status != 200) return promise.deliver(failure(outcome, "OCSP responder"));
+          if (!outcome.delivered || outcome.status != 200) {
+            promise.deliver(failure(outcome, "OCSP responder"));
+            return;
+          }
           promise.deliver(success(outcome.body, outcome.status));
         };
         begin(self, std::move(exchange));
+        return promise;
       },
   };
 }
 
 }  // namespace
 
-caf::actor spawn_backend_actor(caf::actor_system& system, NodeContextPtr ctx) {
+BackendActor spawn_backend_actor(caf::actor_system& system, NodeContextPtr ctx) {
   return system.spawn(backend, std::move(ctx));
 }
 

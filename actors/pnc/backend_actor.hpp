@@ -16,6 +16,6 @@ namespace evbroker::actors {
 
 /// Spawned by install_handlers; answers enroll/contract/roots/ocsp requests with a BackendReply
 /// (core/messages.hpp) and quits on stop_atom. Needs ctx->http_client.
-caf::actor spawn_backend_actor(caf::actor_system& system, NodeContextPtr ctx);
+BackendActor spawn_backend_actor(caf::actor_system& system, NodeContextPtr ctx);
 
 }  // namespace evbroker::actors

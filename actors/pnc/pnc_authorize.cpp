@@ -21,7 +21,7 @@ namespace {
 
 using CertStatus = ocpp201::AuthorizeCertificateStatusEnumType;
 
-const caf::actor& backend(Self* self) { return *self->state.ctx->router->service(Router::Service::backend); }
+const BackendActor& backend(Self* self) { return self->state.ctx->router->backend(); }
 
 /// eMAIDs are compared without separators and case ("DE-ABC-C12345678-X" == "DEABCC12345678X").
 std::string normalise_emaid(std::string_view text) {

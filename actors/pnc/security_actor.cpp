@@ -153,7 +153,7 @@ void on_call(Self* self, const IncomingCall& call) {
   reply_error(call, ocpp::ErrorCode::not_supported, "not a security message");
 }
 
-caf::behavior security(Self* self, NodeContextPtr ctx) {
+SecurityActor::behavior_type security(Self* self, NodeContextPtr ctx) {
   self->state.ctx = std::move(ctx);
   for (const auto& file : self->state.ctx->pnc.root_files) {
     // Files were checked when the configuration was read; a bad one here is only logged.
@@ -190,7 +190,7 @@ caf::behavior security(Self* self, NodeContextPtr ctx) {
 }  // namespace
 }  // namespace pnc
 
-caf::actor spawn_security_actor(caf::actor_system& system, NodeContextPtr ctx) {
+SecurityActor spawn_security_actor(caf::actor_system& system, NodeContextPtr ctx) {
   return system.spawn(pnc::security, std::move(ctx));
 }
 

@@ -15,6 +15,6 @@
 
 namespace evbroker::actors {
 
-caf::actor spawn_security_actor(caf::actor_system& system, NodeContextPtr ctx);
+SecurityActor spawn_security_actor(caf::actor_system& system, NodeContextPtr ctx);
 
 }  // namespace evbroker::actors

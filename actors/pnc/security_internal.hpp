@@ -44,7 +44,7 @@ struct SecurityState {
   std::set<std::string> deliveries_in_flight;  // sign_key()s with a CertificateSigned on its way
   std::set<std::string> installs_in_flight;    // install_key()s with an InstallCertificate on its way
 };
-using Self = caf::stateful_actor<SecurityState>;
+using Self = SecurityActor::stateful_base<SecurityState>;
 
 // ---- answers ------------------------------------------------------------------------------------
 /// Answers with a 2.0.1 response payload, as it is (2.0.1) or as a DataTransfer.conf's data string

@@ -78,7 +78,7 @@ void on_signed(Self* self, SignRequestRecord record, const std::vector<pki::Cert
                                  chain.front().serial_hex());
   const auto station = record.station_id;
   const auto type = record.certificate_type;
-  store(self, std::move(record), [me = caf::actor_cast<caf::actor>(self), station, type](const std::string& error) {
+  store(self, std::move(record), [me = caf::actor_cast<SecurityActor>(self), station, type](const std::string& error) {
     if (error.empty()) caf::anon_send(me, retry_atom::value, station, type);
   });
 }
@@ -139,7 +139,7 @@ void on_sign_certificate(Self* self, const PncRequest& r, const ocpp201::SignCer
   // Acknowledged means durable: Accepted goes out once the request is stored, and signing starts
   // right after (a restart in between re-signs the stored CSR at the next boot).
   store(self, std::move(record),
-        [r, me = caf::actor_cast<caf::actor>(self), station_id, type](const std::string& error) {
+        [r, me = caf::actor_cast<SecurityActor>(self), station_id, type](const std::string& error) {
           if (!error.empty())
             return reply_error(r.call, ocpp::ErrorCode::internal_error, "could not store the request, please retry");
           answer_sign(r, true);
@@ -155,8 +155,7 @@ void sign_stored_request(Self* self, const std::string& station_id, const std::s
   if (record->signer == "hubject") {
     // EST simplereenroll when this station already had a V2G certificate delivered before.
     const bool renewal = record->renewal;
-    self->request(*self->state.ctx->router->service(Router::Service::backend), caf::infinite, enroll_atom::value,
-                  record->csr, renewal)
+    self->request(self->state.ctx->router->backend(), caf::infinite, enroll_atom::value, record->csr, renewal)
         .then([self, record = *record](BackendReply& reply) mutable {
           if (!reply.ok) return on_sign_failed(self, std::move(record), reply.error);
           auto chain = pki::parse_pem_chain(reply.value);

@@ -7,7 +7,6 @@
 
 #include "actors/station/csms_call.hpp"
 #include "actors/core/log_throttle.hpp"
-#include "actors/core/router.hpp"
 #include "actors/core/messages.hpp"
 #include "actors/core/router.hpp"
 #include "actors/station/settings.hpp"
@@ -18,7 +17,7 @@
 namespace evbroker::actors {
 namespace {
 
-using Self = caf::stateful_actor<StationState>;
+using Self = StationActor::stateful_base<StationState>;
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -134,7 +133,7 @@ void on_station_call(Self* self, ocpp::Frame& frame) {
     return refuse(ocpp::ErrorCode::rpc_framework_error, "message id " + frame.message_id + " is already in use");
   if (st.incoming.size() >= ctx.settings.max_incoming_in_flight)
     return refuse(ocpp::ErrorCode::rpc_framework_error, "too many CALLs in flight; OCPP allows one at a time");
-  const caf::actor* handler = ctx.router ? ctx.router->find(version, action->index) : nullptr;
+  const BlockActor* handler = ctx.router ? ctx.router->find(version, action->index) : nullptr;
   if (!handler) return refuse(ocpp::ErrorCode::not_supported, frame.action + " is not supported by this CSMS yet");
 
   auto decoded = decode_request(*action, frame.payload, payload_options(st));
@@ -151,7 +150,7 @@ void on_station_call(Self* self, ocpp::Frame& frame) {
                             held_back_note(held_back));
 
   IncomingCall call;
-  call.station = caf::actor_cast<caf::actor>(self);
+  call.station = caf::actor_cast<StationActor>(self);
   call.station_id = st.setup.station_id;
   call.version = version;
   call.message_id = frame.message_id;
@@ -285,7 +284,7 @@ void on_closed(Self* self, const std::string& reason) {
   for (auto& queued : st.queue) deliver(self, queued, gone);
   st.queue.clear();
   if (auto* directory = st.setup.ctx->directory)
-    directory->detach(st.setup.station_id, caf::actor_cast<caf::actor>(self));
+    directory->detach(st.setup.station_id, caf::actor_cast<StationActor>(self));
   // The last-seen time is kept in memory while connected and stored when the connection ends.
   if (auto* committer = st.setup.ctx->committer) {
     const auto seen = st.setup.last_seen_ms ? st.setup.last_seen_ms->load() : st.setup.ctx->clock->now_ms();
@@ -355,7 +354,7 @@ void send_next_settings_call(Self* self) {
     }
     ctx->committer->submit([station, sent, outcome, at = ctx->clock->now_ms()](
                                storage::WriteTxn& txn) { store_settings_outcome(txn, station, *sent, outcome, at); },
-                           [me = caf::actor_cast<caf::actor>(self)](const std::string&) {
+                           [me = caf::actor_cast<StationActor>(self)](const std::string&) {
                              caf::anon_send(me, settings_next_atom::value);
                            });
   };
@@ -373,7 +372,7 @@ std::string random_prefix() {
 
 }  // namespace
 
-caf::behavior station_actor(Self* self, StationSetup setup) {
+StationActor::behavior_type station_actor(Self* self, StationSetup setup) {
   self->state.setup = std::move(setup);
   self->state.id_prefix = random_prefix();
   return {
@@ -385,7 +384,7 @@ caf::behavior station_actor(Self* self, StationSetup setup) {
       [self](reply_atom, CallReply& reply) { on_reply(self, reply); },
       [self](csms_call_atom, CsmsCall& call) {
         auto& st = self->state;
-        auto promise = self->make_response_promise();
+        auto promise = self->make_response_promise<CsmsCallResult>();
         CsmsCallResult refused;
         const bool typed_for_station =
             st.setup.version == ocpp::Version::v16 ? call.request.v16 != nullptr : call.request.v201 != nullptr;
@@ -394,29 +393,25 @@ caf::behavior station_actor(Self* self, StationSetup setup) {
           refused.kind = CsmsCallResult::Kind::not_sent;
           refused.error_description =
               "not sent: not a call of the station's version " + std::string(ocpp::subprotocol(st.setup.version));
-          promise.deliver(std::move(refused));
-          return;
+          return promise.deliver(std::move(refused));
         }
         if (st.closed) {
           refused.kind = CsmsCallResult::Kind::disconnected;
           refused.error_description = "the station is not connected";
-          promise.deliver(std::move(refused));
-          return;
+          return promise.deliver(std::move(refused));
         }
         if (st.queue.size() >= st.setup.ctx->settings.max_queued_calls) {
           refused.kind = CsmsCallResult::Kind::queue_full;
           refused.error_description =
               "not sent: " + std::to_string(st.queue.size()) + " calls are already waiting for this station";
           if (auto* metrics = st.setup.ctx->metrics) metrics->csms_call(CsmsCallOutcome::queue_full);
-          promise.deliver(std::move(refused));
-          return;
+          return promise.deliver(std::move(refused));
         }
         if (auto& gone = st.withdrawn;
             call.ticket != 0 && std::find(gone.begin(), gone.end(), call.ticket) != gone.end()) {
           refused.kind = CsmsCallResult::Kind::not_sent;
           refused.error_description = "not sent: withdrawn by its caller";
-          promise.deliver(std::move(refused));
-          return;
+          return promise.deliver(std::move(refused));
         }
         const auto now = std::chrono::steady_clock::now();
         if (call.ticket == 0) call.ticket = next_call_ticket();
@@ -428,6 +423,7 @@ caf::behavior station_actor(Self* self, StationSetup setup) {
         if (!st.queue.empty() && st.queue.back().call.ticket == ticket)
           self->delayed_send(self, std::max(send_by - now, std::chrono::steady_clock::duration::zero()),
                              expire_atom::value, ticket);
+        return promise;  // moved into the queue, which answers; returned, it tells CAF the answer comes later
       },
       [self](expire_atom, std::uint64_t ticket) { withdraw(self, ticket, "the station was busy: withdrawn"); },
       [self](withdraw_atom, std::uint64_t ticket) {
@@ -462,10 +458,8 @@ caf::behavior station_actor(Self* self, StationSetup setup) {
       [self](push_atom) {
         push_settings(self);
         // Certificates waiting for this station (signed while it was away, roots to install).
-        if (const auto* security = self->state.setup.ctx->router
-                                       ? self->state.setup.ctx->router->service(Router::Service::security)
-                                       : nullptr)
-          caf::anon_send(*security, booted_atom::value, self->state.setup.station_id);
+        if (const auto* router = self->state.setup.ctx->router; router && router->security())
+          caf::anon_send(router->security(), booted_atom::value, self->state.setup.station_id);
       },
   };
 }

@@ -40,7 +40,7 @@ struct StationState {
   /// (calls the node makes itself, e.g. pushing settings).
   struct Queued {
     CsmsCall call;
-    caf::response_promise promise;
+    caf::typed_response_promise<CsmsCallResult> promise;
     std::function<void(const CsmsCallResult&)> internal;
     std::chrono::steady_clock::time_point queued_at{};
   };
@@ -77,19 +77,19 @@ struct StationState {
   static inline const char* name = "station";
 };
 
-caf::behavior station_actor(caf::stateful_actor<StationState>* self, StationSetup setup);
+StationActor::behavior_type station_actor(StationActor::stateful_pointer<StationState> self, StationSetup setup);
 
 /// Bridges a transport connection to its station actor: frames and the close go to the actor as
 /// messages. Owned by the transport session, it keeps the actor alive for the session's lifetime.
 class StationSession : public transport::ConnectionHandler {
  public:
-  explicit StationSession(caf::actor actor) : actor_(std::move(actor)) {}
+  explicit StationSession(StationActor actor) : actor_(std::move(actor)) {}
   void on_text(std::string text) override;
   void on_closed(const std::string& reason) override;
-  const caf::actor& actor() const { return actor_; }
+  const StationActor& actor() const { return actor_; }
 
  private:
-  caf::actor actor_;
+  StationActor actor_;
 };
 
 }  // namespace evbroker::actors

@@ -126,9 +126,9 @@ transport::UpgradeDecision StationGate::decide(const transport::UpgradeRequest& 
   return d;
 }
 
-caf::actor start_station_actor(caf::actor_system& system, const NodeContextPtr& ctx,
-                               std::shared_ptr<transport::Connection> connection, const std::string& station_id,
-                               ocpp::Version version, const std::string& gateway) {
+StationActor start_station_actor(caf::actor_system& system, const NodeContextPtr& ctx,
+                                 std::shared_ptr<transport::Connection> connection, const std::string& station_id,
+                                 ocpp::Version version, const std::string& gateway) {
   auto stored = ctx->store->read().get(storage::Table::stations, station_id);
   auto station = stored ? parse_station_record(*stored) : std::nullopt;
   const auto now = ctx->clock->now_ms();

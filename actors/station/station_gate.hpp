@@ -27,9 +27,9 @@ using StationLookup = std::function<std::optional<std::string>(const std::string
 /// Spawns the station actor of a connection (local socket or, on a manager, a gateway's), puts it
 /// in the directory and stores the connection in the station's runtime record. A previous
 /// connection of the same station is told to close. `gateway` is "" on a single node.
-caf::actor start_station_actor(caf::actor_system& system, const NodeContextPtr& ctx,
-                               std::shared_ptr<transport::Connection> connection, const std::string& station_id,
-                               ocpp::Version version, const std::string& gateway);
+StationActor start_station_actor(caf::actor_system& system, const NodeContextPtr& ctx,
+                                 std::shared_ptr<transport::Connection> connection, const std::string& station_id,
+                                 ocpp::Version version, const std::string& gateway);
 
 class StationGate {
  public:

@@ -64,7 +64,8 @@ struct FakeStationState {
 };
 
 /// Stands in for a station actor: records everything and answers CSMS calls only when told to
-/// (answer_atom), so a call can also stay unanswered.
+/// (answer_atom), so a call can also stay unanswered. It takes only what the security actor sends
+/// a station actor, so it is untyped and cast to a StationActor where one is expected (`as_station`).
 caf::behavior fake_station(caf::stateful_actor<FakeStationState>* self, std::shared_ptr<StationLog> log) {
   return {
       [log](reply_atom, const CallReply& reply) {
@@ -149,12 +150,13 @@ struct Fixture {
 
   void connect() {
     StationDirectory::Entry entry;
-    entry.actor = station;
+    entry.actor = as_station();
     entry.version = ocpp::Version::v201;
     entry.last_seen_ms = std::make_shared<std::atomic<std::int64_t>>(kNow);
     directory.attach(kStation, std::move(entry));
   }
-  void disconnect() { directory.detach(kStation, station); }
+  void disconnect() { directory.detach(kStation, as_station()); }
+  StationActor as_station() const { return caf::actor_cast<StationActor>(station); }
 
   /// The station sends SignCertificate (2.0.1) as the station actor hands it to the security actor.
   void sign_certificate(const std::string& csr, const std::string& type = kStationCertificate) {
@@ -164,7 +166,7 @@ struct Fixture {
                                   ? ocpp201::CertificateSigningUseEnumType::V2GCertificate
                                   : ocpp201::CertificateSigningUseEnumType::ChargingStationCertificate;
     IncomingCall call;
-    call.station = station;
+    call.station = as_station();
     call.station_id = kStation;
     call.version = ocpp::Version::v201;
     call.message_id = "m" + std::to_string(++message_ids);
@@ -236,7 +238,7 @@ struct Fixture {
   caf::actor_system_config cfg;
   caf::actor_system sys{testing_config(cfg)};
   caf::scheduler::test_coordinator& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
-  caf::actor security;
+  SecurityActor security;
   caf::actor station;
 };
 

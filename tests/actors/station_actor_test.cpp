@@ -57,8 +57,9 @@ CsmsCall call_of(const std::string& action, const std::string& payload, std::uin
 
 /// A handler that answers every CALL with a fixed payload. (It takes an argument because CAF 0.17
 /// trips UBSan when spawning a function actor without any.)
-caf::behavior echo_handler(caf::event_based_actor*, std::string payload) {
-  return {[payload](handle_atom, const IncomingCall& call) { reply(call, payload); }};
+BlockActor::behavior_type echo_handler(BlockActor::pointer self, std::string payload) {
+  return {[payload](handle_atom, const IncomingCall& call) { reply(call, payload); },
+          [self](stop_atom) { self->quit(); }};
 }
 
 struct fixture : test_coordinator_fixture<> {
@@ -119,7 +120,7 @@ struct fixture : test_coordinator_fixture<> {
   std::shared_ptr<FakeConnection> connection = std::make_shared<FakeConnection>();
   Router router;
   NodeContextPtr ctx;
-  caf::actor station;
+  StationActor station;
 };
 
 const std::string kGetVariables =
