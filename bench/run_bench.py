@@ -68,8 +68,7 @@ TARGETS = [
     Target("ws stations back and booted after kill -9 + restart", "<=", 3, " s", 2,
            "storm", "seconds_from_restart", (19_800, None), None),
     Target("wss stations back after kill -9 + restart", "<=", 10, " s", 2,
-           "wss_storm", "seconds_from_restart", (10_000, None),
-           "no TLS session resumption yet (cs_swarm and the node): every reconnect is a full handshake"),
+           "wss_storm", "seconds_from_restart", (10_000, None), None),
 ]
 
 # The parts of a run, in the order they run (--only picks some).
@@ -434,13 +433,16 @@ def search_max_rate(swarm, label, url, stations, scenario, duration, steps, extr
 BENCH_PASSWORD = "bench-password-0123456789"  # every wss station's (HTTP Basic; at least 16 characters)
 
 
-def idle_and_storm(binaries, work, swarm, stations, results, tls=False):
+def idle_and_storm(binaries, work, swarm, stations, results, tls=False, tls_resume=True):
     """Figures 1 and 4 (7 with tls) on one node: N idle stations, RSS per station, then the node is
-    killed and started again on the same data and ports under them."""
+    killed and started again on the same data and ports under them. With tls, the stations resume
+    their TLS sessions after the restart unless tls_resume is False (every reconnect a full handshake)."""
     kind = "wss" if tls else "ws"
     idle_key, storm_key = ("wss_idle", "wss_storm") if tls else ("idle", "storm")
     # wss stations use a password (security profile 2; cs_swarm registers them for MaEVe's profile 1)
     auth = ["--tls", "--password", BENCH_PASSWORD] if tls else []
+    if tls and not tls_resume:
+        auth.append("--no-tls-resume")
     node = Node(binaries["evbroker"], work, f"node-idle-{kind}", tls=tls)
     node.start()
     print(f"[{idle_key}] registering {stations} stations", flush=True)
@@ -493,8 +495,13 @@ def idle_and_storm(binaries, work, swarm, stations, results, tls=False):
                           "seconds_from_restart": storm_s, "node_ready_s": ready_s, "stop": "SIGKILL",
                           "swarm_recovery_s": report["recovery"]["seconds"],
                           "complete": connected >= stations and booted >= stations}
+    if tls:
+        results[storm_key].update(tls_resume=tls_resume, connects=report.get("connects"),
+                                  tls_resumed=report.get("tls_resumed"))
     print(f"[{storm_key}] node ready after {ready_s:.2f} s; {booted}/{stations} booted again {storm_s:.2f} s after "
-          f"the restart began (cs_swarm: {report['recovery']['seconds']} s from first drop)", flush=True)
+          f"the restart began (cs_swarm: {report['recovery']['seconds']} s from first drop)"
+          + (f"; {report.get('tls_resumed')} of {report.get('connects')} TLS connections resumed" if tls else ""),
+          flush=True)
     node.stop()
 
 
@@ -629,6 +636,10 @@ def idle_rows(idle, storm, profile):
         done = "" if storm["complete"] else f" INCOMPLETE: {fmt(storm['booted'])} booted"
         rows.append((f"storm: {fmt(storm['stations'])} {kind} back after kill -9",
                      f"{storm['seconds_from_restart']:.2f} s{done}", f"node ready {storm['node_ready_s']:.2f} s"))
+        if kind == "wss":
+            how = "resumed" if storm.get("tls_resume", True) else "full handshakes (--no-tls-resume)"
+            rows.append(("storm: TLS sessions resumed", f"{fmt(storm.get('tls_resumed') or 0)} of "
+                         f"{fmt(storm.get('connects') or 0)} connects", how))
     return rows
 
 
@@ -717,6 +728,9 @@ def main():
     parser.add_argument("--stations", type=int, help="ws stations for the idle and storm figures (default 2,000; --full 100,000)")
     parser.add_argument("--wss-stations", type=int,
                         help="wss stations for their idle and storm figures (default 1,000; --full 10,000)")
+    parser.add_argument("--no-tls-resume", action="store_true",
+                        help="wss stations reconnect with full TLS handshakes (cs_swarm --no-tls-resume), to compare "
+                             "the storm with and without session resumption")
     parser.add_argument("--throughput-stations", type=int,
                         help="stations for the throughput and latency figures (default 2,000)")
     parser.add_argument("--duration", type=float, help="seconds per throughput probe (default 5; --full 15)")
@@ -780,7 +794,7 @@ def main():
         if "idle" in parts:
             idle_and_storm(binaries, work, swarm, stations, results)
         if "wss" in parts:
-            idle_and_storm(binaries, work, swarm, wss_stations, results, tls=True)
+            idle_and_storm(binaries, work, swarm, wss_stations, results, tls=True, tls_resume=not args.no_tls_resume)
         if "throughput" in parts:
             throughput(binaries, work, swarm, profile["throughput_stations"], profile["duration_s"],
                        profile["steps"], results)

@@ -1,11 +1,28 @@
 #include "apps/evbroker/tls_context.hpp"
 
+#include <chrono>
+#include <fstream>
+#include <iterator>
+
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+
+#include "apps/evbroker/tls_tickets.hpp"
 
 namespace evbroker::app {
 
 namespace asio = boost::asio;
+
+namespace {
+
+std::string file_contents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+std::string ticket_keys_path(const NodeConfig& config) { return pki_directory(config) + "/tls-ticket-keys"; }
 
 std::shared_ptr<asio::ssl::context> make_tls_context(const NodeConfig& config, const pki::LocalPki& local_pki,
                                                      std::string& error) {
@@ -44,6 +61,16 @@ std::shared_ptr<asio::ssl::context> make_tls_context(const NodeConfig& config, c
   // A client certificate that does not verify must not fail the handshake: the gate then refuses
   // the upgrade with a clear HTTP status (and reason) instead of an opaque TLS alert.
   tls->set_verify_callback([](bool, asio::ssl::verify_context&) { return true; }, ec);
+
+  // Session resumption across restarts (tls_tickets.hpp), tied to this certificate and trust.
+  const TicketKeys::Options ticket_options;
+  const auto now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto keys = TicketKeys::open(ticket_keys_path(config), ticket_options, now_s, error);
+  if (!keys) return nullptr;
+  if (!use_ticket_keys(tls->native_handle(), std::move(keys), ticket_options.lifetime,
+                       file_contents(chain_file) + file_contents(trust_file), error))
+    return nullptr;
   return tls;
 }
 

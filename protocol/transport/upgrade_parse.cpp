@@ -107,6 +107,9 @@ std::optional<std::string> verified_peer_cn(const ssl_st* ssl) {
   if (ssl == nullptr) return std::nullopt;
   X509* cert = SSL_get0_peer_certificate(ssl);
   if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return std::nullopt;
+  // A resumed session (tls_tickets.hpp) was verified when it began; a certificate that has
+  // expired since no longer names the station.
+  if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0) return std::nullopt;
   const X509_NAME* subject = X509_get_subject_name(cert);
   if (subject == nullptr) return std::nullopt;
   const int index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);

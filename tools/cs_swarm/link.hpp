@@ -47,12 +47,29 @@ struct ConnectTarget {
   bool verify_host = false;
 };
 
+/// The TLS session a station offers on its next connection: the newest ticket the server gave it
+/// (wss with resumption, the default). One per station, used by one link at a time.
+class TlsSessionSlot {
+ public:
+  TlsSessionSlot() = default;
+  TlsSessionSlot(const TlsSessionSlot&) = delete;
+  TlsSessionSlot& operator=(const TlsSessionSlot&) = delete;
+  ~TlsSessionSlot();
+  /// Takes over `session` (one reference), dropping the one held before.
+  void keep(SSL_SESSION* session);
+  SSL_SESSION* session() const { return session_; }
+
+ private:
+  SSL_SESSION* session_ = nullptr;
+};
+
 /// What differs per station and attempt.
 struct ConnectRequest {
   std::string station_id;
   std::string subprotocol;                         // offered and required in the answer
   std::string authorization;                       // "Basic ..." or empty
   std::optional<boost::asio::ip::address> source;  // bind to this local address first
+  std::shared_ptr<TlsSessionSlot> tls_session;     // wss: resume from it and keep the new ticket there
 };
 
 class Link {
@@ -68,15 +85,21 @@ class Link {
   virtual void abort() = 0;
   /// Stops reporting to the station (the station is done with this link).
   virtual void detach() = 0;
+  /// After on_open: whether the TLS handshake resumed an earlier session (false for ws).
+  virtual bool tls_resumed() = 0;
 };
 
 std::shared_ptr<Link> make_plain_link(boost::asio::io_context& io, LinkEvents& events);
 std::shared_ptr<Link> make_tls_link(boost::asio::io_context& io, boost::asio::ssl::context& tls, LinkEvents& events);
 
-/// The client TLS context for --tls: verification against --ca, client certificate for profile 3.
-/// Throws std::runtime_error with a readable message when a file cannot be loaded.
+/// The client TLS context for --tls: verification against --ca, client certificate for profile 3,
+/// and the tickets the server sends kept in each link's TlsSessionSlot when `resume`. Throws
+/// std::runtime_error with a readable message when a file cannot be loaded.
 std::shared_ptr<boost::asio::ssl::context> make_client_tls_context(const std::string& ca_file,
                                                                    const std::string& client_cert,
-                                                                   const std::string& client_key);
+                                                                   const std::string& client_key, bool resume);
+
+/// Lets the tickets of `ssl`'s connection land in `slot` (see make_client_tls_context).
+void attach_session_slot(SSL* ssl, TlsSessionSlot* slot);
 
 }  // namespace evbroker::swarm

@@ -52,6 +52,7 @@ class WsLink final : public Link, public std::enable_shared_from_this<WsLink<Nex
   void open(const ConnectTarget& target, const ConnectRequest& request) override {
     target_ = &target;
     subprotocol_ = request.subprotocol;
+    tls_session_ = request.tls_session;
     auto& tcp = beast::get_lowest_layer(ws_);
     boost::system::error_code ec;
     tcp.socket().open(target.server.protocol(), ec);
@@ -106,6 +107,13 @@ class WsLink final : public Link, public std::enable_shared_from_this<WsLink<Nex
 
   void detach() override { events_ = nullptr; }
 
+  bool tls_resumed() override {
+    if constexpr (kTls)
+      return SSL_session_reused(ws_.next_layer().native_handle()) == 1;
+    else
+      return false;
+  }
+
  private:
   void post_failure(std::string kind) {
     closing_ = true;
@@ -133,6 +141,11 @@ class WsLink final : public Link, public std::enable_shared_from_this<WsLink<Nex
         return fail_open("tls", boost::system::error_code(static_cast<int>(::ERR_get_error()),
                                                           boost::asio::error::get_ssl_category()));
       if (target_->verify_host) tls.set_verify_callback(boost::asio::ssl::host_name_verification(target_->tls_host));
+      if (tls_session_) {
+        // Offer the last session (a failed offer is a full handshake, not an error).
+        attach_session_slot(tls.native_handle(), tls_session_.get());
+        if (auto* last = tls_session_->session()) SSL_set_session(tls.native_handle(), last);
+      }
       tls.async_handshake(boost::asio::ssl::stream_base::client,
                           [self = this->shared_from_this()](const boost::system::error_code& e) {
                             if (e) return self->fail_open("tls", e);
@@ -247,6 +260,7 @@ class WsLink final : public Link, public std::enable_shared_from_this<WsLink<Nex
   websocket::stream<NextLayer> ws_;
   const ConnectTarget* target_ = nullptr;
   std::string subprotocol_;
+  std::shared_ptr<TlsSessionSlot> tls_session_;  // wss: where this station's tickets go
   std::string target_path_;
   websocket::response_type response_;
   beast::flat_buffer buffer_;

@@ -14,9 +14,18 @@ std::shared_ptr<Link> make_tls_link(boost::asio::io_context& io, boost::asio::ss
   return std::make_shared<detail::WsLink<boost::beast::ssl_stream<boost::beast::tcp_stream>>>(events, io, tls);
 }
 
+namespace {
+
+int slot_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+}  // namespace
+
 std::shared_ptr<boost::asio::ssl::context> make_client_tls_context(const std::string& ca_file,
                                                                    const std::string& client_cert,
-                                                                   const std::string& client_key) {
+                                                                   const std::string& client_key, bool resume) {
   namespace ssl = boost::asio::ssl;
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
@@ -35,7 +44,26 @@ std::shared_ptr<boost::asio::ssl::context> make_client_tls_context(const std::st
     ctx->use_private_key_file(client_key, ssl::context::pem, ec);
     if (ec) throw std::runtime_error("--client-key " + client_key + ": " + ec.message());
   }
+  if (resume) {
+    // TLS 1.3 tickets arrive after the handshake: the callback files each in its link's slot.
+    SSL_CTX_set_session_cache_mode(ctx->native_handle(), SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx->native_handle(), [](SSL* ssl, SSL_SESSION* session) {
+      auto* slot = static_cast<TlsSessionSlot*>(SSL_get_ex_data(ssl, slot_index()));
+      if (slot == nullptr) return 0;  // not kept: OpenSSL frees it
+      slot->keep(session);
+      return 1;
+    });
+  }
   return ctx;
+}
+
+void attach_session_slot(SSL* ssl, TlsSessionSlot* slot) { SSL_set_ex_data(ssl, slot_index(), slot); }
+
+TlsSessionSlot::~TlsSessionSlot() { SSL_SESSION_free(session_); }
+
+void TlsSessionSlot::keep(SSL_SESSION* session) {
+  SSL_SESSION_free(session_);
+  session_ = session;
 }
 
 }  // namespace evbroker::swarm

@@ -117,6 +117,8 @@ ParsedOptions parse_options(int argc, const char* const* argv) {
   app.add_option("--client-cert", o.client_cert, "PEM client certificate chain (security profile 3)")
       ->type_name("FILE");
   app.add_option("--client-key", o.client_key, "PEM private key of --client-cert")->type_name("FILE");
+  app.add_flag("!--no-tls-resume", o.tls_resume,
+               "Make every TLS connection a full handshake (default: a station resumes its last session)");
 
   // registration
   app.add_option("--register", o.register_url,

@@ -31,6 +31,7 @@ struct SwarmOptions {
   std::string ca_file;      // verify the server against it; empty: no verification
   std::string client_cert;  // PEM chain, for security profile 3 (MaEVe's 2)
   std::string client_key;
+  bool tls_resume = true;  // offer the last TLS session on reconnect (--no-tls-resume: always full)
 
   // registration through the management API
   std::string register_url;               // e.g. http://127.0.0.1:9410; empty: no registration

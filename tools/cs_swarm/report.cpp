@@ -124,6 +124,11 @@ void print_table(const SwarmReport& r) {
   std::printf("  %-14s target %zu, connected %lld, booted %lld (max connected %lld), connect failures %llu\n",
               "stations", r.stations_target, static_cast<long long>(w.connected), static_cast<long long>(w.booted),
               static_cast<long long>(r.max_connected), static_cast<unsigned long long>(t[Counter::connect_failures]));
+  if (r.options.tls)
+    std::printf("  %-14s %llu of %llu connections resumed a TLS session%s\n", "tls",
+                static_cast<unsigned long long>(t[Counter::tls_resumed]),
+                static_cast<unsigned long long>(t[Counter::connects]),
+                r.options.tls_resume ? "" : " (--no-tls-resume: every one a full handshake)");
   std::printf("  %-14s %.2f s, %lld booted (%.0f connected+booted per second)\n", "ramp", r.ramp_s,
               static_cast<long long>(r.booted_after_ramp),
               r.ramp_s > 0 ? static_cast<double>(r.booted_after_ramp) / r.ramp_s : 0.0);
@@ -218,6 +223,8 @@ bool write_json(const SwarmReport& r, const std::string& path, std::string& erro
   j.key("connect_boot_rate_per_s"), j.value(r.ramp_s > 0 ? static_cast<double>(r.booted_after_ramp) / r.ramp_s : 0.0);
   j.key("connect_attempts"), j.value(t[Counter::connect_attempts]);
   j.key("connect_failures"), j.value(t[Counter::connect_failures]);
+  j.key("connects"), j.value(t[Counter::connects]);
+  j.key("tls_resumed"), j.value(t[Counter::tls_resumed]);
   j.key("calls"), j.value(t[Counter::calls]);
   j.key("responses"), j.value(t.answers());
   j.key("results"), j.value(t[Counter::results]);

@@ -54,6 +54,10 @@ void Station::connect() {
   request.subprotocol = std::string(ocpp::subprotocol(version_));
   if (run_.options.password) request.authorization = basic_authorization(id_, *run_.options.password);
   if (!run_.sources.empty()) request.source = run_.sources[index_ % run_.sources.size()];
+  if (run_.target.tls && run_.options.tls_resume) {
+    if (!tls_session_) tls_session_ = std::make_shared<TlsSessionSlot>();
+    request.tls_session = tls_session_;
+  }
   link_ = worker_.make_link(*this);
   link_->open(run_.target, request);
 }
@@ -62,6 +66,7 @@ void Station::on_open() {
   worker_.connecting_finished();
   state_ = LinkState::open;
   worker_.stats().add(Counter::connects);
+  if (link_->tls_resumed()) worker_.stats().add(Counter::tls_resumed);
   worker_.stats().connected(+1);
   in_boot_sequence_ = true;
   cursor_ = 0;

@@ -88,6 +88,7 @@ class Station final : public LinkEvents {
   const ocpp::Version version_;
   boost::asio::steady_timer timer_;
   std::shared_ptr<Link> link_;
+  std::shared_ptr<TlsSessionSlot> tls_session_;  // wss with resumption: this station's last session
   LinkState state_ = LinkState::idle;
 
   bool stopping_ = false;

@@ -34,6 +34,7 @@ enum class Counter : std::uint8_t {
   boots,             // BootNotification answered Accepted
   boots_rejected,    // BootNotification answered Pending or Rejected
   rejections,        // a valid answer the scenario cannot go on with (SignCertificate Rejected)
+  tls_resumed,       // wss connections that resumed the station's previous TLS session
   count_
 };
 inline constexpr std::size_t kCounterCount = static_cast<std::size_t>(Counter::count_);

@@ -140,7 +140,8 @@ int run_swarm(const SwarmOptions& options) {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(options.connect_timeout_s));
   if (options.tls) {
     try {
-      run.target.tls = make_client_tls_context(options.ca_file, options.client_cert, options.client_key);
+      run.target.tls =
+          make_client_tls_context(options.ca_file, options.client_cert, options.client_key, options.tls_resume);
     } catch (const std::exception& e) {
       return setup_error(e.what());
     }
