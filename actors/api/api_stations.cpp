@@ -42,19 +42,17 @@ bool credentials_differ(const StationRecord& before, const StationRecord& after,
   return password && !pki::verify_api_password(*password, {before.password_salt, before.password_hash});
 }
 
-/// Reads `field` of a stored {"...","payload":{...}} runtime record's payload.
-std::optional<std::string> payload_field(std::string_view record, std::string_view field) {
+/// The string member `field` of a station's payload as stored (a JSON object's text).
+std::optional<std::string> payload_field(std::string_view payload, std::string_view field) {
   simdjson::dom::object o;
-  if (json::thread_parser().parse(record.data(), record.size()).get(o) != simdjson::SUCCESS) return std::nullopt;
-  simdjson::dom::object payload;
-  if (o["payload"].get(payload) != simdjson::SUCCESS) return std::nullopt;
-  return json::get_string(payload, field);
+  if (json::thread_parser().parse(payload.data(), payload.size()).get(o) != simdjson::SUCCESS) return std::nullopt;
+  return json::get_string(o, field);
 }
 
-std::optional<std::string> record_field(std::string_view record, std::string_view field) {
-  simdjson::dom::object o;
-  if (json::thread_parser().parse(record.data(), record.size()).get(o) != simdjson::SUCCESS) return std::nullopt;
-  return json::get_string(o, field);
+/// A stored time as the API shows it; absent when the record had none (0: not known).
+std::optional<std::string> api_time(std::int64_t ms) {
+  if (ms == 0) return std::nullopt;
+  return ocpp::DateTime::from_unix_ms(ms).to_string();
 }
 
 /// The API form of a station: its registration and what it reported (the runtime records, kept as
@@ -69,20 +67,25 @@ bodies::Station station_body(const NodeContext& ctx, const storage::Reader& read
   if (station.registered_at_ms) out.registered_at_ms = station.registered_at_ms;
   auto entry = ctx.directory->find(std::string(id));
   out.online = entry.has_value();
-  auto conn = reader.get(storage::Table::station_runtime, runtime_key(id, RuntimeField::conn));
-  out.protocol = entry ? std::optional<std::string>(std::string(ocpp::subprotocol(entry->version)))
-                       : (conn ? record_field(*conn, "protocol") : std::nullopt);
-  if (entry && entry->last_seen_ms)
+  auto read_runtime = [&](RuntimeField field) {
+    return reader.get(storage::Table::station_runtime, runtime_key(id, field));
+  };
+  const auto stored_conn = read_runtime(RuntimeField::conn);
+  const auto conn = stored_conn ? parse_connection_record(*stored_conn) : std::nullopt;
+  if (entry)
+    out.protocol = std::string(ocpp::subprotocol(entry->version));
+  else if (conn && !conn->protocol.empty())
+    out.protocol = conn->protocol;
+  if (entry && entry->last_seen_ms) {
     out.last_seen = ocpp::DateTime::from_unix_ms(entry->last_seen_ms->load()).to_string();
-  else if (auto seen = reader.get(storage::Table::station_runtime, runtime_key(id, RuntimeField::seen)))
-    out.last_seen = record_field(*seen, "lastSeen");
-  if (conn) out.connected_at = record_field(*conn, "connectedAt");
-  if (auto boot = reader.get(storage::Table::station_runtime, runtime_key(id, RuntimeField::boot))) {
-    simdjson::dom::object o;
-    if (json::thread_parser().parse(boot->data(), boot->size()).get(o) == simdjson::SUCCESS) {
-      out.booted_at = json::get_string(o, "bootedAt");
-      auto payload = json::get_raw(o, "payload");
-      if (!payload.empty()) out.boot = std::string(payload);
+  } else if (auto seen = read_runtime(RuntimeField::seen)) {
+    if (auto record = parse_last_seen_record(*seen)) out.last_seen = api_time(record->last_seen_ms);
+  }
+  if (conn) out.connected_at = api_time(conn->connected_at_ms);
+  if (auto stored_boot = read_runtime(RuntimeField::boot)) {
+    if (auto boot = parse_boot_record(*stored_boot)) {
+      out.booted_at = api_time(boot->booted_at_ms);
+      if (!boot->payload.empty()) out.boot = std::move(boot->payload);
     }
   }
   // Fields the station never reported are absent (docs/api.md), lists included.
@@ -97,8 +100,8 @@ bodies::Station station_body(const NodeContext& ctx, const storage::Reader& read
       {RuntimeField::diagnostics, &bodies::Station::diagnostics_status},
       {RuntimeField::publish_firmware, &bodies::Station::publish_firmware_status}};
   for (const auto& [field, member] : kStatuses)
-    if (auto record = reader.get(storage::Table::station_runtime, runtime_key(id, field)))
-      out.*member = payload_field(*record, "status");
+    if (auto stored = read_runtime(field))
+      if (auto report = parse_status_report_record(*stored)) out.*member = payload_field(report->payload, "status");
   const auto settings_prefix = storage::prefix({id});
   reader.scan(storage::Table::settings, settings_prefix, [&](std::string_view key, std::string_view value) {
     if (!out.settings) out.settings.emplace();

@@ -4,7 +4,10 @@
 
 #include "actors/blocks/provisioning.hpp"
 
+#include <stdexcept>
+
 #include "actors/blocks/blocks.hpp"
+#include "actors/records/generated/record_types.hpp"
 #include "actors/records/runtime_keys.hpp"
 #include "actors/records/station_budget.hpp"
 #include "protocol/date_time.hpp"
@@ -12,41 +15,22 @@
 namespace evbroker::actors::provisioning {
 
 std::string stamped_payload(std::string_view time_field, std::int64_t ms, std::string_view payload) {
-  std::string out;
-  ocpp::JsonWriter w(out);
-  w.raw("{");
-  w.string(time_field);
-  w.raw(':');
-  w.date_time(ocpp::DateTime::from_unix_ms(ms));
-  w.raw(",\"payload\":");
-  w.raw(payload);
-  w.raw('}');
-  return out;
+  if (time_field == "bootedAt") return to_json(BootRecord{.booted_at_ms = ms, .payload = std::string(payload)});
+  if (time_field == "timestamp")
+    return to_json(StatusReportRecord{.timestamp_ms = ms, .payload = std::string(payload)});
+  throw std::invalid_argument("no station_runtime record stamps a payload with " + std::string(time_field));
 }
 
 std::string connector_status_record(std::int64_t evse, std::int64_t connector, std::string_view status,
                                     std::optional<std::string_view> error_code, const std::optional<std::string>& info,
                                     ocpp::DateTime timestamp) {
-  std::string out;
-  ocpp::JsonWriter w(out);
-  w.raw("{\"evseId\":");
-  w.integer(evse);
-  w.raw(",\"connectorId\":");
-  w.integer(connector);
-  w.raw(",\"status\":");
-  w.string(status);
-  if (error_code) {
-    w.raw(",\"errorCode\":");
-    w.string(*error_code);
-  }
-  if (info) {
-    w.raw(",\"info\":");
-    w.string(*info);
-  }
-  w.raw(",\"timestamp\":");
-  w.date_time(timestamp);
-  w.raw('}');
-  return out;
+  return to_json(
+      ConnectorStatusRecord{.evse_id = evse,
+                            .connector_id = connector,
+                            .status = std::string(status),
+                            .error_code = error_code ? std::optional<std::string>(*error_code) : std::nullopt,
+                            .info = info,
+                            .timestamp_ms = timestamp.unix_ms()});
 }
 
 std::string store_connector_status(storage::WriteTxn& txn, std::string_view station, std::int64_t evse,

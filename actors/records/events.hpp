@@ -2,7 +2,8 @@
 // Table events: messages kept for an operator to review (security events, notifications, vendor
 // DataTransfers, StopTransactions for unknown transactions, ...), per station and newest last,
 // within the station's events budget (station_budget.hpp). Key: <station> \0 <u64 sequence>;
-// value: {"timestamp": <when it arrived>, "type": <action or kind>, "payload": <the message>}.
+// value: an EventRecord (records.schema.json), {"timestamp": <when it arrived>, "type": <action or
+// kind>, "payload": <the message>}.
 
 #include <cstdint>
 #include <string>

@@ -23,11 +23,21 @@ void time_member(ocpp::JsonWriter& w, std::string_view name, std::int64_t ms, bo
   w.date_time(ocpp::DateTime::from_unix_ms(ms));
 }
 
+void json_member(ocpp::JsonWriter& w, std::string_view name, std::string_view json, bool& first) {
+  key(w, name, first);
+  w.raw(json.empty() ? std::string_view{"null"} : json);
+}
+
 std::int64_t parse_time(const simdjson::dom::object& o, std::string_view name) {
   auto text = json::get_string(o, name);
   if (!text) return 0;
   auto t = ocpp::DateTime::parse(*text);
   return t ? t->unix_ms() : 0;
+}
+
+std::string parse_json(const simdjson::dom::object& o, std::string_view name) {
+  auto text = json::get_raw(o, name);
+  return text == "null" ? std::string() : text;
 }
 
 std::optional<simdjson::dom::object> parse_object(std::string_view text) {

@@ -1,11 +1,13 @@
 #pragma once
 // Keys of table station_runtime: one entry per kind of fact a station reports, so that each
 // message overwrites its own entry and no handler has to read-modify-write a station document.
-//   <id> \0 boot       {"bootedAt", "payload": BootNotification as sent}
-//   <id> \0 conn       {"protocol", "connectedAt", "remoteAddress"}   (last connection)
-//   <id> \0 seen       {"lastSeen"}                                   (written on disconnect)
-//   <id> \0 firmware | log | diagnostics | publishFirmware   {"timestamp", "payload": as sent}
-//   <id> \0 status \0 <u64 evse><u64 connector>   {"evseId","connectorId","status",...}
+// The values are records of records.schema.json (generated/record_types.hpp):
+//   <id> \0 boot       BootRecord {"bootedAt", "payload": BootNotification as sent}
+//   <id> \0 conn       ConnectionRecord {"protocol", "connectedAt", "remoteAddress", "gateway"?}
+//                      (last connection)
+//   <id> \0 seen       LastSeenRecord {"lastSeen"}   (written on disconnect)
+//   <id> \0 firmware | log | diagnostics | publishFirmware   StatusReportRecord {"timestamp", "payload": as sent}
+//   <id> \0 status \0 <u64 evse><u64 connector>   ConnectorStatusRecord {"evseId","connectorId","status",...}
 
 #include <cstdint>
 #include <string>

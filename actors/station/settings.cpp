@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "actors/records/generated/record_types.hpp"
 #include "actors/records/json_read.hpp"
 #include "protocol/ocpp16/actions.hpp"
 #include "protocol/ocpp201/actions.hpp"
@@ -90,30 +91,19 @@ std::string setting_key(std::string_view station, std::string_view key) { return
 
 std::string setting_record(std::string_view value, std::string_view status, std::int64_t at_ms,
                            std::string_view detail) {
-  std::string out;
-  ocpp::JsonWriter w(out);
-  w.raw("{\"value\":");
-  w.string(value);
-  w.raw(",\"status\":");
-  w.string(status);
-  if (!detail.empty()) {
-    w.raw(",\"detail\":");
-    w.string(detail);
-  }
-  w.raw(",\"updatedAt\":");
-  w.date_time(ocpp::DateTime::from_unix_ms(at_ms));
-  w.raw('}');
-  return out;
+  return to_json(SettingRecord{.value = std::string(value),
+                               .status = std::string(status),
+                               .detail = std::string(detail),
+                               .updated_at_ms = at_ms});
 }
 
 std::vector<PendingSetting> pending_settings(const storage::Reader& reader, std::string_view station) {
   std::vector<PendingSetting> out;
   const auto p = storage::prefix({station});
   reader.scan(storage::Table::settings, p, [&](std::string_view key, std::string_view value) {
-    simdjson::dom::object o;
-    if (json::thread_parser().parse(value.data(), value.size()).get(o) != simdjson::SUCCESS) return true;
-    if (json::get_string(o, "status").value_or("") == "Pending")
-      out.push_back({std::string(key.substr(p.size())), json::get_string(o, "value").value_or("")});
+    auto setting = parse_setting_record(value);
+    if (setting && setting->status == "Pending")
+      out.push_back({std::string(key.substr(p.size())), std::move(setting->value)});
     return true;
   });
   return out;
@@ -208,10 +198,9 @@ void store_settings_outcome(storage::WriteTxn& txn, std::string_view station, co
     const std::string& value = sent.values[static_cast<std::size_t>(at - sent.keys.begin())];
     auto stored = txn.get(storage::Table::settings, setting_key(station, key));
     if (!stored) continue;  // removed meanwhile (station deleted)
-    simdjson::dom::object o;
-    if (json::thread_parser().parse(stored->data(), stored->size()).get(o) != simdjson::SUCCESS) continue;
-    if (json::get_string(o, "status").value_or("") != "Pending" || json::get_string(o, "value").value_or("") != value)
-      continue;  // a newer value waits: it is pushed next
+    auto setting = parse_setting_record(*stored);
+    if (!setting) continue;
+    if (setting->status != "Pending" || setting->value != value) continue;  // a newer value waits: it is pushed next
     txn.put(storage::Table::settings, setting_key(station, key), setting_record(value, status, at_ms));
   }
 }

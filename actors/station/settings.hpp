@@ -2,7 +2,8 @@
 // Settings an operator wants on a station (POST /api/v0/cs/{csId}/reconfigure, MaEVe's
 // ChargeStationSettings). They are stored as Pending, pushed as soon as the station is connected
 // and booted (SetVariables for 2.0.1, one ChangeConfiguration per key for 1.6), and the station's
-// answer per key is stored. Table settings: <station> \0 <setting key> -> {"value","status",...}.
+// answer per key is stored. Table settings: <station> \0 <setting key> -> SettingRecord
+// (records.schema.json) {"value","status",...}.
 //
 // Keys: 1.6 the configuration key ("HeartbeatInterval"); 2.0.1 MaEVe's form
 // <component>[;<instance>[;<evseId>]]/<variable>[;<instance>[;<attributeType>]].
@@ -64,7 +65,7 @@ void store_settings_outcome(storage::WriteTxn& txn, std::string_view station, co
 std::vector<std::pair<std::string, std::string>> settings_outcome(ocpp::Version version, const SettingsCall& sent,
                                                                   const CsmsCallResult& result);
 
-/// Table entry of a setting; `at_ms` is its updatedAt.
+/// Table entry of a setting (a SettingRecord); `at_ms` is its updatedAt.
 std::string setting_record(std::string_view value, std::string_view status, std::int64_t at_ms,
                            std::string_view detail = {});
 std::string setting_key(std::string_view station, std::string_view key);

@@ -10,6 +10,7 @@
 #include "actors/core/messages.hpp"
 #include "actors/core/router.hpp"
 #include "actors/station/settings.hpp"
+#include "actors/records/generated/record_types.hpp"
 #include "actors/records/runtime_keys.hpp"
 #include "protocol/error_codes.hpp"
 #include "protocol/frame.hpp"
@@ -291,7 +292,7 @@ void on_closed(Self* self, const std::string& reason) {
     committer->submit(
         [id = st.setup.station_id, seen](storage::WriteTxn& txn) {
           txn.put(storage::Table::station_runtime, runtime_key(id, RuntimeField::seen),
-                  "{\"lastSeen\":\"" + ocpp::DateTime::from_unix_ms(seen).to_string() + "\"}");
+                  to_json(LastSeenRecord{.last_seen_ms = seen}));
         },
         [](const std::string&) {});
   }

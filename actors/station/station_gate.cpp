@@ -151,22 +151,11 @@ StationActor start_station_actor(caf::actor_system& system, const NodeContextPtr
   ctx->station_log->info("{}: connected with {} from {}{}", station_id, ocpp::subprotocol(version), remote,
                          gateway.empty() ? "" : " through gateway " + gateway);
   ctx->committer->submit(
-      [id = station_id, protocol = std::string(ocpp::subprotocol(version)), remote, gateway,
-       now](storage::WriteTxn& txn) {
-        std::string out;
-        ocpp::JsonWriter w(out);
-        w.raw("{\"protocol\":");
-        w.string(protocol);
-        w.raw(",\"connectedAt\":");
-        w.date_time(ocpp::DateTime::from_unix_ms(now));
-        w.raw(",\"remoteAddress\":");
-        w.string(remote);
-        if (!gateway.empty()) {
-          w.raw(",\"gateway\":");
-          w.string(gateway);
-        }
-        w.raw('}');
-        txn.put(storage::Table::station_runtime, runtime_key(id, RuntimeField::conn), out);
+      [id = station_id, record = to_json(ConnectionRecord{.protocol = std::string(ocpp::subprotocol(version)),
+                                                          .connected_at_ms = now,
+                                                          .remote_address = remote,
+                                                          .gateway = gateway})](storage::WriteTxn& txn) {
+        txn.put(storage::Table::station_runtime, runtime_key(id, RuntimeField::conn), record);
       },
       [](const std::string&) {});
   return actor;

@@ -179,6 +179,92 @@ TEST_CASE("certificate records are written as before; their API forms leave out 
   CHECK(parse_install_record(to_json(install_full())) == install_full());
 }
 
+TEST_CASE("a station's connection and last-seen records are written as before, times even when 0") {
+  ConnectionRecord direct{
+      .protocol = "ocpp1.6", .connected_at_ms = kT1, .remote_address = "192.0.2.7:51234", .gateway = ""};
+  CHECK(to_json(direct) ==
+        R"({"protocol":"ocpp1.6","connectedAt":"2025-12-02T10:40:00.123Z","remoteAddress":"192.0.2.7:51234"})");
+  ConnectionRecord through_gateway = direct;
+  through_gateway.protocol = "ocpp2.0.1";
+  through_gateway.gateway = "gw-\"1\"";
+  CHECK(
+      to_json(through_gateway) ==
+      R"({"protocol":"ocpp2.0.1","connectedAt":"2025-12-02T10:40:00.123Z","remoteAddress":"192.0.2.7:51234","gateway":"gw-\"1\""})");
+  CHECK(to_json(ConnectionRecord{}) ==
+        R"({"protocol":"","connectedAt":"1970-01-01T00:00:00.000Z","remoteAddress":""})");
+  CHECK(parse_connection_record(to_json(direct)) == direct);
+  CHECK(parse_connection_record(to_json(through_gateway)) == through_gateway);
+
+  CHECK(to_json(LastSeenRecord{.last_seen_ms = kT2}) == R"({"lastSeen":"2025-12-02T11:40:00.000Z"})");
+  CHECK(to_json(LastSeenRecord{}) == R"({"lastSeen":"1970-01-01T00:00:00.000Z"})");
+  CHECK(parse_last_seen_record(to_json(LastSeenRecord{.last_seen_ms = kT2})) == LastSeenRecord{.last_seen_ms = kT2});
+}
+
+TEST_CASE("reports are written as before, the station's payload verbatim, and read back compact") {
+  const BootRecord boot{.booted_at_ms = kT1, .payload = R"({"reason":"PowerUp","chargingStation":{"model":"M"}})"};
+  CHECK(to_json(boot) ==
+        R"({"bootedAt":"2025-12-02T10:40:00.123Z","payload":{"reason":"PowerUp","chargingStation":{"model":"M"}}})");
+  CHECK(parse_boot_record(to_json(boot)) == boot);
+  // "As sent" is the station's text, spaces included; what is read back is its compact form.
+  const BootRecord spaced{.booted_at_ms = kT1, .payload = "{ \"reason\": \"PowerUp\" }"};
+  CHECK(to_json(spaced) == R"({"bootedAt":"2025-12-02T10:40:00.123Z","payload":{ "reason": "PowerUp" }})");
+  CHECK(parse_boot_record(to_json(spaced))->payload == R"({"reason":"PowerUp"})");
+
+  const StatusReportRecord firmware{.timestamp_ms = kT2, .payload = R"({"status":"Installed","requestId":7})"};
+  CHECK(to_json(firmware) ==
+        R"({"timestamp":"2025-12-02T11:40:00.000Z","payload":{"status":"Installed","requestId":7}})");
+  CHECK(parse_status_report_record(to_json(firmware)) == firmware);
+}
+
+TEST_CASE("a connector's status record is written as before, 1.6 error code and info when given") {
+  const ConnectorStatusRecord v201{.evse_id = 1,
+                                   .connector_id = 2,
+                                   .status = "Occupied",
+                                   .error_code = std::nullopt,
+                                   .info = std::nullopt,
+                                   .timestamp_ms = kT1};
+  CHECK(to_json(v201) == R"({"evseId":1,"connectorId":2,"status":"Occupied","timestamp":"2025-12-02T10:40:00.123Z"})");
+  const ConnectorStatusRecord v16{.evse_id = 3,
+                                  .connector_id = 3,
+                                  .status = "Faulted",
+                                  .error_code = "GroundFailure",
+                                  .info = "RCD \"tripped\"",
+                                  .timestamp_ms = kT2};
+  CHECK(
+      to_json(v16) ==
+      R"({"evseId":3,"connectorId":3,"status":"Faulted","errorCode":"GroundFailure","info":"RCD \"tripped\"","timestamp":"2025-12-02T11:40:00.000Z"})");
+  // Given but empty is still given; a station's clock at the epoch is still a timestamp.
+  const ConnectorStatusRecord empty_info{
+      .evse_id = 1, .connector_id = 1, .status = "Available", .error_code = "NoError", .info = "", .timestamp_ms = 0};
+  CHECK(
+      to_json(empty_info) ==
+      R"({"evseId":1,"connectorId":1,"status":"Available","errorCode":"NoError","info":"","timestamp":"1970-01-01T00:00:00.000Z"})");
+  CHECK(parse_connector_status_record(to_json(v201)) == v201);
+  CHECK(parse_connector_status_record(to_json(v16)) == v16);
+  CHECK(parse_connector_status_record(to_json(empty_info)) == empty_info);
+}
+
+TEST_CASE("a setting record is written as before, its detail left out when empty") {
+  const SettingRecord pending{.value = "60", .status = "Pending", .detail = "", .updated_at_ms = kT1};
+  CHECK(to_json(pending) == R"({"value":"60","status":"Pending","updatedAt":"2025-12-02T10:40:00.123Z"})");
+  const SettingRecord rejected{.value = "a \"b\"", .status = "Rejected", .detail = "no such key", .updated_at_ms = kT2};
+  CHECK(to_json(rejected) ==
+        R"({"value":"a \"b\"","status":"Rejected","detail":"no such key","updatedAt":"2025-12-02T11:40:00.000Z"})");
+  CHECK(parse_setting_record(to_json(pending)) == pending);
+  CHECK(parse_setting_record(to_json(rejected)) == rejected);
+}
+
+TEST_CASE("an event record is written as before, its payload verbatim; an empty payload is written as null") {
+  const EventRecord event{.timestamp_ms = kT1, .type = "NotifyEvent", .payload = R"({"seqNo":0,"eventData":[]})"};
+  CHECK(to_json(event) ==
+        R"({"timestamp":"2025-12-02T10:40:00.123Z","type":"NotifyEvent","payload":{"seqNo":0,"eventData":[]}})");
+  CHECK(parse_event_record(to_json(event)) == event);
+  // No caller stores an empty payload (every one is a decoded message's text); were one given, the
+  // record would still be JSON.
+  CHECK(to_json(EventRecord{}) == R"({"timestamp":"1970-01-01T00:00:00.000Z","type":"","payload":null})");
+  CHECK(parse_event_record(to_json(EventRecord{})) == EventRecord{});
+}
+
 TEST_CASE("a damaged record reads as far as it can: a missing or mistyped member gets its default") {
   CHECK_FALSE(parse_station_record("not json").has_value());
   CHECK_FALSE(parse_token_record("[1,2]").has_value());
@@ -209,4 +295,20 @@ TEST_CASE("a damaged record reads as far as it can: a missing or mistyped member
   REQUIRE(sign);
   CHECK(sign->channel == SignChannel::v201);
   CHECK(sign->attempts == 2);
+
+  auto boot = parse_boot_record(R"({"bootedAt":"at boot","payload":null})");
+  REQUIRE(boot);
+  CHECK(boot->booted_at_ms == 0);
+  CHECK(boot->payload.empty());
+  auto event = parse_event_record(R"({"timestamp":"2025-12-02T11:40:00Z","type":7})");
+  REQUIRE(event);
+  CHECK(event->timestamp_ms == kT2);
+  CHECK(event->type.empty());
+  CHECK(event->payload.empty());
+  auto status = parse_connector_status_record(R"({"evseId":"1","connectorId":2,"errorCode":5})");
+  REQUIRE(status);
+  CHECK(status->evse_id == 0);
+  CHECK(status->connector_id == 2);
+  CHECK_FALSE(status->error_code.has_value());
+  CHECK_FALSE(parse_setting_record("{\"value\":").has_value());
 }

@@ -26,6 +26,8 @@ KNOWN_RECORD_KEYS = {"description", "type", "properties", "x-parse", "x-views", 
 KNOWN_MEMBER_KEYS = {"type", "format", "enum", "description", "default", "x-field", "x-cpp", "x-optional", "x-omit",
                      "x-when-absent", "x-bool-values", "x-encode", "x-decode", "x-only-in", "x-computed"}
 OMIT_RULES = {"never", "empty", "zero", "negative"}
+# The JSON types a member holding JSON text (x-cpp json) may document: the text is written as it is.
+JSON_TYPES = {None, "object", "array", "string", "number", "integer", "boolean", "null"}
 
 
 class SchemaError(Exception):
@@ -61,7 +63,9 @@ class Member:
         self.json_type = spec.get("type")
         self.cpp = spec.get("x-cpp")
         self.optional = bool(spec.get("x-optional", False))
-        self.omit = spec.get("x-omit", "never")
+        self.is_time = spec.get("format") == "date-time" and self.cpp == "unix_ms"
+        # A time of 0 means "not known" and is left out, unless the record always wrote it.
+        self.omit = spec.get("x-omit", "zero" if self.is_time else "never")
         if self.omit not in OMIT_RULES:
             raise SchemaError(f"{record}.{name}: x-omit {self.omit!r} is not one of {sorted(OMIT_RULES)}")
         self.only_in = spec.get("x-only-in")
@@ -69,7 +73,6 @@ class Member:
         self.bool_values = spec.get("x-bool-values")
         self.encode = spec.get("x-encode")
         self.decode = spec.get("x-decode")
-        self.is_time = spec.get("format") == "date-time" and self.cpp == "unix_ms"
         default_field = snake(name) + ("_ms" if self.is_time else "")
         self.field = spec.get("x-field", default_field)
         self.description = spec.get("description")
@@ -88,11 +91,23 @@ class Member:
                 raise SchemaError(f"{record}.{self.name}: x-encode, x-decode and x-cpp go together")
             return "custom"
         if self.is_time:
+            if self.omit not in ("zero", "never") or (self.optional and "x-omit" in self.spec):
+                raise SchemaError(f"{record}.{self.name}: a unix_ms member takes x-omit zero or never, "
+                                  "and an x-optional one none (it is written when set)")
             return "time"
-        if self.json_type == "string":
-            return "string"
+        if self.cpp == "json":
+            if self.json_type not in JSON_TYPES:
+                raise SchemaError(f"{record}.{self.name}: x-cpp json with type {self.json_type!r}, not a JSON type")
+            if self.optional or self.omit != "never":
+                raise SchemaError(f"{record}.{self.name}: x-cpp json is always written: no x-optional, no x-omit")
+            return "json"
         if self.json_type == "integer":
             return "integer"
+        if self.cpp is not None:
+            raise SchemaError(f"{record}.{self.name}: x-cpp {self.cpp!r} with type {self.json_type!r} is not one "
+                              "the generator knows")
+        if self.json_type == "string":
+            return "string"
         if self.json_type == "number":
             return "number"
         if self.json_type == "boolean":
@@ -102,7 +117,7 @@ class Member:
 
     def _cpp_type(self, record):
         base = {"bool_text": "bool", "custom": self.cpp, "time": "std::int64_t", "string": "std::string",
-                "number": "double", "boolean": "bool"}.get(self.kind)
+                "json": "std::string", "number": "double", "boolean": "bool"}.get(self.kind)
         if self.kind == "integer":
             base = {"int": "int", None: "std::int64_t", "int64": "std::int64_t"}.get(self.cpp)
             if base is None:
@@ -138,7 +153,11 @@ class Member:
         if self.kind == "time":
             if self.optional:
                 return [f'if ({value}) time_member(w, "{self.name}", *{value}, first);']
+            if self.omit == "never":
+                return [key, f"w.date_time(ocpp::DateTime::from_unix_ms({value}));"]
             return [f'time_member(w, "{self.name}", {value}, first);']
+        if self.kind == "json":
+            return [f'json_member(w, "{self.name}", {value}, first);']
         write = {"string": "w.string({v});", "integer": "w.integer({v});", "number": "w.number({v});",
                  "boolean": "w.boolean({v});"}
         if self.kind == "bool_text":
@@ -168,6 +187,8 @@ class Member:
             if self.optional:
                 return f"if (auto ms = parse_time(o, {name})) {target} = ms;"
             return f"{target} = parse_time(o, {name});"
+        if self.kind == "json":
+            return f"{target} = parse_json(o, {name});"
         if self.kind == "bool_text":
             return f'{target} = json::get_string(o, {name}).value_or("") == "{self.bool_values[1]}";'
         if self.kind == "custom":

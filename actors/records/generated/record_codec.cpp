@@ -284,6 +284,83 @@ void write_api_members(ocpp::JsonWriter& w, const InstallRecord& r) {
   time_member(w, "updatedAt", r.updated_at_ms, first);
 }
 
+void write_stored_members(ocpp::JsonWriter& w, const ConnectionRecord& r) {
+  bool first = true;
+  key(w, "protocol", first);
+  w.string(r.protocol);
+  key(w, "connectedAt", first);
+  w.date_time(ocpp::DateTime::from_unix_ms(r.connected_at_ms));
+  key(w, "remoteAddress", first);
+  w.string(r.remote_address);
+  if (!r.gateway.empty()) {
+    key(w, "gateway", first);
+    w.string(r.gateway);
+  }
+}
+
+void write_stored_members(ocpp::JsonWriter& w, const LastSeenRecord& r) {
+  bool first = true;
+  key(w, "lastSeen", first);
+  w.date_time(ocpp::DateTime::from_unix_ms(r.last_seen_ms));
+}
+
+void write_stored_members(ocpp::JsonWriter& w, const BootRecord& r) {
+  bool first = true;
+  key(w, "bootedAt", first);
+  w.date_time(ocpp::DateTime::from_unix_ms(r.booted_at_ms));
+  json_member(w, "payload", r.payload, first);
+}
+
+void write_stored_members(ocpp::JsonWriter& w, const StatusReportRecord& r) {
+  bool first = true;
+  key(w, "timestamp", first);
+  w.date_time(ocpp::DateTime::from_unix_ms(r.timestamp_ms));
+  json_member(w, "payload", r.payload, first);
+}
+
+void write_stored_members(ocpp::JsonWriter& w, const ConnectorStatusRecord& r) {
+  bool first = true;
+  key(w, "evseId", first);
+  w.integer(r.evse_id);
+  key(w, "connectorId", first);
+  w.integer(r.connector_id);
+  key(w, "status", first);
+  w.string(r.status);
+  if (r.error_code) {
+    key(w, "errorCode", first);
+    w.string(*r.error_code);
+  }
+  if (r.info) {
+    key(w, "info", first);
+    w.string(*r.info);
+  }
+  key(w, "timestamp", first);
+  w.date_time(ocpp::DateTime::from_unix_ms(r.timestamp_ms));
+}
+
+void write_stored_members(ocpp::JsonWriter& w, const SettingRecord& r) {
+  bool first = true;
+  key(w, "value", first);
+  w.string(r.value);
+  key(w, "status", first);
+  w.string(r.status);
+  if (!r.detail.empty()) {
+    key(w, "detail", first);
+    w.string(r.detail);
+  }
+  key(w, "updatedAt", first);
+  w.date_time(ocpp::DateTime::from_unix_ms(r.updated_at_ms));
+}
+
+void write_stored_members(ocpp::JsonWriter& w, const EventRecord& r) {
+  bool first = true;
+  key(w, "timestamp", first);
+  w.date_time(ocpp::DateTime::from_unix_ms(r.timestamp_ms));
+  key(w, "type", first);
+  w.string(r.type);
+  json_member(w, "payload", r.payload, first);
+}
+
 }  // namespace
 
 // ---- StationRecord -----------------------------------------------------------------------------------
@@ -489,6 +566,189 @@ void write_api_json_open(ocpp::JsonWriter& w, const InstallRecord& record) {
 void write_api_json(ocpp::JsonWriter& w, const InstallRecord& record) {
   write_api_json_open(w, record);
   w.raw('}');
+}
+
+// ---- ConnectionRecord --------------------------------------------------------------------------------
+
+void write_json(ocpp::JsonWriter& w, const ConnectionRecord& record) {
+  w.raw('{');
+  write_stored_members(w, record);
+  w.raw('}');
+}
+
+std::string to_json(const ConnectionRecord& record) {
+  std::string out;
+  ocpp::JsonWriter w(out);
+  write_json(w, record);
+  return out;
+}
+
+std::optional<ConnectionRecord> parse_connection_record(std::string_view json) {
+  auto object = parse_object(json);
+  if (!object) return std::nullopt;
+  const auto& o = *object;
+  ConnectionRecord r;
+  r.protocol = json::get_string(o, "protocol").value_or("");
+  r.connected_at_ms = parse_time(o, "connectedAt");
+  r.remote_address = json::get_string(o, "remoteAddress").value_or("");
+  r.gateway = json::get_string(o, "gateway").value_or("");
+  return r;
+}
+
+// ---- LastSeenRecord ----------------------------------------------------------------------------------
+
+void write_json(ocpp::JsonWriter& w, const LastSeenRecord& record) {
+  w.raw('{');
+  write_stored_members(w, record);
+  w.raw('}');
+}
+
+std::string to_json(const LastSeenRecord& record) {
+  std::string out;
+  ocpp::JsonWriter w(out);
+  write_json(w, record);
+  return out;
+}
+
+std::optional<LastSeenRecord> parse_last_seen_record(std::string_view json) {
+  auto object = parse_object(json);
+  if (!object) return std::nullopt;
+  const auto& o = *object;
+  LastSeenRecord r;
+  r.last_seen_ms = parse_time(o, "lastSeen");
+  return r;
+}
+
+// ---- BootRecord --------------------------------------------------------------------------------------
+
+void write_json(ocpp::JsonWriter& w, const BootRecord& record) {
+  w.raw('{');
+  write_stored_members(w, record);
+  w.raw('}');
+}
+
+std::string to_json(const BootRecord& record) {
+  std::string out;
+  ocpp::JsonWriter w(out);
+  write_json(w, record);
+  return out;
+}
+
+std::optional<BootRecord> parse_boot_record(std::string_view json) {
+  auto object = parse_object(json);
+  if (!object) return std::nullopt;
+  const auto& o = *object;
+  BootRecord r;
+  r.booted_at_ms = parse_time(o, "bootedAt");
+  r.payload = parse_json(o, "payload");
+  return r;
+}
+
+// ---- StatusReportRecord ------------------------------------------------------------------------------
+
+void write_json(ocpp::JsonWriter& w, const StatusReportRecord& record) {
+  w.raw('{');
+  write_stored_members(w, record);
+  w.raw('}');
+}
+
+std::string to_json(const StatusReportRecord& record) {
+  std::string out;
+  ocpp::JsonWriter w(out);
+  write_json(w, record);
+  return out;
+}
+
+std::optional<StatusReportRecord> parse_status_report_record(std::string_view json) {
+  auto object = parse_object(json);
+  if (!object) return std::nullopt;
+  const auto& o = *object;
+  StatusReportRecord r;
+  r.timestamp_ms = parse_time(o, "timestamp");
+  r.payload = parse_json(o, "payload");
+  return r;
+}
+
+// ---- ConnectorStatusRecord ---------------------------------------------------------------------------
+
+void write_json(ocpp::JsonWriter& w, const ConnectorStatusRecord& record) {
+  w.raw('{');
+  write_stored_members(w, record);
+  w.raw('}');
+}
+
+std::string to_json(const ConnectorStatusRecord& record) {
+  std::string out;
+  ocpp::JsonWriter w(out);
+  write_json(w, record);
+  return out;
+}
+
+std::optional<ConnectorStatusRecord> parse_connector_status_record(std::string_view json) {
+  auto object = parse_object(json);
+  if (!object) return std::nullopt;
+  const auto& o = *object;
+  ConnectorStatusRecord r;
+  r.evse_id = json::get_int(o, "evseId").value_or(0);
+  r.connector_id = json::get_int(o, "connectorId").value_or(0);
+  r.status = json::get_string(o, "status").value_or("");
+  r.error_code = json::get_string(o, "errorCode");
+  r.info = json::get_string(o, "info");
+  r.timestamp_ms = parse_time(o, "timestamp");
+  return r;
+}
+
+// ---- SettingRecord -----------------------------------------------------------------------------------
+
+void write_json(ocpp::JsonWriter& w, const SettingRecord& record) {
+  w.raw('{');
+  write_stored_members(w, record);
+  w.raw('}');
+}
+
+std::string to_json(const SettingRecord& record) {
+  std::string out;
+  ocpp::JsonWriter w(out);
+  write_json(w, record);
+  return out;
+}
+
+std::optional<SettingRecord> parse_setting_record(std::string_view json) {
+  auto object = parse_object(json);
+  if (!object) return std::nullopt;
+  const auto& o = *object;
+  SettingRecord r;
+  r.value = json::get_string(o, "value").value_or("");
+  r.status = json::get_string(o, "status").value_or("");
+  r.detail = json::get_string(o, "detail").value_or("");
+  r.updated_at_ms = parse_time(o, "updatedAt");
+  return r;
+}
+
+// ---- EventRecord -------------------------------------------------------------------------------------
+
+void write_json(ocpp::JsonWriter& w, const EventRecord& record) {
+  w.raw('{');
+  write_stored_members(w, record);
+  w.raw('}');
+}
+
+std::string to_json(const EventRecord& record) {
+  std::string out;
+  ocpp::JsonWriter w(out);
+  write_json(w, record);
+  return out;
+}
+
+std::optional<EventRecord> parse_event_record(std::string_view json) {
+  auto object = parse_object(json);
+  if (!object) return std::nullopt;
+  const auto& o = *object;
+  EventRecord r;
+  r.timestamp_ms = parse_time(o, "timestamp");
+  r.type = json::get_string(o, "type").value_or("");
+  r.payload = parse_json(o, "payload");
+  return r;
 }
 
 }  // namespace evbroker::actors

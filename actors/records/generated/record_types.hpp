@@ -158,4 +158,115 @@ void write_api_json(ocpp::JsonWriter& w, const InstallRecord& record);
 /// The same without the closing brace, for a caller that adds members.
 void write_api_json_open(ocpp::JsonWriter& w, const InstallRecord& record);
 
+/// A station's last connection (table `station_runtime`, key = station id \0 conn), written when it connects.
+struct ConnectionRecord {
+  std::string protocol;  // the subprotocol spoken: ocpp1.6, ocpp2.0.1
+  std::int64_t connected_at_ms = 0;
+  std::string remote_address;  // where the station connected from
+  std::string gateway;  // the gateway node it connected through; absent when it connected to this node
+
+  bool operator==(const ConnectionRecord&) const = default;
+};
+/// The stored form.
+void write_json(ocpp::JsonWriter& w, const ConnectionRecord& record);
+std::string to_json(const ConnectionRecord& record);
+/// The stored form read back; nullopt when `json` is not a JSON object. A member that is
+/// missing or of another type gets its default: a record never fails on one damaged member.
+std::optional<ConnectionRecord> parse_connection_record(std::string_view json);
+
+/// When a station was last heard from (table `station_runtime`, key = station id \0 seen): kept in memory
+/// while it is connected, written when the connection ends.
+struct LastSeenRecord {
+  std::int64_t last_seen_ms = 0;
+
+  bool operator==(const LastSeenRecord&) const = default;
+};
+/// The stored form.
+void write_json(ocpp::JsonWriter& w, const LastSeenRecord& record);
+std::string to_json(const LastSeenRecord& record);
+/// The stored form read back; nullopt when `json` is not a JSON object. A member that is
+/// missing or of another type gets its default: a record never fails on one damaged member.
+std::optional<LastSeenRecord> parse_last_seen_record(std::string_view json);
+
+/// A station's last BootNotification (table `station_runtime`, key = station id \0 boot).
+struct BootRecord {
+  std::int64_t booted_at_ms = 0;  // when it arrived
+  std::string payload;  // the request's JSON as sent
+
+  bool operator==(const BootRecord&) const = default;
+};
+/// The stored form.
+void write_json(ocpp::JsonWriter& w, const BootRecord& record);
+std::string to_json(const BootRecord& record);
+/// The stored form read back; nullopt when `json` is not a JSON object. A member that is
+/// missing or of another type gets its default: a record never fails on one damaged member.
+std::optional<BootRecord> parse_boot_record(std::string_view json);
+
+/// A station's latest firmware, log, diagnostics or publish-firmware status notification (table
+/// `station_runtime`, key = station id \0 firmware | log | diagnostics | publishFirmware).
+struct StatusReportRecord {
+  std::int64_t timestamp_ms = 0;  // when it arrived
+  std::string payload;  // the request's JSON as sent
+
+  bool operator==(const StatusReportRecord&) const = default;
+};
+/// The stored form.
+void write_json(ocpp::JsonWriter& w, const StatusReportRecord& record);
+std::string to_json(const StatusReportRecord& record);
+/// The stored form read back; nullopt when `json` is not a JSON object. A member that is
+/// missing or of another type gets its default: a record never fails on one damaged member.
+std::optional<StatusReportRecord> parse_status_report_record(std::string_view json);
+
+/// A connector's last status (table `station_runtime`, key = station id \0 status \0 <u64 evse><u64
+/// connector>). 1.6 connectors are their own EVSE (evseId = connectorId).
+struct ConnectorStatusRecord {
+  std::int64_t evse_id = 0;
+  std::int64_t connector_id = 0;
+  std::string status;  // 1.6 ChargePointStatus, 2.0.1 ConnectorStatusEnumType
+  std::optional<std::string> error_code;  // 1.6 ChargePointErrorCode
+  std::optional<std::string> info;  // 1.6, when the station sent it
+  std::int64_t timestamp_ms = 0;  // the station's (1.6: when it arrived, if the station sent none)
+
+  bool operator==(const ConnectorStatusRecord&) const = default;
+};
+/// The stored form.
+void write_json(ocpp::JsonWriter& w, const ConnectorStatusRecord& record);
+std::string to_json(const ConnectorStatusRecord& record);
+/// The stored form read back; nullopt when `json` is not a JSON object. A member that is
+/// missing or of another type gets its default: a record never fails on one damaged member.
+std::optional<ConnectorStatusRecord> parse_connector_status_record(std::string_view json);
+
+/// A setting an operator wants on a station, and the station's answer (table `settings`, key = station id \0
+/// setting key; actors/station/settings.hpp).
+struct SettingRecord {
+  std::string value;
+  std::string status;  // Pending until the station answers, then its answer: Accepted, Rejected, RebootRequired, ...
+  std::string detail;  // more on the status, when there is more to say
+  std::int64_t updated_at_ms = 0;
+
+  bool operator==(const SettingRecord&) const = default;
+};
+/// The stored form.
+void write_json(ocpp::JsonWriter& w, const SettingRecord& record);
+std::string to_json(const SettingRecord& record);
+/// The stored form read back; nullopt when `json` is not a JSON object. A member that is
+/// missing or of another type gets its default: a record never fails on one damaged member.
+std::optional<SettingRecord> parse_setting_record(std::string_view json);
+
+/// A message kept for an operator to review (table `events`, key = station id \0 u64 sequence;
+/// actors/records/events.hpp).
+struct EventRecord {
+  std::int64_t timestamp_ms = 0;  // when it arrived
+  std::string type;  // the action or kind: SecurityEventNotification, DataTransfer, StopTransactionUnknown, ...
+  std::string payload;  // the message's JSON as sent
+
+  bool operator==(const EventRecord&) const = default;
+};
+/// The stored form.
+void write_json(ocpp::JsonWriter& w, const EventRecord& record);
+std::string to_json(const EventRecord& record);
+/// The stored form read back; nullopt when `json` is not a JSON object. A member that is
+/// missing or of another type gets its default: a record never fails on one damaged member.
+std::optional<EventRecord> parse_event_record(std::string_view json);
+
 }  // namespace evbroker::actors
