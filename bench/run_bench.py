@@ -694,6 +694,8 @@ def verdict(target, results):
             scale = fmt(low) if high == low else (f"{fmt(low)}-{fmt(high)}" if high else f">= {fmt(low)}")
             return measured, f"not at scale: measured at {fmt(stations)} stations, the target is for {scale}"
         measured += f" at {fmt(stations)}"
+    if part.get("tls_resume") is False:  # the target is for stations that resume their sessions
+        return measured, "not the target's setting: measured with --no-tls-resume (full handshakes)"
     met = value >= target.limit if target.op == ">=" else value <= target.limit
     if target.part.endswith("storm") and not part.get("complete", True):
         met = False

@@ -4,8 +4,6 @@
 
 #include "actors/blocks/provisioning.hpp"
 
-#include <stdexcept>
-
 #include "actors/blocks/blocks.hpp"
 #include "actors/records/generated/record_types.hpp"
 #include "actors/records/runtime_keys.hpp"
@@ -14,11 +12,12 @@
 
 namespace evbroker::actors::provisioning {
 
-std::string stamped_payload(std::string_view time_field, std::int64_t ms, std::string_view payload) {
-  if (time_field == "bootedAt") return to_json(BootRecord{.booted_at_ms = ms, .payload = std::string(payload)});
-  if (time_field == "timestamp")
-    return to_json(StatusReportRecord{.timestamp_ms = ms, .payload = std::string(payload)});
-  throw std::invalid_argument("no station_runtime record stamps a payload with " + std::string(time_field));
+std::string boot_record(std::int64_t ms, std::string_view payload) {
+  return to_json(BootRecord{.booted_at_ms = ms, .payload = std::string(payload)});
+}
+
+std::string status_report_record(std::int64_t ms, std::string_view payload) {
+  return to_json(StatusReportRecord{.timestamp_ms = ms, .payload = std::string(payload)});
 }
 
 std::string connector_status_record(std::int64_t evse, std::int64_t connector, std::string_view status,
@@ -54,8 +53,9 @@ std::string store_connector_status(storage::WriteTxn& txn, std::string_view stat
 namespace evbroker::actors {
 namespace {
 
+using provisioning::boot_record;
 using provisioning::connector_status_record;
-using provisioning::stamped_payload;
+using provisioning::status_report_record;
 
 void on_boot(const NodeContext& ctx, const IncomingCall& call) {
   const auto now = ctx.clock->now_ms();
@@ -76,7 +76,7 @@ void on_boot(const NodeContext& ctx, const IncomingCall& call) {
   }
   auto log = ctx.handler_log;
   ctx.committer->submit(
-      [id = call.station_id, record = stamped_payload("bootedAt", now, call.payload)](storage::WriteTxn& txn) {
+      [id = call.station_id, record = boot_record(now, call.payload)](storage::WriteTxn& txn) {
         txn.put(storage::Table::station_runtime, runtime_key(id, RuntimeField::boot), record);
       },
       [call, response = std::move(response), log](const std::string& error) mutable {
@@ -114,7 +114,7 @@ void on_status(const NodeContext& ctx, const IncomingCall& call, std::int64_t ev
 
 /// Firmware, log, diagnostics and publish-firmware status: the latest one is station state.
 void on_status_report(const NodeContext& ctx, const IncomingCall& call, RuntimeField field) {
-  auto record = stamped_payload("timestamp", ctx.clock->now_ms(), call.payload);
+  auto record = status_report_record(ctx.clock->now_ms(), call.payload);
   commit_then_reply(ctx, call, [id = call.station_id, field, record = std::move(record)](storage::WriteTxn& txn) {
     txn.put(storage::Table::station_runtime, runtime_key(id, field), record);
     return std::string("{}");

@@ -15,11 +15,11 @@
 
 namespace evbroker::actors::provisioning {
 
-/// {"<time_field>": <ms as an OCPP dateTime>, "payload": <payload as sent>}: a report (boot,
-/// firmware, log, ...) kept as the station sent it, with when it arrived. `time_field` names the
-/// record (records.schema.json): "bootedAt" a BootRecord, "timestamp" a StatusReportRecord; any
-/// other throws std::invalid_argument, as the store has no such record.
-std::string stamped_payload(std::string_view time_field, std::int64_t ms, std::string_view payload);
+/// A BootNotification kept as the station sent it, with when it arrived (a BootRecord).
+std::string boot_record(std::int64_t ms, std::string_view payload);
+/// A firmware, log, diagnostics or publish-firmware status kept as sent, with when it arrived (a
+/// StatusReportRecord).
+std::string status_report_record(std::int64_t ms, std::string_view payload);
 
 /// A connector's last status, a ConnectorStatusRecord (records.schema.json): {"evseId",
 /// "connectorId", "status", "errorCode"?, "info"?, "timestamp"}. 1.6 connectors are their own EVSE

@@ -148,7 +148,7 @@ std::shared_ptr<TicketKeys> TicketKeys::open(const std::string& path, Options op
     return nullptr;
   }
   std::lock_guard lock(keys->mutex_);
-  keys->drop_expired(now_s);
+  keys->drop_expired(now_s);  // a node that was down for weeks starts with a fresh key
   if (keys->keys_.empty() || now_s - keys->keys_.front().created_s >= options.rotation.count()) {
     keys->add_new_key(now_s);
     if (!keys->last_error_.empty()) {
@@ -171,14 +171,14 @@ void TicketKeys::add_new_key(std::int64_t now_s) {
   last_error_ = store(error) ? std::string() : error;
 }
 
+std::int64_t TicketKeys::retired_at(std::size_t i) const {
+  const auto due = keys_[i].created_s + options_.rotation.count();
+  return i == 0 ? due : std::min(due, keys_[i - 1].created_s);
+}
+
 void TicketKeys::drop_expired(std::int64_t now_s) {
-  // A key stops encrypting when the next one is created; it decrypts for `lifetime` after that.
-  for (std::size_t i = 1; i < keys_.size(); ++i) {
-    if (now_s - keys_[i - 1].created_s >= options_.lifetime.count()) {
-      keys_.resize(i);
-      break;
-    }
-  }
+  // Oldest last, and an older key never retires later than a newer one.
+  while (!keys_.empty() && now_s >= retired_at(keys_.size() - 1) + options_.lifetime.count()) keys_.pop_back();
 }
 
 bool TicketKeys::store(std::string& error) const {
@@ -216,10 +216,10 @@ bool TicketKeys::find(const unsigned char* name, std::int64_t now_s, TicketKey& 
   std::lock_guard lock(mutex_);
   for (std::size_t i = 0; i < keys_.size(); ++i) {
     if (std::memcmp(keys_[i].name.data(), name, keys_[i].name.size()) != 0) continue;
-    // Key i stopped encrypting when key i-1 was created.
-    if (i > 0 && now_s - keys_[i - 1].created_s >= options_.lifetime.count()) return false;
+    const auto retired = retired_at(i);
+    if (now_s >= retired + options_.lifetime.count()) return false;
     key = keys_[i];
-    current = i == 0 && now_s - keys_[0].created_s < options_.rotation.count();
+    current = now_s < retired;  // only the newest key can be: the others retired when it began
     return true;
   }
   return false;

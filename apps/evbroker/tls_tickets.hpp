@@ -7,8 +7,9 @@
 // The keys live in one file (<pki dir>/tls-ticket-keys, mode 0600), newest first. A new key
 // encrypts tickets for `rotation` (1 day), then only decrypts them until `lifetime` (7 days, TLS
 // 1.3's longest ticket lifetime) has passed since it stopped encrypting: a station connected for
-// days still holds a ticket the node accepts after a restart. A ticket of a key that is gone means a
-// full handshake, never an error.
+// days still holds a ticket the node accepts after a restart. A ticket is renewed when its key is
+// no longer the newest, so a station that reconnects daily never falls out of the window. A ticket of a key that is
+// gone means a full handshake, never an error.
 //
 // A ticket resumes only against the same server certificate and station trust (the session id
 // context is a hash of both), so changing either makes every station verify again.
@@ -58,6 +59,9 @@ class TicketKeys {
   TicketKeys(std::string path, Options options) : path_(std::move(path)), options_(options) {}
 
  private:
+  /// When key i stopped (or stops) encrypting: when the next key began or its rotation ran out,
+  /// whichever came first. It decrypts until `lifetime` after that.
+  std::int64_t retired_at(std::size_t i) const;
   void drop_expired(std::int64_t now_s);
   bool store(std::string& error) const;
   void add_new_key(std::int64_t now_s);

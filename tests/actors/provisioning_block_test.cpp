@@ -39,8 +39,10 @@ TEST_CASE("a connector's status record holds what the station said, 1.6 error co
 }
 
 TEST_CASE("a report is kept as sent, with when it arrived", "[provisioning]") {
-  CHECK(provisioning::stamped_payload("bootedAt", kNow, R"({"reason":"PowerUp"})") ==
+  CHECK(provisioning::boot_record(kNow, R"({"reason":"PowerUp"})") ==
         R"({"bootedAt":"2025-11-24T16:00:00.000Z","payload":{"reason":"PowerUp"}})");
+  CHECK(provisioning::status_report_record(kNow, R"({"status": "Downloaded"})") ==
+        R"({"timestamp":"2025-11-24T16:00:00.000Z","payload":{"status": "Downloaded"}})");
 }
 
 TEST_CASE("each connector's latest status replaces its entry", "[provisioning]") {

@@ -127,7 +127,10 @@ Handshake handshake(SSL_CTX* server_ctx, SSL_CTX* client_ctx, SSL_SESSION* resum
     const int read = SSL_read(client, &byte, 1);  // processes NewSessionTicket, then wants more
     CHECK(read <= 0);
     CHECK(SSL_get_error(client, read) == SSL_ERROR_WANT_READ);
-    out.session.reset(SSL_get1_session(client));
+    // A copy, as cs_swarm keeps: freeing a connection without a close_notify (a server killed
+    // under it) marks its own session not resumable.
+    SSL_SESSION* session = SSL_get0_session(client);
+    if (session != nullptr) out.session.reset(SSL_SESSION_dup(session));
   }
   SSL_free(client);
   SSL_free(server);

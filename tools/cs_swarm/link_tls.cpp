@@ -45,13 +45,14 @@ std::shared_ptr<boost::asio::ssl::context> make_client_tls_context(const std::st
     if (ec) throw std::runtime_error("--client-key " + client_key + ": " + ec.message());
   }
   if (resume) {
-    // TLS 1.3 tickets arrive after the handshake: the callback files each in its link's slot.
+    // TLS 1.3 tickets arrive after the handshake: the callback files each in its link's slot. A
+    // copy, because OpenSSL marks the connection's own session not resumable when the connection
+    // ends without a close_notify, which is how a storm ends them (the server was killed).
     SSL_CTX_set_session_cache_mode(ctx->native_handle(), SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
     SSL_CTX_sess_set_new_cb(ctx->native_handle(), [](SSL* ssl, SSL_SESSION* session) {
-      auto* slot = static_cast<TlsSessionSlot*>(SSL_get_ex_data(ssl, slot_index()));
-      if (slot == nullptr) return 0;  // not kept: OpenSSL frees it
-      slot->keep(session);
-      return 1;
+      if (auto* slot = static_cast<TlsSessionSlot*>(SSL_get_ex_data(ssl, slot_index())))
+        slot->keep(SSL_SESSION_dup(session));
+      return 0;  // OpenSSL keeps its own reference to `session`
     });
   }
   return ctx;
