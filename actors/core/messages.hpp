@@ -46,6 +46,7 @@ using booted_atom = caf::atom_constant<caf::atom("booted")>;
 using install_atom = caf::atom_constant<caf::atom("install")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using sign_now_atom = caf::atom_constant<caf::atom("signnow")>;
+using installed_atom = caf::atom_constant<caf::atom("installed")>;
 
 // The back-end and retention actors:
 using enroll_atom = caf::atom_constant<caf::atom("enroll")>;
@@ -177,7 +178,8 @@ using SecurityActor =
     BlockActor::extend<caf::reacts_to<booted_atom, std::string>,              // a station actor: this station booted
                        caf::reacts_to<install_atom, std::string>,             // the API: send this station's installs
                        caf::reacts_to<retry_atom, std::string, std::string>,  // itself: deliver (station, type) again
-                       caf::reacts_to<sign_now_atom, std::string, std::string>>;  // itself: sign (station, type)
+                       caf::reacts_to<sign_now_atom, std::string, std::string>,  // itself: sign (station, type)
+                       caf::reacts_to<installed_atom, std::string, bool>>;       // itself: (station, answered) stored
 
 /// The back-end actor (pnc/backend_actor.cpp): HTTP work towards Hubject and OCSP responders.
 using BackendActor = caf::typed_actor<

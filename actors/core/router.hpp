@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "actors/core/messages.hpp"
-
 #include "protocol/version.hpp"
 
 namespace evbroker::actors {

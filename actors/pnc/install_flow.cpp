@@ -44,42 +44,46 @@ std::optional<CsmsCall> install_call(ocpp::Version version, const InstallRecord&
   return as_pnc_data_transfer(request);
 }
 
-void store(Self* self, const InstallRecord& record) {
+void store(
+    Self* self, const InstallRecord& record, storage::Completion done = [](const std::string&) {}) {
   self->state.ctx->committer->submit(
       [record](storage::WriteTxn& txn) {
         txn.put(storage::Table::certificates, install_key(record.station_id, record.certificate_hash), to_json(record));
       },
-      [](const std::string&) {});
+      std::move(done));
 }
 
 }  // namespace
 
+// One InstallCertificate at a time per station, the next once the previous answer is stored (so
+// the store no longer shows it Pending). A call the station did not answer (a CALLERROR, a
+// timeout, the station gone) ends the round: what is still Pending goes at the next boot or
+// install request, as with settings.
 void send_pending_installs(Self* self, const std::string& station_id) {
+  if (self->state.installing.count(station_id)) return;  // the round under way sends the rest
   auto entry = self->state.ctx->directory->find(station_id);
   if (!entry) return;  // after the next boot
   for (auto& record : installs_of(self->state.ctx->store->read(), station_id)) {
     if (record.status != "Pending") continue;
-    const auto key = install_key(station_id, record.certificate_hash);
-    if (!self->state.installs_in_flight.insert(key).second) continue;
     bool wrapped = false;
     auto call = install_call(entry->version, record, wrapped);
     if (!call) {
-      self->state.installs_in_flight.erase(key);
       record.status = "Failed";
       record.detail = "unknown certificate type " + record.type;
       record.updated_at_ms = self->state.ctx->clock->now_ms();
       store(self, record);
       continue;
     }
+    self->state.installing.insert(station_id);
     const auto inner = wrapped ? std::optional(ocpp201::Action::InstallCertificate) : std::nullopt;
     request_csms_call(
         self, *self->state.ctx, station_id, std::move(*call),
-        [self, key, inner, record](const CsmsCallResult& result) mutable {
-          self->state.installs_in_flight.erase(key);
+        [self, inner, record](const CsmsCallResult& result) mutable {
           std::string error;
           const std::string status = answered_status(result, inner, self->state.ctx->settings.max_json_depth, error);
-          if (status.empty()) {
-            // Not answered (gone, timed out, refused the call): stays Pending for the next boot.
+          const bool answered = !status.empty();
+          if (!answered) {
+            // Not answered (gone, timed out, refused the call): stays Pending for the next round.
             self->state.ctx->pki_log->warn("{}: InstallCertificate {} not answered: {}", record.station_id, record.type,
                                            error);
             record.detail = error;
@@ -89,9 +93,18 @@ void send_pending_installs(Self* self, const std::string& station_id) {
             self->state.ctx->pki_log->info("{}: InstallCertificate {}: {}", record.station_id, record.type, status);
           }
           record.updated_at_ms = self->state.ctx->clock->now_ms();
-          store(self, record);
+          store(self, record,
+                [me = caf::actor_cast<SecurityActor>(self), station = record.station_id, answered](const std::string&) {
+                  caf::anon_send(me, installed_atom::value, station, answered);
+                });
         });
+    return;
   }
+}
+
+void on_install_stored(Self* self, const std::string& station_id, bool answered) {
+  self->state.installing.erase(station_id);
+  if (answered) send_pending_installs(self, station_id);
 }
 
 }  // namespace evbroker::actors::pnc

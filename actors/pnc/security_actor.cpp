@@ -74,7 +74,9 @@ std::optional<ocpp::DecodedResponse> answer_of(const CsmsCallResult& result, std
   }
   auto decoded = ocpp::decode_response(ocpp::action_ref(*inner), *conf->data, {.max_depth = max_depth});
   if (!decoded) {
-    error = "DataTransfer.conf data is not a " + std::string(ocpp201::info(*inner).name) +
+    const std::string name(ocpp201::info(*inner).name);
+    error = "DataTransfer.conf data is not " +
+            std::string(std::string_view("AEIOU").find(name[0]) == std::string_view::npos ? "a " : "an ") + name +
             " response: " + decoded.error().message();
     return std::nullopt;
   }
@@ -178,6 +180,9 @@ SecurityActor::behavior_type security(Self* self, NodeContextPtr ctx) {
       },
       [self](booted_atom, const std::string& station_id) { on_station_booted(self, station_id); },
       [self](install_atom, const std::string& station_id) { send_pending_installs(self, station_id); },
+      [self](installed_atom, const std::string& station_id, bool answered) {
+        on_install_stored(self, station_id, answered);
+      },
       [self](retry_atom, const std::string& station_id, const std::string& type) {
         deliver_certificate(self, station_id, type);
       },

@@ -42,7 +42,7 @@ struct SecurityState {
   std::vector<pki::Certificate> hubject_roots;     // last answer of the back end's root list
   std::chrono::steady_clock::time_point hubject_roots_at{};
   std::set<std::string> deliveries_in_flight;  // sign_key()s with a CertificateSigned on its way
-  std::set<std::string> installs_in_flight;    // install_key()s with an InstallCertificate on its way
+  std::set<std::string> installing;  // stations with an InstallCertificate out (or its outcome not stored yet)
 };
 using Self = SecurityActor::stateful_base<SecurityState>;
 
@@ -86,6 +86,8 @@ void on_get_certificate_status(Self* self, const PncRequest& r, const ocpp201::G
 void on_get_15118_ev_certificate(Self* self, const PncRequest& r, const ocpp201::Get15118EVCertificateRequest& request);
 
 void send_pending_installs(Self* self, const std::string& station_id);
+/// An install's outcome is stored: the station may get its next one (only when it answered).
+void on_install_stored(Self* self, const std::string& station_id, bool answered);
 /// After a station's BootNotification: signing interrupted by a restart, certificates not yet
 /// delivered, roots not yet installed.
 void on_station_booted(Self* self, const std::string& station_id);

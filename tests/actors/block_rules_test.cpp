@@ -65,7 +65,7 @@ TEST_CASE("many failures from one address lock the address out for every id", "[
   CHECK(throttle.locked_until("10.0.0.8", "ANY", t0) == LoginThrottle::Clock::time_point{});
 }
 
-TEST_CASE("a success starts its pair afresh; failures spread over time do not lock", "[login_throttle]") {
+TEST_CASE("a success starts its pair afresh, failures spread over time do not lock", "[login_throttle]") {
   LoginThrottle throttle({.failures_per_station = 3, .failures_per_address = 0, .window = std::chrono::seconds(10)});
   auto t = LoginThrottle::Clock::now();
   throttle.failed("a", "CS1", t);

@@ -56,7 +56,7 @@ TEST_CASE("each connector's latest status replaces its entry", "[provisioning]")
   CHECK(stored->find(R"("status":"Occupied")") != std::string::npos);
 }
 
-TEST_CASE("a station cannot report more connectors than --station-max-connectors; known ones still update",
+TEST_CASE("a station cannot report more connectors than --station-max-connectors, known ones still update",
           "[provisioning][budget]") {
   BothStores stores;
   CHECK(status(stores, 1, 1, "Available", 2) == "{}");

@@ -159,7 +159,7 @@ TEST_CASE("a transaction record is written as before in its stored and its API f
   CHECK(parse_transaction_record(to_json(TransactionRecord{})) == TransactionRecord{});
 }
 
-TEST_CASE("certificate records are written as before; their API forms leave out the station id and the CSR") {
+TEST_CASE("certificate records are written as before, their API forms leave out the station id and the CSR") {
   CHECK(
       to_json(sign_full()) ==
       R"({"csId":"CS001","certificateType":"V2GCertificate","channel":"ocpp1.6-iso15118pnc","state":"Delivered","signer":"hubject","csr":"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n","certificateChain":"-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n","certificateHash":"abc_-123","requestedAt":"2025-12-02T10:40:00.123Z","signedAt":"2025-12-02T10:40:00.124Z","deliveredAt":"2025-12-02T11:40:00.000Z","attempts":3,"renewal":true,"lastError":"station said Rejected"})");
@@ -254,7 +254,7 @@ TEST_CASE("a setting record is written as before, its detail left out when empty
   CHECK(parse_setting_record(to_json(rejected)) == rejected);
 }
 
-TEST_CASE("an event record is written as before, its payload verbatim; an empty payload is written as null") {
+TEST_CASE("an event record is written as before, its payload verbatim, an empty payload is written as null") {
   const EventRecord event{.timestamp_ms = kT1, .type = "NotifyEvent", .payload = R"({"seqNo":0,"eventData":[]})"};
   CHECK(to_json(event) ==
         R"({"timestamp":"2025-12-02T10:40:00.123Z","type":"NotifyEvent","payload":{"seqNo":0,"eventData":[]}})");

@@ -158,7 +158,7 @@ TEST_CASE("with the event budget full an unknown stop is still acknowledged, and
   CHECK(stores.count_with_prefix(Table::events, storage::prefix({kStation})) == 1);
 }
 
-TEST_CASE("1.6 meter values go into their transaction; the energy register is read in Wh and kWh",
+TEST_CASE("1.6 meter values go into their transaction, the energy register is read in Wh and kWh",
           "[transactions][v16][energy]") {
   BothStores stores;
   start(stores, kStartA);

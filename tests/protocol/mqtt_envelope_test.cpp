@@ -143,7 +143,7 @@ TEST_CASE("MaEVe-shaped envelopes decode", "[envelope]") {
   }
 }
 
-TEST_CASE("raw fields keep their text, trimmed; state may be any value", "[envelope]") {
+TEST_CASE("raw fields keep their text, trimmed, state may be any value", "[envelope]") {
   auto e = decoded("{ \"type\" : 3 , \"id\" : \"x\" ,\n \"response\" :\t{ \"a\" : [ 1 , 2 ] }\n ,\"state\": 12.50 }");
   CHECK(e.response == R"({ "a" : [ 1 , 2 ] })");
   CHECK(e.state == "12.50");

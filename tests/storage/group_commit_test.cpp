@@ -181,7 +181,7 @@ TEST_CASE("max_batch caps the operations per commit", "[group_commit]") {
   CHECK(store->read().count(Table::tokens) == 10);
 }
 
-TEST_CASE("a throwing operation undoes only its own writes; the rest of its batch commits", "[group_commit]") {
+TEST_CASE("a throwing operation undoes only its own writes, the rest of its batch commits", "[group_commit]") {
   TempDir tmp;
   auto store = open_store(tmp.path());
   GroupCommitter committer(*store);

@@ -117,7 +117,7 @@ TEST_CASE("http: a GET is parsed into path, query and lower-cased headers", "[ht
         std::vector<std::pair<std::string, std::string>>{{"offset", "0"}, {"limit", "10"}, {"q", "two words"}});
 }
 
-TEST_CASE("http: a POST body reaches the handler; status, type and extra headers come back", "[http]") {
+TEST_CASE("http: a POST body reaches the handler, status, type and extra headers come back", "[http]") {
   HttpFixture fx;
   fx.handler = [](HttpRequest req, Responder respond) {
     HttpResponse res;
