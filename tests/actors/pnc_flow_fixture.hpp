@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -166,8 +167,14 @@ inline std::string transfer_conf(std::string_view data201) {
   return ocpp::to_json(response);
 }
 
+struct Fixture;
+/// Sets up the node's Plug & Charge settings before the security actor starts (it reads root_files
+/// then); the fixture's directory and PKI already exist.
+using ConfigurePnc = std::function<void(Fixture&, PncSettings&)>;
+
 struct Fixture {
-  Fixture() {
+  Fixture() : Fixture(ConfigurePnc{}) {}
+  explicit Fixture(const ConfigurePnc& configure) {
     auto log = std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
     auto context = std::make_shared<NodeContext>();
     context->settings.call_timeout = 30s;
@@ -180,6 +187,7 @@ struct Fixture {
     context->station_log = log;
     context->handler_log = log;
     context->pki_log = log;
+    if (configure) configure(*this, context->pnc);
     ctx = context;
     security = spawn_security_actor(sys, ctx);
     station = sys.spawn(fake_station, station_log);
@@ -411,6 +419,151 @@ struct Fixture {
   caf::scheduler::test_coordinator& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
   SecurityActor security;
   caf::actor station;
+};
+
+/// (answer, BackendReply) from the test to the fake back end: answer the oldest request waiting.
+using backend_answer_atom = caf::atom_constant<caf::atom("banswer")>;
+
+/// One request the security actor made of the back end: `kind` "enroll" (a = csrPem, renewal),
+/// "contract" (a = exiRequest, b = schema version), "roots", or "ocsp" (a = responder URL, b = DER
+/// OCSPRequest).
+struct BackendRequest {
+  std::string kind;
+  std::string a;
+  std::string b;
+  bool renewal = false;
+};
+
+struct BackendLog {
+  std::vector<BackendRequest> requests;
+  std::deque<std::size_t> waiting;  // the requests (index in `requests`) not yet answered, oldest first
+};
+
+struct FakeBackendState {
+  std::deque<caf::typed_response_promise<BackendReply>> waiting;  // parallel to BackendLog::waiting
+};
+
+/// The fake back end's handle: every message of BackendActor, and the test's word to answer. It is
+/// a BackendActor where one is expected (Router::set_backend).
+using FakeBackendActor = BackendActor::extend<caf::reacts_to<backend_answer_atom, BackendReply>>;
+
+/// Stands in for the back-end actor (pnc/backend_actor.cpp): records each request and answers it
+/// only when told to (backend_answer_atom), so a request can also fail or stay unanswered.
+inline FakeBackendActor::behavior_type fake_backend(FakeBackendActor::stateful_base<FakeBackendState>* self,
+                                                    std::shared_ptr<BackendLog> log) {
+  auto wait = [self, log](BackendRequest request) {
+    log->requests.push_back(std::move(request));
+    log->waiting.push_back(log->requests.size() - 1);
+    self->state.waiting.push_back(self->make_response_promise<BackendReply>());
+    return self->state.waiting.back();
+  };
+  return {
+      [wait](enroll_atom, const std::string& csr, bool renewal) {
+        return wait(BackendRequest{"enroll", csr, {}, renewal});
+      },
+      [wait](contract_atom, const std::string& exi, const std::string& schema) {
+        return wait(BackendRequest{"contract", exi, schema, false});
+      },
+      [wait](roots_atom) {
+        return wait(BackendRequest{"roots", {}, {}, false});
+      },
+      [wait](ocsp_atom, const std::string& url, const std::string& der) {
+        return wait(BackendRequest{"ocsp", url, der, false});
+      },
+      // The real actor's messages to itself: nobody else sends them, so they are only recorded.
+      [log](http_atom, const HttpOutcome&) {
+        log->requests.push_back(BackendRequest{"http", {}, {}, false});
+      },
+      [log](resend_atom, std::uint64_t) {
+        log->requests.push_back(BackendRequest{"resend", {}, {}, false});
+      },
+      [self](stop_atom) { self->quit(); },
+      [self, log](backend_answer_atom, BackendReply& reply) {
+        REQUIRE_FALSE(self->state.waiting.empty());
+        auto promise = std::move(self->state.waiting.front());
+        self->state.waiting.pop_front();
+        log->waiting.pop_front();
+        promise.deliver(std::move(reply));
+      },
+  };
+}
+
+inline BackendReply backend_ok(std::string value) {
+  BackendReply reply;
+  reply.ok = true;
+  reply.value = std::move(value);
+  return reply;
+}
+inline BackendReply backend_failed(std::string error, int http_status) {
+  BackendReply reply;
+  reply.error = std::move(error);
+  reply.http_status = http_status;
+  return reply;
+}
+
+inline const std::string kHubjectUrl = "https://hubject.test";
+
+/// The fixture with a fake back end in the Router and Hubject configured (hubject_url), unless
+/// `configure` says otherwise.
+struct BackendFixture : Fixture {
+  BackendFixture() : BackendFixture(ConfigurePnc{}) {}
+  explicit BackendFixture(const ConfigurePnc& configure)
+      : Fixture([&configure](Fixture& f, PncSettings& pnc) {
+          pnc.hubject_url = kHubjectUrl;
+          if (configure) configure(f, pnc);
+        }) {
+    backend = sys.spawn(fake_backend, backend_log);
+    router.set_backend(backend);
+    sched.run();
+  }
+  ~BackendFixture() {
+    caf::anon_send_exit(backend, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  /// The station sends a 2.0.1 `request` as the station actor hands it to the security actor.
+  template <class Request201>
+  void station_sends(Request201 request) {
+    auto call = incoming(ocpp::Version::v201);
+    call.payload = ocpp::to_json(request);
+    call.v201 = std::make_shared<const ocpp201::Request>(std::move(request));
+    caf::anon_send(security, handle_atom::value, std::move(call));
+  }
+
+  /// The fake back end answers its oldest request not yet answered.
+  void backend_answers(BackendReply reply) {
+    caf::anon_send(backend, backend_answer_atom::value, std::move(reply));
+    settle();
+  }
+  const BackendRequest& backend_request(std::size_t i) const {
+    REQUIRE(backend_log->requests.size() > i);
+    return backend_log->requests[i];
+  }
+  const BackendRequest& oldest_backend_waiting() const {
+    REQUIRE_FALSE(backend_log->waiting.empty());
+    return backend_log->requests[backend_log->waiting.front()];
+  }
+  std::size_t backend_requests() const { return backend_log->requests.size(); }
+  std::size_t backend_waiting() const { return backend_log->waiting.size(); }
+  std::vector<std::string> backend_kinds() const {
+    std::vector<std::string> kinds;
+    for (const auto& r : backend_log->requests) kinds.push_back(r.kind);
+    return kinds;
+  }
+
+  /// A token the authorization block accepts, stored as the API stores it.
+  void put_token(const std::string& uid) {
+    TokenRecord token;
+    token.uid = uid;
+    token.type = "AD_HOC_USER";
+    token.valid = true;
+    committer.submit([token](storage::WriteTxn& txn) { txn.put(storage::Table::tokens, token.uid, to_json(token)); },
+                     [](const std::string& error) { REQUIRE(error.empty()); });
+    committer.flush();
+  }
+
+  std::shared_ptr<BackendLog> backend_log = std::make_shared<BackendLog>();
+  FakeBackendActor backend;
 };
 
 }  // namespace evbroker::actors::test
