@@ -53,6 +53,30 @@ void store(Self* self, SignRequestRecord record, std::function<void(const std::s
       });
 }
 
+/// Stores what became of `record`'s signing only while it is still the station's request of its
+/// type: a newer SignCertificate (another CSR) may have replaced it while it was being signed
+/// (Hubject answers in seconds), and the newer one must not be overwritten by the older's outcome.
+/// The check runs inside the write, after any write submitted before it. `done(stored)` follows
+/// the commit.
+void store_outcome(Self* self, SignRequestRecord record, std::function<void(bool stored)> done) {
+  auto superseded = std::make_shared<bool>(false);
+  self->state.ctx->committer->submit(
+      [record, superseded](storage::WriteTxn& txn) {
+        const auto key = sign_key(record.station_id, record.certificate_type);
+        const auto current = txn.get(storage::Table::certificates, key);
+        const auto parsed = current ? parse_sign_request(*current) : std::nullopt;
+        *superseded = !parsed || parsed->csr != record.csr;
+        if (!*superseded) txn.put(storage::Table::certificates, key, to_json(record));
+      },
+      [self_log = self->state.ctx->pki_log, station = record.station_id, type = record.certificate_type, superseded,
+       done = std::move(done)](const std::string& error) {
+        if (*superseded)
+          self_log->info("{}: {}: a newer SignCertificate replaced this request; its outcome is dropped", station,
+                         type);
+        done(error.empty() && !*superseded);
+      });
+}
+
 void answer_sign(const PncRequest& r, bool accepted, std::string_view reason = {}, std::string_view detail = {}) {
   if (r.channel == SignChannel::v16) {
     // The 1.6 security extension's response: the status without statusInfo.
@@ -78,8 +102,8 @@ void on_signed(Self* self, SignRequestRecord record, const std::vector<pki::Cert
                                  chain.front().serial_hex());
   const auto station = record.station_id;
   const auto type = record.certificate_type;
-  store(self, std::move(record), [me = caf::actor_cast<SecurityActor>(self), station, type](const std::string& error) {
-    if (error.empty()) caf::anon_send(me, retry_atom::value, station, type);
+  store_outcome(self, std::move(record), [me = caf::actor_cast<SecurityActor>(self), station, type](bool stored) {
+    if (stored) caf::anon_send(me, retry_atom::value, station, type);
   });
 }
 
@@ -87,7 +111,7 @@ void on_sign_failed(Self* self, SignRequestRecord record, const std::string& err
   self->state.ctx->pki_log->error("{}: signing {} failed: {}", record.station_id, record.certificate_type, error);
   record.state = "Failed";
   record.last_error = error;
-  store(self, std::move(record));
+  store_outcome(self, std::move(record), [](bool) {});
 }
 
 /// The CertificateSigned call for the wire the station asked on.
