@@ -186,7 +186,10 @@ bool TicketKeys::store(std::string& error) const {
   for (const auto& key : keys_)
     text +=
         std::to_string(key.created_s) + ' ' + to_hex(key.name) + ' ' + to_hex(key.hmac) + ' ' + to_hex(key.aes) + '\n';
-  const std::string temporary = path_ + ".new";
+  // Unique per process: nodes sharing a --pki-dir (a gateway beside its manager) may rotate at once.
+  // The last rename wins; the other node's new key then only lives in its memory, which costs a
+  // full handshake after its restart, never an error.
+  const std::string temporary = path_ + ".new." + std::to_string(::getpid());
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     error = temporary + ": " + std::strerror(errno);
