@@ -5,8 +5,9 @@ Starts evbroker with a wss listener on free loopback ports and a fresh data dire
 20 cs_swarm stations over wss with a password (security profile 2), waits until all booted, kills
 the node (SIGKILL), starts it again on the same data directory and waits until all booted again.
 The session ticket keys are in the data directory (pki/tls-ticket-keys), so every reconnect must
-resume its TLS session: cs_swarm's report counts 2 x 20 connects of which 20 resumed. Then the
-same with --no-tls-resume must resume none (the figure is real, not a constant).
+resume its TLS session: cs_swarm's report counts 2 x 20 connects (or more) of which all but the
+first 20 resumed. Then the same with --no-tls-resume must resume none (the figure is real, not a
+constant).
 
     python3 tests/swarm/tls_resume.py --evbroker build/bin/evbroker --cs-swarm build/bin/cs_swarm
 """
@@ -176,9 +177,12 @@ def main():
             shutil.rmtree(root, ignore_errors=True)
         connects, resumed = report.get("connects"), report.get("tls_resumed")
         print(f"{'resume' if resume else '--no-tls-resume'}: {resumed} of {connects} connections resumed")
-        expected = STATIONS if resume else 0
-        if connects != 2 * STATIONS:
-            failures.append(f"{connects} connects, expected {2 * STATIONS} (each station once, once again)")
+        if not isinstance(connects, int) or connects < 2 * STATIONS:
+            failures.append(f"{connects} connects, expected at least {2 * STATIONS} (each station once, then again)")
+            continue
+        # Every connection after a station's first resumes (a station may have reconnected more than
+        # once around the restart); none does with --no-tls-resume.
+        expected = connects - STATIONS if resume else 0
         if resumed != expected:
             failures.append(f"{resumed} TLS sessions resumed, expected {expected} "
                             f"({'every reconnect' if resume else 'none with --no-tls-resume'})")
