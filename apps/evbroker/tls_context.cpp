@@ -1,26 +1,16 @@
 #include "apps/evbroker/tls_context.hpp"
 
 #include <chrono>
-#include <fstream>
-#include <iterator>
 
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include "apps/evbroker/pki_setup.hpp"
 #include "apps/evbroker/tls_tickets.hpp"
 
 namespace evbroker::app {
 
 namespace asio = boost::asio;
-
-namespace {
-
-std::string file_contents(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-}  // namespace
 
 std::string ticket_keys_path(const NodeConfig& config) { return pki_directory(config) + "/tls-ticket-keys"; }
 
@@ -68,8 +58,17 @@ std::shared_ptr<asio::ssl::context> make_tls_context(const NodeConfig& config, c
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   auto keys = TicketKeys::open(ticket_keys_path(config), ticket_options, now_s, error);
   if (!keys) return nullptr;
-  if (!use_ticket_keys(tls->native_handle(), std::move(keys), ticket_options.lifetime,
-                       file_contents(chain_file) + file_contents(trust_file), error))
+  auto chain = read_text_file(chain_file);
+  if (!chain) {
+    error = chain.error();
+    return nullptr;
+  }
+  auto trust = read_text_file(trust_file);
+  if (!trust) {
+    error = trust.error();
+    return nullptr;
+  }
+  if (!use_ticket_keys(tls->native_handle(), std::move(keys), ticket_options.lifetime, *chain + *trust, error))
     return nullptr;
   return tls;
 }
