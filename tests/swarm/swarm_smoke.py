@@ -10,57 +10,19 @@ Standalone (standard library only) so it needs nothing from tests/e2e.
 """
 
 import argparse
-import http.client
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+from swarm_common import free_ports, get, stop, tail
+
 STATIONS = 50
 READY_TIMEOUT_S = 30
 SWARM_TIMEOUT_S = 120
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def healthy(port):
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-        conn.request("GET", "/health")
-        return conn.getresponse().status == 200
-    except (OSError, http.client.HTTPException):
-        return False
-    finally:
-        conn.close()
-
-
-def tail(path, lines=30):
-    if not os.path.exists(path):
-        return ""
-    with open(path, "rb") as f:
-        text = f.read().decode("utf-8", "replace").splitlines()
-    return "\n".join(text[-lines:])
-
-
-def stop(proc):
-    """SIGTERM by PID, then SIGKILL if it does not exit."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def check(report):
@@ -95,9 +57,7 @@ def main():
     node = None
     ok = False
     try:
-        ws_port, api_port = free_port(), free_port()
-        while api_port == ws_port:
-            api_port = free_port()
+        ws_port, api_port = free_ports(2)
         node_log = os.path.join(root, "node.log")
         with open(node_log, "wb") as log:
             node = subprocess.Popen([args.evbroker, "--data-dir", os.path.join(root, "data"),
@@ -106,7 +66,7 @@ def main():
                                      "--log-level", "warn"],
                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + READY_TIMEOUT_S
-        while not healthy(api_port):
+        while get(api_port, "/health")[0] != 200:
             if node.poll() is not None:
                 print(f"evbroker exited with {node.returncode} before it was ready\n{tail(node_log)}")
                 return 1

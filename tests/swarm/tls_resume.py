@@ -13,45 +13,21 @@ constant).
 """
 
 import argparse
-import http.client
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+from swarm_common import free_ports, get, stop, tail
+
 STATIONS = 20
 PASSWORD = "resume-test-secret"
 READY_TIMEOUT_S = 30
 BOOT_TIMEOUT_S = 60
-
-
-def free_ports(n):
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
-
-
-def get(port, path):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read().decode("utf-8", "replace")
-    except (OSError, http.client.HTTPException):
-        return None, ""
-    finally:
-        conn.close()
 
 
 def booted(api_port):
@@ -65,13 +41,6 @@ def booted(api_port):
                 and 'outcome="ok"' in line:
             total += float(line.rsplit(" ", 1)[1])
     return int(total)
-
-
-def tail(path, lines=30):
-    if not os.path.exists(path):
-        return ""
-    with open(path, "rb") as f:
-        return "\n".join(f.read().decode("utf-8", "replace").splitlines()[-lines:])
 
 
 class Node:
@@ -102,14 +71,7 @@ class Node:
         self.proc.wait()
 
     def stop(self):
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop(self.proc)
 
 
 def wait_booted(node, count, swarm, swarm_log):
