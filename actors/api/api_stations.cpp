@@ -65,6 +65,7 @@ bodies::Station station_body(const NodeContext& ctx, const storage::Reader& read
   out.invalid_username_allowed = station.invalid_username_allowed;
   out.tolerant = station.tolerant;
   if (station.registered_at_ms) out.registered_at_ms = station.registered_at_ms;
+  out.registration_status = station.registration_status;
   auto entry = ctx.directory->find(std::string(id));
   out.online = entry.has_value();
   auto read_runtime = [&](RuntimeField field) {
@@ -85,6 +86,7 @@ bodies::Station station_body(const NodeContext& ctx, const storage::Reader& read
   if (auto stored_boot = read_runtime(RuntimeField::boot)) {
     if (auto boot = parse_boot_record(*stored_boot)) {
       out.booted_at = api_time(boot->booted_at_ms);
+      out.boot_status = boot->status;
       if (!boot->payload.empty()) out.boot = std::move(boot->payload);
     }
   }
@@ -165,6 +167,9 @@ void register_station(Request& r) {
   // A station connected under the old credentials must present the new ones: its session ends
   // once the change is stored, and it reconnects with what it now must present.
   const auto previous = load_station(r.ctx->store->read(), id);
+  // Registering again changes the registration status only when the body names one.
+  record.registration_status = decoded->registration_status.value_or(
+      previous ? previous->registration_status : r.ctx->settings.registration_status);
   const bool credentials_changed = previous && credentials_differ(*previous, record, password);
   auto respond = r.respond;
   auto ctx = r.ctx;
@@ -184,6 +189,58 @@ void register_station(Request& r) {
                            }
                            respond(json_response(201, ocpp::to_json(bodies::Registered{"Created", ended})));
                          });
+}
+
+void set_station_registration(Request& r) {
+  std::string id;
+  if (!station_id_from_path(r, id)) return;
+  simdjson::dom::parser parser;
+  auto body = parse_body(r, parser);
+  if (!body) return;
+  auto decoded = bodies::decode_station_registration(*body);
+  if (!decoded) return r.respond(error_response(400, decoded.error()));
+  const auto status = registration_from(decoded->registration_status);
+  if (!status) return r.respond(error_response(400, "/registrationStatus: expected Accepted, Pending or Rejected"));
+  auto respond = r.respond;
+  auto ctx = r.ctx;
+  auto system = r.system;
+  auto stored = std::make_shared<std::optional<std::string>>();
+  ctx->committer->submit(
+      [id, status = decoded->registration_status, stored](storage::WriteTxn& txn) {
+        // Read and written in one transaction: a registration stored meanwhile is not undone.
+        auto record = txn.get(storage::Table::stations, id);
+        auto station = record ? parse_station_record(*record) : std::nullopt;
+        if (!station) return;
+        station->registration_status = status;
+        *stored = to_json(*station);
+        txn.put(storage::Table::stations, id, **stored);
+      },
+      [respond, ctx, system, id, status = *status, stored](const std::string& error) {
+        if (!error.empty()) return respond(error_response(500, "could not store the registration: " + error));
+        if (!*stored) return respond(error_response(404, "unknown charge station " + id));
+        if (ctx->station_changed) ctx->station_changed(id, **stored);
+        bodies::RegistrationChanged changed{std::string(to_string(status)), false, std::nullopt};
+        auto entry = ctx->directory->find(id);
+        if (!entry || !system) return respond(json_response(200, ocpp::to_json(changed)));
+        // The connection applies it (registration.hpp) and says what follows.
+        changed.online = true;
+        system->spawn(
+            [](caf::event_based_actor* self, StationActor station, Registration decided, bodies::RegistrationChanged out,
+               transport::Responder reply) {
+              self->request(station, std::chrono::seconds(10), registration_atom::value, decided)
+                  .then(
+                      [out, reply](const std::string& effect) mutable {
+                        if (!effect.empty()) out.effect = effect;
+                        reply(json_response(200, ocpp::to_json(out)));
+                      },
+                      [out, reply](const caf::error&) mutable {
+                        // The connection ended meanwhile: the next one starts from the stored status.
+                        out.online = false;
+                        reply(json_response(200, ocpp::to_json(out)));
+                      });
+            },
+            entry->actor, status, std::move(changed), respond);
+      });
 }
 
 void get_station_auth(Request& r) {

@@ -45,6 +45,8 @@ std::optional<Page> parse_page(Request& request);
 // The endpoint groups.
 void register_station(Request& r);
 void get_station_auth(Request& r);
+void set_station_registration(Request& r);
+void change_station_password(Request& r);
 void get_station(Request& r);
 void list_stations(Request& r);
 void delete_station(Request& r);

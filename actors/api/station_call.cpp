@@ -3,6 +3,8 @@
 #include <functional>
 
 #include "actors/api/generated/api_bodies.hpp"
+#include "actors/api/split_send.hpp"
+#include "actors/station/call_split.hpp"
 #include "actors/station/csms_call.hpp"
 #include "actors/core/messages.hpp"
 #include "protocol/ocpp_dispatch.hpp"
@@ -24,7 +26,9 @@ transport::HttpResponse call_failure(int status, const CsmsCallResult& result, b
                                                 sent_known ? std::optional<bool>(result.sent) : std::nullopt}));
 }
 
-transport::HttpResponse to_http(const CsmsCallResult& result) {
+}  // namespace
+
+transport::HttpResponse call_result_response(const CsmsCallResult& result) {
   switch (result.kind) {
     case CsmsCallResult::Kind::result: return json_response(200, result.payload);
     case CsmsCallResult::Kind::call_error: return call_failure(502, result, true);
@@ -33,12 +37,11 @@ transport::HttpResponse to_http(const CsmsCallResult& result) {
     case CsmsCallResult::Kind::disconnected: return call_failure(409, result, true);
     case CsmsCallResult::Kind::queue_full: return call_failure(503, result, true);
     case CsmsCallResult::Kind::not_sent: return call_failure(504, result, true);
+    case CsmsCallResult::Kind::not_allowed: return call_failure(409, result, true);
     case CsmsCallResult::Kind::unknown: return call_failure(504, result, false);
   }
   return error_response(500, "unexpected call outcome");
 }
-
-}  // namespace
 
 std::optional<StationDirectory::Entry> connected_station(Request& r, const std::string& id) {
   if (!r.ctx->store->read().get(storage::Table::stations, id)) {
@@ -60,6 +63,10 @@ void validate_and_send(Request& r, const StationDirectory::Entry& station, std::
   auto decoded = decode_request(*action, payload, {.tolerant = false, .max_depth = r.ctx->settings.max_json_depth});
   if (!decoded) return r.respond(error_response(400, decoded.error().message()));
   CsmsCall call{*action, std::move(*decoded)};
+  // More items than the station takes in one message: parts, one at a time, one merged answer.
+  if (splittable_items(call).value_or(0) > 1)
+    return send_in_parts(*r.system, *r.ctx, r.segments.at(1), station.actor, std::move(call),
+                         [respond = r.respond](CsmsCallResult result) { respond(call_result_response(result)); });
   call.ticket = next_call_ticket();
   // A client that gives up (closes the connection) withdraws its call if it has not gone out yet.
   if (r.http.watch) {
@@ -67,7 +74,7 @@ void validate_and_send(Request& r, const StationDirectory::Entry& station, std::
         [actor = station.actor, ticket = call.ticket] { caf::anon_send(actor, withdraw_atom::value, ticket); });
   }
   spawn_csms_call(*r.system, station.actor, std::move(call), r.ctx->settings,
-                  [respond = r.respond](CsmsCallResult result) { respond(to_http(result)); });
+                  [respond = r.respond](CsmsCallResult result) { respond(call_result_response(result)); });
 }
 
 }  // namespace evbroker::actors::api

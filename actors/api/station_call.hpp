@@ -11,6 +11,11 @@
 
 namespace evbroker::actors::api {
 
+/// What became of a call as the HTTP answer: 200 with the station's CALLRESULT payload, 502 with its
+/// CALLERROR or a broken answer, 409 when it went away or its registration does not allow the call,
+/// 503 when its queue is full, 504 on timeout.
+transport::HttpResponse call_result_response(const CsmsCallResult& result);
+
 /// The connected station, or an answer: 404 when unknown, 409 when not connected.
 std::optional<StationDirectory::Entry> connected_station(Request& r, const std::string& id);
 

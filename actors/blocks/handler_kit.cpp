@@ -18,6 +18,16 @@ void reply(const IncomingCall& call, std::string payload) {
   caf::anon_send(call.station, reply_atom::value, std::move(r));
 }
 
+void reply_boot(const IncomingCall& call, std::string payload, Registration status) {
+  CallReply r;
+  r.message_id = call.message_id;
+  r.ok = true;
+  r.payload = std::move(payload);
+  r.received = call.received;
+  r.registration = status;
+  caf::anon_send(call.station, reply_atom::value, std::move(r));
+}
+
 void reply_error(const IncomingCall& call, ocpp::ErrorCode code, std::string description) {
   CallReply r;
   r.message_id = call.message_id;

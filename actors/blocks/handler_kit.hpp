@@ -18,6 +18,8 @@ namespace evbroker::actors {
 
 /// Answers the CALL with a CALLRESULT carrying `payload` (response JSON).
 void reply(const IncomingCall& call, std::string payload);
+/// Answers a BootNotification with `payload`, telling the station actor the status it gave.
+void reply_boot(const IncomingCall& call, std::string payload, Registration status);
 /// Answers the CALL with a CALLERROR.
 void reply_error(const IncomingCall& call, ocpp::ErrorCode code, std::string description);
 /// Encodes a generated response message and answers with it.

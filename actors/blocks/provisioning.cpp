@@ -6,14 +6,15 @@
 
 #include "actors/blocks/blocks.hpp"
 #include "actors/records/generated/record_types.hpp"
+#include "actors/records/records.hpp"
 #include "actors/records/runtime_keys.hpp"
 #include "actors/records/station_budget.hpp"
 #include "protocol/date_time.hpp"
 
 namespace evbroker::actors::provisioning {
 
-std::string boot_record(std::int64_t ms, std::string_view payload) {
-  return to_json(BootRecord{.booted_at_ms = ms, .payload = std::string(payload)});
+std::string boot_record(std::int64_t ms, std::string_view payload, Registration status) {
+  return to_json(BootRecord{.booted_at_ms = ms, .payload = std::string(payload), .status = std::string(to_string(status))});
 }
 
 std::string status_report_record(std::int64_t ms, std::string_view payload) {
@@ -57,36 +58,54 @@ using provisioning::boot_record;
 using provisioning::connector_status_record;
 using provisioning::status_report_record;
 
+/// The registration the station's BootNotification is answered with: its record's (a record an
+/// earlier node wrote without one reads as Accepted; the gate refuses unknown stations).
+Registration registration_of(const NodeContext& ctx, const std::string& station_id) {
+  const auto stored = ctx.store->read().get(storage::Table::stations, station_id);
+  const auto record = stored ? parse_station_record(*stored) : std::nullopt;
+  return record ? registration_from(record->registration_status).value_or(Registration::accepted)
+                : Registration::accepted;
+}
+
+template <class Response, class Status>
+std::string boot_response(std::int64_t now, std::int64_t interval, Status status) {
+  Response r;
+  r.status = status;
+  r.currentTime = ocpp::DateTime::from_unix_ms(now);
+  r.interval = interval;
+  return ocpp::to_json(r);
+}
+
 void on_boot(const NodeContext& ctx, const IncomingCall& call) {
   const auto now = ctx.clock->now_ms();
-  const auto interval = ctx.settings.heartbeat_interval.count();
+  const auto status = registration_of(ctx, call.station_id);
+  // Accepted: the heartbeat interval; Pending or Rejected: the least wait before the next boot.
+  const auto interval = (status == Registration::accepted ? ctx.settings.heartbeat_interval
+                                                          : ctx.settings.boot_retry_interval)
+                            .count();
   std::string response;
   if (call.v16) {
-    ocpp16::BootNotificationResponse r;
-    r.status = ocpp16::RegistrationStatus::Accepted;
-    r.currentTime = ocpp::DateTime::from_unix_ms(now);
-    r.interval = interval;
-    response = ocpp::to_json(r);
+    ocpp16::RegistrationStatus v16_status{};
+    ocpp16::parse_enum(to_string(status), v16_status);
+    response = boot_response<ocpp16::BootNotificationResponse>(now, interval, v16_status);
   } else {
-    ocpp201::BootNotificationResponse r;
-    r.status = ocpp201::RegistrationStatusEnumType::Accepted;
-    r.currentTime = ocpp::DateTime::from_unix_ms(now);
-    r.interval = interval;
-    response = ocpp::to_json(r);
+    ocpp201::RegistrationStatusEnumType v201_status{};
+    ocpp201::parse_enum(to_string(status), v201_status);
+    response = boot_response<ocpp201::BootNotificationResponse>(now, interval, v201_status);
   }
   auto log = ctx.handler_log;
   ctx.committer->submit(
-      [id = call.station_id, record = boot_record(now, call.payload)](storage::WriteTxn& txn) {
+      [id = call.station_id, record = boot_record(now, call.payload, status)](storage::WriteTxn& txn) {
         txn.put(storage::Table::station_runtime, runtime_key(id, RuntimeField::boot), record);
       },
-      [call, response = std::move(response), log](const std::string& error) mutable {
+      [call, response = std::move(response), status, log](const std::string& error) mutable {
         if (!error.empty()) {
           log->error("{}: storing the boot notification failed: {}", call.station_id, error);
           return reply_error(call, ocpp::ErrorCode::internal_error, "could not store the message, please retry");
         }
-        reply(call, std::move(response));
-        // Settings waiting for this station go out now that it has booted.
-        caf::anon_send(call.station, push_atom::value);
+        // The station actor learns the answer with it: it opens the gate (registration.hpp) and,
+        // for Accepted or Pending, pushes what waits for the station.
+        reply_boot(call, std::move(response), status);
       });
 }
 

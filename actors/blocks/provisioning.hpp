@@ -10,13 +10,14 @@
 #include <string>
 #include <string_view>
 
+#include "actors/records/registration_status.hpp"
 #include "protocol/date_time.hpp"
 #include "storage/lmdb_store.hpp"
 
 namespace evbroker::actors::provisioning {
 
-/// A BootNotification kept as the station sent it, with when it arrived (a BootRecord).
-std::string boot_record(std::int64_t ms, std::string_view payload);
+/// A BootNotification kept as the station sent it, with when it arrived and what it was answered (a BootRecord).
+std::string boot_record(std::int64_t ms, std::string_view payload, Registration status);
 /// A firmware, log, diagnostics or publish-firmware status kept as sent, with when it arrived (a
 /// StatusReportRecord).
 std::string status_report_record(std::int64_t ms, std::string_view payload);

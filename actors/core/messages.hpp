@@ -13,6 +13,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/records/registration_status.hpp"
 #include "protocol/error_codes.hpp"
 #include "protocol/mqtt_envelope.hpp"
 #include "protocol/ocpp_dispatch.hpp"
@@ -38,6 +39,7 @@ using kick_atom = caf::atom_constant<caf::atom("kick")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using settings_next_atom = caf::atom_constant<caf::atom("setnext")>;
+using registration_atom = caf::atom_constant<caf::atom("regstatus")>;
 
 // The blocks and the security actor:
 using handle_atom = caf::atom_constant<caf::atom("handle")>;
@@ -67,6 +69,8 @@ struct CallReply {
   ocpp::ErrorCode error = ocpp::ErrorCode::internal_error;  // !ok
   std::string description;                                  // !ok
   std::chrono::steady_clock::time_point received;
+  /// A BootNotification's answer: the registration status it gave (station/registration.hpp).
+  std::optional<Registration> registration = std::nullopt;
 };
 
 /// A CALL the CSMS sends to a station (from the management API or the node itself), typed: the
@@ -103,6 +107,7 @@ struct CsmsCallResult {
     disconnected,      // the station went away: `sent` says whether before or after the call went out
     queue_full,        // not sent: too many calls already waiting for this station
     not_sent,          // not sent: it waited past its send_by behind earlier calls, or was withdrawn
+    not_allowed,       // not sent: the station's registration does not allow it now (registration.hpp)
     unknown,           // the caller got no word from the station actor in time (it withdrew the call
                        // if it had not gone out; whether it had is not known)
   };
@@ -151,6 +156,8 @@ using StationActor = caf::typed_actor<
     caf::reacts_to<withdraw_atom, std::uint64_t>,                     // a caller that gave up on its ticket
     caf::reacts_to<push_atom>,                                        // the API or a boot: push pending settings now
     caf::reacts_to<kick_atom, std::string>,                           // the API: close the connection, and why
+    // the API: the station's registration changed; answers what the connection did about it
+    caf::replies_to<registration_atom, Registration>::with<std::string>,
     caf::reacts_to<timeout_atom, std::uint64_t>,  // itself: the call of this sequence went unanswered
     caf::reacts_to<expire_atom, std::uint64_t>,   // itself: the queued call of this ticket waited too long
     caf::reacts_to<settings_next_atom>>;          // itself: the settings outcome is stored, next call
@@ -199,6 +206,7 @@ using RetentionActor = caf::typed_actor<caf::reacts_to<sweep_atom>,  // itself: 
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::actors::IncomingCall)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::actors::CallReply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::actors::Registration)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::actors::CsmsCall)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::actors::CsmsCallResult)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(evbroker::actors::BackendReply)

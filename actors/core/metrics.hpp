@@ -39,6 +39,7 @@ enum class CsmsCallOutcome : std::uint8_t {
   disconnected,
   queue_full,
   not_sent,
+  not_allowed,
   unknown,
   count_
 };

@@ -223,7 +223,9 @@ void deliver_certificate(Self* self, const std::string& station_id, const std::s
           return store(self, std::move(*current));
         }
         current->last_error = error.empty() ? "CertificateSigned answered " + status : error;
-        const bool connected = result.kind != CsmsCallResult::Kind::disconnected;
+        // Its registration no longer allowing the call counts as gone: it gets it after its next boot.
+        const bool connected =
+            result.kind != CsmsCallResult::Kind::disconnected && result.kind != CsmsCallResult::Kind::not_allowed;
         // Exponential backoff up to five minutes; a station that went away gets it at its next boot.
         const auto backoff =
             std::min(kMaxBackoff, std::chrono::seconds(1LL << std::min<std::int64_t>(current->attempts - 1, 9)));

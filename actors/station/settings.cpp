@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "actors/station/call_split.hpp"
 #include "actors/records/generated/record_types.hpp"
 #include "actors/records/json_read.hpp"
 #include "protocol/ocpp16/actions.hpp"
@@ -113,37 +114,12 @@ std::size_t count_pending_settings(const storage::Reader& reader, std::string_vi
   return pending_settings(reader, station).size();
 }
 
-namespace {
-
-/// The Actual value of DeviceDataCtrlr <variable> (instance SetVariables) as a positive number.
-std::optional<std::size_t> reported_set_variables_limit(const storage::Reader& reader, std::string_view station,
-                                                        std::string_view variable) {
-  // The device model key of NotifyReport data (reports.cpp): <id>\0<component>\0<variable>;<instance>.
-  auto stored = reader.get(storage::Table::device_model,
-                           storage::key({station, "DeviceDataCtrlr", std::string(variable) + ";SetVariables"}));
-  if (!stored) return std::nullopt;
-  simdjson::dom::object o;
-  if (json::thread_parser().parse(stored->data(), stored->size()).get(o) != simdjson::SUCCESS) return std::nullopt;
-  simdjson::dom::array attributes;
-  if (o["variableAttribute"].get(attributes) != simdjson::SUCCESS) return std::nullopt;
-  for (auto attribute : attributes) {
-    simdjson::dom::object a;
-    if (attribute.get(a) != simdjson::SUCCESS) continue;
-    const auto type = json::get_string(a, "type").value_or("Actual");
-    if (type != "Actual") continue;
-    std::int64_t n = 0;
-    if (auto value = json::get_string(a, "value"); value && parse_int(*value, n) && n > 0)
-      return static_cast<std::size_t>(n);
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
 SettingsBatchLimits settings_batch_limits(const storage::Reader& reader, std::string_view station) {
   SettingsBatchLimits limits;
-  if (auto items = reported_set_variables_limit(reader, station, "ItemsPerMessage")) limits.items = *items;
-  if (auto bytes = reported_set_variables_limit(reader, station, "BytesPerMessage")) limits.bytes = *bytes;
+  if (auto items = reported_device_limit(reader, station, "DeviceDataCtrlr", "ItemsPerMessage", "SetVariables"))
+    limits.items = *items;
+  if (auto bytes = reported_device_limit(reader, station, "DeviceDataCtrlr", "BytesPerMessage", "SetVariables"))
+    limits.bytes = *bytes;
   return limits;
 }
 

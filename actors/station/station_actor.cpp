@@ -43,6 +43,7 @@ CsmsCallOutcome outcome_of(CsmsCallResult::Kind kind) {
     case CsmsCallResult::Kind::disconnected: return CsmsCallOutcome::disconnected;
     case CsmsCallResult::Kind::queue_full: return CsmsCallOutcome::queue_full;
     case CsmsCallResult::Kind::not_sent: return CsmsCallOutcome::not_sent;
+    case CsmsCallResult::Kind::not_allowed: return CsmsCallOutcome::not_allowed;
     case CsmsCallResult::Kind::unknown: return CsmsCallOutcome::unknown;
   }
   return CsmsCallOutcome::result;
@@ -84,11 +85,28 @@ bool withdraw(Self* self, std::uint64_t ticket, std::string_view why) {
   return false;
 }
 
+CsmsCallResult not_allowed(std::string why) {
+  CsmsCallResult result;
+  result.kind = CsmsCallResult::Kind::not_allowed;
+  result.error_description = "not sent: " + std::move(why);
+  return result;
+}
+
 void send_next_call(Self* self) {
   auto& st = self->state;
+  // What was allowed when it was queued may not be now (the station booted again meanwhile).
+  while (!st.in_flight && !st.queue.empty() && !st.closed) {
+    const auto& next = st.queue.front().call;
+    auto why = st.registration.refuse_outgoing(next.action, next.request);
+    if (!why) break;
+    auto refused = std::move(st.queue.front());
+    st.queue.pop_front();
+    deliver(self, refused, not_allowed(std::move(*why)));
+  }
   if (st.in_flight || st.queue.empty() || st.closed) return;
   StationState::InFlight flight{std::move(st.queue.front()), {}, ++st.sequence};
   st.queue.pop_front();
+  st.registration.sent(flight.queued.call.request);
   flight.message_id = st.id_prefix + std::to_string(flight.sequence);
   const auto& call = flight.queued.call;
   send_message(
@@ -134,6 +152,8 @@ void on_station_call(Self* self, ocpp::Frame& frame) {
     return refuse(ocpp::ErrorCode::rpc_framework_error, "message id " + frame.message_id + " is already in use");
   if (st.incoming.size() >= ctx.settings.max_incoming_in_flight)
     return refuse(ocpp::ErrorCode::rpc_framework_error, "too many CALLs in flight; OCPP allows one at a time");
+  // B02.FR.09, B03.FR.07: a station not accepted sends only what its registration allows.
+  if (auto why = st.registration.refuse_incoming(frame.action)) return refuse(ocpp::ErrorCode::security_error, *why);
   const BlockActor* handler = ctx.router ? ctx.router->find(version, action->index) : nullptr;
   if (!handler) return refuse(ocpp::ErrorCode::not_supported, frame.action + " is not supported by this CSMS yet");
 
@@ -251,6 +271,8 @@ void on_message(Self* self, const ocpp::Envelope& message) {
   on_frame(self, frame);
 }
 
+void after_boot(Self* self, Registration status);
+
 void on_reply(Self* self, CallReply& reply) {
   auto& st = self->state;
   auto it = st.incoming.find(reply.message_id);
@@ -265,6 +287,7 @@ void on_reply(Self* self, CallReply& reply) {
   if (auto* metrics = st.setup.ctx->metrics)
     metrics->station_call(st.setup.version, action, reply.ok ? MessageOutcome::ok : MessageOutcome::call_error,
                           seconds_since(reply.received));
+  if (reply.ok && reply.registration) after_boot(self, *reply.registration);
 }
 
 void on_closed(Self* self, const std::string& reason) {
@@ -326,6 +349,9 @@ void start_settings_round(Self* self) {
 void push_settings(Self* self) {
   auto& st = self->state;
   if (!st.setup.ctx->store || st.closed) return;
+  // Settings prepare a station that is accepted or pending (B02), never one rejected or not booted.
+  const auto registration = st.registration.effective();
+  if (!registration || *registration == Registration::rejected) return;
   if (st.settings_round) {
     st.settings_again = true;
     return;
@@ -363,6 +389,53 @@ void send_next_settings_call(Self* self) {
   send_next_call(self);
 }
 
+// ---- registration (registration.hpp) -------------------------------------------------------------
+
+/// Queues TriggerMessage BootNotification: the station was told Pending or Rejected and should hear
+/// what the operator decided since.
+void trigger_boot(Self* self) {
+  auto& st = self->state;
+  ocpp16::TriggerMessageRequest v16;
+  v16.requestedMessage = ocpp16::MessageTrigger::BootNotification;
+  ocpp201::TriggerMessageRequest v201;
+  v201.requestedMessage = ocpp201::MessageTriggerEnumType::BootNotification;
+  auto call = st.setup.version == ocpp::Version::v16 ? CsmsCall::of(v16) : CsmsCall::of(v201);
+  auto on_result = [ctx = st.setup.ctx, station = st.setup.station_id](const CsmsCallResult& result) {
+    if (result.kind == CsmsCallResult::Kind::result)
+      ctx->station_log->info("{}: TriggerMessage BootNotification answered {}", station, result.payload);
+    else
+      ctx->station_log->warn("{}: TriggerMessage BootNotification failed: {}", station, result.error_description);
+  };
+  st.queue.push_back({std::move(call), {}, std::move(on_result), std::chrono::steady_clock::now()});
+  send_next_call(self);
+}
+
+/// A BootNotification was answered `status`: the gate opens as far as it allows, and what waits for
+/// the station goes out (settings when accepted or pending, certificates once accepted).
+void after_boot(Self* self, Registration status) {
+  auto& st = self->state;
+  st.registration.answered_boot(status);
+  push_settings(self);
+  if (status != Registration::accepted) return;
+  // Certificates waiting for this station (signed while it was away, roots to install).
+  if (const auto* router = st.setup.ctx->router; router && router->security())
+    caf::anon_send(router->security(), booted_atom::value, st.setup.station_id);
+}
+
+/// The operator changed the station's registration while it is connected; answers what follows.
+std::string registration_changed(Self* self, Registration status) {
+  auto& st = self->state;
+  st.registration.decide(status);
+  if (st.registration.needs_boot_trigger()) {
+    trigger_boot(self);
+    return "TriggerMessage BootNotification sent: the station hears its new status when it boots";
+  }
+  if (st.registration.accepted_session_revoked())
+    return "the station was told Accepted: from now on only its BootNotification is answered, and it hears its "
+           "new status at its next boot (send Reset to make it boot now)";
+  return "";
+}
+
 std::string random_prefix() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
@@ -376,6 +449,9 @@ std::string random_prefix() {
 StationActor::behavior_type station_actor(Self* self, StationSetup setup) {
   self->state.setup = std::move(setup);
   self->state.id_prefix = random_prefix();
+  self->state.registration = RegistrationGate::at_connect(self->state.setup.registration, self->state.setup.told);
+  // Accepted while it was away after being told Pending or Rejected: it learns so by booting again.
+  if (self->state.registration.needs_boot_trigger()) trigger_boot(self);
   return {
       [self](text_atom, const std::string& text) {
         on_text(self, text);
@@ -400,6 +476,10 @@ StationActor::behavior_type station_actor(Self* self, StationSetup setup) {
           refused.kind = CsmsCallResult::Kind::disconnected;
           refused.error_description = "the station is not connected";
           return promise.deliver(std::move(refused));
+        }
+        if (auto why = st.registration.refuse_outgoing(call.action, call.request)) {
+          if (auto* metrics = st.setup.ctx->metrics) metrics->csms_call(CsmsCallOutcome::not_allowed);
+          return promise.deliver(not_allowed(std::move(*why)));
         }
         if (st.queue.size() >= st.setup.ctx->settings.max_queued_calls) {
           refused.kind = CsmsCallResult::Kind::queue_full;
@@ -456,12 +536,8 @@ StationActor::behavior_type station_actor(Self* self, StationSetup setup) {
       },
       [self](closed_atom, const std::string& reason) { on_closed(self, reason); },
       [self](settings_next_atom) { send_next_settings_call(self); },
-      [self](push_atom) {
-        push_settings(self);
-        // Certificates waiting for this station (signed while it was away, roots to install).
-        if (const auto* router = self->state.setup.ctx->router; router && router->security())
-          caf::anon_send(router->security(), booted_atom::value, self->state.setup.station_id);
-      },
+      [self](push_atom) { push_settings(self); },
+      [self](registration_atom, Registration status) { return registration_changed(self, status); },
   };
 }
 

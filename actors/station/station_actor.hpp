@@ -20,6 +20,7 @@
 #include "actors/core/messages.hpp"
 #include "actors/core/node_context.hpp"
 #include "protocol/ocpp_dispatch.hpp"
+#include "actors/station/registration.hpp"
 #include "actors/station/settings.hpp"
 #include "protocol/transport/ws_server.hpp"
 
@@ -33,6 +34,10 @@ struct StationSetup {
   std::weak_ptr<transport::Connection> connection;
   std::shared_ptr<std::atomic<std::int64_t>> last_seen_ms;
   NodeContextPtr ctx;
+  /// The station's registration when it connected, and what its last BootNotification was answered
+  /// (nullopt: never): where its RegistrationGate starts.
+  Registration registration = Registration::accepted;
+  std::optional<Registration> told;
 };
 
 struct StationState {
@@ -66,6 +71,8 @@ struct StationState {
   std::optional<SettingsRound> settings_round;
   bool settings_again = false;
   std::optional<InFlight> in_flight;
+  /// What the station may send and be sent, by its registration status (registration.hpp).
+  RegistrationGate registration;
   std::uint64_t sequence = 0;
   std::string id_prefix;  // makes CSMS message ids unique across connections
   bool closed = false;

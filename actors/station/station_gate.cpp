@@ -7,7 +7,7 @@
 #include "actors/records/records.hpp"
 #include "actors/station/station_actor.hpp"
 #include "actors/station/station_id.hpp"
-#include "pki/password.hpp"
+#include "actors/records/station_password.hpp"
 
 namespace evbroker::actors {
 namespace {
@@ -112,11 +112,14 @@ transport::UpgradeDecision StationGate::decide(const transport::UpgradeRequest& 
       record_failure(id);
       return refuse(UpgradeOutcome::bad_credentials, 401, "username must be the station id");
     }
-    if (station->password_hash.empty() ||
-        !pki::verify_password(*request.password, {station->password_salt, station->password_hash})) {
+    const auto match = match_password(*station, *request.password);
+    if (match == PasswordMatch::none) {
       record_failure(id);
       return refuse(UpgradeOutcome::bad_credentials, 401, "wrong password");
     }
+    // Only a login around a password change has something to store (no write per connection).
+    if (match == PasswordMatch::previous || after_login(*station, match, 0))
+      note_password_login(id, *request.password, match);
   }
   throttle_.succeeded(source, id);
   if (ctx_->metrics) ctx_->metrics->upgrade(UpgradeOutcome::accepted);
@@ -129,8 +132,11 @@ transport::UpgradeDecision StationGate::decide(const transport::UpgradeRequest& 
 StationActor start_station_actor(caf::actor_system& system, const NodeContextPtr& ctx,
                                  std::shared_ptr<transport::Connection> connection, const std::string& station_id,
                                  ocpp::Version version, const std::string& gateway) {
-  auto stored = ctx->store->read().get(storage::Table::stations, station_id);
+  auto reader = ctx->store->read();
+  auto stored = reader.get(storage::Table::stations, station_id);
   auto station = stored ? parse_station_record(*stored) : std::nullopt;
+  auto stored_boot = reader.get(storage::Table::station_runtime, runtime_key(station_id, RuntimeField::boot));
+  auto boot = stored_boot ? parse_boot_record(*stored_boot) : std::nullopt;
   const auto now = ctx->clock->now_ms();
   const std::string remote = connection->remote_address();
 
@@ -141,6 +147,8 @@ StationActor start_station_actor(caf::actor_system& system, const NodeContextPtr
   setup.connection = connection;
   setup.last_seen_ms = std::make_shared<std::atomic<std::int64_t>>(now);
   setup.ctx = ctx;
+  if (station) setup.registration = registration_from(station->registration_status).value_or(Registration::accepted);
+  if (boot) setup.told = registration_from(boot->status).value_or(Registration::accepted);
   auto actor = system.spawn(station_actor, setup);
 
   StationDirectory::Entry entry{actor, version, now, remote, setup.last_seen_ms};
@@ -167,6 +175,32 @@ std::shared_ptr<transport::ConnectionHandler> StationGate::open(std::shared_ptr<
   const auto version = ocpp::version_from_subprotocol(subprotocol).value_or(ocpp::Version::v201);
   auto actor = start_station_actor(*system_, ctx_, std::move(connection), request.station_id, version, "");
   return std::make_shared<StationSession>(std::move(actor));
+}
+
+void StationGate::note_password_login(const std::string& id, const std::string& password, PasswordMatch match) {
+  if (match == PasswordMatch::previous)
+    ctx_->station_log->info("{}: logged in with its previous password, valid until it uses the new one", id);
+  // A gateway decides on a replica of the stations and stores nothing: its manager keeps the record.
+  if (!ctx_->committer || match == PasswordMatch::previous) return;
+  const auto now = ctx_->clock->now_ms();
+  auto changed = std::make_shared<std::optional<std::string>>();
+  ctx_->committer->submit(
+      [id, password, now, changed](storage::WriteTxn& txn) {
+        // Decided again on what is stored now: a change made meanwhile is not undone.
+        auto stored = txn.get(storage::Table::stations, id);
+        auto station = stored ? parse_station_record(*stored) : std::nullopt;
+        if (!station) return;
+        if (auto next = after_login(*station, match_password(*station, password), now)) {
+          *changed = to_json(*next);
+          txn.put(storage::Table::stations, id, **changed);
+        }
+      },
+      [ctx = ctx_, id, changed](const std::string& error) {
+        if (!error.empty()) return ctx->station_log->warn("{}: storing its password change failed: {}", id, error);
+        if (!*changed) return;
+        ctx->station_log->info("{}: logged in with its new password; the old one is no longer accepted", id);
+        if (ctx->station_changed) ctx->station_changed(id, **changed);
+      });
 }
 
 std::string StationGate::source_of(const transport::UpgradeRequest& request) const {

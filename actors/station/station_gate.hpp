@@ -17,6 +17,7 @@
 
 #include "actors/core/login_throttle.hpp"
 #include "actors/core/node_context.hpp"
+#include "actors/records/station_password.hpp"
 #include "protocol/transport/ws_server.hpp"
 
 namespace evbroker::actors {
@@ -47,6 +48,9 @@ class StationGate {
 
  private:
   transport::UpgradeDecision refuse(UpgradeOutcome outcome, int status, std::string reason);
+  /// After a login with a password: retires the previous password once the current one is used,
+  /// adopts an offered one the station logged in with (station_password.hpp).
+  void note_password_login(const std::string& id, const std::string& password, PasswordMatch match);
   /// Where an upgrade comes from, for throttling: the peer address, or behind a trusted
   /// TLS-terminating proxy the address the proxy reports (the last X-Forwarded-For entry).
   std::string source_of(const transport::UpgradeRequest& request) const;

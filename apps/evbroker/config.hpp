@@ -42,6 +42,8 @@ struct NodeConfig {
   std::string api_token_file;                    // where api_token was read from ("": not from a file)
   bool api_token_on_command_line = false;        // given as --api-token: visible in the process list
   std::chrono::seconds heartbeat_interval{300};  // sent in BootNotification responses
+  std::chrono::seconds boot_retry_interval{60};  // the interval of a Pending or Rejected boot answer
+  std::string registration_status = "Accepted";  // of a station registered without one
   std::chrono::seconds call_timeout{30};         // CSMS -> station CALL answer deadline
   std::chrono::seconds ping_interval{60};        // websocket ping after this long idle
   std::size_t max_frame_bytes = 256 * 1024;

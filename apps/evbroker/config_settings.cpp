@@ -225,6 +225,22 @@ const std::array kSettings = {
             "Heartbeat interval given to stations in BootNotification responses",
             [](NodeConfig& c, const Value& v) { return set_seconds(c.heartbeat_interval, v); },
             [](const NodeConfig& c) { return std::to_string(c.heartbeat_interval.count()); }},
+    Setting{"boot_retry_interval", Kind::integer, "SECONDS", "seconds",
+            "Interval given to stations whose BootNotification is answered Pending or Rejected: the least time "
+            "before they boot again",
+            [](NodeConfig& c, const Value& v) { return set_seconds(c.boot_retry_interval, v); },
+            [](const NodeConfig& c) { return std::to_string(c.boot_retry_interval.count()); }},
+    Setting{"registration_status", Kind::string, "STATUS", "",
+            "Registration status a newly registered station gets when its registration does not name one: "
+            "Accepted, Pending or Rejected (what its BootNotification is answered)",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              const auto& status = std::get<std::string>(v);
+              if (status != "Accepted" && status != "Pending" && status != "Rejected")
+                return "expected one of Accepted, Pending, Rejected, got " + in_quotes(status);
+              c.registration_status = status;
+              return std::nullopt;
+            },
+            [](const NodeConfig& c) { return c.registration_status; }},
     Setting{"call_timeout", Kind::integer, "SECONDS", "seconds",
             "How long a CSMS call waits for the station's answer (then the API answers 504)",
             [](NodeConfig& c, const Value& v) { return set_seconds(c.call_timeout, v); },

@@ -39,8 +39,10 @@ TEST_CASE("a connector's status record holds what the station said, 1.6 error co
 }
 
 TEST_CASE("a report is kept as sent, with when it arrived", "[provisioning]") {
-  CHECK(provisioning::boot_record(kNow, R"({"reason":"PowerUp"})") ==
-        R"({"bootedAt":"2025-11-24T16:00:00.000Z","payload":{"reason":"PowerUp"}})");
+  CHECK(provisioning::boot_record(kNow, R"({"reason":"PowerUp"})", Registration::accepted) ==
+        R"({"bootedAt":"2025-11-24T16:00:00.000Z","payload":{"reason":"PowerUp"},"status":"Accepted"})");
+  CHECK(provisioning::boot_record(kNow, R"({"reason":"Triggered"})", Registration::pending) ==
+        R"({"bootedAt":"2025-11-24T16:00:00.000Z","payload":{"reason":"Triggered"},"status":"Pending"})");
   CHECK(provisioning::status_report_record(kNow, R"({"status": "Downloaded"})") ==
         R"({"timestamp":"2025-11-24T16:00:00.000Z","payload":{"status": "Downloaded"}})");
 }

@@ -124,10 +124,10 @@ std::string api_json_open(const TransactionRecord& r) {
 }  // namespace
 
 TEST_CASE("a station record is written as before the records were generated, and reads back equal") {
-  CHECK(to_json(StationRecord{}) == R"({"securityProfile":0,"invalidUsernameAllowed":false,"tolerant":false})");
+  CHECK(to_json(StationRecord{}) == R"({"securityProfile":0,"invalidUsernameAllowed":false,"tolerant":false,"registrationStatus":"Accepted"})");
   CHECK(
       to_json(station_full()) ==
-      R"({"securityProfile":1,"passwordSalt":"c2FsdHNhbHRzYWx0c2FsdA==","passwordHash":"aGFzaA==","invalidUsernameAllowed":true,"tolerant":true,"registeredAt":"2025-12-02T10:40:00.123Z"})");
+      R"({"securityProfile":1,"passwordSalt":"c2FsdHNhbHRzYWx0c2FsdA==","passwordHash":"aGFzaA==","invalidUsernameAllowed":true,"tolerant":true,"registeredAt":"2025-12-02T10:40:00.123Z","registrationStatus":"Accepted"})");
   CHECK(parse_station_record(to_json(station_full())) == station_full());
   CHECK(parse_station_record(to_json(StationRecord{})) == StationRecord{});
 }
@@ -203,11 +203,11 @@ TEST_CASE("a station's connection and last-seen records are written as before, t
 TEST_CASE("reports are written as before, the station's payload verbatim, and read back compact") {
   const BootRecord boot{.booted_at_ms = kT1, .payload = R"({"reason":"PowerUp","chargingStation":{"model":"M"}})"};
   CHECK(to_json(boot) ==
-        R"({"bootedAt":"2025-12-02T10:40:00.123Z","payload":{"reason":"PowerUp","chargingStation":{"model":"M"}}})");
+        R"({"bootedAt":"2025-12-02T10:40:00.123Z","payload":{"reason":"PowerUp","chargingStation":{"model":"M"}},"status":"Accepted"})");
   CHECK(parse_boot_record(to_json(boot)) == boot);
   // "As sent" is the station's text, spaces included; what is read back is its compact form.
   const BootRecord spaced{.booted_at_ms = kT1, .payload = "{ \"reason\": \"PowerUp\" }"};
-  CHECK(to_json(spaced) == R"({"bootedAt":"2025-12-02T10:40:00.123Z","payload":{ "reason": "PowerUp" }})");
+  CHECK(to_json(spaced) == R"({"bootedAt":"2025-12-02T10:40:00.123Z","payload":{ "reason": "PowerUp" },"status":"Accepted"})");
   CHECK(parse_boot_record(to_json(spaced))->payload == R"({"reason":"PowerUp"})");
 
   const StatusReportRecord firmware{.timestamp_ms = kT2, .payload = R"({"status":"Installed","requestId":7})"};
@@ -275,6 +275,7 @@ TEST_CASE("a damaged record reads as far as it can: a missing or mistyped member
   CHECK(station->security_profile == 0);
   CHECK(station->tolerant);
   CHECK(station->registered_at_ms == 0);
+  CHECK(station->registration_status == "Accepted");  // an earlier node's record: every station was accepted
 
   // A token without "valid" authorizes nobody, although a new TokenRecord starts valid.
   auto token = parse_token_record(R"({"uid":"X","expiryDate":"2025-12-02T11:40:00Z"})");
@@ -298,6 +299,7 @@ TEST_CASE("a damaged record reads as far as it can: a missing or mistyped member
 
   auto boot = parse_boot_record(R"({"bootedAt":"at boot","payload":null})");
   REQUIRE(boot);
+  CHECK(boot->status == "Accepted");  // earlier nodes answered every boot Accepted
   CHECK(boot->booted_at_ms == 0);
   CHECK(boot->payload.empty());
   auto event = parse_event_record(R"({"timestamp":"2025-12-02T11:40:00Z","type":7})");

@@ -279,8 +279,11 @@ class Node:
         finally:
             conn.close()
 
-    def register_station(self, cs_id, password=None, profile=0, tolerant=False, invalid_username_allowed=False):
+    def register_station(self, cs_id, password=None, profile=0, tolerant=False, invalid_username_allowed=False,
+                         registration=None):
         body = {"securityProfile": profile, "invalidUsernameAllowed": invalid_username_allowed}
+        if registration is not None:
+            body["registrationStatus"] = registration
         if password is not None:
             body["base64SHA256Password"] = password_hash(password)
         if tolerant:

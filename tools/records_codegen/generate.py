@@ -124,6 +124,12 @@ class Member:
                 raise SchemaError(f"{record}.{self.name}: x-cpp {self.cpp!r} for an integer")
         return f"std::optional<{base}>" if self.optional else base
 
+    def literal(self, value):
+        """A default as C++: a string member's is text, any other's an expression (an enumerator)."""
+        if self.kind == "string" and isinstance(value, str):
+            return json.dumps(value)
+        return cpp_literal(value)
+
     def in_form(self, form):
         return self.only_in is None or form in self.only_in
 
@@ -134,7 +140,7 @@ class Member:
         init = ""
         if not self.optional:
             if self.default is not None:
-                init = f" = {cpp_literal(self.default)}"
+                init = f" = {self.literal(self.default)}"
             elif self.kind in ("time", "integer", "number"):
                 init = " = 0"
             elif self.kind in ("boolean", "bool_text"):
@@ -200,7 +206,7 @@ class Member:
             return f"{target} = {read};"
         fallback = {"string": '""', "integer": "0", "number": "0", "boolean": "false"}[self.kind]
         if absent is not None:
-            fallback = cpp_literal(absent)
+            fallback = self.literal(absent)
         expr = f"{read}.value_or({fallback})"
         if self.cpp_type == "int":
             expr = f"static_cast<int>({expr})"

@@ -11,10 +11,12 @@ namespace {
 using namespace body_read;
 using record_json::key;
 
+constexpr std::string_view kChargeStationAuthRegistrationStatusValues[] = {"Accepted", "Pending", "Rejected"};
 constexpr std::string_view kChargeStationTriggerTriggerValues[] = {"BootNotification", "StatusNotification", "Heartbeat", "MeterValues", "FirmwareStatusNotification", "DiagnosticsStatusNotification", "LogStatusNotification", "TransactionEvent", "PublishFirmwareStatusNotification", "SignChargingStationCertificate", "SignV2GCertificate", "SignCombinedCertificate"};
 constexpr std::string_view kTokenTypeValues[] = {"AD_HOC_USER", "APP_USER", "OTHER", "RFID"};
 constexpr std::string_view kTokenCacheModeValues[] = {"ALWAYS", "ALLOWED", "ALLOWED_OFFLINE", "NEVER"};
 constexpr std::string_view kInstallCertificateTypeValues[] = {"V2G", "MO", "MF", "CSMS"};
+constexpr std::string_view kStationRegistrationRegistrationStatusValues[] = {"Accepted", "Pending", "Rejected"};
 
 bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationAuth& out, std::string& error);
 bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationSettings& out, std::string& error);
@@ -24,9 +26,11 @@ bool read_members(simdjson::dom::object object, std::string_view at, Certificate
 bool read(simdjson::dom::element element, std::string_view at, InstallCertificate& out, std::string& error);
 bool read_members(simdjson::dom::object object, std::string_view at, InstallCertificate& out, std::string& error);
 bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationInstallCertificates& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, StationRegistration& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, PasswordChange& out, std::string& error);
 
 bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationAuth& out, std::string& error) {
-  bool seen[4] = {};
+  bool seen[5] = {};
   for (auto [name, value] : object) {
     const std::string member = member_pointer(at, name);
     if (name == "securityProfile") {
@@ -52,6 +56,12 @@ bool read_members(simdjson::dom::object object, std::string_view at, ChargeStati
       seen[3] = true;
       out.tolerant.emplace();
       if (!read_bool(value, member, *out.tolerant, error)) return false;
+    } else if (name == "registrationStatus") {
+      if (seen[4]) return fail(error, member, "property appears more than once");
+      seen[4] = true;
+      out.registration_status.emplace();
+      if (!read_string(value, member, *out.registration_status, error)) return false;
+      if (!check_enum(*out.registration_status, member, kChargeStationAuthRegistrationStatusValues, error)) return false;
     } else {
       return fail(error, member, "unknown property");
     }
@@ -239,6 +249,40 @@ bool read_members(simdjson::dom::object object, std::string_view at, ChargeStati
   return true;
 }
 
+bool read_members(simdjson::dom::object object, std::string_view at, StationRegistration& out, std::string& error) {
+  bool seen[1] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "registrationStatus") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_string(value, member, out.registration_status, error)) return false;
+      if (!check_enum(out.registration_status, member, kStationRegistrationRegistrationStatusValues, error)) return false;
+    } else {
+      return fail(error, member, "unknown property");
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "registrationStatus"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, PasswordChange& out, std::string& error) {
+  bool seen[1] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "password") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      out.password.emplace();
+      if (!read_string(value, member, *out.password, error)) return false;
+      if (!check_length(*out.password, member, 16, 40, error)) return false;
+    } else {
+      return fail(error, member, "unknown property");
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 Expected<ChargeStationAuth, std::string> decode_charge_station_auth(simdjson::dom::object body) {
@@ -264,6 +308,10 @@ void encode(ocpp::JsonWriter& w, const ChargeStationAuth& body) {
   if (body.tolerant) {
     key(w, "tolerant", first);
     w.boolean((*body.tolerant));
+  }
+  if (body.registration_status) {
+    key(w, "registrationStatus", first);
+    w.string((*body.registration_status));
   }
   w.raw('}');
 }
@@ -402,6 +450,8 @@ void encode(ocpp::JsonWriter& w, const Station& body) {
     key(w, "registeredAt", first);
     w.date_time(ocpp::DateTime::from_unix_ms((*body.registered_at_ms)));
   }
+  key(w, "registrationStatus", first);
+  w.string(body.registration_status);
   key(w, "online", first);
   w.boolean(body.online);
   if (body.protocol) {
@@ -419,6 +469,10 @@ void encode(ocpp::JsonWriter& w, const Station& body) {
   if (body.booted_at) {
     key(w, "bootedAt", first);
     w.string((*body.booted_at));
+  }
+  if (body.boot_status) {
+    key(w, "bootStatus", first);
+    w.string((*body.boot_status));
   }
   if (body.boot) {
     key(w, "boot", first);
@@ -582,6 +636,44 @@ void encode(ocpp::JsonWriter& w, const CallFailure& body) {
     key(w, "sent", first);
     w.boolean((*body.sent));
   }
+  w.raw('}');
+}
+
+Expected<StationRegistration, std::string> decode_station_registration(simdjson::dom::object body) {
+  StationRegistration out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+void encode(ocpp::JsonWriter& w, const RegistrationChanged& body) {
+  w.raw('{');
+  bool first = true;
+  key(w, "registrationStatus", first);
+  w.string(body.registration_status);
+  key(w, "online", first);
+  w.boolean(body.online);
+  if (body.effect) {
+    key(w, "effect", first);
+    w.string((*body.effect));
+  }
+  w.raw('}');
+}
+
+Expected<PasswordChange, std::string> decode_password_change(simdjson::dom::object body) {
+  PasswordChange out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+void encode(ocpp::JsonWriter& w, const PasswordChanged& body) {
+  w.raw('{');
+  bool first = true;
+  key(w, "stationStatus", first);
+  w.string(body.station_status);
+  key(w, "adopted", first);
+  w.boolean(body.adopted);
   w.raw('}');
 }
 

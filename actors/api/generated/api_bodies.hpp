@@ -31,6 +31,10 @@ struct ChargeStationAuth {
   /// evbroker: accept off-spec messages (unknown enum values, extra fields) from this station, log them and
   /// store what was sent
   std::optional<bool> tolerant;
+  /// evbroker: what the station's BootNotification is answered (README "Registration status"). Absent: a new
+  /// station gets the node's --registration-status (Accepted unless configured), a station registered again
+  /// keeps its own.
+  std::optional<std::string> registration_status;
 
   bool operator==(const ChargeStationAuth&) const = default;
 };
@@ -161,12 +165,16 @@ struct Station {
   bool tolerant = false;
   /// When the station was last registered
   std::optional<std::int64_t> registered_at_ms;
+  /// What its BootNotification is answered
+  std::string registration_status;
   bool online = false;
   /// Subprotocol of the current or last connection
   std::optional<std::string> protocol;
   std::optional<std::string> last_seen;
   std::optional<std::string> connected_at;
   std::optional<std::string> booted_at;
+  /// What its last BootNotification was answered; absent when it never booted
+  std::optional<std::string> boot_status;
   /// The last BootNotification request payload, as sent
   std::optional<std::string> boot;
   std::optional<std::vector<std::string>> connectors;
@@ -280,5 +288,53 @@ struct CallFailure {
 };
 /// The CallFailure body as JSON (ocpp::to_json finds it).
 void encode(ocpp::JsonWriter& w, const CallFailure& body);
+
+/// A charge station's registration status, set through PUT .../registration
+struct StationRegistration {
+  /// Accepted: the station works; Pending: it may boot and be prepared (settings, reports, certificates) but
+  /// not charge on the CSMS's command; Rejected: only its BootNotification is answered
+  std::string registration_status;
+
+  bool operator==(const StationRegistration&) const = default;
+};
+/// The StationRegistration request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<StationRegistration, std::string> decode_station_registration(simdjson::dom::object body);
+
+struct RegistrationChanged {
+  std::string registration_status;
+  bool online = false;
+  /// What the station's connection did about it, when it is connected and something follows: a TriggerMessage
+  /// BootNotification sent, or its messages refused from now on
+  std::optional<std::string> effect;
+
+  bool operator==(const RegistrationChanged&) const = default;
+};
+/// The RegistrationChanged body as JSON (ocpp::to_json finds it).
+void encode(ocpp::JsonWriter& w, const RegistrationChanged& body);
+
+/// A new Basic-auth password for a station; absent: the node makes a random one of 20 letters and digits
+struct PasswordChange {
+  /// 16 to 40 characters (a 1.6 station: at most 20) of OCPP's identifierString set: a-z A-Z 0-9 * - _ = : +
+  /// | @ .
+  std::optional<std::string> password;
+
+  bool operator==(const PasswordChange&) const = default;
+};
+/// The PasswordChange request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<PasswordChange, std::string> decode_password_change(simdjson::dom::object body);
+
+struct PasswordChanged {
+  /// What the station answered: 2.0.1 SetVariables attributeStatus (Accepted, RebootRequired, Rejected,
+  /// UnknownComponent, UnknownVariable, NotSupportedAttributeType), 1.6 ChangeConfiguration status (Accepted,
+  /// RebootRequired, Rejected, NotSupported)
+  std::string station_status;
+  /// The node now accepts the new password (the old one until the station has logged in with the new); false:
+  /// the old one stays
+  bool adopted = false;
+
+  bool operator==(const PasswordChanged&) const = default;
+};
+/// The PasswordChanged body as JSON (ocpp::to_json finds it).
+void encode(ocpp::JsonWriter& w, const PasswordChanged& body);
 
 }  // namespace evbroker::actors::api::bodies

@@ -21,11 +21,30 @@ void write_stored_members(ocpp::JsonWriter& w, const StationRecord& r) {
     key(w, "passwordHash", first);
     w.string(r.password_hash);
   }
+  if (!r.previous_password_salt.empty()) {
+    key(w, "previousPasswordSalt", first);
+    w.string(r.previous_password_salt);
+  }
+  if (!r.previous_password_hash.empty()) {
+    key(w, "previousPasswordHash", first);
+    w.string(r.previous_password_hash);
+  }
+  if (!r.offered_password_salt.empty()) {
+    key(w, "offeredPasswordSalt", first);
+    w.string(r.offered_password_salt);
+  }
+  if (!r.offered_password_hash.empty()) {
+    key(w, "offeredPasswordHash", first);
+    w.string(r.offered_password_hash);
+  }
+  time_member(w, "passwordChangedAt", r.password_changed_at_ms, first);
   key(w, "invalidUsernameAllowed", first);
   w.boolean(r.invalid_username_allowed);
   key(w, "tolerant", first);
   w.boolean(r.tolerant);
   time_member(w, "registeredAt", r.registered_at_ms, first);
+  key(w, "registrationStatus", first);
+  w.string(r.registration_status);
 }
 
 void write_stored_members(ocpp::JsonWriter& w, const TokenRecord& r) {
@@ -309,6 +328,8 @@ void write_stored_members(ocpp::JsonWriter& w, const BootRecord& r) {
   key(w, "bootedAt", first);
   w.date_time(ocpp::DateTime::from_unix_ms(r.booted_at_ms));
   json_member(w, "payload", r.payload, first);
+  key(w, "status", first);
+  w.string(r.status);
 }
 
 void write_stored_members(ocpp::JsonWriter& w, const StatusReportRecord& r) {
@@ -386,9 +407,15 @@ std::optional<StationRecord> parse_station_record(std::string_view json) {
   r.security_profile = static_cast<int>(json::get_int(o, "securityProfile").value_or(0));
   r.password_salt = json::get_string(o, "passwordSalt").value_or("");
   r.password_hash = json::get_string(o, "passwordHash").value_or("");
+  r.previous_password_salt = json::get_string(o, "previousPasswordSalt").value_or("");
+  r.previous_password_hash = json::get_string(o, "previousPasswordHash").value_or("");
+  r.offered_password_salt = json::get_string(o, "offeredPasswordSalt").value_or("");
+  r.offered_password_hash = json::get_string(o, "offeredPasswordHash").value_or("");
+  r.password_changed_at_ms = parse_time(o, "passwordChangedAt");
   r.invalid_username_allowed = json::get_bool(o, "invalidUsernameAllowed").value_or(false);
   r.tolerant = json::get_bool(o, "tolerant").value_or(false);
   r.registered_at_ms = parse_time(o, "registeredAt");
+  r.registration_status = json::get_string(o, "registrationStatus").value_or("Accepted");
   return r;
 }
 
@@ -641,6 +668,7 @@ std::optional<BootRecord> parse_boot_record(std::string_view json) {
   BootRecord r;
   r.booted_at_ms = parse_time(o, "bootedAt");
   r.payload = parse_json(o, "payload");
+  r.status = json::get_string(o, "status").value_or("Accepted");
   return r;
 }
 

@@ -20,9 +20,15 @@ struct StationRecord {
   int security_profile = 0;  // MaEVe numbering: 0 ws+Basic, 1 wss+Basic, 2 wss+client cert
   std::string password_salt;  // base64 of 16 random bytes; empty when no password is set
   std::string password_hash;  // base64(SHA-256(salt || base64SHA256Password))
+  std::string previous_password_salt;  // the password before the last change: still accepted until the station logs in with the new one (A01)
+  std::string previous_password_hash;
+  std::string offered_password_salt;  // a password sent to the station whose answer is not known yet: accepted, and adopted, when the station logs in with it
+  std::string offered_password_hash;
+  std::int64_t password_changed_at_ms = 0;  // when the station last accepted a new password
   bool invalid_username_allowed = false;
   bool tolerant = false;  // accept off-spec payloads (unknown enum values, extra fields)
   std::int64_t registered_at_ms = 0;
+  std::string registration_status = "Accepted";  // what its BootNotification is answered (actors/station/registration.hpp)
 
   bool operator==(const StationRecord&) const = default;
 };
@@ -192,6 +198,7 @@ std::optional<LastSeenRecord> parse_last_seen_record(std::string_view json);
 struct BootRecord {
   std::int64_t booted_at_ms = 0;  // when it arrived
   std::string payload;  // the request's JSON as sent
+  std::string status = "Accepted";  // what the node answered it (earlier nodes answered every boot Accepted)
 
   bool operator==(const BootRecord&) const = default;
 };
