@@ -72,4 +72,48 @@ void get_station_certificates(Request& r);
 void list_installed_certificates(Request& r);
 void delete_installed_certificate(Request& r);
 
+// The maintained MaEVe fork's operations (api_maeve_*.cpp).
+void maeve_reset(Request& r);
+void maeve_unlock_connector(Request& r);
+void maeve_change_availability(Request& r);
+void maeve_clear_cache(Request& r);
+void maeve_data_transfer(Request& r);
+void maeve_remote_start(Request& r);
+void maeve_remote_stop(Request& r);
+void maeve_delete_station_certificate(Request& r);
+void maeve_get_configuration(Request& r);
+void maeve_change_configuration(Request& r);
+void maeve_get_variables(Request& r);
+void maeve_set_variables(Request& r);
+void maeve_set_display_message(Request& r);
+void maeve_clear_display_message(Request& r);
+void maeve_get_display_messages(Request& r);
+void maeve_set_variable_monitoring(Request& r);
+void maeve_clear_variable_monitoring(Request& r);
+void maeve_set_monitoring_base(Request& r);
+void maeve_set_monitoring_level(Request& r);
+void maeve_get_monitoring_report(Request& r);
+void maeve_set_charging_profile(Request& r);
+void maeve_get_charging_profiles(Request& r);
+void maeve_clear_charging_profile(Request& r);
+void maeve_get_composite_schedule(Request& r);
+void maeve_update_local_list(Request& r);
+void maeve_get_local_list_version(Request& r);
+void maeve_get_local_list(Request& r);
+void maeve_create_reservation(Request& r);
+void maeve_cancel_reservation(Request& r);
+void maeve_list_reservations(Request& r);
+void maeve_update_firmware(Request& r);
+void maeve_firmware_status(Request& r);
+void maeve_request_diagnostics(Request& r);
+void maeve_diagnostics_status(Request& r);
+void maeve_request_logs(Request& r);
+void maeve_log_status(Request& r);
+void maeve_station_status(Request& r);
+void maeve_connectors(Request& r);
+void maeve_list_transactions(Request& r);
+void maeve_transaction_details(Request& r);
+void maeve_meter_values(Request& r);
+void maeve_device_reports(Request& r);
+
 }  // namespace evbroker::actors::api

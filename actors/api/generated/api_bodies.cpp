@@ -17,6 +17,11 @@ constexpr std::string_view kTokenTypeValues[] = {"AD_HOC_USER", "APP_USER", "OTH
 constexpr std::string_view kTokenCacheModeValues[] = {"ALWAYS", "ALLOWED", "ALLOWED_OFFLINE", "NEVER"};
 constexpr std::string_view kInstallCertificateTypeValues[] = {"V2G", "MO", "MF", "CSMS"};
 constexpr std::string_view kStationRegistrationRegistrationStatusValues[] = {"Accepted", "Pending", "Rejected"};
+constexpr std::string_view kMaeveChangeAvailabilityRequestTypeValues[] = {"Operative", "Inoperative"};
+constexpr std::string_view kMaeveLogRequestLogTypeValues[] = {"DiagnosticsLog", "SecurityLog"};
+constexpr std::string_view kMaeveResetRequestTypeValues[] = {"Soft", "Hard"};
+constexpr std::string_view kMaeveSetMonitoringBaseRequestMonitoringBaseValues[] = {"All", "FactoryDefault", "HardWiredOnly"};
+constexpr std::string_view kMaeveUpdateLocalListRequestUpdateTypeValues[] = {"Full", "Differential"};
 
 bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationAuth& out, std::string& error);
 bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationSettings& out, std::string& error);
@@ -28,6 +33,26 @@ bool read_members(simdjson::dom::object object, std::string_view at, InstallCert
 bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationInstallCertificates& out, std::string& error);
 bool read_members(simdjson::dom::object object, std::string_view at, StationRegistration& out, std::string& error);
 bool read_members(simdjson::dom::object object, std::string_view at, PasswordChange& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveCertificateHashDataRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveChangeAvailabilityRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveConfigurationChangeRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveDataTransferRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveDiagnosticsRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveFirmwareUpdateRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveGetMonitoringReportRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveLogRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveRemoteStartTransactionRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveRemoteStopTransactionRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveReservationRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveResetRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveSetChargingProfileRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveSetDisplayMessageRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveSetMonitoringBaseRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveSetMonitoringLevelRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveSetVariableMonitoringRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveUnlockConnectorRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveUpdateLocalListRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveVariablesChangeRequest& out, std::string& error);
 
 bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationAuth& out, std::string& error) {
   bool seen[5] = {};
@@ -280,6 +305,489 @@ bool read_members(simdjson::dom::object object, std::string_view at, PasswordCha
       return fail(error, member, "unknown property");
     }
   }
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveCertificateHashDataRequest& out, std::string& error) {
+  bool seen[1] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "certificateHashData") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_json_text(value, member, out.certificate_hash_data, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "certificateHashData"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveChangeAvailabilityRequest& out, std::string& error) {
+  bool seen[3] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "connectorId") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      out.connector_id.emplace();
+      if (!read_integer(value, member, *out.connector_id, error)) return false;
+      if (!check_range(*out.connector_id, member, std::int64_t{0}, std::nullopt, error)) return false;
+    } else if (name == "evseId") {
+      if (seen[1]) return fail(error, member, "property appears more than once");
+      seen[1] = true;
+      out.evse_id.emplace();
+      if (!read_integer(value, member, *out.evse_id, error)) return false;
+      if (!check_range(*out.evse_id, member, std::int64_t{0}, std::nullopt, error)) return false;
+    } else if (name == "type") {
+      if (seen[2]) return fail(error, member, "property appears more than once");
+      seen[2] = true;
+      if (!read_string(value, member, out.type, error)) return false;
+      if (!check_enum(out.type, member, kMaeveChangeAvailabilityRequestTypeValues, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[2]) return fail(error, member_pointer(at, "type"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveConfigurationChangeRequest& out, std::string& error) {
+  for (auto [name, item] : object) {
+    const std::string member = member_pointer(at, name);
+    auto& slot = out.entries.emplace_back(std::string(name), std::string{}).second;
+    if (!read_string(item, member, slot, error)) return false;
+  }
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveDataTransferRequest& out, std::string& error) {
+  bool seen[3] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "vendorId") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_string(value, member, out.vendor_id, error)) return false;
+      if (!check_length(out.vendor_id, member, 0, 255, error)) return false;
+    } else if (name == "messageId") {
+      if (seen[1]) return fail(error, member, "property appears more than once");
+      seen[1] = true;
+      out.message_id.emplace();
+      if (!read_string(value, member, *out.message_id, error)) return false;
+      if (!check_length(*out.message_id, member, 0, 50, error)) return false;
+    } else if (name == "data") {
+      if (seen[2]) return fail(error, member, "property appears more than once");
+      seen[2] = true;
+      out.data.emplace();
+      if (!read_string(value, member, *out.data, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "vendorId"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveDiagnosticsRequest& out, std::string& error) {
+  bool seen[5] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "location") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_string(value, member, out.location, error)) return false;
+      if (!check_length(out.location, member, 0, 512, error)) return false;
+    } else if (name == "startTime") {
+      if (seen[1]) return fail(error, member, "property appears more than once");
+      seen[1] = true;
+      out.start_time.emplace();
+      if (!read_date_time_text(value, member, *out.start_time, error)) return false;
+    } else if (name == "stopTime") {
+      if (seen[2]) return fail(error, member, "property appears more than once");
+      seen[2] = true;
+      out.stop_time.emplace();
+      if (!read_date_time_text(value, member, *out.stop_time, error)) return false;
+    } else if (name == "retries") {
+      if (seen[3]) return fail(error, member, "property appears more than once");
+      seen[3] = true;
+      out.retries.emplace();
+      if (!read_integer(value, member, *out.retries, error)) return false;
+      if (!check_range(*out.retries, member, std::int64_t{0}, std::int64_t{10}, error)) return false;
+    } else if (name == "retryInterval") {
+      if (seen[4]) return fail(error, member, "property appears more than once");
+      seen[4] = true;
+      out.retry_interval.emplace();
+      if (!read_integer(value, member, *out.retry_interval, error)) return false;
+      if (!check_range(*out.retry_interval, member, std::int64_t{0}, std::nullopt, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "location"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveFirmwareUpdateRequest& out, std::string& error) {
+  bool seen[6] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "location") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_string(value, member, out.location, error)) return false;
+      if (!check_length(out.location, member, 0, 512, error)) return false;
+    } else if (name == "retrieveDate") {
+      if (seen[1]) return fail(error, member, "property appears more than once");
+      seen[1] = true;
+      out.retrieve_date.emplace();
+      if (!read_date_time_text(value, member, *out.retrieve_date, error)) return false;
+    } else if (name == "retries") {
+      if (seen[2]) return fail(error, member, "property appears more than once");
+      seen[2] = true;
+      out.retries.emplace();
+      if (!read_integer(value, member, *out.retries, error)) return false;
+      if (!check_range(*out.retries, member, std::int64_t{0}, std::int64_t{10}, error)) return false;
+    } else if (name == "retryInterval") {
+      if (seen[3]) return fail(error, member, "property appears more than once");
+      seen[3] = true;
+      out.retry_interval.emplace();
+      if (!read_integer(value, member, *out.retry_interval, error)) return false;
+      if (!check_range(*out.retry_interval, member, std::int64_t{0}, std::nullopt, error)) return false;
+    } else if (name == "signature") {
+      if (seen[4]) return fail(error, member, "property appears more than once");
+      seen[4] = true;
+      out.signature.emplace();
+      if (!read_string(value, member, *out.signature, error)) return false;
+    } else if (name == "signingCertificate") {
+      if (seen[5]) return fail(error, member, "property appears more than once");
+      seen[5] = true;
+      out.signing_certificate.emplace();
+      if (!read_string(value, member, *out.signing_certificate, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "location"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveGetMonitoringReportRequest& out, std::string& error) {
+  bool seen[2] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "requestId") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_integer(value, member, out.request_id, error)) return false;
+    } else if (name == "componentVariable") {
+      if (seen[1]) return fail(error, member, "property appears more than once");
+      seen[1] = true;
+      out.component_variable.emplace();
+      if (!read_json_text(value, member, *out.component_variable, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "requestId"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveLogRequest& out, std::string& error) {
+  bool seen[5] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "logType") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_string(value, member, out.log_type, error)) return false;
+      if (!check_enum(out.log_type, member, kMaeveLogRequestLogTypeValues, error)) return false;
+    } else if (name == "requestId") {
+      if (seen[1]) return fail(error, member, "property appears more than once");
+      seen[1] = true;
+      if (!read_integer(value, member, out.request_id, error)) return false;
+    } else if (name == "log") {
+      if (seen[2]) return fail(error, member, "property appears more than once");
+      seen[2] = true;
+      if (!read_json_text(value, member, out.log, error)) return false;
+    } else if (name == "retries") {
+      if (seen[3]) return fail(error, member, "property appears more than once");
+      seen[3] = true;
+      out.retries.emplace();
+      if (!read_integer(value, member, *out.retries, error)) return false;
+      if (!check_range(*out.retries, member, std::int64_t{0}, std::int64_t{10}, error)) return false;
+    } else if (name == "retryInterval") {
+      if (seen[4]) return fail(error, member, "property appears more than once");
+      seen[4] = true;
+      out.retry_interval.emplace();
+      if (!read_integer(value, member, *out.retry_interval, error)) return false;
+      if (!check_range(*out.retry_interval, member, std::int64_t{0}, std::nullopt, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "logType"), "missing required property");
+  if (!seen[1]) return fail(error, member_pointer(at, "requestId"), "missing required property");
+  if (!seen[2]) return fail(error, member_pointer(at, "log"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveRemoteStartTransactionRequest& out, std::string& error) {
+  bool seen[3] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "idTag") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_string(value, member, out.id_tag, error)) return false;
+      if (!check_length(out.id_tag, member, 0, 20, error)) return false;
+    } else if (name == "connectorId") {
+      if (seen[1]) return fail(error, member, "property appears more than once");
+      seen[1] = true;
+      out.connector_id.emplace();
+      if (!read_integer(value, member, *out.connector_id, error)) return false;
+      if (!check_range(*out.connector_id, member, std::int64_t{1}, std::nullopt, error)) return false;
+    } else if (name == "chargingProfile") {
+      if (seen[2]) return fail(error, member, "property appears more than once");
+      seen[2] = true;
+      out.charging_profile.emplace();
+      if (!read_json_text(value, member, *out.charging_profile, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "idTag"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveRemoteStopTransactionRequest& out, std::string& error) {
+  bool seen[1] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "transactionId") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_string(value, member, out.transaction_id, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "transactionId"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveReservationRequest& out, std::string& error) {
+  bool seen[5] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "connectorId") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_integer(value, member, out.connector_id, error)) return false;
+    } else if (name == "expiryDate") {
+      if (seen[1]) return fail(error, member, "property appears more than once");
+      seen[1] = true;
+      if (!read_date_time_text(value, member, out.expiry_date, error)) return false;
+    } else if (name == "idTag") {
+      if (seen[2]) return fail(error, member, "property appears more than once");
+      seen[2] = true;
+      if (!read_string(value, member, out.id_tag, error)) return false;
+      if (!check_length(out.id_tag, member, 0, 20, error)) return false;
+    } else if (name == "reservationId") {
+      if (seen[3]) return fail(error, member, "property appears more than once");
+      seen[3] = true;
+      if (!read_integer(value, member, out.reservation_id, error)) return false;
+    } else if (name == "parentIdTag") {
+      if (seen[4]) return fail(error, member, "property appears more than once");
+      seen[4] = true;
+      out.parent_id_tag.emplace();
+      if (!read_string(value, member, *out.parent_id_tag, error)) return false;
+      if (!check_length(*out.parent_id_tag, member, 0, 20, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "connectorId"), "missing required property");
+  if (!seen[1]) return fail(error, member_pointer(at, "expiryDate"), "missing required property");
+  if (!seen[2]) return fail(error, member_pointer(at, "idTag"), "missing required property");
+  if (!seen[3]) return fail(error, member_pointer(at, "reservationId"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveResetRequest& out, std::string& error) {
+  bool seen[1] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "type") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_string(value, member, out.type, error)) return false;
+      if (!check_enum(out.type, member, kMaeveResetRequestTypeValues, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "type"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveSetChargingProfileRequest& out, std::string& error) {
+  bool seen[2] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "connectorId") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_integer(value, member, out.connector_id, error)) return false;
+      if (!check_range(out.connector_id, member, std::int64_t{0}, std::nullopt, error)) return false;
+    } else if (name == "csChargingProfiles") {
+      if (seen[1]) return fail(error, member, "property appears more than once");
+      seen[1] = true;
+      if (!read_json_text(value, member, out.cs_charging_profiles, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "connectorId"), "missing required property");
+  if (!seen[1]) return fail(error, member_pointer(at, "csChargingProfiles"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveSetDisplayMessageRequest& out, std::string& error) {
+  bool seen[1] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "message") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_json_text(value, member, out.message, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "message"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveSetMonitoringBaseRequest& out, std::string& error) {
+  bool seen[1] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "monitoringBase") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_string(value, member, out.monitoring_base, error)) return false;
+      if (!check_enum(out.monitoring_base, member, kMaeveSetMonitoringBaseRequestMonitoringBaseValues, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "monitoringBase"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveSetMonitoringLevelRequest& out, std::string& error) {
+  bool seen[1] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "severity") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_integer(value, member, out.severity, error)) return false;
+      if (!check_range(out.severity, member, std::int64_t{0}, std::int64_t{9}, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "severity"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveSetVariableMonitoringRequest& out, std::string& error) {
+  bool seen[1] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "monitoringData") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      simdjson::dom::array list1;
+      if (!read_array(value, member, list1, error)) return false;
+      for (auto item1 : list1) {
+        const std::string at1 = item_pointer(member, out.monitoring_data.size());
+        auto& slot1 = out.monitoring_data.emplace_back();
+        if (!read_json_text(item1, at1, slot1, error)) return false;
+      }
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "monitoringData"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveUnlockConnectorRequest& out, std::string& error) {
+  bool seen[1] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "connectorId") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_integer(value, member, out.connector_id, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "connectorId"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveUpdateLocalListRequest& out, std::string& error) {
+  bool seen[3] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "listVersion") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_integer(value, member, out.list_version, error)) return false;
+    } else if (name == "updateType") {
+      if (seen[1]) return fail(error, member, "property appears more than once");
+      seen[1] = true;
+      if (!read_string(value, member, out.update_type, error)) return false;
+      if (!check_enum(out.update_type, member, kMaeveUpdateLocalListRequestUpdateTypeValues, error)) return false;
+    } else if (name == "localAuthorizationList") {
+      if (seen[2]) return fail(error, member, "property appears more than once");
+      seen[2] = true;
+      out.local_authorization_list.emplace();
+      if (!read_json_text(value, member, *out.local_authorization_list, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "listVersion"), "missing required property");
+  if (!seen[1]) return fail(error, member_pointer(at, "updateType"), "missing required property");
+  return true;
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, MaeveVariablesChangeRequest& out, std::string& error) {
+  bool seen[1] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "variables") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      simdjson::dom::array list1;
+      if (!read_array(value, member, list1, error)) return false;
+      for (auto item1 : list1) {
+        const std::string at1 = item_pointer(member, out.variables.size());
+        auto& slot1 = out.variables.emplace_back();
+        if (!read_json_text(item1, at1, slot1, error)) return false;
+      }
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "variables"), "missing required property");
   return true;
 }
 
@@ -675,6 +1183,146 @@ void encode(ocpp::JsonWriter& w, const PasswordChanged& body) {
   key(w, "adopted", first);
   w.boolean(body.adopted);
   w.raw('}');
+}
+
+Expected<MaeveCertificateHashDataRequest, std::string> decode_maeve_certificate_hash_data_request(simdjson::dom::object body) {
+  MaeveCertificateHashDataRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveChangeAvailabilityRequest, std::string> decode_maeve_change_availability_request(simdjson::dom::object body) {
+  MaeveChangeAvailabilityRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveConfigurationChangeRequest, std::string> decode_maeve_configuration_change_request(simdjson::dom::object body) {
+  MaeveConfigurationChangeRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveDataTransferRequest, std::string> decode_maeve_data_transfer_request(simdjson::dom::object body) {
+  MaeveDataTransferRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveDiagnosticsRequest, std::string> decode_maeve_diagnostics_request(simdjson::dom::object body) {
+  MaeveDiagnosticsRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveFirmwareUpdateRequest, std::string> decode_maeve_firmware_update_request(simdjson::dom::object body) {
+  MaeveFirmwareUpdateRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveGetMonitoringReportRequest, std::string> decode_maeve_get_monitoring_report_request(simdjson::dom::object body) {
+  MaeveGetMonitoringReportRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveLogRequest, std::string> decode_maeve_log_request(simdjson::dom::object body) {
+  MaeveLogRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveRemoteStartTransactionRequest, std::string> decode_maeve_remote_start_transaction_request(simdjson::dom::object body) {
+  MaeveRemoteStartTransactionRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveRemoteStopTransactionRequest, std::string> decode_maeve_remote_stop_transaction_request(simdjson::dom::object body) {
+  MaeveRemoteStopTransactionRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveReservationRequest, std::string> decode_maeve_reservation_request(simdjson::dom::object body) {
+  MaeveReservationRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveResetRequest, std::string> decode_maeve_reset_request(simdjson::dom::object body) {
+  MaeveResetRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveSetChargingProfileRequest, std::string> decode_maeve_set_charging_profile_request(simdjson::dom::object body) {
+  MaeveSetChargingProfileRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveSetDisplayMessageRequest, std::string> decode_maeve_set_display_message_request(simdjson::dom::object body) {
+  MaeveSetDisplayMessageRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveSetMonitoringBaseRequest, std::string> decode_maeve_set_monitoring_base_request(simdjson::dom::object body) {
+  MaeveSetMonitoringBaseRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveSetMonitoringLevelRequest, std::string> decode_maeve_set_monitoring_level_request(simdjson::dom::object body) {
+  MaeveSetMonitoringLevelRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveSetVariableMonitoringRequest, std::string> decode_maeve_set_variable_monitoring_request(simdjson::dom::object body) {
+  MaeveSetVariableMonitoringRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveUnlockConnectorRequest, std::string> decode_maeve_unlock_connector_request(simdjson::dom::object body) {
+  MaeveUnlockConnectorRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveUpdateLocalListRequest, std::string> decode_maeve_update_local_list_request(simdjson::dom::object body) {
+  MaeveUpdateLocalListRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<MaeveVariablesChangeRequest, std::string> decode_maeve_variables_change_request(simdjson::dom::object body) {
+  MaeveVariablesChangeRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
 }
 
 }  // namespace evbroker::actors::api::bodies

@@ -337,4 +337,256 @@ struct PasswordChanged {
 /// The PasswordChanged body as JSON (ocpp::to_json finds it).
 void encode(ocpp::JsonWriter& w, const PasswordChanged& body);
 
+/// Certificate hash data for identifying a specific certificate (The maintained MaEVe fork's
+/// CertificateHashDataRequest.)
+struct MaeveCertificateHashDataRequest {
+  std::string certificate_hash_data;
+
+  bool operator==(const MaeveCertificateHashDataRequest&) const = default;
+};
+/// The MaeveCertificateHashDataRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveCertificateHashDataRequest, std::string> decode_maeve_certificate_hash_data_request(simdjson::dom::object body);
+
+/// Request to change charge station or connector availability (The maintained MaEVe fork's
+/// ChangeAvailabilityRequest.)
+struct MaeveChangeAvailabilityRequest {
+  /// Connector ID (0 = entire station, >0 = specific connector)
+  std::optional<std::int64_t> connector_id;
+  /// EVSE ID for OCPP 2.0.1 (optional)
+  std::optional<std::int64_t> evse_id;
+  /// Target availability state
+  std::string type;
+
+  bool operator==(const MaeveChangeAvailabilityRequest&) const = default;
+};
+/// The MaeveChangeAvailabilityRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveChangeAvailabilityRequest, std::string> decode_maeve_change_availability_request(simdjson::dom::object body);
+
+/// Request to change configuration values (OCPP 1.6) (The maintained MaEVe fork's
+/// ConfigurationChangeRequest.)
+struct MaeveConfigurationChangeRequest {
+  std::vector<std::pair<std::string, std::string>> entries;  // in the body's order
+
+  bool operator==(const MaeveConfigurationChangeRequest&) const = default;
+};
+/// The MaeveConfigurationChangeRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveConfigurationChangeRequest, std::string> decode_maeve_configuration_change_request(simdjson::dom::object body);
+
+/// Request to send vendor-specific data to charge station (The maintained MaEVe fork's DataTransferRequest.)
+struct MaeveDataTransferRequest {
+  /// Vendor identifier (vendor-specific)
+  std::string vendor_id;
+  /// Optional message identifier for the data transfer
+  std::optional<std::string> message_id;
+  /// Arbitrary string data (format defined by vendor)
+  std::optional<std::string> data;
+
+  bool operator==(const MaeveDataTransferRequest&) const = default;
+};
+/// The MaeveDataTransferRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveDataTransferRequest, std::string> decode_maeve_data_transfer_request(simdjson::dom::object body);
+
+/// Request to upload diagnostics from charge station (The maintained MaEVe fork's DiagnosticsRequest.)
+struct MaeveDiagnosticsRequest {
+  /// URI where diagnostics should be uploaded
+  std::string location;
+  /// Optional start time for diagnostics collection period
+  std::optional<std::string> start_time;
+  /// Optional end time for diagnostics collection period
+  std::optional<std::string> stop_time;
+  /// Number of retries if upload fails
+  std::optional<std::int64_t> retries;
+  /// Interval in seconds between retry attempts
+  std::optional<std::int64_t> retry_interval;
+
+  bool operator==(const MaeveDiagnosticsRequest&) const = default;
+};
+/// The MaeveDiagnosticsRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveDiagnosticsRequest, std::string> decode_maeve_diagnostics_request(simdjson::dom::object body);
+
+/// Request to update charge station firmware (The maintained MaEVe fork's FirmwareUpdateRequest.)
+struct MaeveFirmwareUpdateRequest {
+  /// URI where the firmware can be downloaded (HTTP/HTTPS/FTP)
+  std::string location;
+  /// Optional scheduled time to start the firmware download. If not provided, download starts immediately
+  std::optional<std::string> retrieve_date;
+  /// Number of retries if download fails (default: 0)
+  std::optional<std::int64_t> retries;
+  /// Interval in seconds between retry attempts (default: 0)
+  std::optional<std::int64_t> retry_interval;
+  /// Base64 encoded signature of the firmware for signed updates
+  std::optional<std::string> signature;
+  /// PEM encoded certificate used to sign the firmware
+  std::optional<std::string> signing_certificate;
+
+  bool operator==(const MaeveFirmwareUpdateRequest&) const = default;
+};
+/// The MaeveFirmwareUpdateRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveFirmwareUpdateRequest, std::string> decode_maeve_firmware_update_request(simdjson::dom::object body);
+
+/// (The maintained MaEVe fork's GetMonitoringReportRequest.)
+struct MaeveGetMonitoringReportRequest {
+  /// Unique request identifier for tracking the report
+  std::int64_t request_id = 0;
+  /// Optional list of specific components/variables to report on
+  std::optional<std::string> component_variable;
+
+  bool operator==(const MaeveGetMonitoringReportRequest&) const = default;
+};
+/// The MaeveGetMonitoringReportRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveGetMonitoringReportRequest, std::string> decode_maeve_get_monitoring_report_request(simdjson::dom::object body);
+
+/// Request to upload logs from charge station (OCPP 2.0.1) (The maintained MaEVe fork's LogRequest.)
+struct MaeveLogRequest {
+  /// Type of log to retrieve
+  std::string log_type;
+  /// Unique request ID to track this log request
+  std::int64_t request_id = 0;
+  std::string log;
+  /// Number of retries if upload fails
+  std::optional<std::int64_t> retries;
+  /// Interval in seconds between retry attempts
+  std::optional<std::int64_t> retry_interval;
+
+  bool operator==(const MaeveLogRequest&) const = default;
+};
+/// The MaeveLogRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveLogRequest, std::string> decode_maeve_log_request(simdjson::dom::object body);
+
+/// Request to remotely start a charging transaction (The maintained MaEVe fork's
+/// RemoteStartTransactionRequest.)
+struct MaeveRemoteStartTransactionRequest {
+  /// The identifier that should be used to authorize the transaction
+  std::string id_tag;
+  /// Optional connector ID to start charging on
+  std::optional<std::int64_t> connector_id;
+  std::optional<std::string> charging_profile;
+
+  bool operator==(const MaeveRemoteStartTransactionRequest&) const = default;
+};
+/// The MaeveRemoteStartTransactionRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveRemoteStartTransactionRequest, std::string> decode_maeve_remote_start_transaction_request(simdjson::dom::object body);
+
+/// Request to remotely stop a charging transaction (The maintained MaEVe fork's
+/// RemoteStopTransactionRequest.)
+struct MaeveRemoteStopTransactionRequest {
+  /// The identifier of the transaction to stop
+  std::string transaction_id;
+
+  bool operator==(const MaeveRemoteStopTransactionRequest&) const = default;
+};
+/// The MaeveRemoteStopTransactionRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveRemoteStopTransactionRequest, std::string> decode_maeve_remote_stop_transaction_request(simdjson::dom::object body);
+
+/// Request to create a connector reservation (The maintained MaEVe fork's ReservationRequest.)
+struct MaeveReservationRequest {
+  /// The connector ID to reserve
+  std::int64_t connector_id = 0;
+  /// ISO 8601 timestamp when the reservation expires
+  std::string expiry_date;
+  /// The identifier for which the charge station has to reserve a connector
+  std::string id_tag;
+  /// Unique identifier for this reservation
+  std::int64_t reservation_id = 0;
+  /// Optional parent idTag
+  std::optional<std::string> parent_id_tag;
+
+  bool operator==(const MaeveReservationRequest&) const = default;
+};
+/// The MaeveReservationRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveReservationRequest, std::string> decode_maeve_reservation_request(simdjson::dom::object body);
+
+/// (The maintained MaEVe fork's ResetRequest.)
+struct MaeveResetRequest {
+  /// Type of reset to perform
+  std::string type;
+
+  bool operator==(const MaeveResetRequest&) const = default;
+};
+/// The MaeveResetRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveResetRequest, std::string> decode_maeve_reset_request(simdjson::dom::object body);
+
+/// (The maintained MaEVe fork's SetChargingProfileRequest.)
+struct MaeveSetChargingProfileRequest {
+  std::int64_t connector_id = 0;
+  std::string cs_charging_profiles;
+
+  bool operator==(const MaeveSetChargingProfileRequest&) const = default;
+};
+/// The MaeveSetChargingProfileRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveSetChargingProfileRequest, std::string> decode_maeve_set_charging_profile_request(simdjson::dom::object body);
+
+/// (The maintained MaEVe fork's SetDisplayMessageRequest.)
+struct MaeveSetDisplayMessageRequest {
+  std::string message;
+
+  bool operator==(const MaeveSetDisplayMessageRequest&) const = default;
+};
+/// The MaeveSetDisplayMessageRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveSetDisplayMessageRequest, std::string> decode_maeve_set_display_message_request(simdjson::dom::object body);
+
+/// (The maintained MaEVe fork's SetMonitoringBaseRequest.)
+struct MaeveSetMonitoringBaseRequest {
+  /// Base level of monitoring to configure
+  std::string monitoring_base;
+
+  bool operator==(const MaeveSetMonitoringBaseRequest&) const = default;
+};
+/// The MaeveSetMonitoringBaseRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveSetMonitoringBaseRequest, std::string> decode_maeve_set_monitoring_base_request(simdjson::dom::object body);
+
+/// (The maintained MaEVe fork's SetMonitoringLevelRequest.)
+struct MaeveSetMonitoringLevelRequest {
+  /// Severity level threshold (0 = most critical, 9 = least critical)
+  std::int64_t severity = 0;
+
+  bool operator==(const MaeveSetMonitoringLevelRequest&) const = default;
+};
+/// The MaeveSetMonitoringLevelRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveSetMonitoringLevelRequest, std::string> decode_maeve_set_monitoring_level_request(simdjson::dom::object body);
+
+/// Request to set variable monitoring on a charge station (The maintained MaEVe fork's
+/// SetVariableMonitoringRequest.)
+struct MaeveSetVariableMonitoringRequest {
+  std::vector<std::string> monitoring_data;
+
+  bool operator==(const MaeveSetVariableMonitoringRequest&) const = default;
+};
+/// The MaeveSetVariableMonitoringRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveSetVariableMonitoringRequest, std::string> decode_maeve_set_variable_monitoring_request(simdjson::dom::object body);
+
+/// (The maintained MaEVe fork's UnlockConnectorRequest.)
+struct MaeveUnlockConnectorRequest {
+  /// ID of the connector to unlock
+  std::int64_t connector_id = 0;
+
+  bool operator==(const MaeveUnlockConnectorRequest&) const = default;
+};
+/// The MaeveUnlockConnectorRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveUnlockConnectorRequest, std::string> decode_maeve_unlock_connector_request(simdjson::dom::object body);
+
+/// Request to update the local authorization list (The maintained MaEVe fork's UpdateLocalListRequest.)
+struct MaeveUpdateLocalListRequest {
+  /// The new version number (must be greater than current)
+  std::int64_t list_version = 0;
+  /// Type of update (Full=replace entire list, Differential=update specific entries)
+  std::string update_type;
+  /// Authorization entries to add/update
+  std::optional<std::string> local_authorization_list;
+
+  bool operator==(const MaeveUpdateLocalListRequest&) const = default;
+};
+/// The MaeveUpdateLocalListRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveUpdateLocalListRequest, std::string> decode_maeve_update_local_list_request(simdjson::dom::object body);
+
+/// Request to set variable values (OCPP 2.0.1) (The maintained MaEVe fork's VariablesChangeRequest.)
+struct MaeveVariablesChangeRequest {
+  /// Variables to set
+  std::vector<std::string> variables;
+
+  bool operator==(const MaeveVariablesChangeRequest&) const = default;
+};
+/// The MaeveVariablesChangeRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<MaeveVariablesChangeRequest, std::string> decode_maeve_variables_change_request(simdjson::dom::object body);
+
 }  // namespace evbroker::actors::api::bodies

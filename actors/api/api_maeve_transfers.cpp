@@ -1,0 +1,220 @@
+// The maintained MaEVe fork's firmware, diagnostics and log requests, local authorization list
+// and reservations (api_maeve.hpp).
+
+#include "actors/api/api_maeve.hpp"
+#include "actors/api/generated/api_bodies.hpp"
+#include "actors/api/station_call.hpp"
+#include "protocol/date_time.hpp"
+
+namespace evbroker::actors::api {
+
+using maeve::Object;
+
+namespace {
+
+/// The station's answer with the request id the node chose added.
+maeve::Mapper with_request_id(std::int64_t request_id) {
+  return [request_id](simdjson::dom::element, std::string_view payload) {
+    std::string out(payload.substr(0, payload.rfind('}')));
+    return out + (out.size() > 1 ? "," : "") + "\"requestId\":" + std::to_string(request_id) + "}";
+  };
+}
+
+std::string now_text(const Request& r) { return ocpp::DateTime::from_unix_ms(r.ctx->clock->now_ms()).to_string(); }
+
+}  // namespace
+
+void maeve_update_firmware(Request& r) {
+  simdjson::dom::parser parser;
+  auto body = maeve::decode_body(r, parser, bodies::decode_maeve_firmware_update_request);
+  if (!body) return;
+  auto station = connected_station(r, r.segments.at(1));
+  if (!station) return;
+  const auto retrieve = body->retrieve_date.value_or(now_text(r));
+  const bool signed_update = body->signature && body->signing_certificate;
+  if (station->version == ocpp::Version::v16 && !signed_update) {
+    return maeve::send(r, *station,
+                       {"UpdateFirmware", Object()
+                                              .str("location", body->location)
+                                              .opt_num("retries", body->retries)
+                                              .str("retrieveDate", retrieve)
+                                              .opt_num("retryInterval", body->retry_interval)
+                                              .text()});
+  }
+  // 2.0.1 UpdateFirmware and 1.6's SignedUpdateFirmware have the same shape.
+  const auto request_id = maeve::new_request_id(r);
+  const auto firmware = Object()
+                            .str("location", body->location)
+                            .str("retrieveDateTime", retrieve)
+                            .opt_str("signingCertificate", body->signing_certificate)
+                            .opt_str("signature", body->signature)
+                            .text();
+  maeve::send(r, *station,
+              {station->version == ocpp::Version::v16 ? "SignedUpdateFirmware" : "UpdateFirmware",
+               Object()
+                   .opt_num("retries", body->retries)
+                   .opt_num("retryInterval", body->retry_interval)
+                   .num("requestId", request_id)
+                   .raw("firmware", firmware)
+                   .text()},
+              202, with_request_id(request_id));
+}
+
+void maeve_request_diagnostics(Request& r) {
+  simdjson::dom::parser parser;
+  auto body = maeve::decode_body(r, parser, bodies::decode_maeve_diagnostics_request);
+  if (!body) return;
+  auto station = connected_station(r, r.segments.at(1));
+  if (!station) return;
+  if (station->version == ocpp::Version::v16) {
+    return maeve::send(r, *station,
+                       {"GetDiagnostics", Object()
+                                              .str("location", body->location)
+                                              .opt_num("retries", body->retries)
+                                              .opt_num("retryInterval", body->retry_interval)
+                                              .opt_str("startTime", body->start_time)
+                                              .opt_str("stopTime", body->stop_time)
+                                              .text()});
+  }
+  // 2.0.1 has no GetDiagnostics: its diagnostics log.
+  const auto request_id = maeve::new_request_id(r);
+  const auto log = Object()
+                       .str("remoteLocation", body->location)
+                       .opt_str("oldestTimestamp", body->start_time)
+                       .opt_str("latestTimestamp", body->stop_time)
+                       .text();
+  maeve::send(r, *station,
+              {"GetLog", Object()
+                             .raw("log", log)
+                             .str("logType", "DiagnosticsLog")
+                             .num("requestId", request_id)
+                             .opt_num("retries", body->retries)
+                             .opt_num("retryInterval", body->retry_interval)
+                             .text()},
+              202, with_request_id(request_id));
+}
+
+void maeve_request_logs(Request& r) {
+  simdjson::dom::parser parser;
+  auto body = maeve::decode_body(r, parser, bodies::decode_maeve_log_request);
+  if (!body) return;
+  auto station = connected_station(r, r.segments.at(1));
+  if (!station) return;
+  // The fork's body is GetLog's (2.0.1 and the 1.6 security extension alike).
+  maeve::send(r, *station,
+              {"GetLog", Object()
+                             .raw("log", body->log)
+                             .str("logType", body->log_type)
+                             .num("requestId", body->request_id)
+                             .opt_num("retries", body->retries)
+                             .opt_num("retryInterval", body->retry_interval)
+                             .text()});
+}
+
+void maeve_update_local_list(Request& r) {
+  simdjson::dom::parser parser;
+  auto body = maeve::decode_body(r, parser, bodies::decode_maeve_update_local_list_request);
+  if (!body) return;
+  auto station = connected_station(r, r.segments.at(1));
+  if (!station) return;
+  // The entries, each as JSON text.
+  std::vector<std::string> entries;
+  if (body->local_authorization_list) {
+    simdjson::dom::parser list_parser;
+    simdjson::dom::array list;
+    if (list_parser.parse(*body->local_authorization_list).get(list))
+      return r.respond(error_response(400, "/localAuthorizationList: expected an array"));
+    for (auto entry : list) entries.push_back(simdjson::minify(entry));
+  }
+  if (station->version == ocpp::Version::v16) {
+    Object out;
+    out.num("listVersion", body->list_version).str("updateType", body->update_type);
+    if (!entries.empty()) out.raw("localAuthorizationList", maeve::array(entries));
+    return maeve::send(r, *station, {"SendLocalList", out.text()});
+  }
+  // 1.6's entries as 2.0.1 AuthorizationData: idTag -> idToken (Central), expiryDate ->
+  // cacheExpiryDateTime, parentIdTag -> groupIdToken.
+  std::vector<std::string> data;
+  simdjson::dom::parser item_parser;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    simdjson::dom::element item;
+    std::string_view tag;
+    const auto at = "/localAuthorizationList/" + std::to_string(i);
+    if (item_parser.parse(entries[i]).get(item) || item["idTag"].get(tag))
+      return r.respond(error_response(400, at + ": expected {idTag, idTagInfo}"));
+    Object entry;
+    entry.raw("idToken", maeve::central_id_token(tag));
+    simdjson::dom::object info;
+    if (item["idTagInfo"].get(info) == simdjson::SUCCESS) {
+      Object out;
+      std::string_view value;
+      if (info["status"].get(value) == simdjson::SUCCESS) out.str("status", value);
+      if (info["expiryDate"].get(value) == simdjson::SUCCESS) out.str("cacheExpiryDateTime", value);
+      if (info["parentIdTag"].get(value) == simdjson::SUCCESS) out.raw("groupIdToken", maeve::central_id_token(value));
+      entry.raw("idTokenInfo", out.text());
+    }
+    data.push_back(entry.text());
+  }
+  Object out;
+  out.num("versionNumber", body->list_version).str("updateType", body->update_type);
+  if (!data.empty()) out.raw("localAuthorizationList", maeve::array(data));
+  maeve::send(r, *station, {"SendLocalList", out.text()});
+}
+
+void maeve_get_local_list_version(Request& r) {
+  auto station = connected_station(r, r.segments.at(1));
+  if (!station) return;
+  maeve::send(r, *station, {"GetLocalListVersion", "{}"}, 200, [](simdjson::dom::element answer, std::string_view) {
+    std::int64_t version = 0;
+    if (answer["listVersion"].get(version) && answer["versionNumber"].get(version)) version = 0;
+    return Object().num("listVersion", version).text();
+  });
+}
+
+void maeve_get_local_list(Request& r) {
+  if (!r.ctx->store->read().get(storage::Table::stations, r.segments.at(1)))
+    return r.respond(error_response(404, "unknown charge station " + r.segments.at(1)));
+  r.respond(error_response(501, "the node keeps no local authorization lists yet: GET .../local-list/version asks the "
+                                "station for its version"));
+}
+
+void maeve_create_reservation(Request& r) {
+  simdjson::dom::parser parser;
+  auto body = maeve::decode_body(r, parser, bodies::decode_maeve_reservation_request);
+  if (!body) return;
+  auto station = connected_station(r, r.segments.at(1));
+  if (!station) return;
+  if (station->version == ocpp::Version::v16) {
+    return maeve::send(r, *station,
+                       {"ReserveNow", Object()
+                                          .num("connectorId", body->connector_id)
+                                          .str("expiryDate", body->expiry_date)
+                                          .str("idTag", body->id_tag)
+                                          .opt_str("parentIdTag", body->parent_id_tag)
+                                          .num("reservationId", body->reservation_id)
+                                          .text()});
+  }
+  Object out;
+  out.num("id", body->reservation_id).str("expiryDateTime", body->expiry_date)
+      .raw("idToken", maeve::central_id_token(body->id_tag));
+  if (body->connector_id > 0) out.num("evseId", body->connector_id);
+  if (body->parent_id_tag) out.raw("groupIdToken", maeve::central_id_token(*body->parent_id_tag));
+  maeve::send(r, *station, {"ReserveNow", out.text()});
+}
+
+void maeve_cancel_reservation(Request& r) {
+  auto id = maeve::path_int(r, 3, "reservationId");
+  if (!id) return;
+  auto station = connected_station(r, r.segments.at(1));
+  if (!station) return;
+  maeve::send(r, *station, {"CancelReservation", Object().num("reservationId", *id).text()});
+}
+
+void maeve_list_reservations(Request& r) {
+  if (!r.ctx->store->read().get(storage::Table::stations, r.segments.at(1)))
+    return r.respond(error_response(404, "unknown charge station " + r.segments.at(1)));
+  r.respond(error_response(501, "the node keeps no reservations yet: POST .../reservation sends ReserveNow and "
+                                "answers with the station's status"));
+}
+
+}  // namespace evbroker::actors::api
