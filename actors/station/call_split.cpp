@@ -199,12 +199,12 @@ std::vector<CsmsCall> split_call(const CsmsCall& call, const MessageLimits& limi
   return parts;
 }
 
-CsmsCallResult merge_answers(const CsmsCall& whole, const std::vector<CsmsCallResult>& parts) {
+CsmsCallResult merge_answers(const CsmsCall& whole, const std::vector<CsmsCallResult>& parts, std::size_t total) {
   for (std::size_t i = 0; i < parts.size(); ++i) {
     if (parts[i].kind == CsmsCallResult::Kind::result) continue;
     CsmsCallResult failed = parts[i];
     failed.sent = failed.sent || i > 0;
-    failed.error_description = "part " + std::to_string(i + 1) + " of " + std::to_string(parts.size()) + ": " +
+    failed.error_description = "part " + std::to_string(i + 1) + " of " + std::to_string(total) + ": " +
                                failed.error_description +
                                (i == 0 ? "" : " (the " + std::to_string(i) + " answered before it stand)");
     return failed;

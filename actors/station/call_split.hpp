@@ -50,9 +50,10 @@ MessageLimits limits_from(const CsmsCall& call, const CsmsCallResult& answer);
 /// (a single item over the byte limit still goes, alone: it cannot be made smaller).
 std::vector<CsmsCall> split_call(const CsmsCall& call, const MessageLimits& limits);
 
-/// One answer of the whole from the answers of its parts, in order: the items of every part's
-/// answer together. A part that did not get a CALLRESULT decides the answer; its description says
-/// which part of how many it was and how many had been answered (their changes stand).
-CsmsCallResult merge_answers(const CsmsCall& whole, const std::vector<CsmsCallResult>& parts);
+/// One answer of the whole from the answers of its `total` parts, in order (the parts after one that
+/// failed are not sent): the items of every part's answer together. A part that did not get a
+/// CALLRESULT decides the answer; its description says which part of how many it was and how many
+/// had been answered (their changes stand).
+CsmsCallResult merge_answers(const CsmsCall& whole, const std::vector<CsmsCallResult>& answers, std::size_t total);
 
 }  // namespace evbroker::actors

@@ -97,7 +97,7 @@ TEST_CASE("the parts' answers merge into one answer of the whole, in order", "[s
   const auto parts = split_call(call, {.items = 2, .bytes = 0});
   std::vector<CsmsCallResult> answers;
   for (const auto& part : parts) answers.push_back(answered(results_for(part)));
-  const auto merged = merge_answers(call, answers);
+  const auto merged = merge_answers(call, answers, parts.size());
   REQUIRE(merged.kind == CsmsCallResult::Kind::result);
   const auto* response = merged.response.as<ocpp201::GetVariablesResponse>();
   REQUIRE(response);
@@ -109,13 +109,14 @@ TEST_CASE("the parts' answers merge into one answer of the whole, in order", "[s
 TEST_CASE("a part without an answer decides the answer and says which part it was", "[split]") {
   const auto call = CsmsCall::of(get_variables(5));
   const auto parts = split_call(call, {.items = 2, .bytes = 0});
+  REQUIRE(parts.size() == 3);
   CsmsCallResult timeout;
   timeout.kind = CsmsCallResult::Kind::timeout;
   timeout.sent = true;
   timeout.error_description = "no answer";
-  const auto merged = merge_answers(call, {answered(results_for(parts[0])), timeout});
+  const auto merged = merge_answers(call, {answered(results_for(parts[0])), timeout}, 3);
   CHECK(merged.kind == CsmsCallResult::Kind::timeout);
-  CHECK(merged.error_description == "part 2 of 2: no answer (the 1 answered before it stand)");
+  CHECK(merged.error_description == "part 2 of 3: no answer (the 1 answered before it stand)");
 }
 
 TEST_CASE("1.6 GetConfiguration keys go in parts of GetConfigurationMaxKeys and the answers merge", "[split]") {
@@ -127,7 +128,7 @@ TEST_CASE("1.6 GetConfiguration keys go in parts of GetConfigurationMaxKeys and 
   ocpp16::GetConfigurationResponse first, second;
   first.configurationKey = std::vector<ocpp16::KeyValue>{{"A", false, "1"}, {"B", true, "2"}};
   second.unknownKey = std::vector<std::string>{"C"};
-  const auto merged = merge_answers(call, {answered(first), answered(second)});
+  const auto merged = merge_answers(call, {answered(first), answered(second)}, 2);
   const auto* response = merged.response.as<ocpp16::GetConfigurationResponse>();
   REQUIRE(response);
   CHECK(response->configurationKey->size() == 2);
