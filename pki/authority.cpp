@@ -40,7 +40,7 @@ struct ProfileExtensions {
   const char* extended_key_usage;  // nullptr: none
 };
 
-ProfileExtensions extensions_of(const IssueOptions& options) {
+ProfileExtensions extensions_of(const IssueOptions& options, KeyType subject_key) {
   switch (options.profile) {
     case CertificateProfile::root_ca: return {"critical,CA:TRUE", "critical,keyCertSign,cRLSign", nullptr};
     case CertificateProfile::sub_ca: {
@@ -49,6 +49,10 @@ ProfileExtensions extensions_of(const IssueOptions& options) {
       return {constraints, "critical,keyCertSign,cRLSign", nullptr};
     }
     case CertificateProfile::csms_server:
+      // keyAgreement is for (EC)DH keys (RFC 5280 4.2.1.3): an RSA server key signs (ECDHE) or
+      // decrypts the premaster secret (TLS_RSA_*), nothing else.
+      if (subject_key == KeyType::rsa)
+        return {"critical,CA:FALSE", "critical,digitalSignature,keyEncipherment", "serverAuth"};
       return {"critical,CA:FALSE", "critical,digitalSignature,keyEncipherment,keyAgreement", "serverAuth"};
     case CertificateProfile::charging_station:
       return {"critical,CA:FALSE", "critical,digitalSignature,keyAgreement", "clientAuth"};
@@ -139,7 +143,7 @@ Result<Certificate> build_certificate(const Certificate* issuer, EVP_PKEY* signi
 
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, issuer ? issuer->get() : cert.get(), cert.get(), nullptr, nullptr, 0);
-  const ProfileExtensions profile = extensions_of(options);
+  const ProfileExtensions profile = extensions_of(options, key_type_of(subject_key));
   // subjectKeyIdentifier goes first: for a self-signed root, authorityKeyIdentifier copies it.
   if (!add_configured(cert.get(), &ctx, NID_basic_constraints, profile.basic_constraints.c_str()) ||
       !add_configured(cert.get(), &ctx, NID_key_usage, profile.key_usage) ||

@@ -17,7 +17,7 @@ namespace evbroker::pki {
 enum class CertificateProfile {
   root_ca,           // CA:TRUE critical; keyCertSign, cRLSign
   sub_ca,            // CA:TRUE, pathlen from IssueOptions; keyCertSign, cRLSign
-  csms_server,       // CA:FALSE; digitalSignature, keyEncipherment, keyAgreement; serverAuth; SANs
+  csms_server,       // CA:FALSE; digitalSignature, keyEncipherment, keyAgreement (not for RSA); serverAuth; SANs
   charging_station,  // CA:FALSE; digitalSignature, keyAgreement; clientAuth (OCPP security profile 3)
   v2g_secc,          // CA:FALSE; digitalSignature, keyAgreement (critical); ISO 15118-2 SECC leaf
   ocsp_signer,       // CA:FALSE; digitalSignature; OCSPSigning

@@ -12,6 +12,10 @@ namespace {
 
 constexpr const char* csms_root_name = "csms-root";
 constexpr const char* csms_server_name = "csms-server";
+constexpr const char* csms_rsa_server_name = "csms-server-rsa";
+// OCPP 2.0.1 asks for RSA keys of 2048 bits or more; 2048 keeps a first start quick (a 3072-bit key
+// takes several times as long to make). An operator who wants more brings a pair (--tls-cert/--tls-key).
+constexpr int rsa_server_key_bits = 2048;
 constexpr const char* cpo_sub_ca_name = "cpo-sub-ca";
 constexpr const char* previous_cpo_file = "cpo-sub-ca.previous.crt";
 constexpr const char* v2g_root_name = "v2g-root";
@@ -62,8 +66,19 @@ Result<void*> check_issued(const std::string& dir, const std::string& child, con
   return nullptr;
 }
 
-Result<KeyPair> make_server(const CertificateAuthority& root, const LocalPkiOptions& options) {
-  auto key = PrivateKey::generate_p256();
+/// The wss server certificates, one per key type TLS 1.2's required suites need.
+struct ServerPart {
+  const char* name;
+  KeyType key_type;
+};
+constexpr ServerPart server_parts[] = {{csms_server_name, KeyType::ec}, {csms_rsa_server_name, KeyType::rsa}};
+
+Result<PrivateKey> new_server_key(KeyType type) {
+  return type == KeyType::rsa ? PrivateKey::generate_rsa(rsa_server_key_bits) : PrivateKey::generate_p256();
+}
+
+Result<KeyPair> make_server(const CertificateAuthority& root, const LocalPkiOptions& options, KeyType key_type) {
+  auto key = new_server_key(key_type);
   if (!key) return Unexpected(std::move(key.error()));
   IssueOptions issue;
   issue.profile = CertificateProfile::csms_server;
@@ -72,8 +87,32 @@ Result<KeyPair> make_server(const CertificateAuthority& root, const LocalPkiOpti
   issue.ip_addresses = options.server_ip_addresses;
   const std::string common_name = options.server_dns_names.empty() ? "evbroker CSMS" : options.server_dns_names.front();
   auto cert = root.issue(*key, common_name, options.organization, issue);
-  if (!cert) return Unexpected("cannot issue the CSMS server certificate: " + cert.error());
+  if (!cert)
+    return Unexpected("cannot issue the " + std::string(key_type_name(key_type)) +
+                      " CSMS server certificate: " + cert.error());
   return KeyPair{std::move(*cert), std::move(*key)};
+}
+
+/// Checks a server certificate found on disk, or makes it (listing its files in `files`) when it
+/// is not there: how a PKI from before the RSA certificate gets one without touching the rest.
+Result<void*> load_or_create_server(const std::string& dir, const ServerPart& part, const CertificateAuthority& root,
+                                    const LocalPkiOptions& options, std::vector<FileToWrite>& files) {
+  auto loaded = load_pair(dir, part.name);
+  if (!loaded) return Unexpected(std::move(loaded.error()));
+  if (!*loaded) {
+    auto made = make_server(root, options, part.key_type);
+    if (!made) return Unexpected(std::move(made.error()));
+    add_pair(files, part.name, made->cert, made->key);
+    return nullptr;
+  }
+  if (auto issued = check_issued(dir, part.name, (*loaded)->cert, csms_root_name, root.certificate()); !issued)
+    return issued;
+  if ((*loaded)->cert.key_type() != part.key_type)
+    return Unexpected(path_in(dir, std::string(part.name) + ".crt") + " holds an " +
+                      std::string(key_type_name((*loaded)->cert.key_type())) + " key where the local PKI keeps its " +
+                      std::string(key_type_name(part.key_type)) +
+                      " server certificate; remove it and its key to have them re-created");
+  return nullptr;
 }
 
 Result<CertificateAuthority> make_cpo_sub_ca(const CertificateAuthority& root, const LocalPkiOptions& options) {
@@ -153,17 +192,9 @@ Result<LocalPki> LocalPki::open_or_create(const std::string& dir, const LocalPki
                                    [&] { return make_cpo_sub_ca(*csms_root, options); });
   if (!cpo) return Unexpected(std::move(cpo.error()));
 
-  auto server = load_pair(dir, csms_server_name);
-  if (!server) return Unexpected(std::move(server.error()));
-  if (*server) {
-    if (auto issued = check_issued(dir, csms_server_name, (*server)->cert, csms_root_name, csms_root->certificate());
-        !issued)
-      return Unexpected(std::move(issued.error()));
-  } else {
-    auto made = make_server(*csms_root, options);
-    if (!made) return Unexpected(std::move(made.error()));
-    add_pair(files, csms_server_name, made->cert, made->key);
-  }
+  for (const ServerPart& part : server_parts)
+    if (auto server = load_or_create_server(dir, part, *csms_root, options, files); !server)
+      return Unexpected(std::move(server.error()));
 
   auto v2g_root = load_or_create_root(dir, v2g_root_name, "evbroker V2G Root CA", options, files);
   if (!v2g_root) return Unexpected(std::move(v2g_root.error()));
@@ -216,6 +247,10 @@ std::vector<Certificate> LocalPki::station_trust() const {
 
 std::string LocalPki::server_chain_path() const { return path_in(dir_, std::string(csms_server_name) + ".crt"); }
 std::string LocalPki::server_key_path() const { return path_in(dir_, std::string(csms_server_name) + ".key"); }
+std::string LocalPki::rsa_server_chain_path() const {
+  return path_in(dir_, std::string(csms_rsa_server_name) + ".crt");
+}
+std::string LocalPki::rsa_server_key_path() const { return path_in(dir_, std::string(csms_rsa_server_name) + ".key"); }
 std::string LocalPki::station_trust_path() const { return path_in(dir_, station_trust_file); }
 
 Result<std::pair<Certificate, PrivateKey>> LocalPki::issue_station_certificate(std::string_view station_id) const {
@@ -259,9 +294,11 @@ Result<void*> LocalPki::rotate(RotateWhat what) {
   std::vector<FileToWrite> files;
 
   if (server) {
-    auto made = make_server(csms_root_, options_);
-    if (!made) return Unexpected(std::move(made.error()));
-    add_pair(files, csms_server_name, made->cert, made->key);
+    for (const ServerPart& part : server_parts) {
+      auto made = make_server(csms_root_, options_, part.key_type);
+      if (!made) return Unexpected(std::move(made.error()));
+      add_pair(files, part.name, made->cert, made->key);
+    }
   }
   std::optional<CertificateAuthority> new_cpo;
   std::vector<Certificate> new_previous = previous_cpo_;

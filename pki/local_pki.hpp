@@ -2,14 +2,17 @@
 // The node's own PKI, made on first start under <data-dir>/pki when no certificates are configured
 // (the embedded default: security profiles 2 and 3 and Plug & Charge work with no outside service).
 //
-//   csms-root ─┬─ csms-server        wss server certificate (localhost, 127.0.0.1, ::1 + configured names)
+//   csms-root ─┬─ csms-server        wss server certificate, ECDSA P-256 (localhost, 127.0.0.1, ::1 + configured names)
+//              ├─ csms-server-rsa    the same names with an RSA key: OCPP 2.0.1 A00.FR.318 wants TLS 1.2's
+//              │                     TLS_ECDHE_ECDSA_* and TLS_RSA_* suites, each needs a key of its kind
 //              └─ cpo-sub-ca ─ <station certificates>   (profile 3 client certs, ChargingStationCertificate)
 //   v2g-root ── v2g-cpo-sub-ca-1 ── v2g-cpo-sub-ca-2 ─ <SECC certificates>   (ISO 15118-2 V2GCertificate)
 //   the CAs answer OCSP for what they issued in process (make_ocsp_response with the CA as signer)
 //
 // Files: <name>.crt (PEM, the certificate; for csms-server the chain without the root) and <name>.key
-// (PKCS#8 PEM, mode 0600, directory 0700). Rotation re-issues the sub-CAs and the server certificate
-// under the existing roots with new keys; the previous CPO sub-CA stays trusted
+// (PKCS#8 PEM, mode 0600, directory 0700). A directory made before the RSA server certificate existed
+// gets it on the next open, the other files untouched. Rotation re-issues the sub-CAs and the server
+// certificates under the existing roots with new keys; the previous CPO sub-CA stays trusted
 // (<name>.previous.crt) so stations keep connecting until they are renewed.
 
 #include <chrono>
@@ -47,8 +50,10 @@ class LocalPki {
   /// one after a rotation).
   std::vector<Certificate> station_trust() const;
 
-  std::string server_chain_path() const;  // PEM: the server certificate alone (stations have csms-root), for wss
+  std::string server_chain_path() const;  // PEM: the ECDSA server certificate alone (stations have csms-root)
   std::string server_key_path() const;
+  std::string rsa_server_chain_path() const;  // PEM: the RSA server certificate alone
+  std::string rsa_server_key_path() const;
   std::string station_trust_path() const;  // PEM bundle of station_trust()
   std::string dir() const { return dir_; }
 

@@ -32,7 +32,34 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+// ---- key types -------------------------------------------------------------------------------------
+
+std::string_view key_type_name(KeyType type) {
+  switch (type) {
+    case KeyType::ec: return "ECDSA";
+    case KeyType::rsa: return "RSA";
+    case KeyType::other: break;
+  }
+  return "other";
+}
+
+KeyType key_type_of(const EVP_PKEY* key) {
+  if (key == nullptr) return KeyType::other;
+  switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_EC: return KeyType::ec;
+    case EVP_PKEY_RSA: return KeyType::rsa;
+    default: return KeyType::other;
+  }
+}
+
 // ---- PrivateKey ------------------------------------------------------------------------------------
+
+Result<PrivateKey> PrivateKey::generate_rsa(int bits) {
+  if (bits < 2048) return Unexpected("an RSA key needs at least 2048 bits, asked for " + std::to_string(bits));
+  EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits)));
+  if (!key) return Unexpected(openssl_error("cannot generate an RSA key of " + std::to_string(bits) + " bits"));
+  return PrivateKey(std::move(key));
+}
 
 Result<PrivateKey> PrivateKey::generate_p256() {
   EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
@@ -127,6 +154,7 @@ std::optional<std::string> Certificate::ocsp_url() const {
 }
 
 std::string Certificate::public_key_der() const { return to_der(i2d_PUBKEY, X509_get0_pubkey(cert_.get())); }
+KeyType Certificate::key_type() const { return key_type_of(X509_get0_pubkey(cert_.get())); }
 
 std::string Certificate::sha256_hash() const { return base64url_encode(digest(der(), EVP_sha256())); }
 

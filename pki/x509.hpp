@@ -28,13 +28,22 @@ struct EvpPkeyDeleter {
 using X509Ptr = std::unique_ptr<X509, X509Deleter>;
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
 
+/// What kind of key a certificate or private key holds. TLS servers keep one certificate per kind
+/// (OpenSSL has a slot for each), and the kind decides which TLS 1.2 cipher suites it can serve.
+enum class KeyType { ec, rsa, other };
+std::string_view key_type_name(KeyType type);  // "ECDSA", "RSA", "other"
+KeyType key_type_of(const EVP_PKEY* key);
+
 /// A private key (EC P-256 is what ISO 15118-2 and OCPP stations use; RSA keys are read too).
 class PrivateKey {
  public:
   static Result<PrivateKey> generate_p256();
+  /// For the TLS_RSA_* suites OCPP 2.0.1 A00.FR.318 requires of the CSMS (bits: 2048 or more).
+  static Result<PrivateKey> generate_rsa(int bits);
   static Result<PrivateKey> from_pem(std::string_view pem);
   std::string pem() const;             // unencrypted PKCS#8 PEM
   std::string public_key_der() const;  // SubjectPublicKeyInfo DER
+  KeyType type() const { return key_type_of(key_.get()); }
   EVP_PKEY* get() const { return key_.get(); }
   explicit PrivateKey(EvpPkeyPtr key) : key_(std::move(key)) {}
 
@@ -74,6 +83,7 @@ class Certificate {
   bool self_signed() const;                     // subject == issuer and the signature verifies with its own key
   std::optional<std::string> ocsp_url() const;  // from authorityInfoAccess
   std::string public_key_der() const;
+  KeyType key_type() const;
 
   /// MaEVe's certificate hash: SHA-256 of the DER bytes, base64url without padding (URL-safe, so
   /// it can be a path segment of /api/v0/certificate/{certificateHash}).

@@ -134,6 +134,23 @@ std::optional<std::string> value_from_toml(const Setting& setting, const toml::n
         return std::nullopt;
       }
       return "expected true or false, got " + std::string(toml_type_name(node.type()));
+    case Kind::repeatable:
+      if (const auto* s = node.as_string()) {
+        value = std::vector<std::string>{s->get()};
+        return std::nullopt;
+      }
+      if (const auto* array = node.as_array()) {
+        std::vector<std::string> items;
+        for (const auto& element : *array) {
+          const auto* item = element.as_string();
+          if (item == nullptr)
+            return "expected an array of strings, found " + std::string(toml_type_name(element.type())) + " in it";
+          items.push_back(item->get());
+        }
+        value = std::move(items);
+        return std::nullopt;
+      }
+      return "expected a string or an array of strings, got " + std::string(toml_type_name(node.type()));
     case Kind::list:
       if (const auto* array = node.as_array()) {
         std::vector<std::string> items;
@@ -215,15 +232,35 @@ bool overlaps(const Endpoint& a, const Endpoint& b) {
   return a.port == b.port && (a.host == b.host || is_wildcard(a) || is_wildcard(b));
 }
 
-/// wss uses the local PKI's server certificate unless both a certificate and its key are given.
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+std::string counted(std::size_t n, const std::string& thing) {
+  return std::to_string(n) + " " + thing + (n == 1 ? "" : "s");
+}
+
+/// wss uses the local PKI's server certificates unless certificates and their keys are given: as
+/// many keys as certificates, paired by position. (Whether a key fits its certificate, and that no
+/// two certificates hold the same kind of key, is checked when the files are read: tls_context.cpp.)
 std::optional<std::string> check_tls(const NodeConfig& config) {
-  if (!config.tls_cert.empty() && config.tls_key.empty()) {
-    return "tls_cert " + config.tls_cert + " needs its private key: set tls_key (--tls-key FILE) as well";
+  const auto& certs = config.tls_certs;
+  const auto& keys = config.tls_keys;
+  if (!certs.empty() && keys.empty()) {
+    return "tls_cert " + joined(certs) + (certs.size() == 1 ? " needs its private key" : " need their private keys") +
+           ": set tls_key (--tls-key FILE) as well";
   }
-  if (config.tls_cert.empty() && !config.tls_key.empty()) {
-    return "tls_key " + config.tls_key +
+  if (certs.empty() && !keys.empty()) {
+    return "tls_key " + joined(keys) +
            " is set without tls_cert: set both (--tls-cert FILE --tls-key FILE), or neither to use the local "
            "PKI's server certificate";
+  }
+  if (certs.size() != keys.size()) {
+    return "tls_cert names " + counted(certs.size(), "certificate") + " (" + joined(certs) + ") but tls_key " +
+           counted(keys.size(), "key") + " (" + joined(keys) +
+           "): give one --tls-key per --tls-cert, in the same order (the n-th key belongs to the n-th certificate)";
   }
   return std::nullopt;
 }
@@ -615,6 +652,10 @@ ParseOutcome ConfigParser::parse(int argc, const char* const* argv, NodeConfig& 
           order.rbegin(), std::make_reverse_iterator(first_of_this_parse),
           [&](const CLI::Option* given_option) { return given_option == d.options[i] || given_option == negation; });
       if (last != std::make_reverse_iterator(first_of_this_parse) && *last == negation) value = !d.negated[i];
+    } else if (setting.kind == Kind::repeatable) {
+      // Every occurrence of the flag, in order: CLI11 keeps them all in results() (the slot in texts
+      // holds the last only).
+      value = std::vector<std::string>(d.options[i]->results().begin(), d.options[i]->results().end());
     } else {
       error = value_from_text(setting, d.texts[i], value);
     }

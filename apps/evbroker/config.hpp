@@ -30,8 +30,11 @@ struct NodeConfig {
   std::string data_dir = "./data";
   Endpoint ws_addr{"127.0.0.1", 9310};
   std::optional<Endpoint> wss_addr = Endpoint{"127.0.0.1", 9311};  // empty: no wss listener
-  std::string tls_cert;                   // PEM server certificate chain for wss; "": the local PKI's
-  std::string tls_key;                    // its private key (set both or neither)
+  // PEM server certificate chains for wss and their private keys, the n-th key for the n-th chain, at
+  // most one per key type (an RSA and an ECDSA one serve all of OCPP's TLS 1.2 suites); none: the
+  // local PKI's.
+  std::vector<std::string> tls_certs;
+  std::vector<std::string> tls_keys;
   std::string tls_client_ca;              // PEM CA(s) client certificates must chain to (profile 3);
                                           // "": the local PKI's CPO sub-CA
   std::string pki_dir;                    // the local PKI; "": <data_dir>/pki (see pki_directory())

@@ -90,6 +90,20 @@ std::optional<std::string> set_url(std::string& field, const Value& value) {
   return std::nullopt;
 }
 
+/// Files of a repeatable setting: a lone "" empties the list (how a flag overrides the file to go
+/// back to the default), an empty name among others is a mistake.
+std::optional<std::string> set_files(std::vector<std::string>& field, const Value& value) {
+  const auto& files = std::get<std::vector<std::string>>(value);
+  if (files.size() == 1 && files.front().empty()) {
+    field.clear();
+    return std::nullopt;
+  }
+  if (std::any_of(files.begin(), files.end(), [](const std::string& file) { return file.empty(); }))
+    return std::string("empty file name among several files");
+  field = files;
+  return std::nullopt;
+}
+
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
@@ -165,13 +179,16 @@ const std::array kSettings = {
               return std::nullopt;
             },
             [](const NodeConfig& c) { return c.wss_addr ? c.wss_addr->to_string() : std::string(); }},
-    Setting{"tls_cert", Kind::string, "FILE", "",
-            "PEM server certificate chain for wss, with --tls-key (default: none, the local PKI's)",
-            [](NodeConfig& c, const Value& v) { return set_text(c.tls_cert, v); },
-            [](const NodeConfig& c) { return c.tls_cert; }},
-    Setting{"tls_key", Kind::string, "FILE", "", "PEM private key of the --tls-cert certificate (default: none)",
-            [](NodeConfig& c, const Value& v) { return set_text(c.tls_key, v); },
-            [](const NodeConfig& c) { return c.tls_key; }},
+    Setting{"tls_cert", Kind::repeatable, "FILE", "",
+            "PEM server certificate chain for wss, with --tls-key; give it twice, an RSA and an ECDSA one, for "
+            "every TLS 1.2 suite OCPP requires (in the file: a list) (default: none, the local PKI's)",
+            [](NodeConfig& c, const Value& v) { return set_files(c.tls_certs, v); },
+            [](const NodeConfig& c) { return join(c.tls_certs); }},
+    Setting{"tls_key", Kind::repeatable, "FILE", "",
+            "PEM private key of the --tls-cert certificate; the n-th --tls-key goes with the n-th --tls-cert "
+            "(default: none)",
+            [](NodeConfig& c, const Value& v) { return set_files(c.tls_keys, v); },
+            [](const NodeConfig& c) { return join(c.tls_keys); }},
     Setting{"tls_client_ca", Kind::string, "FILE", "",
             "PEM CA certificate(s) that station client certificates must chain to (default: none, the local "
             "PKI's CPO sub-CA)",

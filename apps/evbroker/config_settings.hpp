@@ -24,6 +24,9 @@ enum class Kind {
   integer,
   boolean,
   list,  // TOML: an array of strings; command line: one comma-separated string ("" = empty list)
+  // TOML: a string or an array of strings; command line: the flag given once per item, never split
+  // (file names may hold commas). Both give a std::vector<std::string>, as given.
+  repeatable,
 };
 
 /// Checks `value` (of the setting's kind) and stores it; returns what is wrong otherwise. The message

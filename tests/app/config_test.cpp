@@ -129,15 +129,15 @@ std::string joined(const std::vector<std::string>& items) {
 std::string describe(const NodeConfig& c) {
   std::ostringstream out;
   out << "data_dir=" << c.data_dir << "\nws_addr=" << c.ws_addr.to_string()
-      << "\nwss_addr=" << (c.wss_addr ? c.wss_addr->to_string() : "(off)") << "\ntls_cert=" << c.tls_cert
-      << "\ntls_key=" << c.tls_key << "\ntls_client_ca=" << c.tls_client_ca << "\napi_addr=" << c.api_addr.to_string()
-      << "\napi_token=" << c.api_token << "\nheartbeat_interval=" << c.heartbeat_interval.count()
-      << "\ncall_timeout=" << c.call_timeout.count() << "\nping_interval=" << c.ping_interval.count()
-      << "\nmax_frame_bytes=" << c.max_frame_bytes << "\nmax_queued_calls=" << c.max_queued_calls
-      << "\nmax_pending_handshakes=" << c.max_pending_handshakes << "\nio_threads=" << c.io_threads
-      << "\nactor_threads=" << c.actor_threads << "\nsync=" << c.sync << "\nlog_level=" << c.log_level
-      << "\nlog_format=" << (c.log_format == LogFormat::json ? "json" : "text") << "\npki_dir=" << c.pki_dir
-      << "\nserver_names=" << joined(c.server_names) << "\ntrust_proxy=" << c.trust_proxy
+      << "\nwss_addr=" << (c.wss_addr ? c.wss_addr->to_string() : "(off)") << "\ntls_certs=" << joined(c.tls_certs)
+      << "\ntls_keys=" << joined(c.tls_keys) << "\ntls_client_ca=" << c.tls_client_ca
+      << "\napi_addr=" << c.api_addr.to_string() << "\napi_token=" << c.api_token
+      << "\nheartbeat_interval=" << c.heartbeat_interval.count() << "\ncall_timeout=" << c.call_timeout.count()
+      << "\nping_interval=" << c.ping_interval.count() << "\nmax_frame_bytes=" << c.max_frame_bytes
+      << "\nmax_queued_calls=" << c.max_queued_calls << "\nmax_pending_handshakes=" << c.max_pending_handshakes
+      << "\nio_threads=" << c.io_threads << "\nactor_threads=" << c.actor_threads << "\nsync=" << c.sync
+      << "\nlog_level=" << c.log_level << "\nlog_format=" << (c.log_format == LogFormat::json ? "json" : "text")
+      << "\npki_dir=" << c.pki_dir << "\nserver_names=" << joined(c.server_names) << "\ntrust_proxy=" << c.trust_proxy
       << "\nhubject_url=" << c.hubject_url << "\nhubject_token=" << c.hubject_token
       << "\nhubject_token_env=" << c.hubject_token_env << "\nhubject_oauth_url=" << c.hubject_oauth_url
       << "\nhubject_client_id=" << c.hubject_client_id << "\nhubject_client_secret=" << c.hubject_client_secret
@@ -255,8 +255,8 @@ void check_non_defaults(const NodeConfig& c) {
   REQUIRE(c.wss_addr.has_value());
   CHECK(c.wss_addr->host == "::");
   CHECK(c.wss_addr->port == 19311);
-  CHECK(c.tls_cert == "/etc/evbroker/server.pem");
-  CHECK(c.tls_key == "/etc/evbroker/server.key");
+  CHECK(c.tls_certs == std::vector<std::string>{"/etc/evbroker/server.pem"});
+  CHECK(c.tls_keys == std::vector<std::string>{"/etc/evbroker/server.key"});
   CHECK(c.tls_client_ca == "/etc/evbroker/ca.pem");
   CHECK(c.api_addr.host == "10.1.2.3");
   CHECK(c.api_addr.port == 19410);
@@ -336,8 +336,8 @@ TEST_CASE("no arguments give the embedded defaults", "[config]") {
   CHECK(c.ws_addr.to_string() == "127.0.0.1:9310");
   REQUIRE(c.wss_addr.has_value());  // on by default, with the local PKI's server certificate
   CHECK(c.wss_addr->to_string() == "127.0.0.1:9311");
-  CHECK(c.tls_cert.empty());
-  CHECK(c.tls_key.empty());
+  CHECK(c.tls_certs.empty());
+  CHECK(c.tls_keys.empty());
   CHECK(c.tls_client_ca.empty());
   CHECK(c.api_addr.to_string() == "127.0.0.1:9410");
   CHECK(c.api_token.empty());
@@ -692,7 +692,7 @@ TEST_CASE("an API on a non-loopback address needs a token", "[config][errors]") 
 }
 
 TEST_CASE("wss uses the local PKI unless a certificate and its key are both given", "[config][errors]") {
-  CHECK(parse_ok({"--wss-addr", "0.0.0.0:9311"}).tls_cert.empty());
+  CHECK(parse_ok({"--wss-addr", "0.0.0.0:9311"}).tls_certs.empty());
   CHECK(parse_error({"--tls-cert", "c.pem"}) ==
         "tls_cert c.pem needs its private key: set tls_key (--tls-key FILE) as well");
   CHECK(parse_error({"--tls-key", "k.pem"}) ==
@@ -701,7 +701,46 @@ TEST_CASE("wss uses the local PKI unless a certificate and its key are both give
   auto c = parse_ok({"--wss-addr", "0.0.0.0:9311", "--tls-cert", "c.pem", "--tls-key", "k.pem"});
   REQUIRE(c.wss_addr.has_value());
   CHECK(c.wss_addr->to_string() == "0.0.0.0:9311");
-  CHECK(c.tls_cert == "c.pem");
+  CHECK(c.tls_certs == std::vector<std::string>{"c.pem"});
+  CHECK(c.tls_keys == std::vector<std::string>{"k.pem"});
+}
+
+TEST_CASE("the flags --tls-cert and --tls-key given twice pair the n-th certificate with the n-th key",
+          "[config][tls]") {
+  const auto c =
+      parse_ok({"--tls-cert", "rsa.pem", "--tls-key", "rsa.key", "--tls-cert=ec,1.pem", "--tls-key", "ec.key"});
+  // In the order given, and never split on commas (a file name may hold one).
+  CHECK(c.tls_certs == std::vector<std::string>{"rsa.pem", "ec,1.pem"});
+  CHECK(c.tls_keys == std::vector<std::string>{"rsa.key", "ec.key"});
+}
+
+TEST_CASE("the TOML file gives tls_cert and tls_key as a string or as a list", "[config][tls]") {
+  TomlFile one("tls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n");
+  CHECK(parse_ok({"--config", one.path()}).tls_certs == std::vector<std::string>{"c.pem"});
+  TomlFile two("tls_cert = [\"rsa.pem\", \"ec.pem\"]\ntls_key = [\"rsa.key\", \"ec.key\"]\n");
+  const auto c = parse_ok({"--config", two.path()});
+  CHECK(c.tls_certs == std::vector<std::string>{"rsa.pem", "ec.pem"});
+  CHECK(c.tls_keys == std::vector<std::string>{"rsa.key", "ec.key"});
+  // Flags replace the file's list; an empty one goes back to the local PKI.
+  CHECK(parse_ok({"--config", two.path(), "--tls-cert", "x.pem", "--tls-key", "x.key"}).tls_certs ==
+        std::vector<std::string>{"x.pem"});
+  CHECK(parse_ok({"--config", two.path(), "--tls-cert", "", "--tls-key", ""}).tls_certs.empty());
+  TomlFile number("tls_cert = 3\n");
+  CHECK(parse_error({"--config", number.path()}) ==
+        number.path() + ":1:12: tls_cert: expected a string or an array of strings, got an integer");
+  TomlFile mixed("tls_cert = [\"c.pem\", 3]\n");
+  CHECK(parse_error({"--config", mixed.path()}) ==
+        mixed.path() + ":1:12: tls_cert: expected an array of strings, found an integer in it");
+}
+
+TEST_CASE("mismatched --tls-cert and --tls-key counts are refused", "[config][tls][errors]") {
+  CHECK(parse_error({"--tls-cert", "rsa.pem", "--tls-cert", "ec.pem", "--tls-key", "rsa.key"}) ==
+        "tls_cert names 2 certificates (rsa.pem, ec.pem) but tls_key 1 key (rsa.key): give one --tls-key per "
+        "--tls-cert, in the same order (the n-th key belongs to the n-th certificate)");
+  CHECK(parse_error({"--tls-cert", "rsa.pem", "--tls-cert", "ec.pem"}) ==
+        "tls_cert rsa.pem, ec.pem need their private keys: set tls_key (--tls-key FILE) as well");
+  CHECK(parse_error({"--tls-cert", "rsa.pem", "--tls-cert", "", "--tls-key", "k"}) ==
+        "--tls-cert: empty file name among several files");
 }
 
 TEST_CASE("the default wss port counts as a listener", "[config][errors]") {
@@ -1007,7 +1046,7 @@ TEST_CASE("settings_only checks each value but not their combination", "[config]
   auto parsed = parse({"--api-addr", "0.0.0.0:9410", "--tls-cert", "c.pem"}, std::nullopt, std::nullopt,
                       ParseChecks::settings_only);
   REQUIRE(parsed.outcome.kind == Kind::run);
-  CHECK(parsed.config.tls_cert == "c.pem");
+  CHECK(parsed.config.tls_certs == std::vector<std::string>{"c.pem"});
   CHECK(parse({"--heartbeat-interval", "0"}, std::nullopt, std::nullopt, ParseChecks::settings_only).outcome.kind ==
         Kind::exit_error);
 }

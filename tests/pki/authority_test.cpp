@@ -97,6 +97,20 @@ TEST_CASE("CSMS server profile with SANs", "[authority]") {
   CHECK_THAT(bad.error(), Catch::Contains("not an IP address: not-an-ip"));
 }
 
+TEST_CASE("an RSA CSMS server certificate has no keyAgreement", "[authority]") {
+  // keyAgreement is for (EC)DH keys; an RSA server key signs and decrypts (TLS_RSA_* suites).
+  SmallPki pki;
+  IssueOptions options;
+  options.profile = CertificateProfile::csms_server;
+  options.ip_addresses = {"127.0.0.1"};
+  const Certificate server = must(pki.sub.issue(must(PrivateKey::generate_rsa(2048)), "server", "Org", options));
+  CHECK(server.key_type() == KeyType::rsa);
+  CHECK(X509_get_key_usage(server.get()) == (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT));
+  CHECK(X509_get_extended_key_usage(server.get()) == XKU_SSL_SERVER);
+  CHECK(X509_check_ip_asc(server.get(), "127.0.0.1", 0) == 1);
+  CHECK(server.signed_by(pki.sub.certificate()));
+}
+
 TEST_CASE("charging station, V2G SECC and OCSP signer profiles", "[authority]") {
   SmallPki pki;
   const Certificate station = issue(pki, CertificateProfile::charging_station);

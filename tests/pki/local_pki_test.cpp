@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "helpers.hpp"
 #include "pki/verify.hpp"
@@ -19,7 +20,7 @@ using evbroker::pki::test::TempDir;
 
 namespace {
 
-const char* const part_names[] = {"csms-root", "csms-server",      "cpo-sub-ca",
+const char* const part_names[] = {"csms-root", "csms-server",      "csms-server-rsa", "cpo-sub-ca",
                                   "v2g-root",  "v2g-cpo-sub-ca-1", "v2g-cpo-sub-ca-2"};
 
 LocalPki open(const std::string& dir, bool* created = nullptr) {
@@ -69,6 +70,8 @@ TEST_CASE("the first start creates the PKI and the next one loads the same", "[l
   CHECK(first.dir() == dir);
   CHECK(first.server_chain_path() == dir + "/csms-server.crt");
   CHECK(first.server_key_path() == dir + "/csms-server.key");
+  CHECK(first.rsa_server_chain_path() == dir + "/csms-server-rsa.crt");
+  CHECK(first.rsa_server_key_path() == dir + "/csms-server-rsa.key");
   // Nothing of the write transaction is left behind.
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
@@ -106,6 +109,74 @@ TEST_CASE("the CAs and the server certificate have the documented shape", "[loca
   CHECK(X509_check_ip_asc(server.get(), "::1", 0) == 1);
   CHECK(X509_get_extended_key_usage(server.get()) == XKU_SSL_SERVER);
   CHECK(server.public_key_der() == must(PrivateKey::from_pem(read(pki.server_key_path()))).public_key_der());
+  CHECK(server.key_type() == KeyType::ec);
+  CHECK(EVP_PKEY_get_bits(X509_get0_pubkey(server.get())) == 256);
+}
+
+TEST_CASE("the RSA server certificate has the ECDSA one's names under the same root", "[local_pki]") {
+  TempDir tmp;
+  LocalPkiOptions options;
+  options.server_dns_names = {"localhost", "csms.example"};
+  const LocalPki pki = must(LocalPki::open_or_create(tmp.path(), options, nullptr));
+  const auto chain = must(parse_pem_chain(read(pki.rsa_server_chain_path())));
+  REQUIRE(chain.size() == 1);  // the server certificate alone, as for the ECDSA one
+  const Certificate& rsa = chain[0];
+  const Certificate ecdsa = must(Certificate::from_pem(read(pki.server_chain_path())));
+  CHECK(rsa.key_type() == KeyType::rsa);
+  CHECK(EVP_PKEY_get_bits(X509_get0_pubkey(rsa.get())) >= 2048);
+  CHECK(verify_chain(rsa, {}, {pki.csms_root().certificate()}, full()).verdict == ChainVerdict::valid);
+  CHECK(rsa.subject() == ecdsa.subject());
+  for (const char* host : {"localhost", "csms.example"}) {
+    CAPTURE(host);
+    CHECK(X509_check_host(rsa.get(), host, 0, 0, nullptr) == 1);
+  }
+  for (const char* ip : {"127.0.0.1", "::1"}) {
+    CAPTURE(ip);
+    CHECK(X509_check_ip_asc(rsa.get(), ip, 0) == 1);
+  }
+  CHECK(X509_get_extended_key_usage(rsa.get()) == XKU_SSL_SERVER);
+  CHECK(X509_get_key_usage(rsa.get()) == (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT));
+  CHECK(rsa.public_key_der() == must(PrivateKey::from_pem(read(pki.rsa_server_key_path()))).public_key_der());
+  CHECK(mode_of(pki.rsa_server_key_path()) == 0600);
+  CHECK(mode_of(pki.rsa_server_chain_path()) == 0644);
+}
+
+TEST_CASE("a PKI from before the RSA server certificate gets one, the rest untouched", "[local_pki]") {
+  TempDir tmp;
+  open(tmp.path());
+  std::filesystem::remove(tmp / "csms-server-rsa.crt");
+  std::filesystem::remove(tmp / "csms-server-rsa.key");
+  std::map<std::string, std::string> before;
+  for (const auto& entry : std::filesystem::directory_iterator(tmp.path()))
+    before[entry.path().filename().string()] = read(entry.path().string());
+
+  bool created = false;
+  const LocalPki upgraded = open(tmp.path(), &created);
+  CHECK(created);
+  for (const auto& [name, content] : before) {
+    CAPTURE(name);
+    CHECK(read(tmp / name) == content);
+  }
+  const Certificate rsa = must(Certificate::from_pem(read(upgraded.rsa_server_chain_path())));
+  CHECK(rsa.key_type() == KeyType::rsa);
+  CHECK(rsa.signed_by(upgraded.csms_root().certificate()));
+  CHECK(mode_of(upgraded.rsa_server_key_path()) == 0600);
+
+  // Made once: the next start finds it.
+  open(tmp.path(), &created);
+  CHECK_FALSE(created);
+  CHECK(must(Certificate::from_pem(read(upgraded.rsa_server_chain_path()))) == rsa);
+}
+
+TEST_CASE("a server certificate of the wrong key type gives a clear error", "[local_pki]") {
+  TempDir tmp;
+  open(tmp.path());
+  write(tmp / "csms-server-rsa.crt", read(tmp / "csms-server.crt"));
+  write(tmp / "csms-server-rsa.key", read(tmp / "csms-server.key"));
+  auto wrong = LocalPki::open_or_create(tmp.path(), {}, nullptr);
+  REQUIRE_FALSE(wrong);
+  CHECK_THAT(wrong.error(), Catch::Contains(tmp / "csms-server-rsa.crt") && Catch::Contains("holds an ECDSA key") &&
+                                Catch::Contains("RSA server certificate"));
 }
 
 TEST_CASE("damaged or inconsistent files give a clear error", "[local_pki]") {
@@ -208,6 +279,8 @@ TEST_CASE("rotating everything renews the server and V2G sub-CAs under the same 
   const Certificate v2g_signer = pki.v2g_signing_ca().certificate();
   const std::string server_before = read(pki.server_chain_path());
   const std::string server_key_before = read(pki.server_key_path());
+  const std::string rsa_server_before = read(pki.rsa_server_chain_path());
+  const std::string rsa_server_key_before = read(pki.rsa_server_key_path());
 
   must(pki.rotate(RotateWhat::all));
   CHECK(pki.csms_root().certificate() == root);
@@ -216,6 +289,9 @@ TEST_CASE("rotating everything renews the server and V2G sub-CAs under the same 
   CHECK(read(pki.server_chain_path()) != server_before);
   CHECK(read(pki.server_key_path()) != server_key_before);
   CHECK(mode_of(pki.server_key_path()) == 0600);
+  CHECK(read(pki.rsa_server_chain_path()) != rsa_server_before);
+  CHECK(read(pki.rsa_server_key_path()) != rsa_server_key_before);
+  CHECK(mode_of(pki.rsa_server_key_path()) == 0600);
 
   const auto chain = must(pki.sign_v2g(must(make_csr(must(PrivateKey::generate_p256()), "SECC001"))));
   CHECK(verify_chain(chain[0], {chain[1], chain[2]}, {v2g_root}, full()).verdict == ChainVerdict::valid);
@@ -223,6 +299,9 @@ TEST_CASE("rotating everything renews the server and V2G sub-CAs under the same 
   CHECK(reopened.v2g_signing_ca().certificate() == pki.v2g_signing_ca().certificate());
   const Certificate server = must(Certificate::from_pem(read(reopened.server_chain_path())));
   CHECK(verify_chain(server, {}, {root}, full()).verdict == ChainVerdict::valid);
+  const Certificate rsa_server = must(Certificate::from_pem(read(reopened.rsa_server_chain_path())));
+  CHECK(rsa_server.key_type() == KeyType::rsa);
+  CHECK(verify_chain(rsa_server, {}, {root}, full()).verdict == ChainVerdict::valid);
 }
 
 TEST_CASE("an interrupted write is discarded before its commit and finished after it", "[local_pki]") {

@@ -39,6 +39,19 @@ TEST_CASE("a generated P-256 key survives a PEM round trip", "[x509]") {
   CHECK(must(PrivateKey::generate_p256()).public_key_der() != key.public_key_der());
 }
 
+TEST_CASE("a generated RSA key survives a PEM round trip and knows its type", "[x509]") {
+  const PrivateKey key = must(PrivateKey::generate_rsa(2048));
+  CHECK(EVP_PKEY_get_bits(key.get()) == 2048);
+  CHECK(key.type() == KeyType::rsa);
+  CHECK(must(PrivateKey::from_pem(key.pem())).public_key_der() == key.public_key_der());
+  CHECK(must(PrivateKey::generate_p256()).type() == KeyType::ec);
+  CHECK(key_type_name(KeyType::rsa) == "RSA");
+  CHECK(key_type_name(KeyType::ec) == "ECDSA");
+  const auto weak = PrivateKey::generate_rsa(1024);
+  REQUIRE_FALSE(weak);
+  CHECK_THAT(weak.error(), Catch::Contains("at least 2048 bits"));
+}
+
 TEST_CASE("text that is not a key or a certificate gives a clear reason", "[x509]") {
   const auto key = PrivateKey::from_pem("hello");
   REQUIRE_FALSE(key);
