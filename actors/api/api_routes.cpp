@@ -20,6 +20,7 @@ constexpr std::array kRoutes{
     ApiRoute{"GET", "/api/v0/cs/{csId}/auth", &get_station_auth},
     ApiRoute{"PUT", "/api/v0/cs/{csId}/registration", &set_station_registration},
     ApiRoute{"POST", "/api/v0/cs/{csId}/password", &change_station_password},
+    ApiRoute{"POST", "/api/v0/cs/{csId}/provisioning", &provision_station},
     ApiRoute{"POST", "/api/v0/cs/{csId}/reconfigure", &reconfigure_station},
     ApiRoute{"POST", "/api/v0/cs/{csId}/trigger", &trigger_station},
     ApiRoute{"GET", "/api/v0/cs/{csId}/events", &list_events},

@@ -4,7 +4,9 @@
 
 #include "actors/api/api_support.hpp"
 #include "actors/api/generated/api_bodies.hpp"
+#include "actors/api/station_call.hpp"
 #include "actors/core/messages.hpp"
+#include "actors/station/boot_provisioning.hpp"
 #include "actors/records/runtime_keys.hpp"
 #include "actors/records/json_read.hpp"
 #include "actors/records/certificate_records.hpp"
@@ -66,6 +68,7 @@ bodies::Station station_body(const NodeContext& ctx, const storage::Reader& read
   out.tolerant = station.tolerant;
   if (station.registered_at_ms) out.registered_at_ms = station.registered_at_ms;
   out.registration_status = station.registration_status;
+  out.boot_provisioning = station.boot_provisioning;
   auto entry = ctx.directory->find(std::string(id));
   out.online = entry.has_value();
   auto read_runtime = [&](RuntimeField field) {
@@ -90,6 +93,7 @@ bodies::Station station_body(const NodeContext& ctx, const storage::Reader& read
       if (!boot->payload.empty()) out.boot = std::move(boot->payload);
     }
   }
+  if (auto stored = read_runtime(RuntimeField::provisioning)) out.provisioning = std::move(*stored);
   // Fields the station never reported are absent (docs/api.md), lists included.
   reader.scan(storage::Table::station_runtime, connector_prefix(id), [&](std::string_view, std::string_view value) {
     if (!out.connectors) out.connectors.emplace();
@@ -170,6 +174,7 @@ void register_station(Request& r) {
   // Registering again changes the registration status only when the body names one.
   record.registration_status = decoded->registration_status.value_or(
       previous ? previous->registration_status : r.ctx->settings.registration_status);
+  record.boot_provisioning = decoded->boot_provisioning.value_or(previous && previous->boot_provisioning);
   const bool credentials_changed = previous && credentials_differ(*previous, record, password);
   auto respond = r.respond;
   auto ctx = r.ctx;
@@ -241,6 +246,15 @@ void set_station_registration(Request& r) {
             },
             entry->actor, status, std::move(changed), respond);
       });
+}
+
+void provision_station(Request& r) {
+  std::string id;
+  if (!station_id_from_path(r, id)) return;
+  auto entry = connected_station(r, id);
+  if (!entry) return;
+  start_boot_provisioning(*r.system, r.ctx, id, entry->actor, entry->version);
+  r.respond(json_response(202, ocpp::to_json(bodies::Status{"Accepted", std::nullopt})));
 }
 
 void get_station_auth(Request& r) {

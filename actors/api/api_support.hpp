@@ -47,6 +47,7 @@ void register_station(Request& r);
 void get_station_auth(Request& r);
 void set_station_registration(Request& r);
 void change_station_password(Request& r);
+void provision_station(Request& r);
 void get_station(Request& r);
 void list_stations(Request& r);
 void delete_station(Request& r);

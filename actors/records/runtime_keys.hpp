@@ -7,6 +7,7 @@
 //                      (last connection)
 //   <id> \0 seen       LastSeenRecord {"lastSeen"}   (written on disconnect)
 //   <id> \0 firmware | log | diagnostics | publishFirmware   StatusReportRecord {"timestamp", "payload": as sent}
+//   <id> \0 provisioning   ProvisioningRecord {"startedAt", "finishedAt"?, "steps": [...]}
 //   <id> \0 status \0 <u64 evse><u64 connector>   ConnectorStatusRecord {"evseId","connectorId","status",...}
 
 #include <cstdint>
@@ -17,7 +18,7 @@
 
 namespace evbroker::actors {
 
-enum class RuntimeField { boot, conn, seen, firmware, log, diagnostics, publish_firmware };
+enum class RuntimeField { boot, conn, seen, firmware, log, diagnostics, publish_firmware, provisioning };
 
 inline std::string_view runtime_field_name(RuntimeField f) {
   switch (f) {
@@ -28,6 +29,7 @@ inline std::string_view runtime_field_name(RuntimeField f) {
     case RuntimeField::log: return "log";
     case RuntimeField::diagnostics: return "diagnostics";
     case RuntimeField::publish_firmware: return "publishFirmware";
+    case RuntimeField::provisioning: return "provisioning";
   }
   return "?";
 }

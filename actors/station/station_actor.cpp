@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/station/boot_provisioning.hpp"
 #include "actors/station/csms_call.hpp"
 #include "actors/core/log_throttle.hpp"
 #include "actors/core/messages.hpp"
@@ -416,6 +417,14 @@ void after_boot(Self* self, Registration status) {
   auto& st = self->state;
   st.registration.answered_boot(status);
   push_settings(self);
+  if (status == Registration::rejected) return;
+  // The first boot of a station whose registration asks for it: read what it has (a pending station
+  // too: that is what Pending is for, B02).
+  if (st.setup.boot_provisioning && !st.setup.provisioned) {
+    st.setup.provisioned = true;
+    start_boot_provisioning(self->home_system(), st.setup.ctx, st.setup.station_id,
+                            caf::actor_cast<StationActor>(self), st.setup.version);
+  }
   if (status != Registration::accepted) return;
   // Certificates waiting for this station (signed while it was away, roots to install).
   if (const auto* router = st.setup.ctx->router; router && router->security())

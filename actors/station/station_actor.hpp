@@ -38,6 +38,9 @@ struct StationSetup {
   /// (nullopt: never): where its RegistrationGate starts.
   Registration registration = Registration::accepted;
   std::optional<Registration> told;
+  /// Read the station's inventory after its boot (boot_provisioning.hpp), unless it was read before.
+  bool boot_provisioning = false;
+  bool provisioned = false;
 };
 
 struct StationState {

@@ -149,6 +149,10 @@ StationActor start_station_actor(caf::actor_system& system, const NodeContextPtr
   setup.ctx = ctx;
   if (station) setup.registration = registration_from(station->registration_status).value_or(Registration::accepted);
   if (boot) setup.told = registration_from(boot->status).value_or(Registration::accepted);
+  setup.boot_provisioning = station && station->boot_provisioning;
+  setup.provisioned =
+      setup.boot_provisioning &&
+      reader.get(storage::Table::station_runtime, runtime_key(station_id, RuntimeField::provisioning)).has_value();
   auto actor = system.spawn(station_actor, setup);
 
   StationDirectory::Entry entry{actor, version, now, remote, setup.last_seen_ms};

@@ -280,10 +280,12 @@ class Node:
             conn.close()
 
     def register_station(self, cs_id, password=None, profile=0, tolerant=False, invalid_username_allowed=False,
-                         registration=None):
+                         registration=None, boot_provisioning=None):
         body = {"securityProfile": profile, "invalidUsernameAllowed": invalid_username_allowed}
         if registration is not None:
             body["registrationStatus"] = registration
+        if boot_provisioning is not None:
+            body["bootProvisioning"] = boot_provisioning
         if password is not None:
             body["base64SHA256Password"] = password_hash(password)
         if tolerant:

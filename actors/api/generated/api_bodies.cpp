@@ -55,7 +55,7 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveUpdate
 bool read_members(simdjson::dom::object object, std::string_view at, MaeveVariablesChangeRequest& out, std::string& error);
 
 bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationAuth& out, std::string& error) {
-  bool seen[5] = {};
+  bool seen[6] = {};
   for (auto [name, value] : object) {
     const std::string member = member_pointer(at, name);
     if (name == "securityProfile") {
@@ -87,6 +87,11 @@ bool read_members(simdjson::dom::object object, std::string_view at, ChargeStati
       out.registration_status.emplace();
       if (!read_string(value, member, *out.registration_status, error)) return false;
       if (!check_enum(*out.registration_status, member, kChargeStationAuthRegistrationStatusValues, error)) return false;
+    } else if (name == "bootProvisioning") {
+      if (seen[5]) return fail(error, member, "property appears more than once");
+      seen[5] = true;
+      out.boot_provisioning.emplace();
+      if (!read_bool(value, member, *out.boot_provisioning, error)) return false;
     } else {
       return fail(error, member, "unknown property");
     }
@@ -821,6 +826,10 @@ void encode(ocpp::JsonWriter& w, const ChargeStationAuth& body) {
     key(w, "registrationStatus", first);
     w.string((*body.registration_status));
   }
+  if (body.boot_provisioning) {
+    key(w, "bootProvisioning", first);
+    w.boolean((*body.boot_provisioning));
+  }
   w.raw('}');
 }
 
@@ -960,6 +969,10 @@ void encode(ocpp::JsonWriter& w, const Station& body) {
   }
   key(w, "registrationStatus", first);
   w.string(body.registration_status);
+  if (body.boot_provisioning) {
+    key(w, "bootProvisioning", first);
+    w.boolean((*body.boot_provisioning));
+  }
   key(w, "online", first);
   w.boolean(body.online);
   if (body.protocol) {
@@ -985,6 +998,10 @@ void encode(ocpp::JsonWriter& w, const Station& body) {
   if (body.boot) {
     key(w, "boot", first);
     w.raw((*body.boot).empty() ? std::string_view("{}") : std::string_view((*body.boot)));
+  }
+  if (body.provisioning) {
+    key(w, "provisioning", first);
+    w.raw((*body.provisioning).empty() ? std::string_view("{}") : std::string_view((*body.provisioning)));
   }
   if (body.connectors) {
     key(w, "connectors", first);

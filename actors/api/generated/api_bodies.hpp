@@ -35,6 +35,10 @@ struct ChargeStationAuth {
   /// station gets the node's --registration-status (Accepted unless configured), a station registered again
   /// keeps its own.
   std::optional<std::string> registration_status;
+  /// evbroker: read the station's inventory at its first boot (README "The station lifecycle the node runs"):
+  /// 2.0.1 GetBaseReport FullInventory, 1.6 GetConfiguration; GetInstalledCertificateIds;
+  /// GetLocalListVersion. Absent: false for a new station, kept for a registered one.
+  std::optional<bool> boot_provisioning;
 
   bool operator==(const ChargeStationAuth&) const = default;
 };
@@ -167,6 +171,7 @@ struct Station {
   std::optional<std::int64_t> registered_at_ms;
   /// What its BootNotification is answered
   std::string registration_status;
+  std::optional<bool> boot_provisioning;
   bool online = false;
   /// Subprotocol of the current or last connection
   std::optional<std::string> protocol;
@@ -177,6 +182,10 @@ struct Station {
   std::optional<std::string> boot_status;
   /// The last BootNotification request payload, as sent
   std::optional<std::string> boot;
+  /// What the node read of the station at its first boot or when asked: {"startedAt", "finishedAt"? (absent
+  /// while it runs), "steps": [{"action", "outcome": "result"|"call_error"|"timeout"|..., "answer"?: as the
+  /// station sent it, "error"?}]}
+  std::optional<std::string> provisioning;
   std::optional<std::vector<std::string>> connectors;
   /// Last FirmwareStatusNotification status
   std::optional<std::string> firmware_status;

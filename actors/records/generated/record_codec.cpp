@@ -45,6 +45,8 @@ void write_stored_members(ocpp::JsonWriter& w, const StationRecord& r) {
   time_member(w, "registeredAt", r.registered_at_ms, first);
   key(w, "registrationStatus", first);
   w.string(r.registration_status);
+  key(w, "bootProvisioning", first);
+  w.boolean(r.boot_provisioning);
 }
 
 void write_stored_members(ocpp::JsonWriter& w, const TokenRecord& r) {
@@ -332,6 +334,14 @@ void write_stored_members(ocpp::JsonWriter& w, const BootRecord& r) {
   w.string(r.status);
 }
 
+void write_stored_members(ocpp::JsonWriter& w, const ProvisioningRecord& r) {
+  bool first = true;
+  key(w, "startedAt", first);
+  w.date_time(ocpp::DateTime::from_unix_ms(r.started_at_ms));
+  time_member(w, "finishedAt", r.finished_at_ms, first);
+  json_member(w, "steps", r.steps, first);
+}
+
 void write_stored_members(ocpp::JsonWriter& w, const StatusReportRecord& r) {
   bool first = true;
   key(w, "timestamp", first);
@@ -416,6 +426,7 @@ std::optional<StationRecord> parse_station_record(std::string_view json) {
   r.tolerant = json::get_bool(o, "tolerant").value_or(false);
   r.registered_at_ms = parse_time(o, "registeredAt");
   r.registration_status = json::get_string(o, "registrationStatus").value_or("Accepted");
+  r.boot_provisioning = json::get_bool(o, "bootProvisioning").value_or(false);
   return r;
 }
 
@@ -669,6 +680,32 @@ std::optional<BootRecord> parse_boot_record(std::string_view json) {
   r.booted_at_ms = parse_time(o, "bootedAt");
   r.payload = parse_json(o, "payload");
   r.status = json::get_string(o, "status").value_or("Accepted");
+  return r;
+}
+
+// ---- ProvisioningRecord ------------------------------------------------------------------------------
+
+void write_json(ocpp::JsonWriter& w, const ProvisioningRecord& record) {
+  w.raw('{');
+  write_stored_members(w, record);
+  w.raw('}');
+}
+
+std::string to_json(const ProvisioningRecord& record) {
+  std::string out;
+  ocpp::JsonWriter w(out);
+  write_json(w, record);
+  return out;
+}
+
+std::optional<ProvisioningRecord> parse_provisioning_record(std::string_view json) {
+  auto object = parse_object(json);
+  if (!object) return std::nullopt;
+  const auto& o = *object;
+  ProvisioningRecord r;
+  r.started_at_ms = parse_time(o, "startedAt");
+  r.finished_at_ms = parse_time(o, "finishedAt");
+  r.steps = parse_json(o, "steps");
   return r;
 }
 

@@ -29,6 +29,7 @@ struct StationRecord {
   bool tolerant = false;  // accept off-spec payloads (unknown enum values, extra fields)
   std::int64_t registered_at_ms = 0;
   std::string registration_status = "Accepted";  // what its BootNotification is answered (actors/station/registration.hpp)
+  bool boot_provisioning = false;  // read its inventory at its first boot (actors/station/boot_provisioning.hpp)
 
   bool operator==(const StationRecord&) const = default;
 };
@@ -208,6 +209,22 @@ std::string to_json(const BootRecord& record);
 /// The stored form read back; nullopt when `json` is not a JSON object. A member that is
 /// missing or of another type gets its default: a record never fails on one damaged member.
 std::optional<BootRecord> parse_boot_record(std::string_view json);
+
+/// What the node read of a station at its first boot or when asked (table `station_runtime`, key = station id
+/// \0 provisioning).
+struct ProvisioningRecord {
+  std::int64_t started_at_ms = 0;
+  std::int64_t finished_at_ms = 0;  // absent while it runs
+  std::string steps;  // per call in order: {"action", "outcome": result | call_error | timeout | ..., "answer"?: the station's answer as sent, "error"?}
+
+  bool operator==(const ProvisioningRecord&) const = default;
+};
+/// The stored form.
+void write_json(ocpp::JsonWriter& w, const ProvisioningRecord& record);
+std::string to_json(const ProvisioningRecord& record);
+/// The stored form read back; nullopt when `json` is not a JSON object. A member that is
+/// missing or of another type gets its default: a record never fails on one damaged member.
+std::optional<ProvisioningRecord> parse_provisioning_record(std::string_view json);
 
 /// A station's latest firmware, log, diagnostics or publish-firmware status notification (table
 /// `station_runtime`, key = station id \0 firmware | log | diagnostics | publishFirmware).
