@@ -63,8 +63,7 @@ void send(Request& r, const StationDirectory::Entry& station, Call call, int sta
 /// Sends `calls` one after the other (the next once the previous was answered); answers `status`
 /// with `combine` of their answers, or the first failure.
 using Combine = std::function<std::string(const std::vector<std::string>& payloads)>;
-void send_all(Request& r, const StationDirectory::Entry& station, std::vector<Call> calls, int status,
-              Combine combine);
+void send_all(Request& r, const StationDirectory::Entry& station, std::vector<Call> calls, int status, Combine combine);
 
 /// The body decoded with a generated decoder; answers 400 and gives nullopt when it is not.
 template <class Decoder>

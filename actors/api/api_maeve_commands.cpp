@@ -45,7 +45,10 @@ void maeve_change_availability(Request& r) {
   if (!station) return;
   std::string payload;
   if (station->version == ocpp::Version::v16) {
-    payload = Object().num("connectorId", body->connector_id.value_or(body->evse_id.value_or(0))).str("type", body->type).text();
+    payload = Object()
+                  .num("connectorId", body->connector_id.value_or(body->evse_id.value_or(0)))
+                  .str("type", body->type)
+                  .text();
   } else {
     // evseId names the EVSE (then connectorId its connector); without it connectorId is the EVSE
     // as on 1.6; 0 or nothing: the whole station.
@@ -76,8 +79,11 @@ void maeve_data_transfer(Request& r) {
   if (!body) return;
   auto station = connected_station(r, r.segments.at(1));
   if (!station) return;
-  const auto payload =
-      Object().str("vendorId", body->vendor_id).opt_str("messageId", body->message_id).opt_str("data", body->data).text();
+  const auto payload = Object()
+                           .str("vendorId", body->vendor_id)
+                           .opt_str("messageId", body->message_id)
+                           .opt_str("data", body->data)
+                           .text();
   // The fork's data is a string; 2.0.1 allows any JSON there: a value that is not a string is
   // given as its JSON text.
   maeve::send(r, *station, {"DataTransfer", payload}, 202, [](simdjson::dom::element answer, std::string_view) {
@@ -111,7 +117,8 @@ void maeve_remote_start(Request& r) {
   // 2.0.1 needs an id for the transaction to refer back to (remoteStartId); the answer gives it.
   const auto remote_start_id = maeve::new_request_id(r);
   Object out;
-  out.opt_num("evseId", body->connector_id).num("remoteStartId", remote_start_id)
+  out.opt_num("evseId", body->connector_id)
+      .num("remoteStartId", remote_start_id)
       .raw("idToken", maeve::central_id_token(body->id_tag));
   if (body->charging_profile) {
     auto profile = maeve::profile_to_201(*body->charging_profile);
@@ -140,7 +147,8 @@ void maeve_remote_stop(Request& r) {
     const auto& text = body->transaction_id;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
     if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size())
-      return r.respond(error_response(400, "/transactionId: an ocpp1.6 transaction id is an integer, got '" + text + "'"));
+      return r.respond(
+          error_response(400, "/transactionId: an ocpp1.6 transaction id is an integer, got '" + text + "'"));
     return maeve::send(r, *station, {"RemoteStopTransaction", Object().num("transactionId", id).text()});
   }
   maeve::send(r, *station, {"RequestStopTransaction", Object().str("transactionId", body->transaction_id).text()});
@@ -152,7 +160,8 @@ void maeve_delete_station_certificate(Request& r) {
   if (!body) return;
   auto station = connected_station(r, r.segments.at(1));
   if (!station) return;
-  maeve::send(r, *station, {"DeleteCertificate", Object().raw("certificateHashData", body->certificate_hash_data).text()});
+  maeve::send(r, *station,
+              {"DeleteCertificate", Object().raw("certificateHashData", body->certificate_hash_data).text()});
 }
 
 }  // namespace evbroker::actors::api

@@ -280,7 +280,8 @@ void maeve_get_monitoring_report(Request& r) {
   if (!station) return;
   Object out;
   out.num("requestId", body->request_id);
-  if (body->component_variable && *body->component_variable != "[]") out.raw("componentVariable", *body->component_variable);
+  if (body->component_variable && *body->component_variable != "[]")
+    out.raw("componentVariable", *body->component_variable);
   maeve::send(r, *station, {"GetMonitoringReport", out.text()});
 }
 

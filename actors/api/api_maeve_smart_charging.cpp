@@ -62,16 +62,15 @@ void maeve_set_charging_profile(Request& r) {
   auto station = connected_station(r, r.segments.at(1));
   if (!station) return;
   if (station->version == ocpp::Version::v16)
-    return maeve::send(r, *station,
-                       {"SetChargingProfile", Object()
-                                                  .num("connectorId", body->connector_id)
-                                                  .raw("csChargingProfiles", body->cs_charging_profiles)
-                                                  .text()});
+    return maeve::send(
+        r, *station,
+        {"SetChargingProfile",
+         Object().num("connectorId", body->connector_id).raw("csChargingProfiles", body->cs_charging_profiles).text()});
   auto profile = maeve::profile_to_201(body->cs_charging_profiles);
   if (profile.empty()) return r.respond(error_response(400, "/csChargingProfiles: expected an object"));
-  maeve::send(r, *station,
-              {"SetChargingProfile",
-               Object().num("evseId", body->connector_id).raw("chargingProfile", profile).text()});
+  maeve::send(
+      r, *station,
+      {"SetChargingProfile", Object().num("evseId", body->connector_id).raw("chargingProfile", profile).text()});
 }
 
 namespace {
@@ -92,7 +91,8 @@ std::string profile_from_201(simdjson::dom::object profile, std::int64_t evse) {
     } else if (key == "chargingSchedule") {
       simdjson::dom::array schedules;
       simdjson::dom::object first;
-      if (value.get(schedules) == simdjson::SUCCESS && schedules.size() > 0 && schedules.at(0).get(first) == simdjson::SUCCESS) {
+      if (value.get(schedules) == simdjson::SUCCESS && schedules.size() > 0 &&
+          schedules.at(0).get(first) == simdjson::SUCCESS) {
         json = "{";
         for (auto [k, v] : first) {
           if (k == "id") continue;
@@ -115,38 +115,38 @@ std::vector<std::string> reported_profiles(const NodeContext& ctx, const std::st
   std::vector<std::string> out;
   std::vector<std::pair<std::int64_t, std::int64_t>> seen;
   simdjson::dom::parser parser, payload_parser;
-  ctx.store->read().scan_reverse(storage::Table::events, storage::prefix({id}), [&](std::string_view,
-                                                                                       std::string_view value) {
-    simdjson::dom::element event;
-    std::string_view type, payload;
-    if (parser.parse(value).get(event) || event["type"].get(type) || type != "ReportChargingProfiles") return true;
-    simdjson::dom::element report;
-    simdjson::dom::element stored_payload;
-    if (event["payload"].get(stored_payload)) return true;
-    // The payload is kept as the station sent it: an object (or its text).
-    if (stored_payload.get(payload) == simdjson::SUCCESS) {
-      if (payload_parser.parse(payload).get(report)) return true;
-    } else {
-      report = stored_payload;
-    }
-    std::int64_t evse = 0;
-    simdjson::dom::array profiles;
-    if (report["evseId"].get(evse) || report["chargingProfile"].get(profiles)) return true;
-    if (evse_wanted && *evse_wanted != evse) return true;
-    for (auto element : profiles) {
-      simdjson::dom::object profile;
-      std::int64_t profile_id = 0;
-      if (element.get(profile) || profile["id"].get(profile_id)) continue;
-      std::string_view p;
-      if (!purpose.empty() && (profile["chargingProfilePurpose"].get(p) || purpose_201(purpose) != p)) continue;
-      std::int64_t level = 0;
-      if (stack_level && (profile["stackLevel"].get(level) || level != *stack_level)) continue;
-      if (std::find(seen.begin(), seen.end(), std::pair{evse, profile_id}) != seen.end()) continue;
-      seen.emplace_back(evse, profile_id);
-      out.push_back(profile_from_201(profile, evse));
-    }
-    return true;
-  });
+  ctx.store->read().scan_reverse(
+      storage::Table::events, storage::prefix({id}), [&](std::string_view, std::string_view value) {
+        simdjson::dom::element event;
+        std::string_view type, payload;
+        if (parser.parse(value).get(event) || event["type"].get(type) || type != "ReportChargingProfiles") return true;
+        simdjson::dom::element report;
+        simdjson::dom::element stored_payload;
+        if (event["payload"].get(stored_payload)) return true;
+        // The payload is kept as the station sent it: an object (or its text).
+        if (stored_payload.get(payload) == simdjson::SUCCESS) {
+          if (payload_parser.parse(payload).get(report)) return true;
+        } else {
+          report = stored_payload;
+        }
+        std::int64_t evse = 0;
+        simdjson::dom::array profiles;
+        if (report["evseId"].get(evse) || report["chargingProfile"].get(profiles)) return true;
+        if (evse_wanted && *evse_wanted != evse) return true;
+        for (auto element : profiles) {
+          simdjson::dom::object profile;
+          std::int64_t profile_id = 0;
+          if (element.get(profile) || profile["id"].get(profile_id)) continue;
+          std::string_view p;
+          if (!purpose.empty() && (profile["chargingProfilePurpose"].get(p) || purpose_201(purpose) != p)) continue;
+          std::int64_t level = 0;
+          if (stack_level && (profile["stackLevel"].get(level) || level != *stack_level)) continue;
+          if (std::find(seen.begin(), seen.end(), std::pair{evse, profile_id}) != seen.end()) continue;
+          seen.emplace_back(evse, profile_id);
+          out.push_back(profile_from_201(profile, evse));
+        }
+        return true;
+      });
   return out;
 }
 
@@ -171,17 +171,17 @@ void maeve_get_charging_profiles(Request& r) {
   criteria.opt_num("stackLevel", stack_level);
   Object out;
   out.num("requestId", request_id).opt_num("evseId", connector).raw("chargingProfile", criteria.text());
-  maeve::send(r, *station, {"GetChargingProfiles", out.text()}, 200,
-              [request_id, ctx = r.ctx, id, connector, purpose, stack_level](simdjson::dom::element answer,
-                                                                               std::string_view) {
-                std::string_view status;
-                if (answer["status"].get(status)) status = {};
-                return Object()
-                    .raw("profiles", maeve::array(reported_profiles(*ctx, id, connector, purpose, stack_level)))
-                    .str("status", status)
-                    .num("requestId", request_id)
-                    .text();
-              });
+  maeve::send(
+      r, *station, {"GetChargingProfiles", out.text()}, 200,
+      [request_id, ctx = r.ctx, id, connector, purpose, stack_level](simdjson::dom::element answer, std::string_view) {
+        std::string_view status;
+        if (answer["status"].get(status)) status = {};
+        return Object()
+            .raw("profiles", maeve::array(reported_profiles(*ctx, id, connector, purpose, stack_level)))
+            .str("status", status)
+            .num("requestId", request_id)
+            .text();
+      });
 }
 
 void maeve_clear_charging_profile(Request& r) {

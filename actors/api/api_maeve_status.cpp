@@ -162,8 +162,8 @@ void maeve_log_status(Request& r) {
     if (report && parser.parse(report->payload).get(payload) == simdjson::SUCCESS)
       stored_id = json::get_int(payload, "requestId");
     if (stored_id != request_id)
-      return r.respond(error_response(404, "the last log status of charge station " + id + " is not of request " +
-                                               std::to_string(*request_id)));
+      return r.respond(error_response(
+          404, "the last log status of charge station " + id + " is not of request " + std::to_string(*request_id)));
   }
   respond_status(r, RuntimeField::log, {"requestId"});
 }
@@ -261,7 +261,8 @@ void maeve_list_transactions(Request& r) {
   std::stable_sort(kept.begin(), kept.end(),
                    [](const auto* a, const auto* b) { return a->started_at_ms > b->started_at_ms; });
   std::vector<std::string> page;
-  for (std::size_t i = static_cast<std::size_t>(offset); i < kept.size() && page.size() < static_cast<std::size_t>(limit); ++i)
+  for (std::size_t i = static_cast<std::size_t>(offset);
+       i < kept.size() && page.size() < static_cast<std::size_t>(limit); ++i)
     page.push_back(summary(*kept[i]).text());
   r.respond(json_response(200, Object()
                                    .raw("transactions", maeve::array(page))
@@ -325,7 +326,8 @@ void maeve_meter_values(Request& r) {
       auto when = stamp ? ocpp::DateTime::parse(*stamp) : std::nullopt;
       if (!when || (from && when->unix_ms() < *from) || (to && when->unix_ms() > *to)) return true;
     }
-    if (total++ >= offset && static_cast<std::int64_t>(page.size()) < limit) page.push_back(meter_value(value, t, parser));
+    if (total++ >= offset && static_cast<std::int64_t>(page.size()) < limit)
+      page.push_back(meter_value(value, t, parser));
     return true;
   });
   r.respond(json_response(200, Object()

@@ -128,12 +128,11 @@ void next(std::shared_ptr<Sequence> seq) {
   if (seq->payloads.size() == seq->calls.size())
     return seq->respond(json_response(seq->status, seq->combine(seq->payloads)));
   auto call = seq->calls[seq->payloads.size()];
-  spawn_csms_call(*seq->system, seq->station.actor, std::move(call), seq->ctx->settings,
-                  [seq](CsmsCallResult result) {
-                    if (result.kind != CsmsCallResult::Kind::result) return seq->respond(call_result_response(result));
-                    seq->payloads.push_back(std::move(result.payload));
-                    next(seq);
-                  });
+  spawn_csms_call(*seq->system, seq->station.actor, std::move(call), seq->ctx->settings, [seq](CsmsCallResult result) {
+    if (result.kind != CsmsCallResult::Kind::result) return seq->respond(call_result_response(result));
+    seq->payloads.push_back(std::move(result.payload));
+    next(seq);
+  });
 }
 
 }  // namespace
@@ -165,8 +164,7 @@ bool parse_int(std::string_view text, std::int64_t& out) {
 
 }  // namespace
 
-std::optional<std::int64_t> query_int(Request& r, std::string_view name, std::int64_t lo, std::int64_t hi,
-                                      bool& bad) {
+std::optional<std::int64_t> query_int(Request& r, std::string_view name, std::int64_t lo, std::int64_t hi, bool& bad) {
   const auto text = r.query_value(name);
   if (text.empty()) return std::nullopt;
   std::int64_t value = 0;

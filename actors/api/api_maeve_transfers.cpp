@@ -174,8 +174,9 @@ void maeve_get_local_list_version(Request& r) {
 void maeve_get_local_list(Request& r) {
   if (!r.ctx->store->read().get(storage::Table::stations, r.segments.at(1)))
     return r.respond(error_response(404, "unknown charge station " + r.segments.at(1)));
-  r.respond(error_response(501, "the node keeps no local authorization lists yet: GET .../local-list/version asks the "
-                                "station for its version"));
+  r.respond(error_response(501,
+                           "the node keeps no local authorization lists yet: GET .../local-list/version asks the "
+                           "station for its version"));
 }
 
 void maeve_create_reservation(Request& r) {
@@ -195,7 +196,8 @@ void maeve_create_reservation(Request& r) {
                                           .text()});
   }
   Object out;
-  out.num("id", body->reservation_id).str("expiryDateTime", body->expiry_date)
+  out.num("id", body->reservation_id)
+      .str("expiryDateTime", body->expiry_date)
       .raw("idToken", maeve::central_id_token(body->id_tag));
   if (body->connector_id > 0) out.num("evseId", body->connector_id);
   if (body->parent_id_tag) out.raw("groupIdToken", maeve::central_id_token(*body->parent_id_tag));
@@ -213,8 +215,9 @@ void maeve_cancel_reservation(Request& r) {
 void maeve_list_reservations(Request& r) {
   if (!r.ctx->store->read().get(storage::Table::stations, r.segments.at(1)))
     return r.respond(error_response(404, "unknown charge station " + r.segments.at(1)));
-  r.respond(error_response(501, "the node keeps no reservations yet: POST .../reservation sends ReserveNow and "
-                                "answers with the station's status"));
+  r.respond(error_response(501,
+                           "the node keeps no reservations yet: POST .../reservation sends ReserveNow and "
+                           "answers with the station's status"));
 }
 
 }  // namespace evbroker::actors::api

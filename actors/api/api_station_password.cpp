@@ -138,9 +138,8 @@ void change_station_password(Request& r) {
                 // Not sent or refused: the old password stays. Sent without an answer: the new one is
                 // accepted as well, and adopted when the station logs in with it.
                 const auto outcome = maybe_taken(result) ? Outcome::keep_offered : Outcome::drop;
-                return store_outcome(ctx, id, outcome, [respond, result](const std::string&) {
-                  respond(call_result_response(result));
-                });
+                return store_outcome(ctx, id, outcome,
+                                     [respond, result](const std::string&) { respond(call_result_response(result)); });
               }
               auto status = answered_status(result);
               const bool adopted = status == "Accepted" || status == "RebootRequired";
@@ -152,9 +151,8 @@ void change_station_password(Request& r) {
                               if (!store_error.empty())
                                 return respond(error_response(
                                     500, "the station answered " + status + " but storing it failed: " + store_error));
-                              respond(json_response(
-                                  200, ocpp::to_json(bodies::PasswordChanged{status.empty() ? "Unknown" : status,
-                                                                             adopted})));
+                              respond(json_response(200, ocpp::to_json(bodies::PasswordChanged{
+                                                             status.empty() ? "Unknown" : status, adopted})));
                             });
             });
       });

@@ -172,8 +172,8 @@ void register_station(Request& r) {
   // once the change is stored, and it reconnects with what it now must present.
   const auto previous = load_station(r.ctx->store->read(), id);
   // Registering again changes the registration status only when the body names one.
-  record.registration_status = decoded->registration_status.value_or(
-      previous ? previous->registration_status : r.ctx->settings.registration_status);
+  record.registration_status = decoded->registration_status.value_or(previous ? previous->registration_status
+                                                                              : r.ctx->settings.registration_status);
   record.boot_provisioning = decoded->boot_provisioning.value_or(previous && previous->boot_provisioning);
   const bool credentials_changed = previous && credentials_differ(*previous, record, password);
   auto respond = r.respond;
@@ -230,8 +230,8 @@ void set_station_registration(Request& r) {
         // The connection applies it (registration.hpp) and says what follows.
         changed.online = true;
         system->spawn(
-            [](caf::event_based_actor* self, StationActor station, Registration decided, bodies::RegistrationChanged out,
-               transport::Responder reply) {
+            [](caf::event_based_actor* self, StationActor station, Registration decided,
+               bodies::RegistrationChanged out, transport::Responder reply) {
               self->request(station, std::chrono::seconds(10), registration_atom::value, decided)
                   .then(
                       [out, reply](const std::string& effect) mutable {

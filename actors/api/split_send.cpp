@@ -19,7 +19,8 @@ struct PartsInFlight {
 };
 
 void send_next_part(const std::shared_ptr<PartsInFlight>& run) {
-  if (run->answers.size() == run->parts.size()) return run->done(merge_answers(run->whole, run->answers, run->parts.size()));
+  if (run->answers.size() == run->parts.size())
+    return run->done(merge_answers(run->whole, run->answers, run->parts.size()));
   auto part = run->parts[run->answers.size()];
   spawn_csms_call(*run->system, run->station, std::move(part), run->settings, [run](CsmsCallResult result) {
     const bool failed = result.kind != CsmsCallResult::Kind::result;

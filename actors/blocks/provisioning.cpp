@@ -14,7 +14,8 @@
 namespace evbroker::actors::provisioning {
 
 std::string boot_record(std::int64_t ms, std::string_view payload, Registration status) {
-  return to_json(BootRecord{.booted_at_ms = ms, .payload = std::string(payload), .status = std::string(to_string(status))});
+  return to_json(
+      BootRecord{.booted_at_ms = ms, .payload = std::string(payload), .status = std::string(to_string(status))});
 }
 
 std::string status_report_record(std::int64_t ms, std::string_view payload) {
@@ -80,9 +81,8 @@ void on_boot(const NodeContext& ctx, const IncomingCall& call) {
   const auto now = ctx.clock->now_ms();
   const auto status = registration_of(ctx, call.station_id);
   // Accepted: the heartbeat interval; Pending or Rejected: the least wait before the next boot.
-  const auto interval = (status == Registration::accepted ? ctx.settings.heartbeat_interval
-                                                          : ctx.settings.boot_retry_interval)
-                            .count();
+  const auto interval =
+      (status == Registration::accepted ? ctx.settings.heartbeat_interval : ctx.settings.boot_retry_interval).count();
   std::string response;
   if (call.v16) {
     ocpp16::RegistrationStatus v16_status{};

@@ -35,7 +35,8 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(UpgradeOutcome::
     "accepted",  "bad_path", "unknown_station", "bad_credentials", "wrong_profile", "no_subprotocol",
     "throttled", "shed",     "timed_out"};
 constexpr std::array<std::string_view, static_cast<std::size_t>(CsmsCallOutcome::count_)> kCsmsCallNames = {
-    "result", "call_error", "invalid_response", "timeout", "disconnected", "queue_full", "not_sent", "not_allowed", "unknown"};
+    "result",     "call_error", "invalid_response", "timeout", "disconnected",
+    "queue_full", "not_sent",   "not_allowed",      "unknown"};
 
 void line(std::string& out, std::string_view name, std::string_view labels, std::uint64_t value) {
   out.append(name);

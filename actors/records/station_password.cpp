@@ -18,8 +18,7 @@ bool matches(std::string_view password, const std::string& salt, const std::stri
 PasswordMatch match_password(const StationRecord& station, std::string_view password) {
   if (matches(password, station.password_salt, station.password_hash)) return PasswordMatch::current;
   if (matches(password, station.offered_password_salt, station.offered_password_hash)) return PasswordMatch::offered;
-  if (matches(password, station.previous_password_salt, station.previous_password_hash))
-    return PasswordMatch::previous;
+  if (matches(password, station.previous_password_salt, station.previous_password_hash)) return PasswordMatch::previous;
   return PasswordMatch::none;
 }
 

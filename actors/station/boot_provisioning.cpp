@@ -47,13 +47,12 @@ void store(const std::shared_ptr<Run>& run, bool finished) {
   ProvisioningRecord record{.started_at_ms = run->started_at_ms,
                             .finished_at_ms = finished ? run->ctx->clock->now_ms() : 0,
                             .steps = std::move(steps)};
-  run->ctx->committer->submit(
-      [key = runtime_key(run->station_id, RuntimeField::provisioning), value = to_json(record)](storage::WriteTxn& txn) {
-        txn.put(storage::Table::station_runtime, key, value);
-      },
-      [ctx = run->ctx, id = run->station_id](const std::string& error) {
-        if (!error.empty()) ctx->station_log->warn("{}: storing its provisioning failed: {}", id, error);
-      });
+  run->ctx->committer->submit([key = runtime_key(run->station_id, RuntimeField::provisioning), value = to_json(record)](
+                                  storage::WriteTxn& txn) { txn.put(storage::Table::station_runtime, key, value); },
+                              [ctx = run->ctx, id = run->station_id](const std::string& error) {
+                                if (!error.empty())
+                                  ctx->station_log->warn("{}: storing its provisioning failed: {}", id, error);
+                              });
 }
 
 template <class Self>

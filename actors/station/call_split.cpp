@@ -28,8 +28,9 @@ std::optional<std::size_t> positive(std::string_view text) {
 
 /// The items of a splittable request: the vector that is cut into parts.
 template <class Fn>
-auto visit_items(const CsmsCall& call, Fn&& fn) -> decltype(fn(std::declval<const ocpp201::GetVariablesRequest&>(),
-                                                                 std::declval<const std::vector<ocpp201::GetVariableDataType>&>())) {
+auto visit_items(const CsmsCall& call, Fn&& fn)
+    -> decltype(fn(std::declval<const ocpp201::GetVariablesRequest&>(),
+                   std::declval<const std::vector<ocpp201::GetVariableDataType>&>())) {
   using Result = decltype(fn(std::declval<const ocpp201::GetVariablesRequest&>(),
                              std::declval<const std::vector<ocpp201::GetVariableDataType>&>()));
   if (call.request.v201) {
@@ -51,12 +52,18 @@ auto visit_items(const CsmsCall& call, Fn&& fn) -> decltype(fn(std::declval<cons
 /// The items vector of a request of the same type as `whole` (for building a part).
 template <class Message>
 auto& items_of(Message& m) {
-  if constexpr (std::is_same_v<Message, ocpp201::GetVariablesRequest>) return m.getVariableData;
-  else if constexpr (std::is_same_v<Message, ocpp201::SetVariablesRequest>) return m.setVariableData;
-  else if constexpr (std::is_same_v<Message, ocpp201::SetVariableMonitoringRequest>) return m.setMonitoringData;
-  else if constexpr (std::is_same_v<Message, ocpp201::ClearVariableMonitoringRequest>) return m.id;
-  else if constexpr (std::is_same_v<Message, ocpp201::GetReportRequest>) return *m.componentVariable;
-  else return *m.key;  // ocpp16::GetConfigurationRequest
+  if constexpr (std::is_same_v<Message, ocpp201::GetVariablesRequest>)
+    return m.getVariableData;
+  else if constexpr (std::is_same_v<Message, ocpp201::SetVariablesRequest>)
+    return m.setVariableData;
+  else if constexpr (std::is_same_v<Message, ocpp201::SetVariableMonitoringRequest>)
+    return m.setMonitoringData;
+  else if constexpr (std::is_same_v<Message, ocpp201::ClearVariableMonitoringRequest>)
+    return m.id;
+  else if constexpr (std::is_same_v<Message, ocpp201::GetReportRequest>)
+    return *m.componentVariable;
+  else
+    return *m.key;  // ocpp16::GetConfigurationRequest
 }
 
 template <class Item>

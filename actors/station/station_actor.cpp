@@ -422,8 +422,8 @@ void after_boot(Self* self, Registration status) {
   // too: that is what Pending is for, B02).
   if (st.setup.boot_provisioning && !st.setup.provisioned) {
     st.setup.provisioned = true;
-    start_boot_provisioning(self->home_system(), st.setup.ctx, st.setup.station_id,
-                            caf::actor_cast<StationActor>(self), st.setup.version);
+    start_boot_provisioning(self->home_system(), st.setup.ctx, st.setup.station_id, caf::actor_cast<StationActor>(self),
+                            st.setup.version);
   }
   if (status != Registration::accepted) return;
   // Certificates waiting for this station (signed while it was away, roots to install).

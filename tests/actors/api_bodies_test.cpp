@@ -231,12 +231,11 @@ TEST_CASE("a Station body leaves out what the station never reported and writes 
   station.id = "CS1";
   station.registration_status = "Pending";
   station.storage.events = {1, 2, 3, 4};
-  CHECK(ocpp::to_json(station) ==
-        R"({"id":"CS1","securityProfile":0,"invalidUsernameAllowed":false,"tolerant":false,)"
-        R"("registrationStatus":"Pending","online":false,)"
-        R"("storage":{"events":{"entries":1,"bytes":2,"maxEntries":3,"maxBytes":4},)"
-        R"("deviceModel":{"entries":0,"bytes":0,"maxEntries":0,"maxBytes":0},)"
-        R"("meterValues":{"entries":0,"bytes":0,"maxEntries":0,"maxBytes":0}}})");
+  CHECK(ocpp::to_json(station) == R"({"id":"CS1","securityProfile":0,"invalidUsernameAllowed":false,"tolerant":false,)"
+                                  R"("registrationStatus":"Pending","online":false,)"
+                                  R"("storage":{"events":{"entries":1,"bytes":2,"maxEntries":3,"maxBytes":4},)"
+                                  R"("deviceModel":{"entries":0,"bytes":0,"maxEntries":0,"maxBytes":0},)"
+                                  R"("meterValues":{"entries":0,"bytes":0,"maxEntries":0,"maxBytes":0}}})");
   station.registered_at_ms = 0;
   station.boot = R"({"reason":"PowerUp"})";
   station.connectors = {{R"({"evseId":1})"}, {R"({"evseId":2})"}};

@@ -124,12 +124,17 @@ std::string api_json_open(const TransactionRecord& r) {
 }  // namespace
 
 TEST_CASE("a station record is written as before the records were generated, and reads back equal") {
-  CHECK(to_json(StationRecord{}) == R"({"securityProfile":0,"invalidUsernameAllowed":false,"tolerant":false,"registrationStatus":"Accepted"})");
+  CHECK(
+      to_json(StationRecord{}) ==
+      R"({"securityProfile":0,"invalidUsernameAllowed":false,"tolerant":false,"registrationStatus":"Accepted","bootProvisioning":false})");
   CHECK(
       to_json(station_full()) ==
-      R"({"securityProfile":1,"passwordSalt":"c2FsdHNhbHRzYWx0c2FsdA==","passwordHash":"aGFzaA==","invalidUsernameAllowed":true,"tolerant":true,"registeredAt":"2025-12-02T10:40:00.123Z","registrationStatus":"Accepted"})");
+      R"({"securityProfile":1,"passwordSalt":"c2FsdHNhbHRzYWx0c2FsdA==","passwordHash":"aGFzaA==","invalidUsernameAllowed":true,"tolerant":true,"registeredAt":"2025-12-02T10:40:00.123Z","registrationStatus":"Accepted","bootProvisioning":false})");
   CHECK(parse_station_record(to_json(station_full())) == station_full());
   CHECK(parse_station_record(to_json(StationRecord{})) == StationRecord{});
+  // a record written before registration status and provisioning existed reads as Accepted, not provisioned
+  CHECK(parse_station_record(R"({"securityProfile":0,"invalidUsernameAllowed":false,"tolerant":false})") ==
+        StationRecord{});
 }
 
 TEST_CASE("a token record is written as before, optional members left out when absent, and reads back equal") {
@@ -202,12 +207,14 @@ TEST_CASE("a station's connection and last-seen records are written as before, t
 
 TEST_CASE("reports are written as before, the station's payload verbatim, and read back compact") {
   const BootRecord boot{.booted_at_ms = kT1, .payload = R"({"reason":"PowerUp","chargingStation":{"model":"M"}})"};
-  CHECK(to_json(boot) ==
-        R"({"bootedAt":"2025-12-02T10:40:00.123Z","payload":{"reason":"PowerUp","chargingStation":{"model":"M"}},"status":"Accepted"})");
+  CHECK(
+      to_json(boot) ==
+      R"({"bootedAt":"2025-12-02T10:40:00.123Z","payload":{"reason":"PowerUp","chargingStation":{"model":"M"}},"status":"Accepted"})");
   CHECK(parse_boot_record(to_json(boot)) == boot);
   // "As sent" is the station's text, spaces included; what is read back is its compact form.
   const BootRecord spaced{.booted_at_ms = kT1, .payload = "{ \"reason\": \"PowerUp\" }"};
-  CHECK(to_json(spaced) == R"({"bootedAt":"2025-12-02T10:40:00.123Z","payload":{ "reason": "PowerUp" },"status":"Accepted"})");
+  CHECK(to_json(spaced) ==
+        R"({"bootedAt":"2025-12-02T10:40:00.123Z","payload":{ "reason": "PowerUp" },"status":"Accepted"})");
   CHECK(parse_boot_record(to_json(spaced))->payload == R"({"reason":"PowerUp"})");
 
   const StatusReportRecord firmware{.timestamp_ms = kT2, .payload = R"({"status":"Installed","requestId":7})"};

@@ -80,6 +80,7 @@ struct fixture : test_coordinator_fixture<> {
     setup.version = ocpp::Version::v201;
     setup.connection = connection;
     setup.ctx = ctx;
+    setup.told = Registration::accepted;  // a station that booted before: its calls are handled
     station = sys.spawn(station_actor, setup);
     consume_messages();
   }
@@ -302,6 +303,26 @@ CAF_TEST(station CALLs are routed or refused with the right CALLERROR) {
 
   // Every frame was handed back to the transport for flow control.
   CAF_CHECK_EQUAL(connection->consumed_count, 5);
+}
+
+CAF_TEST(a station that never booted gets SecurityError for anything but BootNotification) {
+  auto fresh_connection = std::make_shared<FakeConnection>();
+  StationSetup setup;
+  setup.station_id = "CS2";
+  setup.version = ocpp::Version::v201;
+  setup.connection = fresh_connection;
+  setup.ctx = ctx;
+  auto fresh = sys.spawn(station_actor, setup);
+  consume_messages();
+  caf::anon_send(fresh, text_atom::value, std::string(R"([2,"h1","Heartbeat",{}])"));
+  consume_messages();
+  CAF_REQUIRE_EQUAL(fresh_connection->sent.size(), 1u);
+  auto answer = parse(fresh_connection->sent.back());
+  CAF_CHECK(answer.type == ocpp::MessageType::call_error);
+  CAF_CHECK_EQUAL(answer.message_id, "h1");
+  CAF_CHECK_EQUAL(answer.error_code, "SecurityError");  // B02.FR.09 / B03.FR.07
+  caf::anon_send_exit(fresh, caf::exit_reason::user_shutdown);
+  consume_messages();
 }
 
 CAF_TEST(a call typed for another OCPP version is refused and never sent) {

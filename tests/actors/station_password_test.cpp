@@ -57,8 +57,7 @@ TEST_CASE("TC_A_10 A01.FR.04: a refused password is dropped and the old one stay
   CHECK(station.password_changed_at_ms == 0);
 }
 
-TEST_CASE("an offered password whose answer never came is adopted when the station logs in with it",
-          "[password]") {
+TEST_CASE("an offered password whose answer never came is adopted when the station logs in with it", "[password]") {
   auto station = with_password("old-password-0001");
   offer_password(station, "new-password-0002");
   auto next = after_login(station, PasswordMatch::offered, kNow);

@@ -132,12 +132,14 @@ std::string describe(const NodeConfig& c) {
       << "\nwss_addr=" << (c.wss_addr ? c.wss_addr->to_string() : "(off)") << "\ntls_certs=" << joined(c.tls_certs)
       << "\ntls_keys=" << joined(c.tls_keys) << "\ntls_client_ca=" << c.tls_client_ca
       << "\napi_addr=" << c.api_addr.to_string() << "\napi_token=" << c.api_token
-      << "\nheartbeat_interval=" << c.heartbeat_interval.count() << "\ncall_timeout=" << c.call_timeout.count()
-      << "\nping_interval=" << c.ping_interval.count() << "\nmax_frame_bytes=" << c.max_frame_bytes
-      << "\nmax_queued_calls=" << c.max_queued_calls << "\nmax_pending_handshakes=" << c.max_pending_handshakes
-      << "\nio_threads=" << c.io_threads << "\nactor_threads=" << c.actor_threads << "\nsync=" << c.sync
-      << "\nlog_level=" << c.log_level << "\nlog_format=" << (c.log_format == LogFormat::json ? "json" : "text")
-      << "\npki_dir=" << c.pki_dir << "\nserver_names=" << joined(c.server_names) << "\ntrust_proxy=" << c.trust_proxy
+      << "\nheartbeat_interval=" << c.heartbeat_interval.count()
+      << "\nboot_retry_interval=" << c.boot_retry_interval.count() << "\nregistration_status=" << c.registration_status
+      << "\ncall_timeout=" << c.call_timeout.count() << "\nping_interval=" << c.ping_interval.count()
+      << "\nmax_frame_bytes=" << c.max_frame_bytes << "\nmax_queued_calls=" << c.max_queued_calls
+      << "\nmax_pending_handshakes=" << c.max_pending_handshakes << "\nio_threads=" << c.io_threads
+      << "\nactor_threads=" << c.actor_threads << "\nsync=" << c.sync << "\nlog_level=" << c.log_level
+      << "\nlog_format=" << (c.log_format == LogFormat::json ? "json" : "text") << "\npki_dir=" << c.pki_dir
+      << "\nserver_names=" << joined(c.server_names) << "\ntrust_proxy=" << c.trust_proxy
       << "\nhubject_url=" << c.hubject_url << "\nhubject_token=" << c.hubject_token
       << "\nhubject_token_env=" << c.hubject_token_env << "\nhubject_oauth_url=" << c.hubject_oauth_url
       << "\nhubject_client_id=" << c.hubject_client_id << "\nhubject_client_secret=" << c.hubject_client_secret
@@ -191,6 +193,8 @@ const std::vector<Example> kNonDefaults = {
     {"api_addr", "10.1.2.3:19410", "\"10.1.2.3:19410\""},
     {"api_token", "s3cret-Token", "\"s3cret-Token\""},
     {"heartbeat_interval", "120", "120"},
+    {"boot_retry_interval", "15", "15"},
+    {"registration_status", "Pending", "\"Pending\""},
     {"call_timeout", "45", "45"},
     {"ping_interval", "20", "20"},
     {"max_frame_bytes", "65536", "65536"},
@@ -1157,6 +1161,8 @@ TEST_CASE("the help text lists every option with its default", "[config][help]")
       {"--max-station-connections", "N=0"},
       {"--api-max-connections", "N=128"},
       {"--api-idle-timeout", "SECONDS=30"},
+      {"--boot-retry-interval", "SECONDS=60"},
+      {"--registration-status", "STATUS=Accepted"},
   };
   for (const auto& e : kNonDefaults) {
     auto flag = flag_of(e.key);

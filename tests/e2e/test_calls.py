@@ -65,7 +65,12 @@ class AnyCommand(NodeTestCase):
             with self.subTest(action=action):
                 start = len(client.received_calls)
                 self.assertEqual(self.post_call(client.station_id, action, body), (200, expected))
-                self.assertEqual(client.wait_for_call(action, start=start, timeout=1).payload, body)
+                got = client.wait_for_call(action, start=start, timeout=1)
+                if action == "GetConfiguration" and got.payload != body:
+                    # GetConfigurationMaxKeys is not known yet: the node reads it before asking for two keys
+                    self.assertEqual(got.payload, {"key": ["GetConfigurationMaxKeys"]})
+                    got = client.wait_for_call(action, start=client.received_calls.index(got) + 1, timeout=1)
+                self.assertEqual(got.payload, body)
 
     def test_a_call_error_from_the_station_is_502_with_its_fields(self):
         for protocol, action, body in ((V201, "Reset", {"type": "Immediate"}), (V16, "Reset", {"type": "Hard"})):

@@ -333,8 +333,14 @@ class ClusterTraffic(ClusterCase):
         wire = self.cluster.observer()
         out = topic("out", V201, cs)
         mark = wire.mark()
+        # what MaEVe's gateway publishes: the envelope on the in topic, no user properties. The station
+        # boots first: what it sends before its first boot is refused (B02.FR.09).
+        self.cluster.publish(topic("in", V201, cs), {"type": 2, "action": "BootNotification", "id": "maeve-0",
+                                                     "request": boot_201()})
+        booted = wire.wait_for(lambda m: m.topic == out and (m.json or {}).get("id") == "maeve-0", timeout=10,
+                               start=mark, what="the manager's answer to maeve-0")
+        self.assertEqual(booted.json.get("response", {}).get("status"), "Accepted", booted)
         t0 = time.monotonic()
-        # what MaEVe's gateway publishes: the envelope on the in topic, no user properties
         self.cluster.publish(topic("in", V201, cs), {"type": 2, "action": "Heartbeat", "id": "maeve-1", "request": {}})
         answer = wire.wait_for(lambda m: m.topic == out and (m.json or {}).get("id") == "maeve-1", timeout=10,
                                start=mark, what="the manager's answer to maeve-1")
