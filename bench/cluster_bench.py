@@ -87,7 +87,7 @@ class Process:
             self.api_port = free_port()
         self.log = os.path.join(work, name + ".log")
         self.cmd = [binary, "--data-dir", os.path.join(work, name + "-data"), "--ws-addr",
-                    f"127.0.0.1:{self.ws_port}", "--api-addr", f"127.0.0.1:{self.api_port}", "--wss-addr", "",
+                    f"127.0.0.1:{self.ws_port}", "--api-addr", f"127.0.0.1:{self.api_port}", "--wss-addr", "", "--files-addr", "",
                     "--log-level", "warn"] + role_args
         self.proc = None
 

@@ -196,7 +196,7 @@ class Node:
         """Starts the node and waits until GET /health answers; returns the seconds it took."""
         t0 = time.monotonic()
         self.proc = start([self.binary, "--data-dir", self.data_dir, "--ws-addr", f"127.0.0.1:{self.ws_port}",
-                           "--api-addr", f"127.0.0.1:{self.api_port}", "--log-level", "warn",
+                           "--api-addr", f"127.0.0.1:{self.api_port}", "--log-level", "warn", "--files-addr", "",
                            # wss is on by default at 9311: a port of its own, or off
                            "--wss-addr", f"127.0.0.1:{self.wss_port}" if self.tls else "",
                            # every simulated station comes from 127.0.0.1, real ones from their own

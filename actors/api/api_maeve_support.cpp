@@ -2,6 +2,8 @@
 
 #include "actors/api/api_maeve.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <memory>
 
@@ -187,7 +189,19 @@ std::optional<std::int64_t> path_int(Request& r, std::size_t segment, std::strin
   return value;
 }
 
-std::int64_t new_request_id(const Request& r) { return (r.ctx->clock->now_ms() / 1000) % 2147483647; }
+std::int64_t new_request_id(const Request& r) {
+  // The time in seconds, so ids keep rising across restarts, but never the same twice in a process:
+  // two requests in one second (a second UpdateFirmware cancelling the first) need ids of their own,
+  // or the station's status notifications could not be told apart.
+  static std::atomic<std::int64_t> last{0};
+  const std::int64_t now = (r.ctx->clock->now_ms() / 1000) % 2147483647;
+  std::int64_t previous = last.load();
+  std::int64_t next = 0;
+  do {
+    next = std::max(now, previous + 1) % 2147483647;
+  } while (!last.compare_exchange_weak(previous, next));
+  return next;
+}
 
 std::string central_id_token(std::string_view id_tag) {
   return Object().str("idToken", id_tag).str("type", "Central").text();

@@ -77,6 +77,14 @@ constexpr std::array kRoutes{
     ApiRoute{"GET", "/api/v0/cs/{csId}/transaction/{transactionId}", &maeve_transaction_details},
     ApiRoute{"GET", "/api/v0/cs/{csId}/meter-values", &maeve_meter_values},
     ApiRoute{"GET", "/api/v0/cs/{csId}/reports", &maeve_device_reports},
+    // Firmware images the node serves to stations, and what stations uploaded (api_files.cpp)
+    ApiRoute{"GET", "/api/v0/firmware", &list_firmware},
+    ApiRoute{"PUT", "/api/v0/firmware/{name}", &put_firmware},
+    ApiRoute{"GET", "/api/v0/firmware/{name}", &get_firmware},
+    ApiRoute{"DELETE", "/api/v0/firmware/{name}", &delete_firmware},
+    ApiRoute{"GET", "/api/v0/cs/{csId}/uploads", &list_station_uploads},
+    ApiRoute{"GET", "/api/v0/cs/{csId}/uploads/{name}", &get_station_upload},
+    ApiRoute{"DELETE", "/api/v0/cs/{csId}/uploads/{name}", &delete_station_upload},
     // Certificates uploaded for Plug & Charge
     ApiRoute{"POST", "/api/v0/certificate", &upload_certificate},
     ApiRoute{"GET", "/api/v0/certificate/{certificateHash}", &get_uploaded_certificate},

@@ -72,6 +72,14 @@ void install_station_certificates(Request& r);
 void get_station_certificates(Request& r);
 void list_installed_certificates(Request& r);
 void delete_installed_certificate(Request& r);
+// Firmware images served to stations, their uploads (api_files.cpp).
+void put_firmware(Request& r);
+void list_firmware(Request& r);
+void get_firmware(Request& r);
+void delete_firmware(Request& r);
+void list_station_uploads(Request& r);
+void get_station_upload(Request& r);
+void delete_station_upload(Request& r);
 
 // The maintained MaEVe fork's operations (api_maeve_*.cpp).
 void maeve_reset(Request& r);

@@ -1,5 +1,7 @@
 #include "actors/api/management_api.hpp"
 
+#include <algorithm>
+
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
@@ -7,6 +9,7 @@
 #include "actors/api/api_support.hpp"
 #include "actors/api/openapi_document.hpp"
 #include "actors/core/metrics.hpp"
+#include "actors/files/file_store.hpp"
 
 namespace evbroker::actors {
 namespace {
@@ -49,6 +52,14 @@ bool token_matches(std::string_view header, std::string_view token) {
 
 ManagementApi::ManagementApi(caf::actor_system& system, NodeContextPtr ctx, ApiOptions options)
     : system_(system), ctx_(std::move(ctx)), options_(std::move(options)) {}
+
+std::size_t ManagementApi::body_limit_for(const transport::HttpRequest& head, std::size_t default_limit) const {
+  constexpr std::string_view kFirmware = "/api/v0/firmware/";
+  const bool image = head.method == "PUT" && head.path.compare(0, kFirmware.size(), kFirmware) == 0;
+  const bool allowed = options_.token.empty() || token_matches(head.header("authorization"), options_.token);
+  if (!image || !allowed || !ctx_->files) return default_limit;
+  return std::max<std::size_t>(default_limit, ctx_->files->limits().max_firmware_bytes);
+}
 
 void ManagementApi::handle(transport::HttpRequest http, transport::Responder respond) {
   using api::error_response;

@@ -29,6 +29,9 @@ class ManagementApi {
  public:
   ManagementApi(caf::actor_system& system, NodeContextPtr ctx, ApiOptions options);
   void handle(transport::HttpRequest request, transport::Responder respond);
+  /// HttpServerOptions::body_limit_for: a firmware image (PUT /api/v0/firmware/{name}, with the
+  /// token when one is needed) may be --max-firmware-bytes; any other body `default_limit`.
+  std::size_t body_limit_for(const transport::HttpRequest& head, std::size_t default_limit) const;
 
  private:
   caf::actor_system& system_;

@@ -31,6 +31,8 @@ class HttpClient;
 
 namespace evbroker::actors {
 
+class FileStore;
+
 class Router;
 
 struct NodeSettings {
@@ -70,6 +72,9 @@ struct NodeContext {
   /// Failed station logins (station_gate.cpp, login_throttle.hpp).
   LoginThrottleSettings login_throttle;
   PncSettings pnc;
+  /// Firmware images served to stations and the files they upload (actors/files/); null in the
+  /// gateway role and where no files listener is configured.
+  FileStore* files = nullptr;
   transport::HttpClient* http_client = nullptr;  // back-end HTTP(S) calls; runs on the node's I/O threads
   /// Called after a station registration was committed (record JSON) or deleted (nullopt). The
   /// manager role publishes the change to the gateways; unset on a single node.

@@ -282,6 +282,7 @@ std::optional<std::string> check_listeners(const NodeConfig& config) {
   };
   std::vector<Named> listeners = {{"ws_addr", &config.ws_addr}, {"api_addr", &config.api_addr}};
   if (config.wss_addr) listeners.push_back({"wss_addr", &*config.wss_addr});
+  if (config.files_addr) listeners.push_back({"files_addr", &*config.files_addr});
   for (std::size_t i = 0; i < listeners.size(); ++i) {
     for (std::size_t j = i + 1; j < listeners.size(); ++j) {
       if (overlaps(*listeners[i].endpoint, *listeners[j].endpoint)) {
@@ -337,8 +338,16 @@ std::optional<std::string> check_cluster(const NodeConfig& config) {
   return std::nullopt;
 }
 
+/// One upload must fit in what a station's uploads may take, or it would push out all the others.
+std::optional<std::string> check_files(const NodeConfig& config) {
+  if (config.max_upload_bytes > config.station_uploads_max_bytes)
+    return "max_upload_bytes " + std::to_string(config.max_upload_bytes) + " is more than station_uploads_max_bytes " +
+           std::to_string(config.station_uploads_max_bytes);
+  return std::nullopt;
+}
+
 std::optional<std::string> check_combination(const NodeConfig& config) {
-  for (auto check : {check_tls, check_api, check_listeners, check_backend, check_cluster}) {
+  for (auto check : {check_tls, check_api, check_listeners, check_backend, check_cluster, check_files}) {
     if (auto error = check(config)) return error;
   }
   return std::nullopt;

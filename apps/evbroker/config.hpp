@@ -41,14 +41,20 @@ struct NodeConfig {
   std::vector<std::string> server_names;  // extra DNS names / IP addresses of the local server certificate
   bool trust_proxy = false;               // honour a TLS-terminating proxy's X-Forwarded-Proto / X-Client-Cert*
   Endpoint api_addr{"127.0.0.1", 9410};
-  std::string api_token;                         // required when api_addr is not loopback
-  std::string api_token_file;                    // where api_token was read from ("": not from a file)
-  bool api_token_on_command_line = false;        // given as --api-token: visible in the process list
-  std::chrono::seconds heartbeat_interval{300};  // sent in BootNotification responses
-  std::chrono::seconds boot_retry_interval{60};  // the interval of a Pending or Rejected boot answer
-  std::string registration_status = "Accepted";  // of a station registered without one
-  std::chrono::seconds call_timeout{30};         // CSMS -> station CALL answer deadline
-  std::chrono::seconds ping_interval{60};        // websocket ping after this long idle
+  // The files listener (actors/files/): firmware downloads and log uploads of stations; empty: none.
+  std::optional<Endpoint> files_addr = Endpoint{"127.0.0.1", 9412};
+  std::string files_url;                               // the base URL stations get; "": http://<files_addr>
+  std::size_t max_firmware_bytes = 256u << 20;         // one image uploaded through the API
+  std::size_t max_upload_bytes = 64u << 20;            // one upload of a station
+  std::size_t station_uploads_max_bytes = 256u << 20;  // all uploads of one station kept
+  std::string api_token;                               // required when api_addr is not loopback
+  std::string api_token_file;                          // where api_token was read from ("": not from a file)
+  bool api_token_on_command_line = false;              // given as --api-token: visible in the process list
+  std::chrono::seconds heartbeat_interval{300};        // sent in BootNotification responses
+  std::chrono::seconds boot_retry_interval{60};        // the interval of a Pending or Rejected boot answer
+  std::string registration_status = "Accepted";        // of a station registered without one
+  std::chrono::seconds call_timeout{30};               // CSMS -> station CALL answer deadline
+  std::chrono::seconds ping_interval{60};              // websocket ping after this long idle
   std::size_t max_frame_bytes = 256 * 1024;
   std::size_t max_json_depth = 64;          // nesting of any JSON read (json_check.hpp)
   std::size_t max_queued_calls = 32;        // CSMS calls waiting per station

@@ -227,6 +227,44 @@ const std::array kSettings = {
             "Management API (HTTP) listener; an address other than loopback needs --api-token",
             [](NodeConfig& c, const Value& v) { return set_endpoint(c.api_addr, v); },
             [](const NodeConfig& c) { return c.api_addr.to_string(); }},
+    Setting{"files_addr", Kind::string, "HOST:PORT", "",
+            "Files listener: stations download the firmware images the node serves from it and upload the "
+            "logs and diagnostics it asks for to it (plain HTTP; \"\" turns it off)",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              if (std::get<std::string>(v).empty()) {
+                c.files_addr.reset();
+                return std::nullopt;
+              }
+              Endpoint endpoint;
+              if (auto error = set_endpoint(endpoint, v)) return error;
+              c.files_addr = std::move(endpoint);
+              return std::nullopt;
+            },
+            [](const NodeConfig& c) { return c.files_addr ? c.files_addr->to_string() : std::string(); }},
+    Setting{"files_url", Kind::string, "URL", "",
+            "Base URL stations are given for the files listener, e.g. behind a proxy or TLS terminator "
+            "(default: http://<files-addr>)",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              const auto& url = std::get<std::string>(v);
+              if (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+                return "expected an http:// or https:// URL, got " + in_quotes(url);
+              c.files_url = url;
+              return std::nullopt;
+            },
+            [](const NodeConfig& c) { return c.files_url; }},
+    Setting{"max_firmware_bytes", Kind::integer, "BYTES", "bytes",
+            "Largest firmware image uploaded through the API (PUT /api/v0/firmware/{name}; held in memory "
+            "while it arrives)",
+            [](NodeConfig& c, const Value& v) { return set_count(c.max_firmware_bytes, v, 1024, 4ll << 30); },
+            [](const NodeConfig& c) { return std::to_string(c.max_firmware_bytes); }},
+    Setting{"max_upload_bytes", Kind::integer, "BYTES", "bytes",
+            "Largest log or diagnostics file one station upload may bring (413 beyond)",
+            [](NodeConfig& c, const Value& v) { return set_count(c.max_upload_bytes, v, 1024, 4ll << 30); },
+            [](const NodeConfig& c) { return std::to_string(c.max_upload_bytes); }},
+    Setting{"station_uploads_max_bytes", Kind::integer, "BYTES", "bytes",
+            "What the uploads of one station may take on disk: the oldest are removed beyond",
+            [](NodeConfig& c, const Value& v) { return set_count(c.station_uploads_max_bytes, v, 1024, 1ll << 40); },
+            [](const NodeConfig& c) { return std::to_string(c.station_uploads_max_bytes); }},
     Setting{"api_token", Kind::string, "TOKEN", "",
             "Bearer token every API request but GET /health must carry (default: none, allowed only with a "
             "loopback --api-addr); taken from the environment variable EVBROKER_API_TOKEN when the flag is "

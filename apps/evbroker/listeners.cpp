@@ -62,6 +62,7 @@ std::optional<std::string> resolve_listen_hosts(NodeConfig& config) {
   };
   std::vector<Named> endpoints = {{"ws_addr", &config.ws_addr}, {"api_addr", &config.api_addr}};
   if (config.wss_addr) endpoints.push_back({"wss_addr", &*config.wss_addr});
+  if (config.files_addr) endpoints.push_back({"files_addr", &*config.files_addr});
   for (const auto& [setting, endpoint] : endpoints) {
     if (is_ip_literal(endpoint->host)) continue;
     std::string error;
@@ -157,6 +158,38 @@ transport::HttpServerOptions http_server_options(const NodeConfig& config) {
   // timeout): the server must not answer "timed out" for a call that may still go out.
   options.request_timeout = std::max(options.request_timeout, 2 * config.call_timeout + std::chrono::seconds(30));
   return options;
+}
+
+transport::HttpServerOptions files_server_options(const NodeConfig& config, const actors::FileService& service) {
+  transport::HttpServerOptions options;
+  options.address = config.files_addr->host;
+  options.port = config.files_addr->port;
+  options.max_connections = config.api_max_connections;
+  options.idle_timeout = config.api_idle_timeout;
+  options.request_timeout = std::chrono::seconds(3600);  // a large image over a slow cellular link
+  options.max_body_bytes = 0;
+  options.body_limit_for = [&service](const transport::HttpRequest& head) { return service.body_limit_for(head); };
+  return options;
+}
+
+actors::FileLimits file_limits(const NodeConfig& config) {
+  actors::FileLimits limits;
+  limits.max_firmware_bytes = config.max_firmware_bytes;
+  limits.max_upload_bytes = config.max_upload_bytes;
+  limits.station_uploads_max_bytes = config.station_uploads_max_bytes;
+  return limits;
+}
+
+std::string files_public_url(const NodeConfig& config, std::uint16_t port, spdlog::logger& log) {
+  if (!config.files_url.empty()) return config.files_url;
+  const auto& host = config.files_addr->host;
+  if (host == "0.0.0.0" || host == "::")
+    log.warn(
+        "files_addr {} listens on every address; stations are given http://{}:{}, set --files-url to an "
+        "address they can reach",
+        host, host, port);
+  const bool v6 = host.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
 std::string connection_metrics(const StationAdmission& admission, const transport::HttpServer& http) {

@@ -17,6 +17,8 @@
 
 #include "actors/core/login_throttle.hpp"
 #include "actors/core/metrics.hpp"
+#include "actors/files/file_service.hpp"
+#include "actors/files/file_store.hpp"
 #include "actors/records/station_budget.hpp"
 #include "apps/evbroker/config.hpp"
 #include "protocol/transport/address_handshakes.hpp"
@@ -52,6 +54,13 @@ std::vector<std::unique_ptr<transport::WsServer>> make_station_listeners(boost::
 
 /// The management API's (or the gateway's health) HTTP listener options of the configuration.
 transport::HttpServerOptions http_server_options(const NodeConfig& config);
+/// The files listener (actors/files/): its address, bodies only for uploads, and time enough for a
+/// station on a slow link to fetch an image.
+transport::HttpServerOptions files_server_options(const NodeConfig& config, const actors::FileService& service);
+actors::FileLimits file_limits(const NodeConfig& config);
+/// --files-url, or http://<files-addr host>:<bound port>; warns when that host is one stations cannot
+/// reach (0.0.0.0, ::).
+std::string files_public_url(const NodeConfig& config, std::uint16_t port, spdlog::logger& log);
 
 /// /metrics lines for the station admission and the HTTP server.
 std::string connection_metrics(const StationAdmission& admission, const transport::HttpServer& http);

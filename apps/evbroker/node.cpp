@@ -17,6 +17,8 @@
 #include "actors/core/node_context.hpp"
 #include "actors/core/router.hpp"
 #include "actors/core/station_directory.hpp"
+#include "actors/files/file_service.hpp"
+#include "actors/files/file_store.hpp"
 #include "actors/station/station_gate.hpp"
 #include "actors/records/store_format.hpp"
 #include "apps/evbroker/listeners.hpp"
@@ -168,6 +170,19 @@ int run_node(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> 
   ctx->partition_index = config.partition_index;
   ctx->partition_count = config.partition_count;
 
+  // ---- files: the firmware images stations download, the logs they upload --------------------
+  std::unique_ptr<actors::FileStore> files;
+  if (config.files_addr) {
+    std::string error;
+    files = actors::FileStore::open(config.data_dir + "/files", file_limits(config), error);
+    if (!files) {
+      log->error("{}", error);
+      committer.stop();
+      return 1;
+    }
+    ctx->files = files.get();
+  }
+
   caf::actor_system_config caf_config;
   caf_config.set("scheduler.max-threads", static_cast<std::size_t>(threads_or_cores(config.actor_threads)));
   caf::actor_system system{caf_config};
@@ -236,11 +251,26 @@ int run_node(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> 
   // A manager holds no websockets: its stations are on the gateways.
   std::vector<std::unique_ptr<transport::WsServer>> ws_servers;
   if (!manager) ws_servers = make_station_listeners(io, config, tls, callbacks, admission);
-  transport::HttpServer http(io, http_server_options(config),
+  auto api_server_options = http_server_options(config);
+  api_server_options.body_limit_for = [&api,
+                                       limit = api_server_options.max_body_bytes](const transport::HttpRequest& head) {
+    return api.body_limit_for(head, limit);
+  };
+  transport::HttpServer http(io, api_server_options,
                              [&api](transport::HttpRequest request, transport::Responder respond) {
                                api.handle(std::move(request), std::move(respond));
                              });
   http_server = &http;
+  std::unique_ptr<actors::FileService> file_service;
+  std::unique_ptr<transport::HttpServer> files_http;
+  if (files) {
+    file_service = std::make_unique<actors::FileService>(*files, logger("files"));
+    files_http = std::make_unique<transport::HttpServer>(
+        io, files_server_options(config, *file_service),
+        [service = file_service.get()](transport::HttpRequest request, transport::Responder respond) {
+          service->handle(std::move(request), std::move(respond));
+        });
+  }
 
   // Handlers first (their back-end calls may still be answered meanwhile), then the HTTP client,
   // whose callbacks would otherwise post to actors that are gone.
@@ -262,12 +292,14 @@ int run_node(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> 
   const std::pair<const char*, std::error_code> bound[] = {
       {"--ws-addr", !ws_servers.empty() ? ws_servers[0]->listen() : std::error_code{}},
       {"--wss-addr", ws_servers.size() > 1 ? ws_servers[1]->listen() : std::error_code{}},
+      {"--files-addr", files_http ? files_http->listen() : std::error_code{}},
       {"--api-addr", http.listen()},  // last: /health answering means everything is up
   };
   if (!all_listening(bound, *log)) {
     stop_actors();
     return 1;
   }
+  if (files) files->set_public_url(files_public_url(config, files_http->local_port(), *log));
 
   const unsigned io_count = threads_or_cores(config.io_threads);
   auto running = run_until_stopped(io, io_count, std::move(reread), log, [&] {
@@ -290,6 +322,7 @@ int run_node(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> 
   // 1. No new stations, no new API requests.
   for (auto& server : ws_servers) server->stop_accepting();
   http.stop();
+  if (files_http) files_http->stop();
   // 2. Close the station connections; their actors finish what they have and leave the directory.
   //    A manager stops listening to the broker and ends its station actors without closing the
   //    stations' sockets: the gateways keep them for the manager that comes back.

@@ -160,6 +160,19 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
 
   const HttpServerOptions& options() const { return config_->options; }
 
+  /// The request without its body: method, target, path, query and the headers.
+  static HttpRequest head_of(const http::request<http::string_body>& req) {
+    HttpRequest request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    const auto query = request.target.find('?');
+    request.path = request.target.substr(0, query);
+    if (query != std::string::npos) request.query = request.target.substr(query + 1);
+    request.headers.reserve(static_cast<std::size_t>(std::distance(req.begin(), req.end())));
+    for (const auto& field : req) request.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+    return request;
+  }
+
   bool server_stopped() const {
     auto state = state_.lock();
     return !state || state->stopped();
@@ -174,7 +187,13 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
     mark_waiting();
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(options().max_body_bytes);
+    body_limit_ = options().max_body_bytes;
+    // With a per-request limit the header is read without one: Beast compares Content-Length with
+    // the limit as the header completes, before the request's own limit is known (on_header).
+    if (options().body_limit_for)
+      parser_->body_limit(boost::none);
+    else
+      parser_->body_limit(body_limit_);
     stream_.expires_after(options().idle_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
@@ -197,6 +216,14 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
       return;
     }
     const auto& req = parser_->get();
+    if (options().body_limit_for) {
+      body_limit_ = options().body_limit_for(head_of(req));
+      if (const auto length = parser_->content_length(); length && *length > body_limit_) {
+        fail(413, "request body exceeds " + std::to_string(body_limit_) + " bytes");
+        return;
+      }
+      parser_->body_limit(body_limit_);  // a chunked body is held to it as it arrives
+    }
     if (auto expect = req.find(http::field::expect);
         expect != req.end() && beast::iequals(expect->value(), "100-continue")) {
       // The client waits for this before it sends the body.
@@ -219,7 +246,7 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
 
   void on_read_error(beast::error_code ec) {
     if (ec == http::error::body_limit) {
-      fail(413, "request body exceeds " + std::to_string(options().max_body_bytes) + " bytes");
+      fail(413, "request body exceeds " + std::to_string(body_limit_) + " bytes");
     } else if (ec == http::error::header_limit) {
       fail(431, "request header exceeds " + std::to_string(kHeaderLimit) + " bytes");
     } else if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
@@ -249,14 +276,7 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
       return;
     }
 
-    HttpRequest request;
-    request.method = std::string(req.method_string());
-    request.target = std::string(req.target());
-    const auto query = request.target.find('?');
-    request.path = request.target.substr(0, query);
-    if (query != std::string::npos) request.query = request.target.substr(query + 1);
-    request.headers.reserve(static_cast<std::size_t>(std::distance(req.begin(), req.end())));
-    for (const auto& field : req) request.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+    HttpRequest request = head_of(req);
     request.body = std::move(req.body());
     request.remote_address = remote_address_;
     watch_ = std::make_shared<RequestWatch>();
@@ -335,6 +355,7 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
   }
 
   void send(HttpResponse response, bool close_after) {
+    if (!response.file_path.empty()) return send_file(std::move(response), close_after);
     phase_ = Phase::writing;
     auto res = std::make_shared<http::response<http::string_body>>();
     const int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
@@ -349,14 +370,54 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
     if (head_) res->body().clear();  // Content-Length stays that of the GET
     stream_.expires_after(options().request_timeout);
     http::async_write(stream_, *res, [self = shared_from_this(), res, close_after](beast::error_code ec, std::size_t) {
-      if (ec) {
-        self->close_now();
-      } else if (close_after) {
-        self->linger_close();
-      } else {
-        self->next_request();
-      }
+      self->after_write(ec, close_after);
     });
+  }
+
+  /// A response whose body is a file: Beast's file_body reads it in pieces as the socket takes them.
+  void send_file(HttpResponse response, bool close_after) {
+    beast::error_code ec;
+    http::file_body::value_type file;
+    file.open(response.file_path.c_str(), beast::file_mode::scan, ec);
+    if (ec) return send(error_response(404, "no such file"), close_after);
+    phase_ = Phase::writing;
+    const auto size = file.size();
+    auto res = std::make_shared<http::response<http::file_body>>();
+    const int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
+    res->result(static_cast<unsigned>(status));
+    res->version(version_);
+    res->set(http::field::server, "evbroker");
+    if (!response.content_type.empty()) res->set(http::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) res->insert(name, value);
+    res->keep_alive(!close_after);
+    if (head_) {  // HEAD: the GET's Content-Length, no body (a file_body would need the file open)
+      auto head = std::make_shared<http::response<http::empty_body>>(res->result(), version_);
+      for (const auto& field : *res) head->insert(field.name_string(), field.value());
+      head->keep_alive(!close_after);
+      head->content_length(size);
+      stream_.expires_after(options().request_timeout);
+      http::async_write(stream_, *head,
+                        [self = shared_from_this(), head, close_after](beast::error_code wec, std::size_t) {
+                          self->after_write(wec, close_after);
+                        });
+      return;
+    }
+    res->body() = std::move(file);
+    res->prepare_payload();
+    stream_.expires_after(options().request_timeout);
+    http::async_write(stream_, *res, [self = shared_from_this(), res, close_after](beast::error_code wec, std::size_t) {
+      self->after_write(wec, close_after);
+    });
+  }
+
+  void after_write(beast::error_code ec, bool close_after) {
+    if (ec) {
+      close_now();
+    } else if (close_after) {
+      linger_close();
+    } else {
+      next_request();
+    }
   }
 
   /// An error before the request was read to its end: answer, then close (Connection: close).
@@ -414,6 +475,7 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
   Phase phase_ = Phase::idle;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::size_t body_limit_ = 0;  // of the request being read
   std::chrono::steady_clock::time_point deadline_;
   std::uint64_t seq_ = 0;
   bool keep_alive_ = true;

@@ -54,6 +54,10 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  /// Set: the body is this file's content, streamed from disk as it is written (firmware images,
+  /// uploaded logs: never read into memory whole); `body` is ignored. A file that cannot be opened
+  /// is answered 404.
+  std::string file_path;
 };
 
 /// Answers one request. Call it exactly once, from any thread.
@@ -64,6 +68,9 @@ struct HttpServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 9410;                 // 0 picks a free port
   std::size_t max_body_bytes = 1024 * 1024;  // larger: 413
+  /// Set: the body limit of one request, decided from its header (method, path, headers) before
+  /// the body is read; e.g. larger for an authorised file upload. Unset: max_body_bytes.
+  std::function<std::size_t(const HttpRequest& head)> body_limit_for;
   /// From connection accepted, or response written, to the request header complete: a
   /// keep-alive connection without a request, or a header trickling in (slowloris), is closed
   /// then. One deadline for the whole header, not per read.

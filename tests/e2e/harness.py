@@ -118,7 +118,7 @@ class Node:
         self.call_timeout = call_timeout
         self.ready_timeout = ready_timeout
         self.proc = None
-        self.ws_port = self.api_port = self.wss_port = None
+        self.ws_port = self.api_port = self.wss_port = self.files_port = None
         self.stdout_path = self.stderr_path = None
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -130,6 +130,8 @@ class Node:
                "--log-level", "debug"]
         if self.wss_port is not None:
             cmd += ["--wss-addr", f"127.0.0.1:{self.wss_port}"]
+        if self.files_port is not None:
+            cmd += ["--files-addr", f"127.0.0.1:{self.files_port}"]
         if self.api_token:
             cmd += ["--api-token", self.api_token]
         if self.heartbeat_interval is not None:
@@ -151,6 +153,12 @@ class Node:
             self.wss_port = free_port()
             while self.wss_port in (self.ws_port, self.api_port):
                 self.wss_port = free_port()
+        # So is the files listener (port 9412): the same.
+        self.files_port = None
+        if not any(a == "--files-addr" or a.startswith("--files-addr=") for a in self.extra_args):
+            self.files_port = free_port()
+            while self.files_port in (self.ws_port, self.api_port, self.wss_port):
+                self.files_port = free_port()
         Node._runs += 1
         stem = os.path.join(self.log_dir, f"node-{os.getpid()}-{Node._runs}")
         self.stdout_path, self.stderr_path = stem + ".stdout.log", stem + ".stderr.log"

@@ -28,7 +28,7 @@ class CommandLine(unittest.TestCase):
 
     def base_args(self, api_port=None):
         return ["--ws-addr", f"127.0.0.1:{free_port()}", "--api-addr", f"127.0.0.1:{api_port or free_port()}",
-                "--data-dir", os.path.join(self.root, "data")]
+                "--data-dir", os.path.join(self.root, "data"), "--files-addr", ""]
 
     def test_help_lists_every_option_and_exits_0(self):
         code, out = self.run_node("--help")
@@ -55,19 +55,19 @@ class CommandLine(unittest.TestCase):
             busy.listen(1)
             port = busy.getsockname()[1]
             code, out = self.run_node("--ws-addr", f"127.0.0.1:{port}", "--api-addr", f"127.0.0.1:{free_port()}",
-                                      "--data-dir", os.path.join(self.root, "data"))
+                                      "--data-dir", os.path.join(self.root, "data"), "--files-addr", "")
             self.assertNotEqual(code, 0, out)
             self.assertIn("--ws-addr", out, "names which listener")
             self.assertIn("in use", out)
             code, out = self.run_node("--ws-addr", f"127.0.0.1:{free_port()}", "--api-addr", f"127.0.0.1:{port}",
-                                      "--data-dir", os.path.join(self.root, "data"))
+                                      "--data-dir", os.path.join(self.root, "data"), "--files-addr", "")
             self.assertNotEqual(code, 0, out)
             self.assertIn("--api-addr", out)
             self.assertIn("in use", out)
 
     def test_an_api_open_to_the_network_needs_a_token(self):
         code, out = self.run_node("--ws-addr", f"127.0.0.1:{free_port()}", "--api-addr", f"0.0.0.0:{free_port()}",
-                                  "--data-dir", os.path.join(self.root, "data"))
+                                  "--data-dir", os.path.join(self.root, "data"), "--files-addr", "")
         self.assertNotEqual(code, 0, out)
         self.assertIn("token", out.lower())
 

@@ -139,7 +139,7 @@ class DataDirectory(unittest.TestCase):
 
     def args_for(self, node):
         return ["--data-dir", node.data_dir, "--ws-addr", f"127.0.0.1:{free_port()}", "--wss-addr", "",
-                "--api-addr", f"127.0.0.1:{free_port()}"]
+                "--api-addr", f"127.0.0.1:{free_port()}", "--files-addr", ""]
 
     def test_a_truncated_data_file_is_refused_with_a_message(self):
         node = self.node_with_data()

@@ -62,7 +62,7 @@ def main():
         with open(node_log, "wb") as log:
             node = subprocess.Popen([args.evbroker, "--data-dir", os.path.join(root, "data"),
                                      "--ws-addr", f"127.0.0.1:{ws_port}", "--api-addr", f"127.0.0.1:{api_port}",
-                                     "--wss-addr", "",  # on by default at 9311: off, so tests never compete
+                                     "--wss-addr", "", "--files-addr", "",  # on by default: off, so tests never compete
                                      "--log-level", "warn"],
                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + READY_TIMEOUT_S

@@ -56,7 +56,7 @@ class Node:
             self.proc = subprocess.Popen(
                 [self.binary, "--data-dir", os.path.join(self.root, "data"),
                  "--ws-addr", f"127.0.0.1:{self.ws_port}", "--wss-addr", f"127.0.0.1:{self.wss_port}",
-                 "--api-addr", f"127.0.0.1:{self.api_port}", "--log-level", "warn"],
+                 "--api-addr", f"127.0.0.1:{self.api_port}", "--files-addr", "", "--log-level", "warn"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + READY_TIMEOUT_S
         while get(self.api_port, "/health")[0] != 200:

@@ -36,7 +36,7 @@ class LimitFixture {
         parked_.push_back(std::move(respond));
         return;
       }
-      respond(HttpResponse{200, "text/plain", req.path, {}});
+      respond(HttpResponse{200, "text/plain", req.path, {}, {}});
     });
     REQUIRE(!server->listen());
     port = server->local_port();
@@ -67,7 +67,7 @@ class LimitFixture {
       std::lock_guard lock(mutex_);
       parked.swap(parked_);
     }
-    for (auto& respond : parked) respond(HttpResponse{202, "text/plain", "parked", {}});
+    for (auto& respond : parked) respond(HttpResponse{202, "text/plain", "parked", {}, {}});
   }
 
   IoThreads io{2};

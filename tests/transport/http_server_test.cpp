@@ -1,5 +1,8 @@
 // The management API's HTTP server, driven by a Beast HTTP client on loopback.
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -202,7 +205,7 @@ TEST_CASE("http: a body within the limit is accepted (chunked too)", "[http]") {
   HttpFixture fx;
   auto options = http_options();
   options.max_body_bytes = 16;
-  fx.handler = [](HttpRequest req, Responder respond) { respond(HttpResponse{200, "text/plain", req.body, {}}); };
+  fx.handler = [](HttpRequest req, Responder respond) { respond(HttpResponse{200, "text/plain", req.body, {}, {}}); };
   fx.start(options);
   RawClient client;
   REQUIRE(!client.connect(fx.port));
@@ -213,6 +216,86 @@ TEST_CASE("http: a body within the limit is accepted (chunked too)", "[http]") {
   REQUIRE(!client.read_response(res));
   CHECK(res.result_int() == 200);
   CHECK(res.body() == "hello world");
+}
+
+TEST_CASE("http: a per-request body limit decides from the header, Content-Length and chunked alike", "[http]") {
+  HttpFixture fx;
+  auto options = http_options();
+  options.max_body_bytes = 0;
+  options.body_limit_for = [](const HttpRequest& head) -> std::size_t { return head.path == "/upload" ? 32 : 0; };
+  fx.handler = [](HttpRequest req, Responder respond) { respond(HttpResponse{201, "text/plain", req.body, {}, {}}); };
+  fx.start(options);
+  auto send = [&](const std::string& path, const std::string& body) {
+    RawClient client;
+    REQUIRE(!client.connect(fx.port));
+    auto req = make_request(http::verb::post, path, body);
+    REQUIRE(!client.write_request(req));
+    http::response<http::string_body> res;
+    REQUIRE(!client.read_response(res));
+    return res;
+  };
+  CHECK(send("/upload", std::string(32, 'u')).result_int() == 201);
+  auto big = send("/upload", std::string(33, 'u'));
+  CHECK(big.result_int() == 413);
+  CHECK(big.body() == R"({"status":"Payload Too Large","error":"request body exceeds 32 bytes"})");
+  CHECK(send("/other", "x").result_int() == 413);
+  RawClient chunked;
+  REQUIRE(!chunked.connect(fx.port));
+  REQUIRE(
+      !chunked.write("POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "20\r\n" +
+                     std::string(32, 'c') + "\r\n5\r\nmore!\r\n0\r\n\r\n"));
+  http::response<http::string_body> res;
+  REQUIRE(!chunked.read_response(res));
+  CHECK(res.result_int() == 413);
+}
+
+TEST_CASE("http: a file body is streamed from disk, HEAD gets its length, a missing file 404", "[http]") {
+  const std::string path = "/tmp/evb-http-file-" + std::to_string(::getpid());
+  const std::string content(300000, 'f');
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    REQUIRE(f);
+    std::fwrite(content.data(), 1, content.size(), f);
+    std::fclose(f);
+  }
+  HttpFixture fx;
+  fx.handler = [path](HttpRequest req, Responder respond) {
+    HttpResponse response;
+    response.content_type = "application/octet-stream";
+    response.file_path = req.path == "/missing" ? path + ".none" : path;
+    respond(std::move(response));
+  };
+  fx.start(http_options());
+  RawClient client;
+  REQUIRE(!client.connect(fx.port));
+  auto first_get = make_request(http::verb::get, "/file", "");
+  REQUIRE(!client.write_request(first_get));
+  http::response<http::string_body> res;
+  REQUIRE(!client.read_response(res));
+  CHECK(res.result_int() == 200);
+  CHECK(res.body() == content);
+  // The same connection goes on, the body written to its end.
+  auto second_get = make_request(http::verb::get, "/file", "");
+  REQUIRE(!client.write_request(second_get));
+  http::response<http::string_body> again;
+  REQUIRE(!client.read_response(again));
+  CHECK(again.body().size() == content.size());
+  RawClient head_client;
+  REQUIRE(!head_client.connect(fx.port));
+  REQUIRE(!head_client.write("HEAD /file HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"));
+  std::string head;
+  head_client.read_to_end(head);
+  CHECK_THAT(head, Catch::Contains("Content-Length: 300000"));
+  CHECK(head.size() < 1000);  // the header only
+  RawClient other;
+  REQUIRE(!other.connect(fx.port));
+  auto missing_get = make_request(http::verb::get, "/missing", "");
+  REQUIRE(!other.write_request(missing_get));
+  http::response<http::string_body> missing;
+  REQUIRE(!other.read_response(missing));
+  CHECK(missing.result_int() == 404);
+  std::remove(path.c_str());
 }
 
 TEST_CASE("http: malformed HTTP gets 400 and the connection closes", "[http]") {
@@ -237,7 +320,7 @@ TEST_CASE("http: the Responder may answer later from another thread", "[http]") 
   std::optional<Responder> parked;
   fx.handler = [&](HttpRequest req, Responder respond) {
     if (req.path != "/slow") {
-      respond(HttpResponse{200, "text/plain", "next", {}});
+      respond(HttpResponse{200, "text/plain", "next", {}, {}});
       return;
     }
     std::lock_guard lock(mutex);
@@ -253,8 +336,8 @@ TEST_CASE("http: the Responder may answer later from another thread", "[http]") 
       return true;
     });
     if (!got) return;
-    respond(HttpResponse{202, "application/json", R"({"later":true})", {}});
-    respond(HttpResponse{500, "application/json", "{}", {}});  // a second call is ignored
+    respond(HttpResponse{202, "application/json", R"({"later":true})", {}, {}});
+    respond(HttpResponse{500, "application/json", "{}", {}, {}});  // a second call is ignored
   });
   RawClient client;
   REQUIRE(!client.connect(fx.port));
@@ -362,7 +445,7 @@ TEST_CASE("http: a client that waits for its answer is not taken for gone, keep-
     std::lock_guard lock(answerers.mutex);
     answerers.threads.emplace_back([respond] {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the answer comes later
-      respond(HttpResponse{200, "application/json", "{}", {}});
+      respond(HttpResponse{200, "application/json", "{}", {}, {}});
     });
   };
   fx.start();
@@ -404,7 +487,7 @@ TEST_CASE("http: a handler that throws yields 500", "[http]") {
 
 TEST_CASE("http: Expect: 100-continue gets its interim answer", "[http]") {
   HttpFixture fx;
-  fx.handler = [](HttpRequest req, Responder respond) { respond(HttpResponse{200, "text/plain", req.body, {}}); };
+  fx.handler = [](HttpRequest req, Responder respond) { respond(HttpResponse{200, "text/plain", req.body, {}, {}}); };
   fx.start();
   RawClient client;
   REQUIRE(!client.connect(fx.port));

@@ -96,6 +96,25 @@ DECODE = {
   "CertificateHashDataRequest": {"certificateHashData": "json"},
 }
 
+# What evbroker adds to the fork's bodies (a superset: every body the fork accepts is still accepted).
+# The node serves firmware and receives uploads itself (actors/files/), so the URL may be left out.
+NODE_FILES = " (evbroker: optional; without it the station uploads to the node's files listener, listed by GET /api/v0/cs/{csId}/uploads)"
+def extend(n, spec):
+    if n == "FirmwareUpdateRequest":
+        spec.pop("required", None)
+        spec["properties"]["location"]["description"] += " (evbroker: or give firmware)"
+        spec["properties"]["firmware"] = OrderedDict([
+            ("type", "string"), ("maxLength", 128),
+            ("description", "evbroker: the name of a firmware image uploaded to the node (PUT /api/v0/firmware/{name}); "
+                            "the station is given the node's URL for it. One of location and firmware is needed.")])
+    elif n == "DiagnosticsRequest":
+        spec.pop("required", None)
+        spec["properties"]["location"]["description"] += NODE_FILES
+    elif n == "LogRequest":
+        spec["properties"]["log"].pop("required", None)
+        spec["properties"]["log"]["properties"]["remoteLocation"]["description"] += NODE_FILES
+    return spec
+
 def rewrite_refs(x):
     if isinstance(x, dict):
         out = OrderedDict()
@@ -149,7 +168,7 @@ for n in sorted(needed):
             elif how == "items-json":
                 m["x-cpp-items"] = "json"
         spec["x-generate"] = ["decoder"]
-    schemas[new_name(n)] = spec
+    schemas[new_name(n)] = extend(n, spec)
 
 ERRORS = OrderedDict([
     ("400", {"$ref": "#/components/responses/BadRequest"}),

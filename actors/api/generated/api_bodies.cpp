@@ -402,8 +402,9 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveDiagno
     if (name == "location") {
       if (seen[0]) return fail(error, member, "property appears more than once");
       seen[0] = true;
-      if (!read_string(value, member, out.location, error)) return false;
-      if (!check_length(out.location, member, 0, 512, error)) return false;
+      out.location.emplace();
+      if (!read_string(value, member, *out.location, error)) return false;
+      if (!check_length(*out.location, member, 0, 512, error)) return false;
     } else if (name == "startTime") {
       if (seen[1]) return fail(error, member, "property appears more than once");
       seen[1] = true;
@@ -430,19 +431,19 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveDiagno
       // Not described by the schema, which allows other members: ignored.
     }
   }
-  if (!seen[0]) return fail(error, member_pointer(at, "location"), "missing required property");
   return true;
 }
 
 bool read_members(simdjson::dom::object object, std::string_view at, MaeveFirmwareUpdateRequest& out, std::string& error) {
-  bool seen[6] = {};
+  bool seen[7] = {};
   for (auto [name, value] : object) {
     const std::string member = member_pointer(at, name);
     if (name == "location") {
       if (seen[0]) return fail(error, member, "property appears more than once");
       seen[0] = true;
-      if (!read_string(value, member, out.location, error)) return false;
-      if (!check_length(out.location, member, 0, 512, error)) return false;
+      out.location.emplace();
+      if (!read_string(value, member, *out.location, error)) return false;
+      if (!check_length(*out.location, member, 0, 512, error)) return false;
     } else if (name == "retrieveDate") {
       if (seen[1]) return fail(error, member, "property appears more than once");
       seen[1] = true;
@@ -470,11 +471,16 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveFirmwa
       seen[5] = true;
       out.signing_certificate.emplace();
       if (!read_string(value, member, *out.signing_certificate, error)) return false;
+    } else if (name == "firmware") {
+      if (seen[6]) return fail(error, member, "property appears more than once");
+      seen[6] = true;
+      out.firmware.emplace();
+      if (!read_string(value, member, *out.firmware, error)) return false;
+      if (!check_length(*out.firmware, member, 0, 128, error)) return false;
     } else {
       // Not described by the schema, which allows other members: ignored.
     }
   }
-  if (!seen[0]) return fail(error, member_pointer(at, "location"), "missing required property");
   return true;
 }
 
@@ -1127,6 +1133,57 @@ void encode(ocpp::JsonWriter& w, const StationCertificates& body) {
   for (std::size_t i1 = 0; i1 < body.installs.size(); ++i1) {
     if (i1) w.raw(',');
     write_api_json(w, body.installs[i1]);
+  }
+  w.raw(']');
+  w.raw('}');
+}
+
+void encode(ocpp::JsonWriter& w, const PendingWork& body) {
+  w.raw('{');
+  bool first = true;
+  key(w, "kind", first);
+  w.string(body.kind);
+  key(w, "id", first);
+  w.string(body.id);
+  key(w, "since", first);
+  w.date_time(ocpp::DateTime::from_unix_ms(body.since_ms));
+  if (body.key) {
+    key(w, "key", first);
+    w.string((*body.key));
+  }
+  if (body.value) {
+    key(w, "value", first);
+    w.string((*body.value));
+  }
+  if (body.certificate_type) {
+    key(w, "certificateType", first);
+    w.string((*body.certificate_type));
+  }
+  if (body.certificate_hash) {
+    key(w, "certificateHash", first);
+    w.string((*body.certificate_hash));
+  }
+  if (body.attempts) {
+    key(w, "attempts", first);
+    w.integer((*body.attempts));
+  }
+  if (body.last_outcome) {
+    key(w, "lastOutcome", first);
+    w.string((*body.last_outcome));
+  }
+  w.raw('}');
+}
+
+void encode(ocpp::JsonWriter& w, const PendingWorkList& body) {
+  w.raw('{');
+  bool first = true;
+  key(w, "csId", first);
+  w.string(body.cs_id);
+  key(w, "pending", first);
+  w.raw('[');
+  for (std::size_t i1 = 0; i1 < body.pending.size(); ++i1) {
+    if (i1) w.raw(',');
+    encode(w, body.pending[i1]);
   }
   w.raw(']');
   w.raw('}');

@@ -269,6 +269,44 @@ struct StationCertificates {
 /// The StationCertificates body as JSON (ocpp::to_json finds it).
 void encode(ocpp::JsonWriter& w, const StationCertificates& body);
 
+/// One piece of work waiting for a charge station.
+struct PendingWork {
+  /// setting: a setting to apply (SetVariables / ChangeConfiguration); certificateInstall: a root to install
+  /// (InstallCertificate); certificateSigned: a signed certificate to deliver (CertificateSigned)
+  std::string kind;
+  /// <kind>.<base64url of the key, certificate hash or certificate type>: stable while it waits
+  std::string id;
+  /// Since when it waits: when it was asked for (a setting given again, an install asked again: then), for a
+  /// certificate when it was signed
+  std::int64_t since_ms = 0;
+  /// setting: its key, as given to reconfigure
+  std::optional<std::string> key;
+  /// setting: the value to apply
+  std::optional<std::string> value;
+  /// certificateInstall: V2G, MO, MF or CSMS; certificateSigned: ChargingStationCertificate or V2GCertificate
+  std::optional<std::string> certificate_type;
+  /// MaEVe's hash of the certificate
+  std::optional<std::string> certificate_hash;
+  /// certificateSigned: CertificateSigned sent so far
+  std::optional<std::int64_t> attempts;
+  /// Why the last attempt did not complete, when known (unanswered, rejected)
+  std::optional<std::string> last_outcome;
+
+  bool operator==(const PendingWork&) const = default;
+};
+/// The PendingWork body as JSON (ocpp::to_json finds it).
+void encode(ocpp::JsonWriter& w, const PendingWork& body);
+
+/// The work waiting for one charge station (GET /api/v0/cs/{csId}/pending).
+struct PendingWorkList {
+  std::string cs_id;
+  std::vector<PendingWork> pending;
+
+  bool operator==(const PendingWorkList&) const = default;
+};
+/// The PendingWorkList body as JSON (ocpp::to_json finds it).
+void encode(ocpp::JsonWriter& w, const PendingWorkList& body);
+
 struct Deleted {
   std::int64_t deleted = 0;
 
@@ -397,8 +435,9 @@ Expected<MaeveDataTransferRequest, std::string> decode_maeve_data_transfer_reque
 
 /// Request to upload diagnostics from charge station (The maintained MaEVe fork's DiagnosticsRequest.)
 struct MaeveDiagnosticsRequest {
-  /// URI where diagnostics should be uploaded
-  std::string location;
+  /// URI where diagnostics should be uploaded (evbroker: optional; without it the station uploads to the
+  /// node's files listener, listed by GET /api/v0/cs/{csId}/uploads)
+  std::optional<std::string> location;
   /// Optional start time for diagnostics collection period
   std::optional<std::string> start_time;
   /// Optional end time for diagnostics collection period
@@ -415,8 +454,8 @@ Expected<MaeveDiagnosticsRequest, std::string> decode_maeve_diagnostics_request(
 
 /// Request to update charge station firmware (The maintained MaEVe fork's FirmwareUpdateRequest.)
 struct MaeveFirmwareUpdateRequest {
-  /// URI where the firmware can be downloaded (HTTP/HTTPS/FTP)
-  std::string location;
+  /// URI where the firmware can be downloaded (HTTP/HTTPS/FTP) (evbroker: or give firmware)
+  std::optional<std::string> location;
   /// Optional scheduled time to start the firmware download. If not provided, download starts immediately
   std::optional<std::string> retrieve_date;
   /// Number of retries if download fails (default: 0)
@@ -427,6 +466,9 @@ struct MaeveFirmwareUpdateRequest {
   std::optional<std::string> signature;
   /// PEM encoded certificate used to sign the firmware
   std::optional<std::string> signing_certificate;
+  /// evbroker: the name of a firmware image uploaded to the node (PUT /api/v0/firmware/{name}); the station
+  /// is given the node's URL for it. One of location and firmware is needed.
+  std::optional<std::string> firmware;
 
   bool operator==(const MaeveFirmwareUpdateRequest&) const = default;
 };
