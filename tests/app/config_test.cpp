@@ -132,6 +132,9 @@ std::string describe(const NodeConfig& c) {
       << "\nwss_addr=" << (c.wss_addr ? c.wss_addr->to_string() : "(off)") << "\ntls_certs=" << joined(c.tls_certs)
       << "\ntls_keys=" << joined(c.tls_keys) << "\ntls_client_ca=" << c.tls_client_ca
       << "\napi_addr=" << c.api_addr.to_string() << "\napi_token=" << c.api_token
+      << "\nfiles_addr=" << (c.files_addr ? c.files_addr->to_string() : "(off)") << "\nfiles_url=" << c.files_url
+      << "\nmax_firmware_bytes=" << c.max_firmware_bytes << "\nmax_upload_bytes=" << c.max_upload_bytes
+      << "\nstation_uploads_max_bytes=" << c.station_uploads_max_bytes
       << "\nheartbeat_interval=" << c.heartbeat_interval.count()
       << "\nboot_retry_interval=" << c.boot_retry_interval.count() << "\nregistration_status=" << c.registration_status
       << "\ncall_timeout=" << c.call_timeout.count() << "\nping_interval=" << c.ping_interval.count()
@@ -195,6 +198,11 @@ const std::vector<Example> kNonDefaults = {
     {"heartbeat_interval", "120", "120"},
     {"boot_retry_interval", "15", "15"},
     {"registration_status", "Pending", "\"Pending\""},
+    {"files_addr", "0.0.0.0:19412", "\"0.0.0.0:19412\""},
+    {"files_url", "https://files.example:8443", "\"https://files.example:8443\""},
+    {"max_firmware_bytes", "1048576", "1048576"},
+    {"max_upload_bytes", "65536", "65536"},
+    {"station_uploads_max_bytes", "131072", "131072"},
     {"call_timeout", "45", "45"},
     {"ping_interval", "20", "20"},
     {"max_frame_bytes", "65536", "65536"},
@@ -1163,6 +1171,11 @@ TEST_CASE("the help text lists every option with its default", "[config][help]")
       {"--api-idle-timeout", "SECONDS=30"},
       {"--boot-retry-interval", "SECONDS=60"},
       {"--registration-status", "STATUS=Accepted"},
+      {"--files-addr", "HOST:PORT=127.0.0.1:9412"},
+      {"--files-url", "(default: http://<files-addr>)"},
+      {"--max-firmware-bytes", "BYTES=268435456"},
+      {"--max-upload-bytes", "BYTES=67108864"},
+      {"--station-uploads-max-bytes", "BYTES=268435456"},
   };
   for (const auto& e : kNonDefaults) {
     auto flag = flag_of(e.key);
