@@ -88,6 +88,8 @@ std::optional<std::int64_t> path_int(Request& r, std::size_t segment, std::strin
 /// A request id for a call the fork's body gives none for (GetLog, UpdateFirmware, ...): the time
 /// in seconds, below 2^31.
 std::int64_t new_request_id(const Request& r);
+/// A request id from the time in seconds that no other request of this process had.
+std::int64_t unique_request_id(std::int64_t now_ms);
 
 /// A 2.0.1 IdTokenType for a 1.6-style idTag: {"idToken": tag, "type": "Central"}.
 std::string central_id_token(std::string_view id_tag);

@@ -189,12 +189,14 @@ std::optional<std::int64_t> path_int(Request& r, std::size_t segment, std::strin
   return value;
 }
 
-std::int64_t new_request_id(const Request& r) {
+std::int64_t new_request_id(const Request& r) { return unique_request_id(r.ctx->clock->now_ms()); }
+
+std::int64_t unique_request_id(std::int64_t now_ms) {
   // The time in seconds, so ids keep rising across restarts, but never the same twice in a process:
   // two requests in one second (a second UpdateFirmware cancelling the first) need ids of their own,
   // or the station's status notifications could not be told apart.
   static std::atomic<std::int64_t> last{0};
-  const std::int64_t now = (r.ctx->clock->now_ms() / 1000) % 2147483647;
+  const std::int64_t now = (now_ms / 1000) % 2147483647;
   std::int64_t previous = last.load();
   std::int64_t next = 0;
   do {

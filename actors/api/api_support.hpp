@@ -80,6 +80,10 @@ void delete_firmware(Request& r);
 void list_station_uploads(Request& r);
 void get_station_upload(Request& r);
 void delete_station_upload(Request& r);
+void start_firmware_rollout(Request& r);
+void list_firmware_rollouts(Request& r);
+void get_firmware_rollout(Request& r);
+void cancel_firmware_rollout(Request& r);
 
 // The maintained MaEVe fork's operations (api_maeve_*.cpp).
 void maeve_reset(Request& r);

@@ -32,6 +32,7 @@ class HttpClient;
 namespace evbroker::actors {
 
 class FileStore;
+class FirmwareRollouts;
 
 class Router;
 
@@ -75,6 +76,8 @@ struct NodeContext {
   /// Firmware images served to stations and the files they upload (actors/files/); null in the
   /// gateway role and where no files listener is configured.
   FileStore* files = nullptr;
+  /// The firmware rollouts running on this node (actors/api/firmware_rollout.hpp).
+  FirmwareRollouts* rollouts = nullptr;
   transport::HttpClient* http_client = nullptr;  // back-end HTTP(S) calls; runs on the node's I/O threads
   /// Called after a station registration was committed (record JSON) or deleted (nullopt). The
   /// manager role publishes the change to the gateways; unset on a single node.

@@ -17,6 +17,7 @@
 #include "actors/core/node_context.hpp"
 #include "actors/core/router.hpp"
 #include "actors/core/station_directory.hpp"
+#include "actors/api/firmware_rollout.hpp"
 #include "actors/files/file_service.hpp"
 #include "actors/files/file_store.hpp"
 #include "actors/station/station_gate.hpp"
@@ -182,6 +183,8 @@ int run_node(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> 
     }
     ctx->files = files.get();
   }
+  actors::FirmwareRollouts rollouts;
+  ctx->rollouts = &rollouts;
 
   caf::actor_system_config caf_config;
   caf_config.set("scheduler.max-threads", static_cast<std::size_t>(threads_or_cores(config.actor_threads)));
@@ -277,6 +280,7 @@ int run_node(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> 
   auto stop_actors = [&] {
     if (link) link->stop();  // no more callbacks into the bridge
     for (auto& handler : router.handlers()) caf::anon_send(handler, actors::stop_atom::value);
+    rollouts.stop_all();
     system.await_all_actors_done();
     http_client.stop();
     committer.stop();

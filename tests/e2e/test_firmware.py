@@ -147,6 +147,87 @@ class FirmwareServedByTheNode(FilesCase):
 
 
 @require_binary
+class FirmwareRollouts(FilesCase):
+    def rollout(self, rollout_id, state=None, timeout=10):
+        def reached():
+            view = self.assertApi(200, "GET", "/api/v0/firmware-rollouts/" + rollout_id)
+            return view if state is None or view["state"] == state else None
+        return wait_until(reached, timeout=timeout, what=f"rollout {rollout_id} {state}")
+
+    def stations(self, n, answer=None):
+        clients = [self.station(V201) for _ in range(n)]
+        for client in clients:
+            client.on_call("UpdateFirmware", lambda p, a=answer: a or {"status": "Accepted"})
+        return clients
+
+    def install(self, client, final="Installed"):
+        request = client.wait_for_call("UpdateFirmware").payload
+        self.assertEqual(fetch(request["firmware"]["location"])[0], 200)
+        for step in ("Downloading", "Downloaded", "Installing", final):
+            self.call_ok(client, "FirmwareStatusNotification", {"status": step, "requestId": request["requestId"]})
+
+    def test_two_at_a_time_until_every_station_installed(self):
+        self.put_image("roll.bin", b"r" * 4096)
+        clients = self.stations(3)
+        started = self.assertApi(202, "POST", "/api/v0/firmware-rollouts", {
+            "firmware": "roll.bin", "stations": [c.station_id for c in clients], "concurrency": 2})
+        self.assertEqual(started["state"], "running")
+        clients[0].wait_for_call("UpdateFirmware")
+        clients[1].wait_for_call("UpdateFirmware")
+        # The third waits for one of the first two: never more than two at once.
+        view = self.rollout(started["id"])
+        self.assertEqual(view["counts"]["updating"], 2, view)
+        self.assertEqual(clients[2].calls_of("UpdateFirmware"), [])
+        self.install(clients[0])
+        self.install(clients[2])
+        self.install(clients[1])
+        done = self.rollout(started["id"], "done")
+        self.assertEqual(done["counts"]["installed"], 3, done)
+        self.assertEqual([s["state"] for s in done["stations"]], ["installed"] * 3)
+        self.assertIn(started["id"], [r["id"] for r in self.assertApi(200, "GET", "/api/v0/firmware-rollouts")])
+
+    def test_a_failure_stops_the_rollout_before_the_next_station(self):
+        self.put_image("bad.bin", b"b" * 1024)
+        clients = self.stations(3)
+        started = self.assertApi(202, "POST", "/api/v0/firmware-rollouts", {
+            "firmware": "bad.bin", "stations": [c.station_id for c in clients], "maxFailures": 1})
+        self.install(clients[0], final="InstallationFailed")
+        stopped = self.rollout(started["id"], "stopped")
+        self.assertIn("maxFailures 1", stopped["reason"])
+        self.assertEqual([s["state"] for s in stopped["stations"]], ["failed", "waiting", "waiting"])
+        self.assertEqual(stopped["stations"][0]["detail"], "InstallationFailed")
+        self.assertEqual(clients[1].calls_of("UpdateFirmware"), [])
+
+    def test_a_refusal_fails_an_offline_station_is_skipped_and_cancel_stops_the_rest(self):
+        self.put_image("mixed.bin", b"m" * 1024)
+        [refusing] = self.stations(1, answer={"status": "Rejected"})
+        offline = self.unique_id()
+        self.node.register_station(offline)
+        [waiting, last] = self.stations(2)
+        started = self.assertApi(202, "POST", "/api/v0/firmware-rollouts", {
+            "firmware": "mixed.bin", "stations": [refusing.station_id, offline, waiting.station_id, last.station_id],
+            "maxFailures": 5})
+        waiting.wait_for_call("UpdateFirmware")
+        view = self.rollout(started["id"])
+        self.assertEqual([s["state"] for s in view["stations"]], ["failed", "skipped", "updating", "waiting"], view)
+        self.assertIn("Rejected", view["stations"][0]["detail"])
+        cancelled = self.assertApi(200, "DELETE", "/api/v0/firmware-rollouts/" + started["id"])
+        self.assertEqual(cancelled["state"], "cancelled")
+        self.install(waiting)
+        self.assertEqual(last.calls_of("UpdateFirmware"), [])
+        self.assertApiError(404, "GET", "/api/v0/firmware-rollouts/r999999")
+
+    def test_a_rollout_needs_an_image_and_known_stations(self):
+        client = self.station(V201)
+        self.assertApiError(404, "POST", "/api/v0/firmware-rollouts", {"firmware": "none.bin", "stations": [client.station_id]})
+        self.put_image("ok.bin", b"o")
+        self.assertApiError(404, "POST", "/api/v0/firmware-rollouts", {"firmware": "ok.bin", "stations": ["nobody-here"]})
+        self.assertApiError(400, "POST", "/api/v0/firmware-rollouts",
+                            {"firmware": "ok.bin", "stations": [client.station_id, client.station_id]})
+        self.assertApiError(400, "POST", "/api/v0/firmware-rollouts", {"firmware": "ok.bin", "stations": []})
+
+
+@require_binary
 class LogsUploadedToTheNode(FilesCase):
     def request_log(self, client, log_type, request_id, answer):
         client.on_call("GetLog", lambda p: answer)

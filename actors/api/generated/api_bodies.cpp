@@ -53,6 +53,7 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveSetVar
 bool read_members(simdjson::dom::object object, std::string_view at, MaeveUnlockConnectorRequest& out, std::string& error);
 bool read_members(simdjson::dom::object object, std::string_view at, MaeveUpdateLocalListRequest& out, std::string& error);
 bool read_members(simdjson::dom::object object, std::string_view at, MaeveVariablesChangeRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, FirmwareRolloutRequest& out, std::string& error);
 
 bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationAuth& out, std::string& error) {
   bool seen[6] = {};
@@ -802,6 +803,54 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveVariab
   return true;
 }
 
+bool read_members(simdjson::dom::object object, std::string_view at, FirmwareRolloutRequest& out, std::string& error) {
+  bool seen[5] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "firmware") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_string(value, member, out.firmware, error)) return false;
+      if (!check_length(out.firmware, member, 0, 128, error)) return false;
+    } else if (name == "stations") {
+      if (seen[1]) return fail(error, member, "property appears more than once");
+      seen[1] = true;
+      simdjson::dom::array list1;
+      if (!read_array(value, member, list1, error)) return false;
+      for (auto item1 : list1) {
+        const std::string at1 = item_pointer(member, out.stations.size());
+        auto& slot1 = out.stations.emplace_back();
+        if (!read_string(item1, at1, slot1, error)) return false;
+        if (!check_length(slot1, at1, 1, 48, error)) return false;
+      }
+      if (!check_items(out.stations.size(), member, 1, 100000, error)) return false;
+    } else if (name == "concurrency") {
+      if (seen[2]) return fail(error, member, "property appears more than once");
+      seen[2] = true;
+      out.concurrency.emplace();
+      if (!read_integer(value, member, *out.concurrency, error)) return false;
+      if (!check_range(*out.concurrency, member, std::int64_t{1}, std::int64_t{1000}, error)) return false;
+    } else if (name == "maxFailures") {
+      if (seen[3]) return fail(error, member, "property appears more than once");
+      seen[3] = true;
+      out.max_failures.emplace();
+      if (!read_integer(value, member, *out.max_failures, error)) return false;
+      if (!check_range(*out.max_failures, member, std::int64_t{1}, std::nullopt, error)) return false;
+    } else if (name == "stationTimeout") {
+      if (seen[4]) return fail(error, member, "property appears more than once");
+      seen[4] = true;
+      out.station_timeout.emplace();
+      if (!read_integer(value, member, *out.station_timeout, error)) return false;
+      if (!check_range(*out.station_timeout, member, std::int64_t{10}, std::int64_t{604800}, error)) return false;
+    } else {
+      // Not described by the schema, which allows other members: ignored.
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "firmware"), "missing required property");
+  if (!seen[1]) return fail(error, member_pointer(at, "stations"), "missing required property");
+  return true;
+}
+
 }  // namespace
 
 Expected<ChargeStationAuth, std::string> decode_charge_station_auth(simdjson::dom::object body) {
@@ -1394,6 +1443,13 @@ Expected<MaeveUpdateLocalListRequest, std::string> decode_maeve_update_local_lis
 
 Expected<MaeveVariablesChangeRequest, std::string> decode_maeve_variables_change_request(simdjson::dom::object body) {
   MaeveVariablesChangeRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<FirmwareRolloutRequest, std::string> decode_firmware_rollout_request(simdjson::dom::object body) {
+  FirmwareRolloutRequest out;
   std::string error;
   if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
   return out;

@@ -640,4 +640,23 @@ struct MaeveVariablesChangeRequest {
 /// The MaeveVariablesChangeRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
 Expected<MaeveVariablesChangeRequest, std::string> decode_maeve_variables_change_request(simdjson::dom::object body);
 
+/// A firmware rollout: an image uploaded to the node sent to stations, a few at a time, stopped after too
+/// many failures.
+struct FirmwareRolloutRequest {
+  /// The name of an image uploaded with PUT /api/v0/firmware/{name}
+  std::string firmware;
+  /// The stations, in the order they are updated
+  std::vector<std::string> stations;
+  /// Stations updating at once (default 1)
+  std::optional<std::int64_t> concurrency;
+  /// The rollout stops when this many stations failed (default 1)
+  std::optional<std::int64_t> max_failures;
+  /// Seconds a station has from UpdateFirmware to Installed (default 3600)
+  std::optional<std::int64_t> station_timeout;
+
+  bool operator==(const FirmwareRolloutRequest&) const = default;
+};
+/// The FirmwareRolloutRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<FirmwareRolloutRequest, std::string> decode_firmware_rollout_request(simdjson::dom::object body);
+
 }  // namespace evbroker::actors::api::bodies
