@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "actors/api/api_station_pending.hpp"
+
 namespace evbroker::actors::api {
 namespace {
 
@@ -34,6 +36,9 @@ constexpr std::array kRoutes{
     ApiRoute{"GET", "/api/v0/cs/{csId}/certificates", &get_station_certificates},
     ApiRoute{"GET", "/api/v0/cs/{csId}/certificates/installed", &list_installed_certificates},
     ApiRoute{"DELETE", "/api/v0/cs/{csId}/certificates/installed", &delete_installed_certificate},
+    // Work waiting for the station: settings, installs, deliveries (api_station_pending.cpp)
+    ApiRoute{"GET", "/api/v0/cs/{csId}/pending", &list_station_pending},
+    ApiRoute{"DELETE", "/api/v0/cs/{csId}/pending/{pendingId}", &cancel_station_pending},
     // The maintained MaEVe fork's operations (api_maeve_*.cpp; docs/api.md "The maintained MaEVe fork's API")
     ApiRoute{"POST", "/api/v0/cs/{csId}/reset", &maeve_reset},
     ApiRoute{"POST", "/api/v0/cs/{csId}/unlock-connector", &maeve_unlock_connector},

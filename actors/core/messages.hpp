@@ -40,6 +40,9 @@ using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using settings_next_atom = caf::atom_constant<caf::atom("setnext")>;
 using registration_atom = caf::atom_constant<caf::atom("regstatus")>;
+// Cancelling waiting work (api/api_station_pending.cpp), to the station actor and the security actor:
+using hold_atom = caf::atom_constant<caf::atom("hold")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
 
 // The blocks and the security actor:
 using handle_atom = caf::atom_constant<caf::atom("handle")>;
@@ -160,7 +163,11 @@ using StationActor = caf::typed_actor<
     caf::replies_to<registration_atom, Registration>::with<std::string>,
     caf::reacts_to<timeout_atom, std::uint64_t>,  // itself: the call of this sequence went unanswered
     caf::reacts_to<expire_atom, std::uint64_t>,   // itself: the queued call of this ticket waited too long
-    caf::reacts_to<settings_next_atom>>;          // itself: the settings outcome is stored, next call
+    caf::reacts_to<settings_next_atom>,           // itself: the settings outcome is stored, next call
+    // the API, cancelling a pending setting: keep this key out of every push until release_atom;
+    // answers "" (held) or what is being sent now, when the key is in the settings call out
+    caf::replies_to<hold_atom, std::string>::with<std::string>,
+    caf::reacts_to<release_atom, std::string>>;  // the API: the cancel of this key is committed (or failed)
 
 /// A CALL from a station, validated, on its way to the handler of its action.
 struct IncomingCall {
@@ -186,7 +193,12 @@ using SecurityActor =
                        caf::reacts_to<install_atom, std::string>,             // the API: send this station's installs
                        caf::reacts_to<retry_atom, std::string, std::string>,  // itself: deliver (station, type) again
                        caf::reacts_to<sign_now_atom, std::string, std::string>,  // itself: sign (station, type)
-                       caf::reacts_to<installed_atom, std::string, bool>>;       // itself: (station, answered) stored
+                       caf::reacts_to<installed_atom, std::string, bool>,        // itself: (station, answered) stored
+                       // the API, cancelling waiting work: keep this `certificates` table key (an
+                       // install or a sign request) from being sent until release_atom; answers ""
+                       // (held) or what is being sent now
+                       caf::replies_to<hold_atom, std::string>::with<std::string>,
+                       caf::reacts_to<release_atom, std::string>>;  // the API: that cancel is committed (or failed)
 
 /// The back-end actor (pnc/backend_actor.cpp): HTTP work towards Hubject and OCSP responders.
 using BackendActor = caf::typed_actor<

@@ -65,6 +65,8 @@ void send_pending_installs(Self* self, const std::string& station_id) {
   if (!entry) return;  // after the next boot
   for (auto& record : installs_of(self->state.ctx->store->read(), station_id)) {
     if (record.status != "Pending") continue;
+    const auto key = install_key(station_id, record.certificate_hash);
+    if (self->state.held.count(key)) continue;  // being cancelled
     bool wrapped = false;
     auto call = install_call(entry->version, record, wrapped);
     if (!call) {
@@ -74,7 +76,7 @@ void send_pending_installs(Self* self, const std::string& station_id) {
       store(self, record);
       continue;
     }
-    self->state.installing.insert(station_id);
+    self->state.installing.emplace(station_id, key);
     const auto inner = wrapped ? std::optional(ocpp201::Action::InstallCertificate) : std::nullopt;
     request_csms_call(
         self, *self->state.ctx, station_id, std::move(*call),
@@ -100,6 +102,16 @@ void send_pending_installs(Self* self, const std::string& station_id) {
         });
     return;
   }
+}
+
+std::string hold_certificate_work(Self* self, const std::string& key) {
+  for (const auto& [station, out] : self->state.installing)
+    if (out == key) return "the InstallCertificate is being sent to " + station + " now; its answer decides it";
+  if (self->state.deliveries_in_flight.count(key))
+    return "the CertificateSigned is being sent to the station now; its answer decides it (a retry after a "
+           "failed attempt can be cancelled)";
+  self->state.held.insert(key);
+  return {};
 }
 
 void on_install_stored(Self* self, const std::string& station_id, bool answered) {

@@ -189,6 +189,8 @@ SecurityActor::behavior_type security(Self* self, NodeContextPtr ctx) {
       [self](sign_now_atom, const std::string& station_id, const std::string& type) {
         sign_stored_request(self, station_id, type);
       },
+      [self](hold_atom, const std::string& key) { return hold_certificate_work(self, key); },
+      [self](release_atom, const std::string& key) { self->state.held.erase(key); },
   };
 }
 

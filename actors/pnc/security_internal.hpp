@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -42,7 +43,10 @@ struct SecurityState {
   std::vector<pki::Certificate> hubject_roots;     // last answer of the back end's root list
   std::chrono::steady_clock::time_point hubject_roots_at{};
   std::set<std::string> deliveries_in_flight;  // sign_key()s with a CertificateSigned on its way
-  std::set<std::string> installing;  // stations with an InstallCertificate out (or its outcome not stored yet)
+  // station -> the install_key() of its InstallCertificate out (or whose outcome is not stored yet)
+  std::map<std::string, std::string> installing;
+  // `certificates` keys the API is cancelling (hold_atom .. release_atom): not sent meanwhile
+  std::set<std::string> held;
 };
 using Self = SecurityActor::stateful_base<SecurityState>;
 
@@ -84,6 +88,10 @@ void deliver_certificate(Self* self, const std::string& station_id, const std::s
 void on_authorize(Self* self, const PncRequest& r, const ocpp201::AuthorizeRequest& request);
 void on_get_certificate_status(Self* self, const PncRequest& r, const ocpp201::GetCertificateStatusRequest& request);
 void on_get_15118_ev_certificate(Self* self, const PncRequest& r, const ocpp201::Get15118EVCertificateRequest& request);
+
+/// The API is cancelling the work stored under `key` (pending_work.hpp): held unless it is being
+/// sent now; answers "" when held, else what is out.
+std::string hold_certificate_work(Self* self, const std::string& key);
 
 void send_pending_installs(Self* self, const std::string& station_id);
 /// An install's outcome is stored: the station may get its next one (only when it answered).

@@ -199,6 +199,7 @@ void deliver_certificate(Self* self, const std::string& station_id, const std::s
   auto record = load(self, station_id, certificate_type);
   if (!record || record->state != "Signed") return;
   const auto key = sign_key(station_id, certificate_type);
+  if (self->state.held.count(key)) return;  // being cancelled: the record goes, nothing to deliver
   if (!self->state.deliveries_in_flight.insert(key).second) return;  // one CertificateSigned at a time
   const auto channel = record->channel;
   request_csms_call(

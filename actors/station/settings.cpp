@@ -114,6 +114,21 @@ std::size_t count_pending_settings(const storage::Reader& reader, std::string_vi
   return pending_settings(reader, station).size();
 }
 
+std::vector<PendingSetting> still_pending(const storage::Reader& reader, std::string_view station,
+                                          const SettingsCall& sent, const std::set<std::string>& held) {
+  std::vector<PendingSetting> out;
+  for (std::size_t i = 0; i < sent.keys.size(); ++i) {
+    if (held.count(sent.keys[i])) continue;
+    auto stored = reader.get(storage::Table::settings, setting_key(station, sent.keys[i]));
+    auto setting = stored ? parse_setting_record(*stored) : std::nullopt;
+    // Cancelled (deleted), answered meanwhile, or given a newer value: the newer value goes in the
+    // next round, which the reconfigure that stored it asked for.
+    if (!setting || setting->status != "Pending" || setting->value != sent.values[i]) continue;
+    out.push_back({sent.keys[i], sent.values[i]});
+  }
+  return out;
+}
+
 SettingsBatchLimits settings_batch_limits(const storage::Reader& reader, std::string_view station) {
   SettingsBatchLimits limits;
   if (auto items = reported_device_limit(reader, station, "DeviceDataCtrlr", "ItemsPerMessage", "SetVariables"))

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,6 +53,12 @@ SettingsBatchLimits settings_batch_limits(const storage::Reader& reader, std::st
 /// within `limits` (2.0.1; a single item larger than the byte limit still goes, alone).
 std::vector<SettingsCall> settings_calls(ocpp::Version version, const std::vector<PendingSetting>& pending,
                                          const SettingsBatchLimits& limits = {});
+
+/// What of `sent` (a call computed at the start of a push round) is still to go when its turn
+/// comes: the keys still Pending in the store with the value the call carries, and not `held` (a
+/// cancel under way, api_station_pending.cpp). Empty: nothing of it is left to send.
+std::vector<PendingSetting> still_pending(const storage::Reader& reader, std::string_view station,
+                                          const SettingsCall& sent, const std::set<std::string>& held);
 
 /// How many settings of the station are waiting to be applied.
 std::size_t count_pending_settings(const storage::Reader& reader, std::string_view station);

@@ -338,6 +338,7 @@ void start_settings_round(Self* self) {
   st.settings_again = false;
   auto reader = ctx->store->read();
   auto pending = pending_settings(reader, st.setup.station_id);
+  std::erase_if(pending, [&](const PendingSetting& s) { return st.held_settings.count(s.key) != 0; });
   if (pending.empty()) return;
   st.settings_round.emplace();
   st.settings_round->calls =
@@ -364,12 +365,28 @@ void send_next_settings_call(Self* self) {
   auto& st = self->state;
   if (!st.settings_round || st.closed) return;
   auto& round = *st.settings_round;
-  if (round.next >= round.calls.size()) {
+  round.out.reset();
+  // The round was computed when it started: what was cancelled, answered or changed since is
+  // dropped from each call when its turn comes (still_pending reads the store again).
+  std::shared_ptr<SettingsCall> sent;
+  while (!sent && round.next < round.calls.size()) {
+    auto call = std::move(round.calls[round.next++]);
+    auto left = still_pending(st.setup.ctx->store->read(), st.setup.station_id, call, st.held_settings);
+    if (left.empty()) continue;
+    if (left.size() != call.keys.size()) {
+      // A part of a call that fitted the station's limits fits them too: one call.
+      auto rebuilt = settings_calls(st.setup.version, left, SettingsBatchLimits{.items = left.size(), .bytes = 0});
+      if (rebuilt.empty()) continue;
+      call = std::move(rebuilt.front());
+    }
+    sent = std::make_shared<SettingsCall>(std::move(call));
+  }
+  if (!sent) {
     st.settings_round.reset();
     if (st.settings_again) start_settings_round(self);
     return;
   }
-  auto sent = std::make_shared<SettingsCall>(std::move(round.calls[round.next++]));
+  round.out = sent;
   auto on_result = [self, ctx = st.setup.ctx, station = st.setup.station_id, version = st.setup.version,
                     sent](const CsmsCallResult& result) {
     auto outcome = settings_outcome(version, *sent, result);
@@ -388,6 +405,22 @@ void send_next_settings_call(Self* self) {
   };
   st.queue.push_back({sent->call, {}, std::move(on_result), std::chrono::steady_clock::now()});
   send_next_call(self);
+}
+
+/// The API is cancelling the pending setting `key` (api_station_pending.cpp): unless the call out
+/// carries it, no push sends it until release_atom (the delete is committed by then). Answers ""
+/// when held, else what is out.
+std::string hold_setting(Self* self, const std::string& key) {
+  auto& st = self->state;
+  if (st.settings_round && st.settings_round->out) {
+    const auto& keys = st.settings_round->out->keys;
+    if (std::find(keys.begin(), keys.end(), key) != keys.end())
+      return "setting " + key + " is being sent to the station now (" +
+             std::string(st.settings_round->out->call.action.name()) + " of " + std::to_string(keys.size()) +
+             " setting(s)); its answer decides it";
+  }
+  st.held_settings.insert(key);
+  return {};
 }
 
 // ---- registration (registration.hpp) -------------------------------------------------------------
@@ -545,6 +578,8 @@ StationActor::behavior_type station_actor(Self* self, StationSetup setup) {
       },
       [self](closed_atom, const std::string& reason) { on_closed(self, reason); },
       [self](settings_next_atom) { send_next_settings_call(self); },
+      [self](hold_atom, const std::string& key) { return hold_setting(self, key); },
+      [self](release_atom, const std::string& key) { self->state.held_settings.erase(key); },
       [self](push_atom) { push_settings(self); },
       [self](registration_atom, Registration status) { return registration_changed(self, status); },
   };

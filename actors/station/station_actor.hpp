@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -70,9 +71,13 @@ struct StationState {
   struct SettingsRound {
     std::vector<SettingsCall> calls;
     std::size_t next = 0;
+    /// The call queued or in flight, until its outcome is stored: its keys cannot be cancelled.
+    std::shared_ptr<const SettingsCall> out;
   };
   std::optional<SettingsRound> settings_round;
   bool settings_again = false;
+  /// Setting keys the API is cancelling (hold_atom .. release_atom): never sent meanwhile.
+  std::set<std::string> held_settings;
   std::optional<InFlight> in_flight;
   /// What the station may send and be sent, by its registration status (registration.hpp).
   RegistrationGate registration;
