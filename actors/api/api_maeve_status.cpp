@@ -129,18 +129,6 @@ std::string meter_value(std::string_view stored, const TransactionRecord* t, sim
   return out.text();
 }
 
-bool time_param(Request& r, std::string_view name, std::optional<std::int64_t>& out) {
-  const auto text = r.query_value(name);
-  if (text.empty()) return true;
-  auto when = ocpp::DateTime::parse(text);
-  if (!when) {
-    r.respond(error_response(400, std::string(name) + ": expected an RFC 3339 date-time, got '" + text + "'"));
-    return false;
-  }
-  out = when->unix_ms();
-  return true;
-}
-
 }  // namespace
 
 void maeve_firmware_status(Request& r) { respond_status(r, RuntimeField::firmware, {"requestId"}); }
@@ -246,7 +234,7 @@ void maeve_list_transactions(Request& r) {
   const auto offset = maeve::query_int(r, "offset", 0, 1LL << 40, bad).value_or(0);
   if (bad) return;
   std::optional<std::int64_t> from, to;
-  if (!time_param(r, "startDate", from) || !time_param(r, "endDate", to)) return;
+  if (!time_query(r, "startDate", from) || !time_query(r, "endDate", to)) return;
   auto reader = r.ctx->store->read();
   if (!known_station(r, reader, id)) return;
   auto all = station_transactions(reader, id);
@@ -300,7 +288,7 @@ void maeve_meter_values(Request& r) {
   const auto offset = maeve::query_int(r, "offset", 0, 1LL << 40, bad).value_or(0);
   if (bad) return;
   std::optional<std::int64_t> from, to;
-  if (!time_param(r, "startTime", from) || !time_param(r, "endTime", to)) return;
+  if (!time_query(r, "startTime", from) || !time_query(r, "endTime", to)) return;
   const auto transaction = r.query_value("transactionId");
   auto reader = r.ctx->store->read();
   if (!known_station(r, reader, id)) return;

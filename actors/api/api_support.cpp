@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "actors/api/generated/api_bodies.hpp"
+#include "protocol/date_time.hpp"
 #include "protocol/json_writer.hpp"
 
 namespace evbroker::actors::api {
@@ -144,6 +145,18 @@ std::optional<Page> parse_page(Request& request) {
     return std::nullopt;
   }
   return page;
+}
+
+bool time_query(Request& r, std::string_view name, std::optional<std::int64_t>& out) {
+  const auto text = r.query_value(name);
+  if (text.empty()) return true;
+  auto when = ocpp::DateTime::parse(text);
+  if (!when) {
+    r.respond(error_response(400, std::string(name) + ": expected an RFC 3339 date-time, got '" + text + "'"));
+    return false;
+  }
+  out = when->unix_ms();
+  return true;
 }
 
 }  // namespace evbroker::actors::api

@@ -42,6 +42,10 @@ struct Page {
 };
 std::optional<Page> parse_page(Request& request);
 
+/// The query parameter `name` as an RFC 3339 date-time in unix milliseconds (left unset when
+/// absent); on a bad value answers 400 and returns false.
+bool time_query(Request& r, std::string_view name, std::optional<std::int64_t>& out);
+
 // The endpoint groups.
 void register_station(Request& r);
 void get_station_auth(Request& r);

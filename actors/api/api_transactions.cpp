@@ -6,27 +6,11 @@
 #include "protocol/date_time.hpp"
 
 namespace evbroker::actors::api {
-namespace {
-
-bool parse_time_param(Request& r, std::string_view name, std::optional<std::int64_t>& out) {
-  auto text = r.query_value(name);
-  if (text.empty()) return true;
-  auto when = ocpp::DateTime::parse(text);
-  if (!when) {
-    r.respond(error_response(400, std::string(name) + ": expected an RFC 3339 date-time, got '" + text + "'"));
-    return false;
-  }
-  out = when->unix_ms();
-  return true;
-}
-
-}  // namespace
-
 void list_transactions(Request& r) {
   auto page = parse_page(r);
   if (!page) return;
   std::optional<std::int64_t> from, to;
-  if (!parse_time_param(r, "from", from) || !parse_time_param(r, "to", to)) return;
+  if (!time_query(r, "from", from) || !time_query(r, "to", to)) return;
   const std::string station = r.query_value("csId");
 
   auto reader = r.ctx->store->read();

@@ -358,13 +358,7 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
     if (!response.file_path.empty()) return send_file(std::move(response), close_after);
     phase_ = Phase::writing;
     auto res = std::make_shared<http::response<http::string_body>>();
-    const int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
-    res->result(static_cast<unsigned>(status));
-    res->version(version_);
-    res->set(http::field::server, "evbroker");
-    if (!response.content_type.empty()) res->set(http::field::content_type, response.content_type);
-    for (const auto& [name, value] : response.headers) res->insert(name, value);
-    res->keep_alive(!close_after);
+    set_head(*res, response, close_after);
     res->body() = std::move(response.body);
     res->prepare_payload();
     if (head_) res->body().clear();  // Content-Length stays that of the GET
@@ -372,6 +366,18 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
     http::async_write(stream_, *res, [self = shared_from_this(), res, close_after](beast::error_code ec, std::size_t) {
       self->after_write(ec, close_after);
     });
+  }
+
+  /// Status, version, the server's name, the content type, the handler's headers and keep-alive.
+  template <class Body>
+  void set_head(http::response<Body>& res, const HttpResponse& response, bool close_after) const {
+    const int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
+    res.result(static_cast<unsigned>(status));
+    res.version(version_);
+    res.set(http::field::server, "evbroker");
+    if (!response.content_type.empty()) res.set(http::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) res.insert(name, value);
+    res.keep_alive(!close_after);
   }
 
   /// A response whose body is a file: Beast's file_body reads it in pieces as the socket takes them.
@@ -382,18 +388,9 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
     if (ec) return send(error_response(404, "no such file"), close_after);
     phase_ = Phase::writing;
     const auto size = file.size();
-    auto res = std::make_shared<http::response<http::file_body>>();
-    const int status = (response.status >= 100 && response.status <= 999) ? response.status : 500;
-    res->result(static_cast<unsigned>(status));
-    res->version(version_);
-    res->set(http::field::server, "evbroker");
-    if (!response.content_type.empty()) res->set(http::field::content_type, response.content_type);
-    for (const auto& [name, value] : response.headers) res->insert(name, value);
-    res->keep_alive(!close_after);
     if (head_) {  // HEAD: the GET's Content-Length, no body (a file_body would need the file open)
-      auto head = std::make_shared<http::response<http::empty_body>>(res->result(), version_);
-      for (const auto& field : *res) head->insert(field.name_string(), field.value());
-      head->keep_alive(!close_after);
+      auto head = std::make_shared<http::response<http::empty_body>>();
+      set_head(*head, response, close_after);
       head->content_length(size);
       stream_.expires_after(options().request_timeout);
       http::async_write(stream_, *head,
@@ -402,6 +399,8 @@ class HttpSession final : public detail::TrackedConnection, public std::enable_s
                         });
       return;
     }
+    auto res = std::make_shared<http::response<http::file_body>>();
+    set_head(*res, response, close_after);
     res->body() = std::move(file);
     res->prepare_payload();
     stream_.expires_after(options().request_timeout);
