@@ -71,25 +71,36 @@ void commit_cancel(const NodeContextPtr& ctx, const std::string& station, const 
       });
 }
 
-/// Asks `sender` to hold `key`, then commits the cancel (or answers 409 / 503).
+/// What a cancel needs once the sender has answered.
+struct CancelJob {
+  NodeContextPtr ctx;
+  std::string key;  // what the sender holds: the setting's key, or the certificates table key
+  std::string station;
+  std::string pending_id;
+  transport::Responder respond;
+  bool gone_is_fine = false;  // a station actor gone meanwhile sends nothing more
+};
+
+/// Asks `sender` to hold the job's key, then commits the cancel (or answers 409 / 503).
 template <class Sender>
-void hold_then_cancel(caf::actor_system& system, const NodeContextPtr& ctx, Sender sender, std::string key,
-                      std::string station, std::string pending_id, transport::Responder respond, bool gone_is_fine) {
-  system.spawn([ctx, sender, key = std::move(key), station = std::move(station), pending_id = std::move(pending_id),
-                respond = std::move(respond), gone_is_fine](caf::event_based_actor* self) {
-    self->request(sender, kHoldTimeout, hold_atom::value, key)
-        .then(
-            [=](const std::string& busy) {
-              if (!busy.empty()) return respond(error_response(409, busy));
-              commit_cancel(ctx, station, pending_id, respond,
-                            [sender, key] { caf::anon_send(sender, release_atom::value, key); });
-            },
-            [=](const caf::error&) {
-              // A station actor gone meanwhile sends nothing more; the security actor must answer.
-              if (gone_is_fine) return commit_cancel(ctx, station, pending_id, respond, {});
-              respond(error_response(503, "the node's security actor did not answer in time; retry"));
-            });
-  });
+void hold_then_cancel(caf::actor_system& system, Sender sender, CancelJob job) {
+  // Everything goes in as spawn arguments, not captures: CAF 0.17 fails on a capturing function
+  // spawned without arguments (api_stations.cpp does the same).
+  system.spawn(
+      [](caf::event_based_actor* self, Sender to, CancelJob j) {
+        self->request(to, kHoldTimeout, hold_atom::value, j.key)
+            .then(
+                [to, j](const std::string& busy) {
+                  if (!busy.empty()) return j.respond(error_response(409, busy));
+                  commit_cancel(j.ctx, j.station, j.pending_id, j.respond,
+                                [to, key = j.key] { caf::anon_send(to, release_atom::value, key); });
+                },
+                [j](const caf::error&) {
+                  if (j.gone_is_fine) return commit_cancel(j.ctx, j.station, j.pending_id, j.respond, {});
+                  j.respond(error_response(503, "the node's security actor did not answer in time; retry"));
+                });
+      },
+      std::move(sender), std::move(job));
 }
 
 }  // namespace
@@ -123,11 +134,11 @@ void cancel_station_pending(Request& r) {
   if (work->kind == PendingKind::setting) {
     auto entry = r.ctx->directory->find(id);
     if (!entry || !r.system) return commit_cancel(r.ctx, id, pending_id, r.respond, {});
-    return hold_then_cancel(*r.system, r.ctx, entry->actor, work->setting_key, id, pending_id, r.respond, true);
+    return hold_then_cancel(*r.system, entry->actor, CancelJob{r.ctx, work->setting_key, id, pending_id, r.respond, true});
   }
   const SecurityActor* security = r.ctx->router ? &r.ctx->router->security() : nullptr;
   if (!security || !*security || !r.system) return commit_cancel(r.ctx, id, pending_id, r.respond, {});
-  hold_then_cancel(*r.system, r.ctx, *security, work->store_key, id, pending_id, r.respond, false);
+  hold_then_cancel(*r.system, *security, CancelJob{r.ctx, work->store_key, id, pending_id, r.respond, false});
 }
 
 }  // namespace evbroker::actors::api
