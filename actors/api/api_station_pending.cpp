@@ -134,7 +134,8 @@ void cancel_station_pending(Request& r) {
   if (work->kind == PendingKind::setting) {
     auto entry = r.ctx->directory->find(id);
     if (!entry || !r.system) return commit_cancel(r.ctx, id, pending_id, r.respond, {});
-    return hold_then_cancel(*r.system, entry->actor, CancelJob{r.ctx, work->setting_key, id, pending_id, r.respond, true});
+    return hold_then_cancel(*r.system, entry->actor,
+                            CancelJob{r.ctx, work->setting_key, id, pending_id, r.respond, true});
   }
   const SecurityActor* security = r.ctx->router ? &r.ctx->router->security() : nullptr;
   if (!security || !*security || !r.system) return commit_cancel(r.ctx, id, pending_id, r.respond, {});
