@@ -1,5 +1,5 @@
-// The maintained MaEVe fork's firmware, diagnostics and log requests, local authorization list
-// and reservations (api_maeve.hpp).
+// The maintained MaEVe fork's firmware, diagnostics and log requests and reservations
+// (api_maeve.hpp); its local-list operations are in api_local_lists.cpp.
 
 #include "actors/api/api_maeve.hpp"
 #include "actors/api/generated/api_bodies.hpp"
@@ -161,74 +161,6 @@ void maeve_request_logs(Request& r) {
                              .opt_num("retries", body->retries)
                              .opt_num("retryInterval", body->retry_interval)
                              .text()});
-}
-
-void maeve_update_local_list(Request& r) {
-  simdjson::dom::parser parser;
-  auto body = maeve::decode_body(r, parser, bodies::decode_maeve_update_local_list_request);
-  if (!body) return;
-  auto station = connected_station(r, r.segments.at(1));
-  if (!station) return;
-  // The entries, each as JSON text.
-  std::vector<std::string> entries;
-  if (body->local_authorization_list) {
-    simdjson::dom::parser list_parser;
-    simdjson::dom::array list;
-    if (list_parser.parse(*body->local_authorization_list).get(list))
-      return r.respond(error_response(400, "/localAuthorizationList: expected an array"));
-    for (auto entry : list) entries.push_back(simdjson::minify(entry));
-  }
-  if (station->version == ocpp::Version::v16) {
-    Object out;
-    out.num("listVersion", body->list_version).str("updateType", body->update_type);
-    if (!entries.empty()) out.raw("localAuthorizationList", maeve::array(entries));
-    return maeve::send(r, *station, {"SendLocalList", out.text()});
-  }
-  // 1.6's entries as 2.0.1 AuthorizationData: idTag -> idToken (Central), expiryDate ->
-  // cacheExpiryDateTime, parentIdTag -> groupIdToken.
-  std::vector<std::string> data;
-  simdjson::dom::parser item_parser;
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    simdjson::dom::element item;
-    std::string_view tag;
-    const auto at = "/localAuthorizationList/" + std::to_string(i);
-    if (item_parser.parse(entries[i]).get(item) || item["idTag"].get(tag))
-      return r.respond(error_response(400, at + ": expected {idTag, idTagInfo}"));
-    Object entry;
-    entry.raw("idToken", maeve::central_id_token(tag));
-    simdjson::dom::object info;
-    if (item["idTagInfo"].get(info) == simdjson::SUCCESS) {
-      Object out;
-      std::string_view value;
-      if (info["status"].get(value) == simdjson::SUCCESS) out.str("status", value);
-      if (info["expiryDate"].get(value) == simdjson::SUCCESS) out.str("cacheExpiryDateTime", value);
-      if (info["parentIdTag"].get(value) == simdjson::SUCCESS) out.raw("groupIdToken", maeve::central_id_token(value));
-      entry.raw("idTokenInfo", out.text());
-    }
-    data.push_back(entry.text());
-  }
-  Object out;
-  out.num("versionNumber", body->list_version).str("updateType", body->update_type);
-  if (!data.empty()) out.raw("localAuthorizationList", maeve::array(data));
-  maeve::send(r, *station, {"SendLocalList", out.text()});
-}
-
-void maeve_get_local_list_version(Request& r) {
-  auto station = connected_station(r, r.segments.at(1));
-  if (!station) return;
-  maeve::send(r, *station, {"GetLocalListVersion", "{}"}, 200, [](simdjson::dom::element answer, std::string_view) {
-    std::int64_t version = 0;
-    if (answer["listVersion"].get(version) && answer["versionNumber"].get(version)) version = 0;
-    return Object().num("listVersion", version).text();
-  });
-}
-
-void maeve_get_local_list(Request& r) {
-  if (!r.ctx->store->read().get(storage::Table::stations, r.segments.at(1)))
-    return r.respond(error_response(404, "unknown charge station " + r.segments.at(1)));
-  r.respond(error_response(501,
-                           "the node keeps no local authorization lists yet: GET .../local-list/version asks the "
-                           "station for its version"));
 }
 
 void maeve_create_reservation(Request& r) {

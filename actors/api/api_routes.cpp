@@ -66,6 +66,7 @@ constexpr std::array kRoutes{
     ApiRoute{"GET", "/api/v0/cs/{csId}/composite-schedule", &maeve_get_composite_schedule},
     ApiRoute{"POST", "/api/v0/cs/{csId}/local-list", &maeve_update_local_list},
     ApiRoute{"GET", "/api/v0/cs/{csId}/local-list/version", &maeve_get_local_list_version},
+    ApiRoute{"POST", "/api/v0/cs/{csId}/local-list/sync", &sync_local_list},
     ApiRoute{"GET", "/api/v0/cs/{csId}/local-list", &maeve_get_local_list},
     ApiRoute{"POST", "/api/v0/cs/{csId}/reservation", &maeve_create_reservation},
     ApiRoute{"DELETE", "/api/v0/cs/{csId}/reservation/{reservationId}", &maeve_cancel_reservation},

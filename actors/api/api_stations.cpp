@@ -7,6 +7,7 @@
 #include "actors/api/station_call.hpp"
 #include "actors/core/messages.hpp"
 #include "actors/station/boot_provisioning.hpp"
+#include "actors/station/local_list_sync.hpp"
 #include "actors/records/runtime_keys.hpp"
 #include "actors/records/json_read.hpp"
 #include "actors/records/certificate_records.hpp"
@@ -69,6 +70,7 @@ bodies::Station station_body(const NodeContext& ctx, const storage::Reader& read
   if (station.registered_at_ms) out.registered_at_ms = station.registered_at_ms;
   out.registration_status = station.registration_status;
   out.boot_provisioning = station.boot_provisioning;
+  if (auto groups = parse_station_groups(station.groups); !groups.empty()) out.groups = std::move(groups);
   auto entry = ctx.directory->find(std::string(id));
   out.online = entry.has_value();
   auto read_runtime = [&](RuntimeField field) {
@@ -175,25 +177,34 @@ void register_station(Request& r) {
   record.registration_status = decoded->registration_status.value_or(previous ? previous->registration_status
                                                                               : r.ctx->settings.registration_status);
   record.boot_provisioning = decoded->boot_provisioning.value_or(previous && previous->boot_provisioning);
+  // Groups: as given ([] removes them), else as registered before.
+  if (decoded->groups)
+    record.groups = station_groups_json(*decoded->groups);
+  else if (previous)
+    record.groups = previous->groups;
+  const bool groups_changed = previous ? previous->groups != record.groups : !record.groups.empty();
   const bool credentials_changed = previous && credentials_differ(*previous, record, password);
   auto respond = r.respond;
   auto ctx = r.ctx;
   auto json = to_json(record);
-  ctx->committer->submit([id, json](storage::WriteTxn& txn) { txn.put(storage::Table::stations, id, json); },
-                         [respond, ctx, id, json, credentials_changed](const std::string& error) {
-                           if (!error.empty())
-                             return respond(error_response(500, "could not store the station: " + error));
-                           if (ctx->station_changed) ctx->station_changed(id, json);
-                           bool ended = false;
-                           if (credentials_changed) {
-                             if (auto entry = ctx->directory->find(id)) {
-                               caf::anon_send(entry->actor, kick_atom::value,
-                                              std::string("credentials changed: reconnect with the new ones"));
-                               ended = true;
-                             }
-                           }
-                           respond(json_response(201, ocpp::to_json(bodies::Registered{"Created", ended})));
-                         });
+  ctx->committer->submit(
+      [id, json](storage::WriteTxn& txn) { txn.put(storage::Table::stations, id, json); },
+      [respond, ctx, id, json, credentials_changed, groups_changed, system = r.system](const std::string& error) {
+        if (!error.empty()) return respond(error_response(500, "could not store the station: " + error));
+        if (ctx->station_changed) ctx->station_changed(id, json);
+        // Other groups may assign it other tokens.
+        if (groups_changed && ctx->local_lists && system)
+          ctx->local_lists->request(*system, ctx, id, LocalListSyncs::Kind::change);
+        bool ended = false;
+        if (credentials_changed) {
+          if (auto entry = ctx->directory->find(id)) {
+            caf::anon_send(entry->actor, kick_atom::value,
+                           std::string("credentials changed: reconnect with the new ones"));
+            ended = true;
+          }
+        }
+        respond(json_response(201, ocpp::to_json(bodies::Registered{"Created", ended})));
+      });
 }
 
 void set_station_registration(Request& r) {

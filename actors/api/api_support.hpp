@@ -117,6 +117,7 @@ void maeve_get_composite_schedule(Request& r);
 void maeve_update_local_list(Request& r);
 void maeve_get_local_list_version(Request& r);
 void maeve_get_local_list(Request& r);
+void sync_local_list(Request& r);
 void maeve_create_reservation(Request& r);
 void maeve_cancel_reservation(Request& r);
 void maeve_list_reservations(Request& r);

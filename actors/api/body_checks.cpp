@@ -27,4 +27,11 @@ bool contains_emaid(std::string_view text) {
   return false;
 }
 
+bool is_group_name(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != ':' && c != '-') return false;
+  return true;
+}
+
 }  // namespace evbroker::actors::api

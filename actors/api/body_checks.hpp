@@ -10,4 +10,7 @@ namespace evbroker::actors::api {
 /// [A-Za-z]{2} -? [A-Za-z]{3} -? [A-Za-z0-9]{9} (-? [A-Za-z0-9])?   (an eMAID such as GB-TWK-012345678-V)
 bool contains_emaid(std::string_view text);
 
+/// A station group's name: ^[A-Za-z0-9._:-]+$ (lengths are checked by the schema).
+bool is_group_name(std::string_view text);
+
 }  // namespace evbroker::actors::api

@@ -5,6 +5,7 @@
 
 #include "actors/blocks/blocks.hpp"
 #include "actors/records/records.hpp"
+#include "actors/records/token_standing.hpp"
 
 namespace evbroker::actors {
 
@@ -22,13 +23,10 @@ TokenVerdict judge_token(const storage::Reader& reader, std::int64_t now_ms, std
   auto token = stored ? parse_token_record(*stored) : std::nullopt;
   if (!token) return verdict;  // unknown
   verdict.group_id = token->group_id;
-  if (!token->valid) {
-    verdict.status = TokenVerdict::Status::blocked;
-    return verdict;
-  }
-  if (token->expiry_ms && *token->expiry_ms <= now_ms) {
-    verdict.status = TokenVerdict::Status::expired;
-    return verdict;
+  switch (token_standing(*token, now_ms)) {
+    case TokenStanding::blocked: verdict.status = TokenVerdict::Status::blocked; return verdict;
+    case TokenStanding::expired: verdict.status = TokenVerdict::Status::expired; return verdict;
+    case TokenStanding::accepted: break;
   }
   // MaEVe's cacheMode: NEVER means the station must not keep the answer, which OCPP expresses
   // as an expiry of now; the others let the station cache it (until the token's own expiry).

@@ -43,6 +43,8 @@ using registration_atom = caf::atom_constant<caf::atom("regstatus")>;
 // Cancelling waiting work (api/api_station_pending.cpp), to the station actor and the security actor:
 using hold_atom = caf::atom_constant<caf::atom("hold")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
+// A local-list synchronisation's store write is done (station/local_list_sync.cpp, to itself):
+using local_list_next_atom = caf::atom_constant<caf::atom("llnext")>;
 
 // The blocks and the security actor:
 using handle_atom = caf::atom_constant<caf::atom("handle")>;

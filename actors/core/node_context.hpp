@@ -33,6 +33,7 @@ namespace evbroker::actors {
 
 class FileStore;
 class FirmwareRollouts;
+class LocalListSyncs;
 
 class Router;
 
@@ -78,6 +79,8 @@ struct NodeContext {
   FileStore* files = nullptr;
   /// The firmware rollouts running on this node (actors/api/firmware_rollout.hpp).
   FirmwareRollouts* rollouts = nullptr;
+  /// The local-list synchronisations under way (actors/station/local_list_sync.hpp); null: none are run.
+  LocalListSyncs* local_lists = nullptr;
   transport::HttpClient* http_client = nullptr;  // back-end HTTP(S) calls; runs on the node's I/O threads
   /// Called after a station registration was committed (record JSON) or deleted (nullopt). The
   /// manager role publishes the change to the gateways; unset on a single node.

@@ -46,4 +46,12 @@ std::vector<StationActor> StationDirectory::actors() const {
   return out;
 }
 
+std::vector<std::string> StationDirectory::ids() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  out.reserve(entries_.size());
+  for (const auto& [id, entry] : entries_) out.push_back(id);
+  return out;
+}
+
 }  // namespace evbroker::actors

@@ -40,6 +40,8 @@ class StationDirectory {
   std::size_t size() const;
   /// Every current actor (used at shutdown).
   std::vector<StationActor> actors() const;
+  /// The ids of the stations connected now.
+  std::vector<std::string> ids() const;
 
  private:
   mutable std::mutex mutex_;

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/station/boot_provisioning.hpp"
+#include "actors/station/local_list_sync.hpp"
 #include "actors/station/csms_call.hpp"
 #include "actors/core/log_throttle.hpp"
 #include "actors/core/messages.hpp"
@@ -459,6 +460,9 @@ void after_boot(Self* self, Registration status) {
                             st.setup.version);
   }
   if (status != Registration::accepted) return;
+  // Its local authorization list: its version checked, what changed while it was away sent.
+  if (auto* lists = st.setup.ctx->local_lists)
+    lists->request(self->home_system(), st.setup.ctx, st.setup.station_id, LocalListSyncs::Kind::boot);
   // Certificates waiting for this station (signed while it was away, roots to install).
   if (const auto* router = st.setup.ctx->router; router && router->security())
     caf::anon_send(router->security(), booted_atom::value, st.setup.station_id);

@@ -20,6 +20,7 @@
 #include "actors/api/firmware_rollout.hpp"
 #include "actors/files/file_service.hpp"
 #include "actors/files/file_store.hpp"
+#include "actors/station/local_list_sync.hpp"
 #include "actors/station/station_gate.hpp"
 #include "actors/records/store_format.hpp"
 #include "apps/evbroker/listeners.hpp"
@@ -185,6 +186,8 @@ int run_node(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> 
   }
   actors::FirmwareRollouts rollouts;
   ctx->rollouts = &rollouts;
+  actors::LocalListSyncs local_lists;
+  ctx->local_lists = &local_lists;
 
   caf::actor_system_config caf_config;
   caf_config.set("scheduler.max-threads", static_cast<std::size_t>(threads_or_cores(config.actor_threads)));

@@ -402,7 +402,7 @@ class Decoders:
                 target = f"out.{m.field}"
                 if not m.required:
                     out.append(f"      {target}.emplace();")
-                    target = f"*{target}"
+                    target = f"(*{target})"
                 out += ["      " + line for line in self.read(m.value, "value", "member", target)]
                 branch = "} else if"
             for m in c.members:

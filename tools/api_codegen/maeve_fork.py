@@ -46,9 +46,9 @@ OPS = [
  ("get", "/cs/{csId}/charging-profile", "getChargingProfiles", "smart charging", "2.0.1 GetChargingProfiles {requestId, evseId: connectorId, chargingProfile: {chargingProfilePurpose, stackLevel}}; answered with the station status, the request id and the profiles the station reported so far in ReportChargingProfiles (kept as events), in the fork's shape. 1.6 has no such message: 400"),
  ("delete", "/cs/{csId}/charging-profile/{profileId}", "clearChargingProfile", "smart charging", "ClearChargingProfile: 1.6 {id, connectorId, chargingProfilePurpose, stackLevel}; 2.0.1 {chargingProfileId, chargingProfileCriteria}"),
  ("get", "/cs/{csId}/composite-schedule", "getCompositeSchedule", "smart charging", "GetCompositeSchedule: 1.6 {connectorId, duration, chargingRateUnit}; 2.0.1 {evseId: connectorId, duration, chargingRateUnit}; answered in the fork's CompositeSchedule"),
- ("post", "/cs/{csId}/local-list", "updateLocalAuthorizationList", "local list and reservations", "SendLocalList: 1.6 {listVersion, updateType, localAuthorizationList}; 2.0.1 {versionNumber, updateType, localAuthorizationList: [{idToken: {idToken, type: Central}, idTokenInfo}]}"),
+ ("post", "/cs/{csId}/local-list", "updateLocalAuthorizationList", "local list and reservations", "SendLocalList: 1.6 {listVersion, updateType, localAuthorizationList}; 2.0.1 {versionNumber, updateType, localAuthorizationList: [{idToken: {idToken, type: Central}, idTokenInfo}]}; when the station answers Accepted the node takes it as the station's list, which its next synchronisation compares with the tokens assigned to the station"),
  ("get", "/cs/{csId}/local-list/version", "getLocalListVersion", "local list and reservations", "GetLocalListVersion; answered {listVersion} (2.0.1 versionNumber)"),
- ("get", "/cs/{csId}/local-list", "getLocalAuthorizationList", "local list and reservations", "not served yet: the node keeps no local lists (issue 14 item 6); 501"),
+ ("get", "/cs/{csId}/local-list", "getLocalAuthorizationList", "local list and reservations", "the list the node keeps on the station (what the station last accepted), with evbroker's state, detail, waiting, stationVersion, limits, updatedAt and syncedAt (LocalListState); 200 with listVersion 0 and state unmanaged when it never sent one"),
  ("post", "/cs/{csId}/reservation", "createReservation", "local list and reservations", "ReserveNow: 1.6 {connectorId, expiryDate, idTag, reservationId, parentIdTag}; 2.0.1 {id: reservationId, expiryDateTime, idToken: {idToken: idTag, type: Central}, evseId: connectorId unless 0, groupIdToken}"),
  ("delete", "/cs/{csId}/reservation/{reservationId}", "cancelReservation", "local list and reservations", "CancelReservation {reservationId} (both versions)"),
  ("get", "/cs/{csId}/reservations", "listReservations", "local list and reservations", "not served yet: the node keeps no reservations (issue 14 item 7); 501"),
@@ -114,6 +114,9 @@ def extend(n, spec):
         spec["properties"]["log"].pop("required", None)
         spec["properties"]["log"]["properties"]["remoteLocation"]["description"] += NODE_FILES
     return spec
+
+# Answers where evbroker gives more than the fork's shape: operationId -> its own schema for 200.
+ANSWER_SCHEMA = {"getLocalAuthorizationList": "LocalListState"}
 
 def rewrite_refs(x):
     if isinstance(x, dict):
@@ -221,6 +224,8 @@ for method, p, op_id, theme, what in OPS:
         elif commands:
             r["description"] += ": evbroker waits for the station's answer and gives it, as sent"
             r["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/CallPayload"}}}
+        if code == "200" and op_id in ANSWER_SCHEMA:
+            r["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/" + ANSWER_SCHEMA[op_id]}}}
         responses[code] = r
     if what.startswith("not served"):
         responses = OrderedDict([("501", {"description": "Not served yet: " + what,

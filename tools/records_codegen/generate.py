@@ -98,8 +98,9 @@ class Member:
         if self.cpp == "json":
             if self.json_type not in JSON_TYPES:
                 raise SchemaError(f"{record}.{self.name}: x-cpp json with type {self.json_type!r}, not a JSON type")
-            if self.optional or self.omit != "never":
-                raise SchemaError(f"{record}.{self.name}: x-cpp json is always written: no x-optional, no x-omit")
+            if self.optional or self.omit not in ("never", "empty"):
+                raise SchemaError(f"{record}.{self.name}: x-cpp json is written always or, with x-omit empty, when "
+                                  "it holds a value: no x-optional, no other x-omit")
             return "json"
         if self.json_type == "integer":
             return "integer"
@@ -163,6 +164,8 @@ class Member:
                 return [key, f"w.date_time(ocpp::DateTime::from_unix_ms({value}));"]
             return [f'time_member(w, "{self.name}", {value}, first);']
         if self.kind == "json":
+            if self.omit == "empty":
+                return [f"if (!{value}.empty()) json_member(w, \"{self.name}\", {value}, first);"]
             return [f'json_member(w, "{self.name}", {value}, first);']
         write = {"string": "w.string({v});", "integer": "w.integer({v});", "number": "w.number({v});",
                  "boolean": "w.boolean({v});"}

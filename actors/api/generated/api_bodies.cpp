@@ -26,6 +26,8 @@ constexpr std::string_view kMaeveUpdateLocalListRequestUpdateTypeValues[] = {"Fu
 bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationAuth& out, std::string& error);
 bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationSettings& out, std::string& error);
 bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationTrigger& out, std::string& error);
+bool read(simdjson::dom::element element, std::string_view at, LocalListScope& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, LocalListScope& out, std::string& error);
 bool read_members(simdjson::dom::object object, std::string_view at, Token& out, std::string& error);
 bool read_members(simdjson::dom::object object, std::string_view at, Certificate& out, std::string& error);
 bool read(simdjson::dom::element element, std::string_view at, InstallCertificate& out, std::string& error);
@@ -56,7 +58,7 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveVariab
 bool read_members(simdjson::dom::object object, std::string_view at, FirmwareRolloutRequest& out, std::string& error);
 
 bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationAuth& out, std::string& error) {
-  bool seen[6] = {};
+  bool seen[7] = {};
   for (auto [name, value] : object) {
     const std::string member = member_pointer(at, name);
     if (name == "securityProfile") {
@@ -70,29 +72,43 @@ bool read_members(simdjson::dom::object object, std::string_view at, ChargeStati
       if (seen[1]) return fail(error, member, "property appears more than once");
       seen[1] = true;
       out.base64_sha256_password.emplace();
-      if (!read_string(value, member, *out.base64_sha256_password, error)) return false;
-      if (!check_length(*out.base64_sha256_password, member, 0, 64, error)) return false;
+      if (!read_string(value, member, (*out.base64_sha256_password), error)) return false;
+      if (!check_length((*out.base64_sha256_password), member, 0, 64, error)) return false;
     } else if (name == "invalidUsernameAllowed") {
       if (seen[2]) return fail(error, member, "property appears more than once");
       seen[2] = true;
       out.invalid_username_allowed.emplace();
-      if (!read_bool(value, member, *out.invalid_username_allowed, error)) return false;
+      if (!read_bool(value, member, (*out.invalid_username_allowed), error)) return false;
     } else if (name == "tolerant") {
       if (seen[3]) return fail(error, member, "property appears more than once");
       seen[3] = true;
       out.tolerant.emplace();
-      if (!read_bool(value, member, *out.tolerant, error)) return false;
+      if (!read_bool(value, member, (*out.tolerant), error)) return false;
     } else if (name == "registrationStatus") {
       if (seen[4]) return fail(error, member, "property appears more than once");
       seen[4] = true;
       out.registration_status.emplace();
-      if (!read_string(value, member, *out.registration_status, error)) return false;
-      if (!check_enum(*out.registration_status, member, kChargeStationAuthRegistrationStatusValues, error)) return false;
+      if (!read_string(value, member, (*out.registration_status), error)) return false;
+      if (!check_enum((*out.registration_status), member, kChargeStationAuthRegistrationStatusValues, error)) return false;
     } else if (name == "bootProvisioning") {
       if (seen[5]) return fail(error, member, "property appears more than once");
       seen[5] = true;
       out.boot_provisioning.emplace();
-      if (!read_bool(value, member, *out.boot_provisioning, error)) return false;
+      if (!read_bool(value, member, (*out.boot_provisioning), error)) return false;
+    } else if (name == "groups") {
+      if (seen[6]) return fail(error, member, "property appears more than once");
+      seen[6] = true;
+      out.groups.emplace();
+      simdjson::dom::array list1;
+      if (!read_array(value, member, list1, error)) return false;
+      for (auto item1 : list1) {
+        const std::string at1 = item_pointer(member, (*out.groups).size());
+        auto& slot1 = (*out.groups).emplace_back();
+        if (!read_string(item1, at1, slot1, error)) return false;
+        if (!check_length(slot1, at1, 1, 64, error)) return false;
+        if (!is_group_name(slot1)) return fail(error, at1, "expected 1-64 of A-Z a-z 0-9 . _ : -");
+      }
+      if (!check_items((*out.groups).size(), member, 0, 64, error)) return false;
     } else {
       return fail(error, member, "unknown property");
     }
@@ -129,8 +145,56 @@ bool read_members(simdjson::dom::object object, std::string_view at, ChargeStati
   return true;
 }
 
+bool read(simdjson::dom::element element, std::string_view at, LocalListScope& out, std::string& error) {
+  simdjson::dom::object object;
+  return read_object(element, at, object, error) && read_members(object, at, out, error);
+}
+
+bool read_members(simdjson::dom::object object, std::string_view at, LocalListScope& out, std::string& error) {
+  bool seen[3] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "all") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      out.all.emplace();
+      if (!read_bool(value, member, (*out.all), error)) return false;
+    } else if (name == "groups") {
+      if (seen[1]) return fail(error, member, "property appears more than once");
+      seen[1] = true;
+      out.groups.emplace();
+      simdjson::dom::array list1;
+      if (!read_array(value, member, list1, error)) return false;
+      for (auto item1 : list1) {
+        const std::string at1 = item_pointer(member, (*out.groups).size());
+        auto& slot1 = (*out.groups).emplace_back();
+        if (!read_string(item1, at1, slot1, error)) return false;
+        if (!check_length(slot1, at1, 1, 64, error)) return false;
+        if (!is_group_name(slot1)) return fail(error, at1, "expected 1-64 of A-Z a-z 0-9 . _ : -");
+      }
+      if (!check_items((*out.groups).size(), member, 0, 64, error)) return false;
+    } else if (name == "stations") {
+      if (seen[2]) return fail(error, member, "property appears more than once");
+      seen[2] = true;
+      out.stations.emplace();
+      simdjson::dom::array list1;
+      if (!read_array(value, member, list1, error)) return false;
+      for (auto item1 : list1) {
+        const std::string at1 = item_pointer(member, (*out.stations).size());
+        auto& slot1 = (*out.stations).emplace_back();
+        if (!read_string(item1, at1, slot1, error)) return false;
+        if (!check_length(slot1, at1, 1, 48, error)) return false;
+      }
+      if (!check_items((*out.stations).size(), member, 0, 1000, error)) return false;
+    } else {
+      return fail(error, member, "unknown property");
+    }
+  }
+  return true;
+}
+
 bool read_members(simdjson::dom::object object, std::string_view at, Token& out, std::string& error) {
-  bool seen[12] = {};
+  bool seen[13] = {};
   for (auto [name, value] : object) {
     const std::string member = member_pointer(at, name);
     if (name == "countryCode") {
@@ -162,7 +226,7 @@ bool read_members(simdjson::dom::object object, std::string_view at, Token& out,
       if (seen[5]) return fail(error, member, "property appears more than once");
       seen[5] = true;
       out.visual_number.emplace();
-      if (!read_string(value, member, *out.visual_number, error)) return false;
+      if (!read_string(value, member, (*out.visual_number), error)) return false;
     } else if (name == "issuer") {
       if (seen[6]) return fail(error, member, "property appears more than once");
       seen[6] = true;
@@ -171,8 +235,8 @@ bool read_members(simdjson::dom::object object, std::string_view at, Token& out,
       if (seen[7]) return fail(error, member, "property appears more than once");
       seen[7] = true;
       out.group_id.emplace();
-      if (!read_string(value, member, *out.group_id, error)) return false;
-      if (!check_length(*out.group_id, member, 1, 36, error)) return false;
+      if (!read_string(value, member, (*out.group_id), error)) return false;
+      if (!check_length((*out.group_id), member, 1, 36, error)) return false;
     } else if (name == "valid") {
       if (seen[8]) return fail(error, member, "property appears more than once");
       seen[8] = true;
@@ -181,8 +245,8 @@ bool read_members(simdjson::dom::object object, std::string_view at, Token& out,
       if (seen[9]) return fail(error, member, "property appears more than once");
       seen[9] = true;
       out.language_code.emplace();
-      if (!read_string(value, member, *out.language_code, error)) return false;
-      if (!check_length(*out.language_code, member, 2, 2, error)) return false;
+      if (!read_string(value, member, (*out.language_code), error)) return false;
+      if (!check_length((*out.language_code), member, 2, 2, error)) return false;
     } else if (name == "cacheMode") {
       if (seen[10]) return fail(error, member, "property appears more than once");
       seen[10] = true;
@@ -192,7 +256,12 @@ bool read_members(simdjson::dom::object object, std::string_view at, Token& out,
       if (seen[11]) return fail(error, member, "property appears more than once");
       seen[11] = true;
       out.expiry_date_ms.emplace();
-      if (!read_date_time(value, member, *out.expiry_date_ms, error)) return false;
+      if (!read_date_time(value, member, (*out.expiry_date_ms), error)) return false;
+    } else if (name == "localList") {
+      if (seen[12]) return fail(error, member, "property appears more than once");
+      seen[12] = true;
+      out.local_list.emplace();
+      if (!read(value, member, (*out.local_list), error)) return false;
     } else if (name == "lastUpdated") {
       // Read-only: the node sets it; a client may send back what it got.
     } else {
@@ -305,8 +374,8 @@ bool read_members(simdjson::dom::object object, std::string_view at, PasswordCha
       if (seen[0]) return fail(error, member, "property appears more than once");
       seen[0] = true;
       out.password.emplace();
-      if (!read_string(value, member, *out.password, error)) return false;
-      if (!check_length(*out.password, member, 16, 40, error)) return false;
+      if (!read_string(value, member, (*out.password), error)) return false;
+      if (!check_length((*out.password), member, 16, 40, error)) return false;
     } else {
       return fail(error, member, "unknown property");
     }
@@ -338,14 +407,14 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveChange
       if (seen[0]) return fail(error, member, "property appears more than once");
       seen[0] = true;
       out.connector_id.emplace();
-      if (!read_integer(value, member, *out.connector_id, error)) return false;
-      if (!check_range(*out.connector_id, member, std::int64_t{0}, std::nullopt, error)) return false;
+      if (!read_integer(value, member, (*out.connector_id), error)) return false;
+      if (!check_range((*out.connector_id), member, std::int64_t{0}, std::nullopt, error)) return false;
     } else if (name == "evseId") {
       if (seen[1]) return fail(error, member, "property appears more than once");
       seen[1] = true;
       out.evse_id.emplace();
-      if (!read_integer(value, member, *out.evse_id, error)) return false;
-      if (!check_range(*out.evse_id, member, std::int64_t{0}, std::nullopt, error)) return false;
+      if (!read_integer(value, member, (*out.evse_id), error)) return false;
+      if (!check_range((*out.evse_id), member, std::int64_t{0}, std::nullopt, error)) return false;
     } else if (name == "type") {
       if (seen[2]) return fail(error, member, "property appears more than once");
       seen[2] = true;
@@ -381,13 +450,13 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveDataTr
       if (seen[1]) return fail(error, member, "property appears more than once");
       seen[1] = true;
       out.message_id.emplace();
-      if (!read_string(value, member, *out.message_id, error)) return false;
-      if (!check_length(*out.message_id, member, 0, 50, error)) return false;
+      if (!read_string(value, member, (*out.message_id), error)) return false;
+      if (!check_length((*out.message_id), member, 0, 50, error)) return false;
     } else if (name == "data") {
       if (seen[2]) return fail(error, member, "property appears more than once");
       seen[2] = true;
       out.data.emplace();
-      if (!read_string(value, member, *out.data, error)) return false;
+      if (!read_string(value, member, (*out.data), error)) return false;
     } else {
       // Not described by the schema, which allows other members: ignored.
     }
@@ -404,30 +473,30 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveDiagno
       if (seen[0]) return fail(error, member, "property appears more than once");
       seen[0] = true;
       out.location.emplace();
-      if (!read_string(value, member, *out.location, error)) return false;
-      if (!check_length(*out.location, member, 0, 512, error)) return false;
+      if (!read_string(value, member, (*out.location), error)) return false;
+      if (!check_length((*out.location), member, 0, 512, error)) return false;
     } else if (name == "startTime") {
       if (seen[1]) return fail(error, member, "property appears more than once");
       seen[1] = true;
       out.start_time.emplace();
-      if (!read_date_time_text(value, member, *out.start_time, error)) return false;
+      if (!read_date_time_text(value, member, (*out.start_time), error)) return false;
     } else if (name == "stopTime") {
       if (seen[2]) return fail(error, member, "property appears more than once");
       seen[2] = true;
       out.stop_time.emplace();
-      if (!read_date_time_text(value, member, *out.stop_time, error)) return false;
+      if (!read_date_time_text(value, member, (*out.stop_time), error)) return false;
     } else if (name == "retries") {
       if (seen[3]) return fail(error, member, "property appears more than once");
       seen[3] = true;
       out.retries.emplace();
-      if (!read_integer(value, member, *out.retries, error)) return false;
-      if (!check_range(*out.retries, member, std::int64_t{0}, std::int64_t{10}, error)) return false;
+      if (!read_integer(value, member, (*out.retries), error)) return false;
+      if (!check_range((*out.retries), member, std::int64_t{0}, std::int64_t{10}, error)) return false;
     } else if (name == "retryInterval") {
       if (seen[4]) return fail(error, member, "property appears more than once");
       seen[4] = true;
       out.retry_interval.emplace();
-      if (!read_integer(value, member, *out.retry_interval, error)) return false;
-      if (!check_range(*out.retry_interval, member, std::int64_t{0}, std::nullopt, error)) return false;
+      if (!read_integer(value, member, (*out.retry_interval), error)) return false;
+      if (!check_range((*out.retry_interval), member, std::int64_t{0}, std::nullopt, error)) return false;
     } else {
       // Not described by the schema, which allows other members: ignored.
     }
@@ -443,41 +512,41 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveFirmwa
       if (seen[0]) return fail(error, member, "property appears more than once");
       seen[0] = true;
       out.location.emplace();
-      if (!read_string(value, member, *out.location, error)) return false;
-      if (!check_length(*out.location, member, 0, 512, error)) return false;
+      if (!read_string(value, member, (*out.location), error)) return false;
+      if (!check_length((*out.location), member, 0, 512, error)) return false;
     } else if (name == "retrieveDate") {
       if (seen[1]) return fail(error, member, "property appears more than once");
       seen[1] = true;
       out.retrieve_date.emplace();
-      if (!read_date_time_text(value, member, *out.retrieve_date, error)) return false;
+      if (!read_date_time_text(value, member, (*out.retrieve_date), error)) return false;
     } else if (name == "retries") {
       if (seen[2]) return fail(error, member, "property appears more than once");
       seen[2] = true;
       out.retries.emplace();
-      if (!read_integer(value, member, *out.retries, error)) return false;
-      if (!check_range(*out.retries, member, std::int64_t{0}, std::int64_t{10}, error)) return false;
+      if (!read_integer(value, member, (*out.retries), error)) return false;
+      if (!check_range((*out.retries), member, std::int64_t{0}, std::int64_t{10}, error)) return false;
     } else if (name == "retryInterval") {
       if (seen[3]) return fail(error, member, "property appears more than once");
       seen[3] = true;
       out.retry_interval.emplace();
-      if (!read_integer(value, member, *out.retry_interval, error)) return false;
-      if (!check_range(*out.retry_interval, member, std::int64_t{0}, std::nullopt, error)) return false;
+      if (!read_integer(value, member, (*out.retry_interval), error)) return false;
+      if (!check_range((*out.retry_interval), member, std::int64_t{0}, std::nullopt, error)) return false;
     } else if (name == "signature") {
       if (seen[4]) return fail(error, member, "property appears more than once");
       seen[4] = true;
       out.signature.emplace();
-      if (!read_string(value, member, *out.signature, error)) return false;
+      if (!read_string(value, member, (*out.signature), error)) return false;
     } else if (name == "signingCertificate") {
       if (seen[5]) return fail(error, member, "property appears more than once");
       seen[5] = true;
       out.signing_certificate.emplace();
-      if (!read_string(value, member, *out.signing_certificate, error)) return false;
+      if (!read_string(value, member, (*out.signing_certificate), error)) return false;
     } else if (name == "firmware") {
       if (seen[6]) return fail(error, member, "property appears more than once");
       seen[6] = true;
       out.firmware.emplace();
-      if (!read_string(value, member, *out.firmware, error)) return false;
-      if (!check_length(*out.firmware, member, 0, 128, error)) return false;
+      if (!read_string(value, member, (*out.firmware), error)) return false;
+      if (!check_length((*out.firmware), member, 0, 128, error)) return false;
     } else {
       // Not described by the schema, which allows other members: ignored.
     }
@@ -497,7 +566,7 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveGetMon
       if (seen[1]) return fail(error, member, "property appears more than once");
       seen[1] = true;
       out.component_variable.emplace();
-      if (!read_json_text(value, member, *out.component_variable, error)) return false;
+      if (!read_json_text(value, member, (*out.component_variable), error)) return false;
     } else {
       // Not described by the schema, which allows other members: ignored.
     }
@@ -527,14 +596,14 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveLogReq
       if (seen[3]) return fail(error, member, "property appears more than once");
       seen[3] = true;
       out.retries.emplace();
-      if (!read_integer(value, member, *out.retries, error)) return false;
-      if (!check_range(*out.retries, member, std::int64_t{0}, std::int64_t{10}, error)) return false;
+      if (!read_integer(value, member, (*out.retries), error)) return false;
+      if (!check_range((*out.retries), member, std::int64_t{0}, std::int64_t{10}, error)) return false;
     } else if (name == "retryInterval") {
       if (seen[4]) return fail(error, member, "property appears more than once");
       seen[4] = true;
       out.retry_interval.emplace();
-      if (!read_integer(value, member, *out.retry_interval, error)) return false;
-      if (!check_range(*out.retry_interval, member, std::int64_t{0}, std::nullopt, error)) return false;
+      if (!read_integer(value, member, (*out.retry_interval), error)) return false;
+      if (!check_range((*out.retry_interval), member, std::int64_t{0}, std::nullopt, error)) return false;
     } else {
       // Not described by the schema, which allows other members: ignored.
     }
@@ -558,13 +627,13 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveRemote
       if (seen[1]) return fail(error, member, "property appears more than once");
       seen[1] = true;
       out.connector_id.emplace();
-      if (!read_integer(value, member, *out.connector_id, error)) return false;
-      if (!check_range(*out.connector_id, member, std::int64_t{1}, std::nullopt, error)) return false;
+      if (!read_integer(value, member, (*out.connector_id), error)) return false;
+      if (!check_range((*out.connector_id), member, std::int64_t{1}, std::nullopt, error)) return false;
     } else if (name == "chargingProfile") {
       if (seen[2]) return fail(error, member, "property appears more than once");
       seen[2] = true;
       out.charging_profile.emplace();
-      if (!read_json_text(value, member, *out.charging_profile, error)) return false;
+      if (!read_json_text(value, member, (*out.charging_profile), error)) return false;
     } else {
       // Not described by the schema, which allows other members: ignored.
     }
@@ -614,8 +683,8 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveReserv
       if (seen[4]) return fail(error, member, "property appears more than once");
       seen[4] = true;
       out.parent_id_tag.emplace();
-      if (!read_string(value, member, *out.parent_id_tag, error)) return false;
-      if (!check_length(*out.parent_id_tag, member, 0, 20, error)) return false;
+      if (!read_string(value, member, (*out.parent_id_tag), error)) return false;
+      if (!check_length((*out.parent_id_tag), member, 0, 20, error)) return false;
     } else {
       // Not described by the schema, which allows other members: ignored.
     }
@@ -771,7 +840,7 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveUpdate
       if (seen[2]) return fail(error, member, "property appears more than once");
       seen[2] = true;
       out.local_authorization_list.emplace();
-      if (!read_json_text(value, member, *out.local_authorization_list, error)) return false;
+      if (!read_json_text(value, member, (*out.local_authorization_list), error)) return false;
     } else {
       // Not described by the schema, which allows other members: ignored.
     }
@@ -828,20 +897,20 @@ bool read_members(simdjson::dom::object object, std::string_view at, FirmwareRol
       if (seen[2]) return fail(error, member, "property appears more than once");
       seen[2] = true;
       out.concurrency.emplace();
-      if (!read_integer(value, member, *out.concurrency, error)) return false;
-      if (!check_range(*out.concurrency, member, std::int64_t{1}, std::int64_t{1000}, error)) return false;
+      if (!read_integer(value, member, (*out.concurrency), error)) return false;
+      if (!check_range((*out.concurrency), member, std::int64_t{1}, std::int64_t{1000}, error)) return false;
     } else if (name == "maxFailures") {
       if (seen[3]) return fail(error, member, "property appears more than once");
       seen[3] = true;
       out.max_failures.emplace();
-      if (!read_integer(value, member, *out.max_failures, error)) return false;
-      if (!check_range(*out.max_failures, member, std::int64_t{1}, std::nullopt, error)) return false;
+      if (!read_integer(value, member, (*out.max_failures), error)) return false;
+      if (!check_range((*out.max_failures), member, std::int64_t{1}, std::nullopt, error)) return false;
     } else if (name == "stationTimeout") {
       if (seen[4]) return fail(error, member, "property appears more than once");
       seen[4] = true;
       out.station_timeout.emplace();
-      if (!read_integer(value, member, *out.station_timeout, error)) return false;
-      if (!check_range(*out.station_timeout, member, std::int64_t{10}, std::int64_t{604800}, error)) return false;
+      if (!read_integer(value, member, (*out.station_timeout), error)) return false;
+      if (!check_range((*out.station_timeout), member, std::int64_t{10}, std::int64_t{604800}, error)) return false;
     } else {
       // Not described by the schema, which allows other members: ignored.
     }
@@ -885,6 +954,15 @@ void encode(ocpp::JsonWriter& w, const ChargeStationAuth& body) {
     key(w, "bootProvisioning", first);
     w.boolean((*body.boot_provisioning));
   }
+  if (body.groups) {
+    key(w, "groups", first);
+    w.raw('[');
+    for (std::size_t i1 = 0; i1 < (*body.groups).size(); ++i1) {
+      if (i1) w.raw(',');
+      w.string((*body.groups)[i1]);
+    }
+    w.raw(']');
+  }
   w.raw('}');
 }
 
@@ -900,6 +978,41 @@ Expected<ChargeStationTrigger, std::string> decode_charge_station_trigger(simdjs
   std::string error;
   if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
   return out;
+}
+
+Expected<LocalListScope, std::string> decode_local_list_scope(simdjson::dom::object body) {
+  LocalListScope out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+void encode(ocpp::JsonWriter& w, const LocalListScope& body) {
+  w.raw('{');
+  bool first = true;
+  if (body.all) {
+    key(w, "all", first);
+    w.boolean((*body.all));
+  }
+  if (body.groups) {
+    key(w, "groups", first);
+    w.raw('[');
+    for (std::size_t i1 = 0; i1 < (*body.groups).size(); ++i1) {
+      if (i1) w.raw(',');
+      w.string((*body.groups)[i1]);
+    }
+    w.raw(']');
+  }
+  if (body.stations) {
+    key(w, "stations", first);
+    w.raw('[');
+    for (std::size_t i1 = 0; i1 < (*body.stations).size(); ++i1) {
+      if (i1) w.raw(',');
+      w.string((*body.stations)[i1]);
+    }
+    w.raw(']');
+  }
+  w.raw('}');
 }
 
 Expected<Token, std::string> decode_token(simdjson::dom::object body) {
@@ -947,6 +1060,10 @@ void encode(ocpp::JsonWriter& w, const Token& body) {
   if (body.last_updated_ms) {
     key(w, "lastUpdated", first);
     w.date_time(ocpp::DateTime::from_unix_ms((*body.last_updated_ms)));
+  }
+  if (body.local_list) {
+    key(w, "localList", first);
+    encode(w, (*body.local_list));
   }
   w.raw('}');
 }
@@ -1027,6 +1144,15 @@ void encode(ocpp::JsonWriter& w, const Station& body) {
   if (body.boot_provisioning) {
     key(w, "bootProvisioning", first);
     w.boolean((*body.boot_provisioning));
+  }
+  if (body.groups) {
+    key(w, "groups", first);
+    w.raw('[');
+    for (std::size_t i1 = 0; i1 < (*body.groups).size(); ++i1) {
+      if (i1) w.raw(',');
+      w.string((*body.groups)[i1]);
+    }
+    w.raw(']');
   }
   key(w, "online", first);
   w.boolean(body.online);

@@ -39,6 +39,9 @@ struct ChargeStationAuth {
   /// 2.0.1 GetBaseReport FullInventory, 1.6 GetConfiguration; GetInstalledCertificateIds;
   /// GetLocalListVersion. Absent: false for a new station, kept for a registered one.
   std::optional<bool> boot_provisioning;
+  /// evbroker: the station groups it belongs to (names of 1-64 of A-Z a-z 0-9 . _ : -), which a token's
+  /// localList may name. Absent: none for a new station, kept for a registered one; [] removes them.
+  std::optional<std::vector<std::string>> groups;
 
   bool operator==(const ChargeStationAuth&) const = default;
 };
@@ -73,6 +76,25 @@ struct ChargeStationTrigger {
 /// The ChargeStationTrigger request body checked against its schema; the error is "<JSON pointer>: <what>".
 Expected<ChargeStationTrigger, std::string> decode_charge_station_trigger(simdjson::dom::object body);
 
+/// evbroker: the stations whose local authorization list holds a token: every station (`all`), the stations
+/// of the named groups (a station's `groups`), the named stations; the union of what is given. The node keeps
+/// each such station's list and sends SendLocalList when the token changes (README "Local authorization
+/// lists").
+struct LocalListScope {
+  /// every station
+  std::optional<bool> all;
+  /// the stations of these groups
+  std::optional<std::vector<std::string>> groups;
+  /// these stations
+  std::optional<std::vector<std::string>> stations;
+
+  bool operator==(const LocalListScope&) const = default;
+};
+/// The LocalListScope request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<LocalListScope, std::string> decode_local_list_scope(simdjson::dom::object body);
+/// The LocalListScope body as JSON (ocpp::to_json finds it).
+void encode(ocpp::JsonWriter& w, const LocalListScope& body);
+
 /// An authorization token (MaEVe's Token). Authorization answers: unknown uid -> Invalid (2.0.1 Unknown),
 /// valid false -> Blocked.
 struct Token {
@@ -100,6 +122,7 @@ struct Token {
   std::optional<std::int64_t> expiry_date_ms;
   /// Set by the node; ignored on input
   std::optional<std::int64_t> last_updated_ms;
+  std::optional<LocalListScope> local_list;
 
   bool operator==(const Token&) const = default;
 };
@@ -172,6 +195,8 @@ struct Station {
   /// What its BootNotification is answered
   std::string registration_status;
   std::optional<bool> boot_provisioning;
+  /// The station groups it belongs to
+  std::optional<std::vector<std::string>> groups;
   bool online = false;
   /// Subprotocol of the current or last connection
   std::optional<std::string> protocol;

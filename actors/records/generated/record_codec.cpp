@@ -47,6 +47,7 @@ void write_stored_members(ocpp::JsonWriter& w, const StationRecord& r) {
   w.string(r.registration_status);
   key(w, "bootProvisioning", first);
   w.boolean(r.boot_provisioning);
+  if (!r.groups.empty()) json_member(w, "groups", r.groups, first);
 }
 
 void write_stored_members(ocpp::JsonWriter& w, const TokenRecord& r) {
@@ -81,6 +82,7 @@ void write_stored_members(ocpp::JsonWriter& w, const TokenRecord& r) {
   w.string(r.cache_mode);
   time_member(w, "lastUpdated", r.last_updated_ms, first);
   if (r.expiry_ms) time_member(w, "expiryDate", *r.expiry_ms, first);
+  if (!r.local_list.empty()) json_member(w, "localList", r.local_list, first);
 }
 
 void write_stored_members(ocpp::JsonWriter& w, const TransactionRecord& r) {
@@ -383,6 +385,54 @@ void write_stored_members(ocpp::JsonWriter& w, const SettingRecord& r) {
   w.date_time(ocpp::DateTime::from_unix_ms(r.updated_at_ms));
 }
 
+void write_stored_members(ocpp::JsonWriter& w, const LocalListRecord& r) {
+  bool first = true;
+  key(w, "version", first);
+  w.integer(r.version);
+  key(w, "state", first);
+  w.string(r.state);
+  if (!r.detail.empty()) {
+    key(w, "detail", first);
+    w.string(r.detail);
+  }
+  key(w, "needsFull", first);
+  w.boolean(r.needs_full);
+  if (r.items_per_message != 0) {
+    key(w, "itemsPerMessage", first);
+    w.integer(r.items_per_message);
+  }
+  if (r.bytes_per_message != 0) {
+    key(w, "bytesPerMessage", first);
+    w.integer(r.bytes_per_message);
+  }
+  if (r.max_entries != 0) {
+    key(w, "maxEntries", first);
+    w.integer(r.max_entries);
+  }
+  if (r.station_version >= 0) {
+    key(w, "stationVersion", first);
+    w.integer(r.station_version);
+  }
+  key(w, "updatedAt", first);
+  w.date_time(ocpp::DateTime::from_unix_ms(r.updated_at_ms));
+  time_member(w, "syncedAt", r.synced_at_ms, first);
+}
+
+void write_stored_members(ocpp::JsonWriter& w, const LocalListEntryRecord& r) {
+  bool first = true;
+  key(w, "status", first);
+  w.string(r.status);
+  if (!r.type.empty()) {
+    key(w, "type", first);
+    w.string(r.type);
+  }
+  if (r.expiry_ms) time_member(w, "expiryDate", *r.expiry_ms, first);
+  if (r.group_id) {
+    key(w, "groupId", first);
+    w.string(*r.group_id);
+  }
+}
+
 void write_stored_members(ocpp::JsonWriter& w, const EventRecord& r) {
   bool first = true;
   key(w, "timestamp", first);
@@ -427,6 +477,7 @@ std::optional<StationRecord> parse_station_record(std::string_view json) {
   r.registered_at_ms = parse_time(o, "registeredAt");
   r.registration_status = json::get_string(o, "registrationStatus").value_or("Accepted");
   r.boot_provisioning = json::get_bool(o, "bootProvisioning").value_or(false);
+  r.groups = parse_json(o, "groups");
   return r;
 }
 
@@ -463,6 +514,7 @@ std::optional<TokenRecord> parse_token_record(std::string_view json) {
   r.cache_mode = json::get_string(o, "cacheMode").value_or("");
   r.last_updated_ms = parse_time(o, "lastUpdated");
   if (auto ms = parse_time(o, "expiryDate")) r.expiry_ms = ms;
+  r.local_list = parse_json(o, "localList");
   return r;
 }
 
@@ -787,6 +839,66 @@ std::optional<SettingRecord> parse_setting_record(std::string_view json) {
   r.status = json::get_string(o, "status").value_or("");
   r.detail = json::get_string(o, "detail").value_or("");
   r.updated_at_ms = parse_time(o, "updatedAt");
+  return r;
+}
+
+// ---- LocalListRecord ---------------------------------------------------------------------------------
+
+void write_json(ocpp::JsonWriter& w, const LocalListRecord& record) {
+  w.raw('{');
+  write_stored_members(w, record);
+  w.raw('}');
+}
+
+std::string to_json(const LocalListRecord& record) {
+  std::string out;
+  ocpp::JsonWriter w(out);
+  write_json(w, record);
+  return out;
+}
+
+std::optional<LocalListRecord> parse_local_list_record(std::string_view json) {
+  auto object = parse_object(json);
+  if (!object) return std::nullopt;
+  const auto& o = *object;
+  LocalListRecord r;
+  r.version = json::get_int(o, "version").value_or(0);
+  r.state = json::get_string(o, "state").value_or("synced");
+  r.detail = json::get_string(o, "detail").value_or("");
+  r.needs_full = json::get_bool(o, "needsFull").value_or(false);
+  r.items_per_message = json::get_int(o, "itemsPerMessage").value_or(0);
+  r.bytes_per_message = json::get_int(o, "bytesPerMessage").value_or(0);
+  r.max_entries = json::get_int(o, "maxEntries").value_or(0);
+  r.station_version = json::get_int(o, "stationVersion").value_or(-1);
+  r.updated_at_ms = parse_time(o, "updatedAt");
+  r.synced_at_ms = parse_time(o, "syncedAt");
+  return r;
+}
+
+// ---- LocalListEntryRecord ----------------------------------------------------------------------------
+
+void write_json(ocpp::JsonWriter& w, const LocalListEntryRecord& record) {
+  w.raw('{');
+  write_stored_members(w, record);
+  w.raw('}');
+}
+
+std::string to_json(const LocalListEntryRecord& record) {
+  std::string out;
+  ocpp::JsonWriter w(out);
+  write_json(w, record);
+  return out;
+}
+
+std::optional<LocalListEntryRecord> parse_local_list_entry_record(std::string_view json) {
+  auto object = parse_object(json);
+  if (!object) return std::nullopt;
+  const auto& o = *object;
+  LocalListEntryRecord r;
+  r.status = json::get_string(o, "status").value_or("");
+  r.type = json::get_string(o, "type").value_or("");
+  if (auto ms = parse_time(o, "expiryDate")) r.expiry_ms = ms;
+  r.group_id = json::get_string(o, "groupId");
   return r;
 }
 

@@ -30,6 +30,7 @@ struct StationRecord {
   std::int64_t registered_at_ms = 0;
   std::string registration_status = "Accepted";  // what its BootNotification is answered (actors/station/registration.hpp)
   bool boot_provisioning = false;  // read its inventory at its first boot (actors/station/boot_provisioning.hpp)
+  std::string groups;  // the station groups it belongs to, a JSON array of names: a token's localList may name them (actors/station/local_list.hpp)
 
   bool operator==(const StationRecord&) const = default;
 };
@@ -55,6 +56,7 @@ struct TokenRecord {
   std::string cache_mode;  // ALWAYS ALLOWED ALLOWED_OFFLINE NEVER
   std::int64_t last_updated_ms = 0;
   std::optional<std::int64_t> expiry_ms;  // ours, not MaEVe's: past it -> Expired
+  std::string local_list;  // ours: the stations whose local authorization list holds it, {all?, groups?, stations?} (actors/station/local_list.hpp)
 
   bool operator==(const TokenRecord&) const = default;
 };
@@ -276,6 +278,46 @@ std::string to_json(const SettingRecord& record);
 /// The stored form read back; nullopt when `json` is not a JSON object. A member that is
 /// missing or of another type gets its default: a record never fails on one damaged member.
 std::optional<SettingRecord> parse_setting_record(std::string_view json);
+
+/// The local authorization list the node keeps on a station (station_runtime <id>\0localList;
+/// actors/station/local_list.hpp). Its entries are LocalListEntryRecords under <id>\0localListEntry\0<uid>.
+struct LocalListRecord {
+  std::int64_t version = 0;  // the list version the station accepted last
+  std::string state = "synced";  // synced | syncing | pending (could not be sent: not connected, no answer) | failed (the station answered Failed) | unsupported | refused (more entries than the station holds)
+  std::string detail;  // what went wrong, in words
+  bool needs_full = false;  // the next update is a Full one (the station's version differed, or it failed an update)
+  std::int64_t items_per_message = 0;  // entries one SendLocalList may carry, as the station reported (0: not known)
+  std::int64_t bytes_per_message = 0;
+  std::int64_t max_entries = 0;  // entries the station holds at most (0: not known)
+  std::int64_t station_version = -1;  // what GetLocalListVersion answered last (-1: not asked)
+  std::int64_t updated_at_ms = 0;
+  std::int64_t synced_at_ms = 0;  // when the station last accepted an update, or was found up to date
+
+  bool operator==(const LocalListRecord&) const = default;
+};
+/// The stored form.
+void write_json(ocpp::JsonWriter& w, const LocalListRecord& record);
+std::string to_json(const LocalListRecord& record);
+/// The stored form read back; nullopt when `json` is not a JSON object. A member that is
+/// missing or of another type gets its default: a record never fails on one damaged member.
+std::optional<LocalListRecord> parse_local_list_record(std::string_view json);
+
+/// One entry of a station's local authorization list as the station accepted it (station_runtime
+/// <id>\0localListEntry\0<uid>).
+struct LocalListEntryRecord {
+  std::string status;  // Accepted | Blocked | Expired
+  std::string type;  // 2.0.1 IdTokenEnumType it was sent with
+  std::optional<std::int64_t> expiry_ms;
+  std::optional<std::string> group_id;
+
+  bool operator==(const LocalListEntryRecord&) const = default;
+};
+/// The stored form.
+void write_json(ocpp::JsonWriter& w, const LocalListEntryRecord& record);
+std::string to_json(const LocalListEntryRecord& record);
+/// The stored form read back; nullopt when `json` is not a JSON object. A member that is
+/// missing or of another type gets its default: a record never fails on one damaged member.
+std::optional<LocalListEntryRecord> parse_local_list_entry_record(std::string_view json);
 
 /// A message kept for an operator to review (table `events`, key = station id \0 u64 sequence;
 /// actors/records/events.hpp).
