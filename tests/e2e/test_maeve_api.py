@@ -446,10 +446,16 @@ class MaeveForkTransfers(CommandHelpers, NodeTestCase):
                               status=200)
         self.assertEqual(got, {"listVersion": 2})
 
-    def test_getLocalAuthorizationList_and_listReservations_are_not_served_yet(self):
+    def test_getLocalAuthorizationList(self):
+        # The list the node keeps (test_local_list.py); a station no token is assigned to holds none of it.
         cs = self.unique_id()
         self.node.register_station(cs)
-        self.assertApiError(501, "GET", f"/api/v0/cs/{cs}/local-list")
+        self.assertEqual(self.assertApi(200, "GET", f"/api/v0/cs/{cs}/local-list"),
+                         {"listVersion": 0, "localAuthorizationList": [], "state": "unmanaged", "waiting": 0})
+
+    def test_listReservations_is_not_served_yet(self):
+        cs = self.unique_id()
+        self.node.register_station(cs)
         self.assertApiError(501, "GET", f"/api/v0/cs/{cs}/reservations")
 
     def test_createReservation(self):
