@@ -58,7 +58,10 @@ void install_handlers(caf::actor_system& system, const NodeContextPtr& ctx, Rout
   auto smart_charging = spawn(&handle_smart_charging);
   route(router, v201, smart_charging,
         {A201::NotifyChargingLimit, A201::ClearedChargingLimit, A201::NotifyEVChargingNeeds,
-         A201::NotifyEVChargingSchedule, A201::ReportChargingProfiles, A201::ReservationStatusUpdate});
+         A201::NotifyEVChargingSchedule, A201::ReportChargingProfiles});
+
+  auto reservations = spawn(&handle_reservations);
+  route(router, v201, reservations, {A201::ReservationStatusUpdate});
 
   auto data_transfer = spawn(&handle_data_transfer);
   route(router, v201, data_transfer, {A201::DataTransfer});

@@ -163,45 +163,4 @@ void maeve_request_logs(Request& r) {
                              .text()});
 }
 
-void maeve_create_reservation(Request& r) {
-  simdjson::dom::parser parser;
-  auto body = maeve::decode_body(r, parser, bodies::decode_maeve_reservation_request);
-  if (!body) return;
-  auto station = connected_station(r, r.segments.at(1));
-  if (!station) return;
-  if (station->version == ocpp::Version::v16) {
-    return maeve::send(r, *station,
-                       {"ReserveNow", Object()
-                                          .num("connectorId", body->connector_id)
-                                          .str("expiryDate", body->expiry_date)
-                                          .str("idTag", body->id_tag)
-                                          .opt_str("parentIdTag", body->parent_id_tag)
-                                          .num("reservationId", body->reservation_id)
-                                          .text()});
-  }
-  Object out;
-  out.num("id", body->reservation_id)
-      .str("expiryDateTime", body->expiry_date)
-      .raw("idToken", maeve::central_id_token(body->id_tag));
-  if (body->connector_id > 0) out.num("evseId", body->connector_id);
-  if (body->parent_id_tag) out.raw("groupIdToken", maeve::central_id_token(*body->parent_id_tag));
-  maeve::send(r, *station, {"ReserveNow", out.text()});
-}
-
-void maeve_cancel_reservation(Request& r) {
-  auto id = maeve::path_int(r, 3, "reservationId");
-  if (!id) return;
-  auto station = connected_station(r, r.segments.at(1));
-  if (!station) return;
-  maeve::send(r, *station, {"CancelReservation", Object().num("reservationId", *id).text()});
-}
-
-void maeve_list_reservations(Request& r) {
-  if (!r.ctx->store->read().get(storage::Table::stations, r.segments.at(1)))
-    return r.respond(error_response(404, "unknown charge station " + r.segments.at(1)));
-  r.respond(error_response(501,
-                           "the node keeps no reservations yet: POST .../reservation sends ReserveNow and "
-                           "answers with the station's status"));
-}
-
 }  // namespace evbroker::actors::api

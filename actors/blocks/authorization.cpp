@@ -5,6 +5,7 @@
 
 #include "actors/blocks/blocks.hpp"
 #include "actors/records/records.hpp"
+#include "actors/records/reservations.hpp"
 #include "actors/records/token_standing.hpp"
 
 namespace evbroker::actors {
@@ -42,6 +43,16 @@ TokenVerdict judge_token(const storage::Reader& reader, std::int64_t now_ms, std
   }
   verdict.status = TokenVerdict::Status::accepted;
   return verdict;
+}
+
+void honour_reservation(const storage::Reader& reader, std::int64_t now_ms, std::string_view station,
+                        std::string_view id_token, TokenVerdict& verdict, std::string_view own_transaction) {
+  if (verdict.status != TokenVerdict::Status::unknown || station.empty()) return;
+  auto reservation = reservation_for_token(reader, station, id_token, now_ms, own_transaction);
+  if (!reservation) return;
+  verdict.status = TokenVerdict::Status::accepted;
+  verdict.group_id = reservation->parent_id_tag;
+  verdict.expiry_ms = reservation->expiry_ms;
 }
 
 ocpp16::IdTagInfo to_id_tag_info(const TokenVerdict& verdict) {
@@ -83,6 +94,7 @@ void handle_authorization(const NodeContext& ctx, const IncomingCall& call) {
     const auto& request = std::get<ocpp16::AuthorizeRequest>(*call.v16);
     ocpp16::AuthorizeResponse response;
     auto verdict = judge_token(reader, ctx.clock->now_ms(), request.idTag);
+    honour_reservation(reader, ctx.clock->now_ms(), call.station_id, request.idTag, verdict);
     // ConcurrentTx is for StartTransaction only: stations also send Authorize to check the tag
     // that stops a running transaction, which must not be refused.
     if (verdict.status == TokenVerdict::Status::concurrent_tx) verdict.status = TokenVerdict::Status::accepted;
@@ -95,6 +107,7 @@ void handle_authorization(const NodeContext& ctx, const IncomingCall& call) {
     response.idTokenInfo.status = ocpp201::AuthorizationStatusEnumType::Accepted;
   } else {
     auto verdict = judge_token(reader, ctx.clock->now_ms(), request.idToken.idToken);
+    honour_reservation(reader, ctx.clock->now_ms(), call.station_id, request.idToken.idToken, verdict);
     // 2.0.1 has no ConcurrentTx rule for Authorize: the station decides; report the token itself.
     if (verdict.status == TokenVerdict::Status::concurrent_tx) verdict.status = TokenVerdict::Status::accepted;
     response.idTokenInfo = to_id_token_info(verdict);

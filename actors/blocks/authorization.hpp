@@ -25,6 +25,13 @@ struct TokenVerdict {
 TokenVerdict judge_token(const storage::Reader& reader, std::int64_t now_ms, std::string_view id_token,
                          std::string_view own_station = {}, std::string_view own_transaction = {});
 
+/// A token the node does not know that an active reservation at `station` is for is accepted there
+/// (the operator reserved for it, H01.FR.23), with the reservation's group and until its expiry.
+/// A token the node knows keeps its own verdict: a blocked one stays blocked. The transaction that
+/// used the reservation (`own_transaction`) keeps it accepted.
+void honour_reservation(const storage::Reader& reader, std::int64_t now_ms, std::string_view station,
+                        std::string_view id_token, TokenVerdict& verdict, std::string_view own_transaction = {});
+
 ocpp16::IdTagInfo to_id_tag_info(const TokenVerdict& verdict);
 ocpp201::IdTokenInfoType to_id_token_info(const TokenVerdict& verdict);
 

@@ -15,7 +15,9 @@ void handle_transactions(const NodeContext& ctx,
 void handle_device_model(const NodeContext& ctx,
                          const IncomingCall& call);  // device_model.cpp: reports, events, monitoring
 void handle_smart_charging(const NodeContext& ctx,
-                           const IncomingCall& call);  // smart_charging.cpp: limits, EV needs, reservations
+                           const IncomingCall& call);  // smart_charging.cpp: limits, EV needs and schedules
+void handle_reservations(const NodeContext& ctx,
+                         const IncomingCall& call);  // reservations.cpp: ReservationStatusUpdate
 void handle_data_transfer(const NodeContext& ctx, const IncomingCall& call);  // data_transfer.cpp: DataTransfer
 
 }  // namespace evbroker::actors

@@ -1,4 +1,4 @@
-// The smart-charging block: charging limits, EV charging needs and schedules, reservations.
+// The smart-charging block: charging limits, EV charging needs and schedules, profile reports.
 // evbroker has no charging-profile engine of its own: operators send profiles through the call
 // API. What stations report is kept as events so that such an engine (or a person) can act on it.
 

@@ -22,6 +22,7 @@
 #include "actors/blocks/transactions.hpp"
 
 #include "actors/blocks/authorization.hpp"
+#include "actors/records/reservations.hpp"
 #include "actors/blocks/blocks.hpp"
 #include "actors/records/events.hpp"
 #include "actors/records/transaction_keys.hpp"
@@ -149,12 +150,17 @@ std::string start_16(WriteTxn& txn, std::int64_t now, std::string_view station,
   ocpp16::StartTransactionResponse response;
   if (auto existing = txn.get(Table::tx_index, dedup)) {
     response.transactionId = std::stoll(*existing);
-    response.idTagInfo = to_id_tag_info(judge_token(txn, now, r.idTag, station, *existing));
+    auto verdict = judge_token(txn, now, r.idTag, station, *existing);
+    honour_reservation(txn, now, station, r.idTag, verdict, *existing);
+    response.idTagInfo = to_id_tag_info(verdict);
     return ocpp::to_json(response);
   }
   const auto id = static_cast<std::int64_t>(txn.next("transaction16"));
   const auto id_text = std::to_string(id);
-  const auto verdict = judge_token(txn, now, r.idTag, station, id_text);
+  auto verdict = judge_token(txn, now, r.idTag, station, id_text);
+  honour_reservation(txn, now, station, r.idTag, verdict);
+  // Judged before the reservation it uses ends here, which would no longer vouch for its token.
+  if (r.reservationId) mark_reservation_used(txn, station, *r.reservationId, id_text, now);
 
   TransactionRecord record;
   record.station_id = std::string(station);
@@ -182,9 +188,11 @@ std::string stop_16(WriteTxn& txn, std::int64_t now, std::string_view station, c
   const auto id_text = std::to_string(r.transactionId);
   ocpp16::StopTransactionResponse response;
   auto record = load(txn, station, id_text);
-  if (record && r.idTag)
-    response.idTagInfo = to_id_tag_info(judge_token(txn, now, *r.idTag, station, id_text));
-  else if (r.idTag)
+  if (record && r.idTag) {
+    auto verdict = judge_token(txn, now, *r.idTag, station, id_text);
+    honour_reservation(txn, now, station, *r.idTag, verdict, id_text);
+    response.idTagInfo = to_id_tag_info(verdict);
+  } else if (r.idTag)
     response.idTagInfo = to_id_tag_info(judge_token(txn, now, *r.idTag));
   if (response.idTagInfo && response.idTagInfo->status == ocpp16::AuthorizationStatus::ConcurrentTx)
     response.idTagInfo->status = ocpp16::AuthorizationStatus::Accepted;
@@ -234,12 +242,14 @@ std::string transaction_event(WriteTxn& txn, std::int64_t now, std::string_view 
       response.idTokenInfo->status = ocpp201::AuthorizationStatusEnumType::Accepted;
     } else {
       auto verdict = judge_token(txn, now, r.idToken->idToken, station, id);
+      honour_reservation(txn, now, station, r.idToken->idToken, verdict, id);
       if (verdict.status == TokenVerdict::Status::concurrent_tx) verdict.status = TokenVerdict::Status::accepted;
       response.idTokenInfo = to_id_token_info(verdict);
     }
   }
   const auto seen = seq_key(station, id, static_cast<std::uint64_t>(r.seqNo));
   if (txn.get(Table::tx_index, seen)) return ocpp::to_json(response);  // a replay: no duplicate
+  if (r.reservationId) mark_reservation_used(txn, station, *r.reservationId, id, now);
 
   auto record = load(txn, station, id);
   const bool is_new = !record;

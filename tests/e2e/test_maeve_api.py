@@ -453,10 +453,11 @@ class MaeveForkTransfers(CommandHelpers, NodeTestCase):
         self.assertEqual(self.assertApi(200, "GET", f"/api/v0/cs/{cs}/local-list"),
                          {"listVersion": 0, "localAuthorizationList": [], "state": "unmanaged", "waiting": 0})
 
-    def test_listReservations_is_not_served_yet(self):
+    def test_listReservations(self):
+        # The reservations the node made (test_reservations.py).
         cs = self.unique_id()
         self.node.register_station(cs)
-        self.assertApiError(501, "GET", f"/api/v0/cs/{cs}/reservations")
+        self.assertEqual(self.assertApi(200, "GET", f"/api/v0/cs/{cs}/reservations"), {"reservations": []})
 
     def test_createReservation(self):
         expiry = now_iso(3600)
@@ -475,6 +476,8 @@ class MaeveForkTransfers(CommandHelpers, NodeTestCase):
     def test_cancelReservation(self):
         for version in (V201, V16):
             client = self.station(version)
+            self.command(client, "ReserveNow", {"status": "Accepted"}, "POST", "/reservation",
+                         {"connectorId": 1, "expiryDate": now_iso(3600), "idTag": "TAG1", "reservationId": 11})
             sent, got = self.command(client, "CancelReservation", {"status": "Accepted"}, "DELETE", "/reservation/11")
             self.assertEqual((sent, got), ({"reservationId": 11}, {"status": "Accepted"}))
 

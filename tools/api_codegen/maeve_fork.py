@@ -46,12 +46,12 @@ OPS = [
  ("get", "/cs/{csId}/charging-profile", "getChargingProfiles", "smart charging", "2.0.1 GetChargingProfiles {requestId, evseId: connectorId, chargingProfile: {chargingProfilePurpose, stackLevel}}; answered with the station status, the request id and the profiles the station reported so far in ReportChargingProfiles (kept as events), in the fork's shape. 1.6 has no such message: 400"),
  ("delete", "/cs/{csId}/charging-profile/{profileId}", "clearChargingProfile", "smart charging", "ClearChargingProfile: 1.6 {id, connectorId, chargingProfilePurpose, stackLevel}; 2.0.1 {chargingProfileId, chargingProfileCriteria}"),
  ("get", "/cs/{csId}/composite-schedule", "getCompositeSchedule", "smart charging", "GetCompositeSchedule: 1.6 {connectorId, duration, chargingRateUnit}; 2.0.1 {evseId: connectorId, duration, chargingRateUnit}; answered in the fork's CompositeSchedule"),
- ("post", "/cs/{csId}/local-list", "updateLocalAuthorizationList", "local list and reservations", "SendLocalList: 1.6 {listVersion, updateType, localAuthorizationList}; 2.0.1 {versionNumber, updateType, localAuthorizationList: [{idToken: {idToken, type: Central}, idTokenInfo}]}; when the station answers Accepted the node takes it as the station's list, which its next synchronisation compares with the tokens assigned to the station"),
+ ("post", "/cs/{csId}/local-list", "updateLocalAuthorizationList", "local list and reservations", "409 when tokens are assigned to the station (the node keeps its list, GET .../local-list); otherwise relayed as SendLocalList: 1.6 {listVersion, updateType, localAuthorizationList}; 2.0.1 {versionNumber, updateType, localAuthorizationList: [{idToken: {idToken, type: Central}, idTokenInfo}]}"),
  ("get", "/cs/{csId}/local-list/version", "getLocalListVersion", "local list and reservations", "GetLocalListVersion; answered {listVersion} (2.0.1 versionNumber)"),
  ("get", "/cs/{csId}/local-list", "getLocalAuthorizationList", "local list and reservations", "the list the node keeps on the station (what the station last accepted), with evbroker's state, detail, waiting, stationVersion, limits, updatedAt and syncedAt (LocalListState); 200 with listVersion 0 and state unmanaged when it never sent one"),
- ("post", "/cs/{csId}/reservation", "createReservation", "local list and reservations", "ReserveNow: 1.6 {connectorId, expiryDate, idTag, reservationId, parentIdTag}; 2.0.1 {id: reservationId, expiryDateTime, idToken: {idToken: idTag, type: Central}, evseId: connectorId unless 0, groupIdToken}"),
- ("delete", "/cs/{csId}/reservation/{reservationId}", "cancelReservation", "local list and reservations", "CancelReservation {reservationId} (both versions)"),
- ("get", "/cs/{csId}/reservations", "listReservations", "local list and reservations", "not served yet: the node keeps no reservations (issue 14 item 7); 501"),
+ ("post", "/cs/{csId}/reservation", "createReservation", "local list and reservations", "ReserveNow, stored first as a reservation the node keeps (GET .../reservations): 1.6 {connectorId, expiryDate, idTag, reservationId, parentIdTag}; 2.0.1 {id: reservationId, expiryDateTime, idToken: {idToken: idTag, type: ISO14443 for a registered RFID token, else Central}, evseId: connectorId unless 0, connectorType, groupIdToken: parentIdTag}; the station's answer becomes the reservation's status. A reservationId the station holds is replaced (as ReserveNow does). 400 an expiryDate not in the future, a connectorType for a 1.6 station; 409 when the station holds 1000 reservations that have not ended"),
+ ("delete", "/cs/{csId}/reservation/{reservationId}", "cancelReservation", "local list and reservations", "CancelReservation {reservationId} (both versions) of a reservation the node made: Accepted makes it Cancelled, Rejected (the station holds none) Removed; 404 a reservation the node did not make; 409 one that ended"),
+ ("get", "/cs/{csId}/reservations", "listReservations", "local list and reservations", "the reservations the node made on the station, by reservationId: active (Accepted, or sent without an answer, and not past expiryDate), expired (Expired, or Accepted and past expiryDate) or all; evbroker adds connectorType, transactionId (the transaction that used it), detail, updatedAt and the statuses Requested (no answer came), Removed and Used"),
  ("post", "/cs/{csId}/firmware/update", "updateChargeStationFirmware", "firmware, logs and diagnostics", "2.0.1 UpdateFirmware {requestId, firmware: {location, retrieveDateTime, signature, signingCertificate}}; 1.6 UpdateFirmware {location, retrieveDate}, or SignedUpdateFirmware when signature and signingCertificate are given"),
  ("get", "/cs/{csId}/firmware/status", "getChargeStationFirmwareStatus", "firmware, logs and diagnostics", "the last FirmwareStatusNotification stored (1.6 SignedFirmwareStatusNotification too) and the boot's firmwareVersion"),
  ("post", "/cs/{csId}/diagnostics", "requestChargeStationDiagnostics", "firmware, logs and diagnostics", "1.6 GetDiagnostics {location, startTime, stopTime, retries, retryInterval}; a 2.0.1 station: GetLog DiagnosticsLog"),
@@ -99,6 +99,10 @@ DECODE = {
 # What evbroker adds to the fork's bodies (a superset: every body the fork accepts is still accepted).
 # The node serves firmware and receives uploads itself (actors/files/), so the URL may be left out.
 NODE_FILES = " (evbroker: optional; without it the station uploads to the node's files listener, listed by GET /api/v0/cs/{csId}/uploads)"
+# OCPP 2.0.1 ConnectorEnumType.
+CONNECTOR_TYPES = ["cCCS1", "cCCS2", "cG105", "cTesla", "cType1", "cType2", "s309-1P-16A", "s309-1P-32A", "s309-3P-16A",
+                   "s309-3P-32A", "sBS1361", "sCEE-7-7", "sType2", "sType3", "Other1PhMax16A", "Other1PhOver16A",
+                   "Other3Ph", "Pan", "wInductive", "wResonant", "Undetermined", "Unknown"]
 def extend(n, spec):
     if n == "FirmwareUpdateRequest":
         spec.pop("required", None)
@@ -110,6 +114,21 @@ def extend(n, spec):
     elif n == "DiagnosticsRequest":
         spec.pop("required", None)
         spec["properties"]["location"]["description"] += NODE_FILES
+    elif n == "ReservationRequest":
+        spec["properties"]["connectorId"].update(minimum=0, maximum=2147483647)
+        spec["properties"]["connectorId"]["description"] += " (1.6: the connector, 0 any; 2.0.1: the EVSE, 0 any)"
+        spec["properties"]["connectorType"] = OrderedDict([
+            ("type", "string"), ("enum", CONNECTOR_TYPES),
+            ("description", "evbroker, 2.0.1 only: reserve an EVSE with a connector of this type (ReserveNow connectorType)")])
+    elif n == "ReservationResponse":
+        spec["properties"]["status"]["enum"] += ["Requested", "Removed", "Used"]
+        spec["properties"]["status"]["description"] += (" (evbroker: Requested when the station gave no answer, Removed when "
+                                                         "the station removed it, Used when a transaction started on it)")
+        spec["properties"]["connectorType"] = OrderedDict([("type", "string"), ("description", "evbroker: as asked (2.0.1)")])
+        spec["properties"]["transactionId"] = OrderedDict([("type", "string"), ("description", "evbroker: the transaction that used it")])
+        spec["properties"]["detail"] = OrderedDict([("type", "string"), ("description", "evbroker: what happened, in words")])
+        spec["properties"]["updatedAt"] = OrderedDict([("type", "string"), ("format", "date-time"),
+                                                       ("description", "evbroker: when its status last changed")])
     elif n == "LogRequest":
         spec["properties"]["log"].pop("required", None)
         spec["properties"]["log"]["properties"]["remoteLocation"]["description"] += NODE_FILES

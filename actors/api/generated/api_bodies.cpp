@@ -19,6 +19,7 @@ constexpr std::string_view kInstallCertificateTypeValues[] = {"V2G", "MO", "MF",
 constexpr std::string_view kStationRegistrationRegistrationStatusValues[] = {"Accepted", "Pending", "Rejected"};
 constexpr std::string_view kMaeveChangeAvailabilityRequestTypeValues[] = {"Operative", "Inoperative"};
 constexpr std::string_view kMaeveLogRequestLogTypeValues[] = {"DiagnosticsLog", "SecurityLog"};
+constexpr std::string_view kMaeveReservationRequestConnectorTypeValues[] = {"cCCS1", "cCCS2", "cG105", "cTesla", "cType1", "cType2", "s309-1P-16A", "s309-1P-32A", "s309-3P-16A", "s309-3P-32A", "sBS1361", "sCEE-7-7", "sType2", "sType3", "Other1PhMax16A", "Other1PhOver16A", "Other3Ph", "Pan", "wInductive", "wResonant", "Undetermined", "Unknown"};
 constexpr std::string_view kMaeveResetRequestTypeValues[] = {"Soft", "Hard"};
 constexpr std::string_view kMaeveSetMonitoringBaseRequestMonitoringBaseValues[] = {"All", "FactoryDefault", "HardWiredOnly"};
 constexpr std::string_view kMaeveUpdateLocalListRequestUpdateTypeValues[] = {"Full", "Differential"};
@@ -659,13 +660,14 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveRemote
 }
 
 bool read_members(simdjson::dom::object object, std::string_view at, MaeveReservationRequest& out, std::string& error) {
-  bool seen[5] = {};
+  bool seen[6] = {};
   for (auto [name, value] : object) {
     const std::string member = member_pointer(at, name);
     if (name == "connectorId") {
       if (seen[0]) return fail(error, member, "property appears more than once");
       seen[0] = true;
       if (!read_integer(value, member, out.connector_id, error)) return false;
+      if (!check_range(out.connector_id, member, std::int64_t{0}, std::int64_t{2147483647}, error)) return false;
     } else if (name == "expiryDate") {
       if (seen[1]) return fail(error, member, "property appears more than once");
       seen[1] = true;
@@ -685,6 +687,12 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveReserv
       out.parent_id_tag.emplace();
       if (!read_string(value, member, (*out.parent_id_tag), error)) return false;
       if (!check_length((*out.parent_id_tag), member, 0, 20, error)) return false;
+    } else if (name == "connectorType") {
+      if (seen[5]) return fail(error, member, "property appears more than once");
+      seen[5] = true;
+      out.connector_type.emplace();
+      if (!read_string(value, member, (*out.connector_type), error)) return false;
+      if (!check_enum((*out.connector_type), member, kMaeveReservationRequestConnectorTypeValues, error)) return false;
     } else {
       // Not described by the schema, which allows other members: ignored.
     }

@@ -556,7 +556,7 @@ Expected<MaeveRemoteStopTransactionRequest, std::string> decode_maeve_remote_sto
 
 /// Request to create a connector reservation (The maintained MaEVe fork's ReservationRequest.)
 struct MaeveReservationRequest {
-  /// The connector ID to reserve
+  /// The connector ID to reserve (1.6: the connector, 0 any; 2.0.1: the EVSE, 0 any)
   std::int64_t connector_id = 0;
   /// ISO 8601 timestamp when the reservation expires
   std::string expiry_date;
@@ -566,6 +566,8 @@ struct MaeveReservationRequest {
   std::int64_t reservation_id = 0;
   /// Optional parent idTag
   std::optional<std::string> parent_id_tag;
+  /// evbroker, 2.0.1 only: reserve an EVSE with a connector of this type (ReserveNow connectorType)
+  std::optional<std::string> connector_type;
 
   bool operator==(const MaeveReservationRequest&) const = default;
 };

@@ -433,6 +433,44 @@ void write_stored_members(ocpp::JsonWriter& w, const LocalListEntryRecord& r) {
   }
 }
 
+void write_stored_members(ocpp::JsonWriter& w, const ReservationRecord& r) {
+  bool first = true;
+  key(w, "reservationId", first);
+  w.integer(r.reservation_id);
+  key(w, "connectorId", first);
+  w.integer(r.connector_id);
+  if (!r.connector_type.empty()) {
+    key(w, "connectorType", first);
+    w.string(r.connector_type);
+  }
+  key(w, "idTag", first);
+  w.string(r.id_tag);
+  if (!r.id_token_type.empty()) {
+    key(w, "idTokenType", first);
+    w.string(r.id_token_type);
+  }
+  if (r.parent_id_tag) {
+    key(w, "parentIdTag", first);
+    w.string(*r.parent_id_tag);
+  }
+  key(w, "expiryDate", first);
+  w.date_time(ocpp::DateTime::from_unix_ms(r.expiry_ms));
+  key(w, "status", first);
+  w.string(r.status);
+  if (!r.detail.empty()) {
+    key(w, "detail", first);
+    w.string(r.detail);
+  }
+  if (r.transaction_id) {
+    key(w, "transactionId", first);
+    w.string(*r.transaction_id);
+  }
+  key(w, "createdAt", first);
+  w.date_time(ocpp::DateTime::from_unix_ms(r.created_at_ms));
+  key(w, "updatedAt", first);
+  w.date_time(ocpp::DateTime::from_unix_ms(r.updated_at_ms));
+}
+
 void write_stored_members(ocpp::JsonWriter& w, const EventRecord& r) {
   bool first = true;
   key(w, "timestamp", first);
@@ -899,6 +937,41 @@ std::optional<LocalListEntryRecord> parse_local_list_entry_record(std::string_vi
   r.type = json::get_string(o, "type").value_or("");
   if (auto ms = parse_time(o, "expiryDate")) r.expiry_ms = ms;
   r.group_id = json::get_string(o, "groupId");
+  return r;
+}
+
+// ---- ReservationRecord -------------------------------------------------------------------------------
+
+void write_json(ocpp::JsonWriter& w, const ReservationRecord& record) {
+  w.raw('{');
+  write_stored_members(w, record);
+  w.raw('}');
+}
+
+std::string to_json(const ReservationRecord& record) {
+  std::string out;
+  ocpp::JsonWriter w(out);
+  write_json(w, record);
+  return out;
+}
+
+std::optional<ReservationRecord> parse_reservation_record(std::string_view json) {
+  auto object = parse_object(json);
+  if (!object) return std::nullopt;
+  const auto& o = *object;
+  ReservationRecord r;
+  r.reservation_id = json::get_int(o, "reservationId").value_or(0);
+  r.connector_id = json::get_int(o, "connectorId").value_or(0);
+  r.connector_type = json::get_string(o, "connectorType").value_or("");
+  r.id_tag = json::get_string(o, "idTag").value_or("");
+  r.id_token_type = json::get_string(o, "idTokenType").value_or("");
+  r.parent_id_tag = json::get_string(o, "parentIdTag");
+  r.expiry_ms = parse_time(o, "expiryDate");
+  r.status = json::get_string(o, "status").value_or("Requested");
+  r.detail = json::get_string(o, "detail").value_or("");
+  r.transaction_id = json::get_string(o, "transactionId");
+  r.created_at_ms = parse_time(o, "createdAt");
+  r.updated_at_ms = parse_time(o, "updatedAt");
   return r;
 }
 

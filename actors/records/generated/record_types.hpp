@@ -319,6 +319,31 @@ std::string to_json(const LocalListEntryRecord& record);
 /// missing or of another type gets its default: a record never fails on one damaged member.
 std::optional<LocalListEntryRecord> parse_local_list_entry_record(std::string_view json);
 
+/// A reservation the node made on a station (station_runtime <id>\0reservation\0<reservationId>;
+/// actors/records/reservations.hpp), from the API's request to how it ended.
+struct ReservationRecord {
+  std::int64_t reservation_id = 0;
+  std::int64_t connector_id = 0;  // the fork's connectorId: the 1.6 connector, the 2.0.1 EVSE; 0: any
+  std::string connector_type;  // 2.0.1 ConnectorEnumType asked for (any EVSE with such a connector)
+  std::string id_tag;  // the token it is for (2.0.1 idToken)
+  std::string id_token_type;  // 2.0.1 IdTokenEnumType it was sent with
+  std::optional<std::string> parent_id_tag;  // the group it is for too (2.0.1 groupIdToken)
+  std::int64_t expiry_ms = 0;
+  std::string status = "Requested";  // Requested (sent, no answer came) | the ReserveNow answer: Accepted Faulted Occupied Rejected Unavailable | Cancelled | Expired | Removed (by the station: ReservationStatusUpdate, or CancelReservation found none) | Used (a transaction started on it)
+  std::string detail;  // what happened, in words
+  std::optional<std::string> transaction_id;  // the transaction that used it
+  std::int64_t created_at_ms = 0;
+  std::int64_t updated_at_ms = 0;
+
+  bool operator==(const ReservationRecord&) const = default;
+};
+/// The stored form.
+void write_json(ocpp::JsonWriter& w, const ReservationRecord& record);
+std::string to_json(const ReservationRecord& record);
+/// The stored form read back; nullopt when `json` is not a JSON object. A member that is
+/// missing or of another type gets its default: a record never fails on one damaged member.
+std::optional<ReservationRecord> parse_reservation_record(std::string_view json);
+
 /// A message kept for an operator to review (table `events`, key = station id \0 u64 sequence;
 /// actors/records/events.hpp).
 struct EventRecord {
