@@ -5,6 +5,7 @@
 
 #include "actors/api/api_maeve.hpp"
 #include "actors/api/generated/api_bodies.hpp"
+#include "actors/api/local_list_calls.hpp"
 #include "actors/api/station_call.hpp"
 #include "actors/records/generated/record_types.hpp"
 #include "actors/records/runtime_keys.hpp"
@@ -170,6 +171,43 @@ void sync_local_list(Request& r) {
   r.ctx->local_lists->request(*r.system, r.ctx, id,
                               full == "true" ? LocalListSyncs::Kind::full : LocalListSyncs::Kind::boot);
   r.respond(json_response(202, Object().str("status", "Accepted").text()));
+}
+
+std::optional<LocalListEffect> local_list_effect(std::string_view station, const CsmsCall& call) {
+  LocalListEffect effect;
+  effect.station = std::string(station);
+  if (call.action.info && call.action.name() == "SendLocalList") {
+    effect.send_local_list = true;
+    return effect;
+  }
+  if (!call.request.v201) return std::nullopt;
+  const auto* info = std::get_if<ocpp201::CustomerInformationRequest>(call.request.v201.get());
+  if (!info || !info->clear || !info->idToken) return std::nullopt;
+  effect.cleared_token = info->idToken->idToken;
+  return effect;
+}
+
+void apply_local_list_effect(caf::actor_system& system, const NodeContextPtr& ctx, const LocalListEffect& effect,
+                             const CsmsCallResult& result) {
+  if (result.kind != CsmsCallResult::Kind::result ||
+      maeve::string_member(result.payload, "status").value_or("") != "Accepted")
+    return;
+  auto record = local_list_record(ctx->store->read(), effect.station);
+  if (!record) return;  // the node keeps no list there
+  record->needs_full = record->needs_full || effect.send_local_list;
+  record->updated_at_ms = ctx->clock->now_ms();
+  const bool resync = effect.cleared_token.has_value();
+  ctx->committer->submit(
+      [effect, value = to_json(*record)](storage::WriteTxn& txn) {
+        txn.put(storage::Table::station_runtime, local_list_key(effect.station), value);
+        if (effect.cleared_token)
+          txn.del(storage::Table::station_runtime,
+                  storage::key({effect.station, "localListEntry", *effect.cleared_token}));
+      },
+      [system = &system, ctx, station = effect.station, resync](const std::string& error) {
+        if (!error.empty()) return ctx->station_log->warn("{}: updating its local list failed: {}", station, error);
+        if (resync && ctx->local_lists) ctx->local_lists->request(*system, ctx, station, LocalListSyncs::Kind::change);
+      });
 }
 
 }  // namespace evbroker::actors::api

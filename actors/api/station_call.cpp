@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "actors/api/generated/api_bodies.hpp"
+#include "actors/api/local_list_calls.hpp"
 #include "actors/api/split_send.hpp"
 #include "actors/station/call_split.hpp"
 #include "actors/station/csms_call.hpp"
@@ -73,8 +74,12 @@ void validate_and_send(Request& r, const StationDirectory::Entry& station, std::
     r.http.watch->on_abandoned(
         [actor = station.actor, ticket = call.ticket] { caf::anon_send(actor, withdraw_atom::value, ticket); });
   }
+  auto effect = local_list_effect(r.segments.at(1), call);
   spawn_csms_call(*r.system, station.actor, std::move(call), r.ctx->settings,
-                  [respond = r.respond](CsmsCallResult result) { respond(call_result_response(result)); });
+                  [respond = r.respond, system = r.system, ctx = r.ctx, effect](CsmsCallResult result) {
+                    if (effect) apply_local_list_effect(*system, ctx, *effect, result);
+                    respond(call_result_response(result));
+                  });
 }
 
 }  // namespace evbroker::actors::api

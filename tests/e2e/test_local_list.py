@@ -302,6 +302,44 @@ class LocalLists(NodeTestCase):
         self.synced(cs)
         self.assertApiError(409, "POST", path(cs, "/local-list"), body, contains="keeps the local list")
 
+    def test_n10_a_customer_information_clear_makes_the_node_forget_the_entry_and_resend_it(self):
+        cs = self.unique_id()
+        self.register(cs)
+        uid = self.unique_id("TOK")
+        self.set_token(uid, {"stations": [cs]})
+        station = self.booted_station(cs, V201)
+        self.synced(cs, listVersion=1)
+
+        def clear(payload):
+            if payload["clear"]:
+                station.entries.pop(payload["idToken"]["idToken"], None)  # the station forgets the customer
+            return {"status": "Accepted"}
+        station.client.on_call("CustomerInformation", clear)
+        self.assertApi(200, "POST", path(cs, "/call/CustomerInformation"),
+                       {"requestId": 4, "report": False, "clear": True, "idToken": {"idToken": uid, "type": "ISO14443"}})
+        # Still assigned to the station: the node sends it again.
+        self.synced(cs, listVersion=2)
+        self.assertEqual(station.sent()[-1]["updateType"], "Differential")
+        self.assertEqual(station.held(), {uid: "Accepted"})
+
+    def test_a_send_local_list_by_hand_is_undone_by_the_next_update(self):
+        cs = self.unique_id()
+        self.register(cs)
+        uid = self.unique_id("TOK")
+        self.set_token(uid, {"stations": [cs]})
+        station = self.booted_station(cs, V201)
+        self.synced(cs, listVersion=1)
+        self.assertApi(200, "POST", path(cs, "/call/SendLocalList"), {
+            "versionNumber": 9, "updateType": "Full",
+            "localAuthorizationList": [{"idToken": {"idToken": "BYHAND", "type": "Central"},
+                                        "idTokenInfo": {"status": "Accepted"}}]})
+        self.assertEqual(station.held(), {"BYHAND": "Accepted"})
+        other = self.unique_id("TOK")
+        self.set_token(other, {"stations": [cs]})
+        self.synced(cs, listVersion=2)
+        self.assertEqual(station.sent()[-1]["updateType"], "Full")
+        self.assertEqual(station.held(), {uid: "Accepted", other: "Accepted"})
+
     def test_sync_errors(self):
         self.assertApiError(404, "POST", path(self.unique_id(), "/local-list/sync"))
         self.assertApiError(404, "GET", path(self.unique_id(), "/local-list"))
