@@ -41,9 +41,12 @@ struct NodeSettings {
   std::chrono::seconds heartbeat_interval{300};  // told to stations in BootNotification
   std::chrono::seconds boot_retry_interval{60};  // told to stations answered Pending or Rejected
   std::string registration_status = "Accepted";  // of a station registered without one
-  std::chrono::seconds call_timeout{30};         // CSMS -> station CALL answer deadline
-  std::size_t max_queued_calls = 32;             // CSMS calls waiting per station
-  std::size_t max_pending_settings = 1000;       // settings waiting to be pushed, per station
+  /// Station groups whose stations are read at their first boot (boot_provisioning.hpp) as if registered
+  /// with bootProvisioning; "*" names every station.
+  std::vector<std::string> boot_provisioning_groups;
+  std::chrono::seconds call_timeout{30};    // CSMS -> station CALL answer deadline
+  std::size_t max_queued_calls = 32;        // CSMS calls waiting per station
+  std::size_t max_pending_settings = 1000;  // settings waiting to be pushed, per station
   std::size_t max_frame_bytes = 256 * 1024;
   /// Nesting depth of any JSON the node reads (frames, envelopes, API bodies; json_check.hpp).
   std::size_t max_json_depth = ocpp::kDefaultMaxJsonDepth;

@@ -1,5 +1,6 @@
 #include "actors/station/boot_provisioning.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "actors/records/generated/record_types.hpp"
@@ -135,6 +136,12 @@ void start_boot_provisioning(caf::actor_system& system, const NodeContextPtr& ct
   store(run, false);
   // Everything goes in as spawn arguments (CAF 0.17 and argument-less function actors: csms_call.cpp).
   system.spawn([](caf::event_based_actor* self, std::shared_ptr<Run> state) { send_next(self, state); }, run);
+}
+
+bool provisioned_by_group(const std::vector<std::string>& groups, const std::vector<std::string>& station_groups) {
+  return std::any_of(groups.begin(), groups.end(), [&](const std::string& g) {
+    return g == "*" || std::find(station_groups.begin(), station_groups.end(), g) != station_groups.end();
+  });
 }
 
 }  // namespace evbroker::actors

@@ -1,6 +1,7 @@
 #pragma once
 // Boot-time provisioning (issue 14 item 2): what the node reads of a station by itself at its first
-// boot (when its registration asks for it: bootProvisioning, default --boot-provisioning) or when the
+// boot (when its registration asks for it, bootProvisioning, or one of its groups is in
+// --boot-provisioning-groups, "*" for every station) or when the
 // operator asks (POST /api/v0/cs/{csId}/provisioning): the full device model (2.0.1 GetBaseReport
 // FullInventory, whose NotifyReports fill the device model; 1.6 GetConfiguration of every key), the
 // certificates it has installed (GetInstalledCertificateIds) and its local list version
@@ -20,6 +21,10 @@
 #include "actors/core/node_context.hpp"
 
 namespace evbroker::actors {
+
+/// Whether a station of `station_groups` is read at its first boot by the node's setting `groups`
+/// (--boot-provisioning-groups; "*": every station).
+bool provisioned_by_group(const std::vector<std::string>& groups, const std::vector<std::string>& station_groups);
 
 /// The calls that read a station of `version`, in order. `request_id` names the 2.0.1 report.
 std::vector<CsmsCall> provisioning_calls(ocpp::Version version, std::int64_t request_id);

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/records/runtime_keys.hpp"
+#include "actors/station/boot_provisioning.hpp"
+#include "actors/station/local_list.hpp"
 #include "actors/station/proxy_client_cert.hpp"
 #include "actors/records/records.hpp"
 #include "actors/station/station_actor.hpp"
@@ -149,7 +151,9 @@ StationActor start_station_actor(caf::actor_system& system, const NodeContextPtr
   setup.ctx = ctx;
   if (station) setup.registration = registration_from(station->registration_status).value_or(Registration::accepted);
   if (boot) setup.told = registration_from(boot->status).value_or(Registration::accepted);
-  setup.boot_provisioning = station && station->boot_provisioning;
+  setup.boot_provisioning =
+      station && (station->boot_provisioning ||
+                  provisioned_by_group(ctx->settings.boot_provisioning_groups, parse_station_groups(station->groups)));
   setup.provisioned =
       setup.boot_provisioning &&
       reader.get(storage::Table::station_runtime, runtime_key(station_id, RuntimeField::provisioning)).has_value();

@@ -53,6 +53,7 @@ struct NodeConfig {
   std::chrono::seconds heartbeat_interval{300};        // sent in BootNotification responses
   std::chrono::seconds boot_retry_interval{60};        // the interval of a Pending or Rejected boot answer
   std::string registration_status = "Accepted";        // of a station registered without one
+  std::vector<std::string> boot_provisioning_groups;   // stations of these groups ("*": all) are read at first boot
   std::chrono::seconds call_timeout{30};               // CSMS -> station CALL answer deadline
   std::chrono::seconds ping_interval{60};              // websocket ping after this long idle
   std::size_t max_frame_bytes = 256 * 1024;

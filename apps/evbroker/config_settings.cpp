@@ -9,12 +9,22 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <limits>
 #include <utility>
 
 namespace evbroker::app::settings {
 namespace {
+
+/// A station group's name as the API takes it (docs/openapi.json Station.groups): 1-64 of
+/// A-Z a-z 0-9 . _ : -.
+bool is_group_name(std::string_view text) {
+  if (text.empty() || text.size() > 64) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' || c == '-';
+  });
+}
 
 // Limits beyond the obvious ones, chosen so that a typo cannot take the node down.
 constexpr std::int64_t kMaxSeconds = std::numeric_limits<std::int32_t>::max();  // OCPP "integer"
@@ -296,6 +306,18 @@ const std::array kSettings = {
               return std::nullopt;
             },
             [](const NodeConfig& c) { return c.registration_status; }},
+    Setting{"boot_provisioning_groups", Kind::list, "LIST", "",
+            "Station groups (a station's `groups`) whose stations are read at their first boot as if registered "
+            "with bootProvisioning, comma-separated; * for every station (default: none)",
+            [](NodeConfig& c, const Value& v) -> std::optional<std::string> {
+              const auto& groups = std::get<std::vector<std::string>>(v);
+              for (const auto& group : groups)
+                if (group != "*" && !is_group_name(group))
+                  return in_quotes(group) + " is not a group name (1-64 of A-Z a-z 0-9 . _ : -) nor *";
+              c.boot_provisioning_groups = groups;
+              return std::nullopt;
+            },
+            [](const NodeConfig& c) { return join(c.boot_provisioning_groups); }},
     Setting{"call_timeout", Kind::integer, "SECONDS", "seconds",
             "How long a CSMS call waits for the station's answer (then the API answers 504)",
             [](NodeConfig& c, const Value& v) { return set_seconds(c.call_timeout, v); },

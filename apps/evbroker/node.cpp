@@ -149,6 +149,7 @@ int run_node(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> 
   ctx->settings.heartbeat_interval = config.heartbeat_interval;
   ctx->settings.boot_retry_interval = config.boot_retry_interval;
   ctx->settings.registration_status = config.registration_status;
+  ctx->settings.boot_provisioning_groups = config.boot_provisioning_groups;
   ctx->settings.call_timeout = config.call_timeout;
   ctx->settings.max_queued_calls = config.max_queued_calls;
   ctx->settings.max_pending_settings = config.max_pending_settings;

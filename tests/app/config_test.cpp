@@ -137,6 +137,7 @@ std::string describe(const NodeConfig& c) {
       << "\nstation_uploads_max_bytes=" << c.station_uploads_max_bytes
       << "\nheartbeat_interval=" << c.heartbeat_interval.count()
       << "\nboot_retry_interval=" << c.boot_retry_interval.count() << "\nregistration_status=" << c.registration_status
+      << "\nboot_provisioning_groups=" << joined(c.boot_provisioning_groups)
       << "\ncall_timeout=" << c.call_timeout.count() << "\nping_interval=" << c.ping_interval.count()
       << "\nmax_frame_bytes=" << c.max_frame_bytes << "\nmax_queued_calls=" << c.max_queued_calls
       << "\nmax_pending_handshakes=" << c.max_pending_handshakes << "\nio_threads=" << c.io_threads
@@ -198,6 +199,7 @@ const std::vector<Example> kNonDefaults = {
     {"heartbeat_interval", "120", "120"},
     {"boot_retry_interval", "15", "15"},
     {"registration_status", "Pending", "\"Pending\""},
+    {"boot_provisioning_groups", "depot,*", "[\"depot\", \"*\"]"},
     {"files_addr", "0.0.0.0:19412", "\"0.0.0.0:19412\""},
     {"files_url", "https://files.example:8443", "\"https://files.example:8443\""},
     {"max_firmware_bytes", "1048576", "1048576"},
@@ -286,6 +288,7 @@ void check_non_defaults(const NodeConfig& c) {
   CHECK(c.log_format == LogFormat::json);
   CHECK(c.pki_dir == "/etc/evbroker/pki");
   CHECK(c.server_names == std::vector<std::string>{"csms.example.com", "10.0.0.7"});
+  CHECK(c.boot_provisioning_groups == std::vector<std::string>{"depot", "*"});
   CHECK(c.trust_proxy);
   CHECK(c.hubject_url == "https://hubject.example");
   CHECK(c.hubject_token == "fixed-Token");
@@ -886,6 +889,7 @@ TEST_CASE("pki_dir defaults to <data_dir>/pki", "[config][pki]") {
 
 TEST_CASE("a list is comma-separated on the command line and an array in TOML", "[config][lists]") {
   CHECK(parse_ok({"--server-names", "a.example"}).server_names == std::vector<std::string>{"a.example"});
+  CHECK(parse_error({"--boot-provisioning-groups", "depot,no spaces"}).find("not a group name") != std::string::npos);
   CHECK(parse_ok({"--server-names", " a.example ,::1,10.1.2.3 "}).server_names ==
         std::vector<std::string>{"a.example", "::1", "10.1.2.3"});
   TomlFile file("server_names = [\"b.example\"]\ncontract_roots = [\"r1.pem\", \"r2.pem\"]\n");
@@ -1171,6 +1175,7 @@ TEST_CASE("the help text lists every option with its default", "[config][help]")
       {"--api-idle-timeout", "SECONDS=30"},
       {"--boot-retry-interval", "SECONDS=60"},
       {"--registration-status", "STATUS=Accepted"},
+      {"--boot-provisioning-groups", "LIST"},
       {"--files-addr", "HOST:PORT=127.0.0.1:9412"},
       {"--files-url", "(default: http://<files-addr>)"},
       {"--max-firmware-bytes", "BYTES=268435456"},
