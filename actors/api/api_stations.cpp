@@ -18,17 +18,6 @@
 namespace evbroker::actors::api {
 namespace {
 
-/// Station id from the path, validated; answers 400 when invalid.
-bool station_id_from_path(Request& r, std::string& id) {
-  id = r.segments.at(1);
-  std::string error;
-  if (!valid_station_id(id, error)) {
-    r.respond(error_response(400, error));
-    return false;
-  }
-  return true;
-}
-
 std::optional<StationRecord> load_station(const storage::Reader& reader, std::string_view id) {
   auto stored = reader.get(storage::Table::stations, id);
   return stored ? parse_station_record(*stored) : std::nullopt;
@@ -129,6 +118,16 @@ bodies::Station station_body(const NodeContext& ctx, const storage::Reader& read
 }
 
 }  // namespace
+
+bool station_id_from_path(Request& r, std::string& id) {
+  id = r.segments.at(1);
+  std::string error;
+  if (!valid_station_id(id, error)) {
+    r.respond(error_response(400, error));
+    return false;
+  }
+  return true;
+}
 
 void register_station(Request& r) {
   std::string id;

@@ -46,11 +46,18 @@ std::optional<Page> parse_page(Request& request);
 /// absent); on a bad value answers 400 and returns false.
 bool time_query(Request& r, std::string_view name, std::optional<std::int64_t>& out);
 
+/// The station id of the path (its second segment), validated; answers 400 when invalid.
+bool station_id_from_path(Request& r, std::string& id);
+
 // The endpoint groups.
 void register_station(Request& r);
 void get_station_auth(Request& r);
 void set_station_registration(Request& r);
 void change_station_password(Request& r);
+// Security-profile upgrade (api_security_profile.cpp).
+void upgrade_station_security_profile(Request& r);
+void get_station_security_profile_upgrade(Request& r);
+void cancel_station_security_profile_upgrade(Request& r);
 void provision_station(Request& r);
 void get_station(Request& r);
 void list_stations(Request& r);

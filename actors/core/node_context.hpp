@@ -72,6 +72,11 @@ struct NodeContext {
   /// What profile-3 client certificates must chain to (the CPO sub-CA by default, or
   /// --tls-client-ca). Used by the gate when a TLS-terminating proxy passes the certificate on.
   std::vector<pki::Certificate> station_trust;
+  /// The CA stations check the node's wss server certificate against: the local PKI's csms-root
+  /// when the node serves its own certificate; none with --tls-cert (the operator names it).
+  std::optional<pki::Certificate> station_csms_root;
+  /// Stations can reach the node over TLS: its wss listener, or a TLS-terminating proxy (--trust-proxy).
+  bool takes_wss = false;
   /// Honour X-Forwarded-Proto / X-Client-Cert* / X-Forwarded-For headers (--trust-proxy); never otherwise.
   bool trust_proxy = false;
   /// Failed station logins (station_gate.cpp, login_throttle.hpp).

@@ -8,6 +8,7 @@
 //   <id> \0 seen       LastSeenRecord {"lastSeen"}   (written on disconnect)
 //   <id> \0 firmware | log | diagnostics | publishFirmware   StatusReportRecord {"timestamp", "payload": as sent}
 //   <id> \0 provisioning   ProvisioningRecord {"startedAt", "finishedAt"?, "steps": [...]}
+//   <id> \0 securityUpgrade   SecurityUpgradeRecord {"fromProfile", "toProfile", "state", "steps": [...], ...}
 //   <id> \0 status \0 <u64 evse><u64 connector>   ConnectorStatusRecord {"evseId","connectorId","status",...}
 
 #include <cstdint>
@@ -18,7 +19,17 @@
 
 namespace evbroker::actors {
 
-enum class RuntimeField { boot, conn, seen, firmware, log, diagnostics, publish_firmware, provisioning };
+enum class RuntimeField {
+  boot,
+  conn,
+  seen,
+  firmware,
+  log,
+  diagnostics,
+  publish_firmware,
+  provisioning,
+  security_upgrade
+};
 
 inline std::string_view runtime_field_name(RuntimeField f) {
   switch (f) {
@@ -30,6 +41,7 @@ inline std::string_view runtime_field_name(RuntimeField f) {
     case RuntimeField::diagnostics: return "diagnostics";
     case RuntimeField::publish_firmware: return "publishFirmware";
     case RuntimeField::provisioning: return "provisioning";
+    case RuntimeField::security_upgrade: return "securityUpgrade";
   }
   return "?";
 }

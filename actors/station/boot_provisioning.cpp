@@ -11,21 +11,6 @@
 namespace evbroker::actors {
 namespace {
 
-std::string_view outcome_name(CsmsCallResult::Kind kind) {
-  switch (kind) {
-    case CsmsCallResult::Kind::result: return "result";
-    case CsmsCallResult::Kind::call_error: return "call_error";
-    case CsmsCallResult::Kind::invalid_response: return "invalid_response";
-    case CsmsCallResult::Kind::timeout: return "timeout";
-    case CsmsCallResult::Kind::disconnected: return "disconnected";
-    case CsmsCallResult::Kind::queue_full: return "queue_full";
-    case CsmsCallResult::Kind::not_sent: return "not_sent";
-    case CsmsCallResult::Kind::not_allowed: return "not_allowed";
-    case CsmsCallResult::Kind::unknown: return "unknown";
-  }
-  return "unknown";
-}
-
 /// Whether the station can still be reached: after a disconnect the rest is not tried.
 bool station_gone(const CsmsCallResult& result) {
   return result.kind == CsmsCallResult::Kind::disconnected || result.kind == CsmsCallResult::Kind::unknown;
@@ -111,7 +96,7 @@ std::string provisioning_step(const CsmsCall& call, const CsmsCallResult& result
     w.raw(ocpp::encode_request(call.request));
   }
   member("outcome");
-  w.string(outcome_name(result.kind));
+  w.string(csms_call_outcome_name(result.kind));
   if (result.kind == CsmsCallResult::Kind::result) {
     member("answer");
     w.raw(result.payload);

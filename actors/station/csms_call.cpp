@@ -10,6 +10,21 @@ constexpr std::chrono::seconds kGuardMargin{10};
 
 }  // namespace
 
+std::string_view csms_call_outcome_name(CsmsCallResult::Kind kind) {
+  switch (kind) {
+    case CsmsCallResult::Kind::result: return "result";
+    case CsmsCallResult::Kind::call_error: return "call_error";
+    case CsmsCallResult::Kind::invalid_response: return "invalid_response";
+    case CsmsCallResult::Kind::timeout: return "timeout";
+    case CsmsCallResult::Kind::disconnected: return "disconnected";
+    case CsmsCallResult::Kind::queue_full: return "queue_full";
+    case CsmsCallResult::Kind::not_sent: return "not_sent";
+    case CsmsCallResult::Kind::not_allowed: return "not_allowed";
+    case CsmsCallResult::Kind::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
 std::uint64_t next_call_ticket() {
   static std::atomic<std::uint64_t> last{0};
   return last.fetch_add(1, std::memory_order_relaxed) + 1;

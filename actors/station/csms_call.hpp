@@ -28,6 +28,9 @@ caf::timespan csms_call_deadline(const NodeSettings& settings, const CsmsCall& c
 /// the call of `ticket` at `station` when the request timed out (it may still be queued there).
 CsmsCallResult csms_call_failed(const StationActor& station, std::uint64_t ticket, const caf::error& error);
 
+/// The kind of a result as the API and the stored records name it: result, call_error, timeout, ...
+std::string_view csms_call_outcome_name(CsmsCallResult::Kind kind);
+
 /// A result saying the station is not connected to this node (the call was not sent).
 CsmsCallResult station_not_connected();
 

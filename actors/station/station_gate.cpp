@@ -6,6 +6,7 @@
 #include "actors/station/boot_provisioning.hpp"
 #include "actors/station/local_list.hpp"
 #include "actors/station/proxy_client_cert.hpp"
+#include "actors/station/security_upgrade.hpp"
 #include "actors/records/records.hpp"
 #include "actors/station/station_actor.hpp"
 #include "actors/station/station_id.hpp"
@@ -84,51 +85,74 @@ transport::UpgradeDecision StationGate::decide(const transport::UpgradeRequest& 
                              request.tls ? "the connection is TLS to the node itself" : "--trust-proxy is off");
   }
 
-  // Security profiles in MaEVe's numbering: 0 ws + Basic, 1 wss + Basic, 2 wss + client certificate.
-  const int profile = station->security_profile;
-  if (profile >= 1 && !seen.tls)
-    return refuse(UpgradeOutcome::wrong_profile, 403,
-                  id + " is registered for security profile " + std::to_string(profile) + ": connect with wss");
-  if (profile == 0 && seen.tls)
-    return refuse(UpgradeOutcome::wrong_profile, 403, id + " is registered for security profile 0: connect with ws");
-  if (profile == 2) {
-    if (request.username || request.password)
-      return refuse(UpgradeOutcome::wrong_profile, 403,
-                    id + " is registered for client-certificate authentication, not a password");
-    if (!seen.client_cert_cn) {
-      record_failure(id);
-      return refuse(UpgradeOutcome::bad_credentials, 401,
-                    seen.problem.empty() ? "no client certificate" : seen.problem);
+  // The station's own profile, and while it is being upgraded the new one as well
+  // (security_upgrade.hpp): its first login with the new one makes that its profile.
+  PasswordMatch match = PasswordMatch::none;
+  auto refusal = credentials_refusal(station->security_profile, *station, seen, request, match);
+  bool upgraded = false;
+  if (refusal && station->upgrade_to_profile >= 0) {
+    PasswordMatch upgrade_match = PasswordMatch::none;
+    if (!credentials_refusal(station->upgrade_to_profile, *station, seen, request, upgrade_match)) {
+      refusal.reset();
+      match = upgrade_match;
+      upgraded = true;
+    } else {
+      refusal->reason += " (nor does it present what security profile " + std::to_string(station->upgrade_to_profile) +
+                         ", which it is being upgraded to, needs)";
     }
-    if (*seen.client_cert_cn != id) {
-      record_failure(id);
-      return refuse(UpgradeOutcome::bad_credentials, 403,
-                    "client certificate names " + *seen.client_cert_cn + ", not " + id);
-    }
-  } else if (!station->password_hash.empty() || profile == 1) {
-    if (!request.username || !request.password) {
-      record_failure(id);
-      return refuse(UpgradeOutcome::bad_credentials, 401, "missing Basic credentials");
-    }
-    if (*request.username != id && !station->invalid_username_allowed) {
-      record_failure(id);
-      return refuse(UpgradeOutcome::bad_credentials, 401, "username must be the station id");
-    }
-    const auto match = match_password(*station, *request.password);
-    if (match == PasswordMatch::none) {
-      record_failure(id);
-      return refuse(UpgradeOutcome::bad_credentials, 401, "wrong password");
-    }
-    // Only a login around a password change has something to store (no write per connection).
-    if (match == PasswordMatch::previous || after_login(*station, match, 0))
-      note_password_login(id, *request.password, match);
   }
+  if (refusal) {
+    if (refusal->failed_login) record_failure(id);
+    return refuse(refusal->outcome, refusal->status, refusal->reason);
+  }
+  if (match != PasswordMatch::none && request.password &&
+      (match == PasswordMatch::previous || after_login(*station, match, 0)))
+    note_password_login(id, *request.password, match);  // only a login around a password change writes
+  if (upgraded && ctx_->committer) adopt_upgraded_profile(ctx_, id, station->upgrade_to_profile);
   throttle_.succeeded(source, id);
   if (ctx_->metrics) ctx_->metrics->upgrade(UpgradeOutcome::accepted);
   transport::UpgradeDecision d;
   d.accept = true;
   d.subprotocol = chosen;
   return d;
+}
+
+/// Why a login cannot pass as security profile `profile` (MaEVe's numbering: 0 ws + Basic, 1 wss +
+/// Basic, 2 wss + client certificate); nullopt when it can, with `match` telling which password it
+/// used.
+std::optional<StationGate::Refusal> StationGate::credentials_refusal(int profile, const StationRecord& station,
+                                                                     const ProxiedTls& seen,
+                                                                     const transport::UpgradeRequest& request,
+                                                                     PasswordMatch& match) const {
+  const std::string& id = request.station_id;
+  auto refused = [](UpgradeOutcome outcome, int status, std::string reason, bool failed_login = false) {
+    return std::optional<Refusal>(Refusal{outcome, status, std::move(reason), failed_login});
+  };
+  if (profile >= 1 && !seen.tls)
+    return refused(UpgradeOutcome::wrong_profile, 403,
+                   id + " is registered for security profile " + std::to_string(profile) + ": connect with wss");
+  if (profile == 0 && seen.tls)
+    return refused(UpgradeOutcome::wrong_profile, 403, id + " is registered for security profile 0: connect with ws");
+  if (profile == 2) {
+    if (request.username || request.password)
+      return refused(UpgradeOutcome::wrong_profile, 403,
+                     id + " is registered for client-certificate authentication, not a password");
+    if (!seen.client_cert_cn)
+      return refused(UpgradeOutcome::bad_credentials, 401,
+                     seen.problem.empty() ? "no client certificate" : seen.problem, true);
+    if (*seen.client_cert_cn != id)
+      return refused(UpgradeOutcome::bad_credentials, 403,
+                     "client certificate names " + *seen.client_cert_cn + ", not " + id, true);
+    return std::nullopt;
+  }
+  if (station.password_hash.empty() && profile != 1) return std::nullopt;
+  if (!request.username || !request.password)
+    return refused(UpgradeOutcome::bad_credentials, 401, "missing Basic credentials", true);
+  if (*request.username != id && !station.invalid_username_allowed)
+    return refused(UpgradeOutcome::bad_credentials, 401, "username must be the station id", true);
+  match = match_password(station, *request.password);
+  if (match == PasswordMatch::none) return refused(UpgradeOutcome::bad_credentials, 401, "wrong password", true);
+  return std::nullopt;
 }
 
 StationActor start_station_actor(caf::actor_system& system, const NodeContextPtr& ctx,

@@ -17,7 +17,9 @@
 
 #include "actors/core/login_throttle.hpp"
 #include "actors/core/node_context.hpp"
+#include "actors/records/generated/record_types.hpp"
 #include "actors/records/station_password.hpp"
+#include "actors/station/proxy_client_cert.hpp"
 #include "protocol/transport/ws_server.hpp"
 
 namespace evbroker::actors {
@@ -47,6 +49,14 @@ class StationGate {
                                                      const std::string& subprotocol);
 
  private:
+  struct Refusal {
+    UpgradeOutcome outcome;
+    int status;
+    std::string reason;
+    bool failed_login;  // counts against the source address (login_throttle.hpp)
+  };
+  std::optional<Refusal> credentials_refusal(int profile, const StationRecord& station, const ProxiedTls& seen,
+                                             const transport::UpgradeRequest& request, PasswordMatch& match) const;
   transport::UpgradeDecision refuse(UpgradeOutcome outcome, int status, std::string reason);
   /// After a login with a password: retires the previous password once the current one is used,
   /// adopts an offered one the station logged in with (station_password.hpp).

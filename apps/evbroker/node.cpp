@@ -9,6 +9,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <caf/all.hpp>
 
+#include "actors/station/security_upgrade.hpp"
 #include "actors/api/management_api.hpp"
 #include "actors/cluster/manager_bridge.hpp"
 #include "actors/routes.hpp"
@@ -168,6 +169,8 @@ int run_node(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> 
   ctx->local_pki = &*local_pki;
   ctx->station_trust = std::move(station_tls->trust);
   ctx->trust_proxy = config.trust_proxy;
+  if (config.tls_certs.empty()) ctx->station_csms_root = local_pki->csms_root().certificate();
+  ctx->takes_wss = tls != nullptr || config.trust_proxy;
   ctx->login_throttle = login_throttle_settings(config);
   ctx->pnc = pnc_settings(config);
   ctx->partition_index = config.partition_index;
@@ -285,6 +288,7 @@ int run_node(const NodeConfig& config, std::function<ParseOutcome(NodeConfig&)> 
     if (link) link->stop();  // no more callbacks into the bridge
     for (auto& handler : router.handlers()) caf::anon_send(handler, actors::stop_atom::value);
     rollouts.stop_all();
+    actors::stop_security_upgrades();
     system.await_all_actors_done();
     http_client.stop();
     committer.stop();

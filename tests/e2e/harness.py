@@ -140,9 +140,19 @@ class Node:
             cmd += ["--call-timeout", str(self.call_timeout)]
         return cmd + self.extra_args
 
-    def start(self):
+    def start(self, attempts=5):
         if self.proc is not None and self.proc.poll() is None:
             raise NodeError("node already running")
+        # A port free_port() saw free can be taken by a parallel test before the node binds it:
+        # such a start is tried again on other ports.
+        for attempt in range(attempts):
+            try:
+                return self._start_once()
+            except NodeError:
+                if attempt + 1 == attempts or "Address already in use" not in self.log_tail():
+                    raise
+
+    def _start_once(self):
         self.ws_port, self.api_port = free_port(), free_port()
         while self.api_port == self.ws_port:
             self.api_port = free_port()

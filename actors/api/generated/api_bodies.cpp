@@ -23,6 +23,8 @@ constexpr std::string_view kMaeveReservationRequestConnectorTypeValues[] = {"cCC
 constexpr std::string_view kMaeveResetRequestTypeValues[] = {"Soft", "Hard"};
 constexpr std::string_view kMaeveSetMonitoringBaseRequestMonitoringBaseValues[] = {"All", "FactoryDefault", "HardWiredOnly"};
 constexpr std::string_view kMaeveUpdateLocalListRequestUpdateTypeValues[] = {"Full", "Differential"};
+constexpr std::string_view kSecurityProfileUpgradeOcppInterfaceValues[] = {"Wired0", "Wired1", "Wired2", "Wired3", "Wireless0", "Wireless1", "Wireless2", "Wireless3"};
+constexpr std::string_view kSecurityProfileUpgradeResetValues[] = {"OnIdle", "Immediate"};
 
 bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationAuth& out, std::string& error);
 bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationSettings& out, std::string& error);
@@ -57,6 +59,7 @@ bool read_members(simdjson::dom::object object, std::string_view at, MaeveUnlock
 bool read_members(simdjson::dom::object object, std::string_view at, MaeveUpdateLocalListRequest& out, std::string& error);
 bool read_members(simdjson::dom::object object, std::string_view at, MaeveVariablesChangeRequest& out, std::string& error);
 bool read_members(simdjson::dom::object object, std::string_view at, FirmwareRolloutRequest& out, std::string& error);
+bool read_members(simdjson::dom::object object, std::string_view at, SecurityProfileUpgrade& out, std::string& error);
 
 bool read_members(simdjson::dom::object object, std::string_view at, ChargeStationAuth& out, std::string& error) {
   bool seen[7] = {};
@@ -928,6 +931,70 @@ bool read_members(simdjson::dom::object object, std::string_view at, FirmwareRol
   return true;
 }
 
+bool read_members(simdjson::dom::object object, std::string_view at, SecurityProfileUpgrade& out, std::string& error) {
+  bool seen[9] = {};
+  for (auto [name, value] : object) {
+    const std::string member = member_pointer(at, name);
+    if (name == "securityProfile") {
+      if (seen[0]) return fail(error, member, "property appears more than once");
+      seen[0] = true;
+      if (!read_integer(value, member, out.security_profile, error)) return false;
+      if (!check_range(out.security_profile, member, std::int64_t{1}, std::int64_t{2}, error)) return false;
+    } else if (name == "ocppCsmsUrl") {
+      if (seen[1]) return fail(error, member, "property appears more than once");
+      seen[1] = true;
+      out.ocpp_csms_url.emplace();
+      if (!read_string(value, member, (*out.ocpp_csms_url), error)) return false;
+      if (!check_length((*out.ocpp_csms_url), member, 7, 512, error)) return false;
+    } else if (name == "configurationSlot") {
+      if (seen[2]) return fail(error, member, "property appears more than once");
+      seen[2] = true;
+      out.configuration_slot.emplace();
+      if (!read_integer(value, member, (*out.configuration_slot), error)) return false;
+      if (!check_range((*out.configuration_slot), member, std::int64_t{0}, std::int64_t{1000}, error)) return false;
+    } else if (name == "messageTimeout") {
+      if (seen[3]) return fail(error, member, "property appears more than once");
+      seen[3] = true;
+      out.message_timeout.emplace();
+      if (!read_integer(value, member, (*out.message_timeout), error)) return false;
+      if (!check_range((*out.message_timeout), member, std::int64_t{1}, std::int64_t{3600}, error)) return false;
+    } else if (name == "ocppInterface") {
+      if (seen[4]) return fail(error, member, "property appears more than once");
+      seen[4] = true;
+      out.ocpp_interface.emplace();
+      if (!read_string(value, member, (*out.ocpp_interface), error)) return false;
+      if (!check_enum((*out.ocpp_interface), member, kSecurityProfileUpgradeOcppInterfaceValues, error)) return false;
+    } else if (name == "reset") {
+      if (seen[5]) return fail(error, member, "property appears more than once");
+      seen[5] = true;
+      out.reset.emplace();
+      if (!read_string(value, member, (*out.reset), error)) return false;
+      if (!check_enum((*out.reset), member, kSecurityProfileUpgradeResetValues, error)) return false;
+    } else if (name == "installCsmsRoot") {
+      if (seen[6]) return fail(error, member, "property appears more than once");
+      seen[6] = true;
+      out.install_csms_root.emplace();
+      if (!read_bool(value, member, (*out.install_csms_root), error)) return false;
+    } else if (name == "csmsRootCertificate") {
+      if (seen[7]) return fail(error, member, "property appears more than once");
+      seen[7] = true;
+      out.csms_root_certificate.emplace();
+      if (!read_string(value, member, (*out.csms_root_certificate), error)) return false;
+      if (!check_length((*out.csms_root_certificate), member, 0, 16384, error)) return false;
+    } else if (name == "certificateTimeout") {
+      if (seen[8]) return fail(error, member, "property appears more than once");
+      seen[8] = true;
+      out.certificate_timeout.emplace();
+      if (!read_integer(value, member, (*out.certificate_timeout), error)) return false;
+      if (!check_range((*out.certificate_timeout), member, std::int64_t{10}, std::int64_t{86400}, error)) return false;
+    } else {
+      return fail(error, member, "unknown property");
+    }
+  }
+  if (!seen[0]) return fail(error, member_pointer(at, "securityProfile"), "missing required property");
+  return true;
+}
+
 }  // namespace
 
 Expected<ChargeStationAuth, std::string> decode_charge_station_auth(simdjson::dom::object body) {
@@ -1584,6 +1651,13 @@ Expected<MaeveVariablesChangeRequest, std::string> decode_maeve_variables_change
 
 Expected<FirmwareRolloutRequest, std::string> decode_firmware_rollout_request(simdjson::dom::object body) {
   FirmwareRolloutRequest out;
+  std::string error;
+  if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
+  return out;
+}
+
+Expected<SecurityProfileUpgrade, std::string> decode_security_profile_upgrade(simdjson::dom::object body) {
+  SecurityProfileUpgrade out;
   std::string error;
   if (!read_members(body, "", out, error)) return Unexpected(std::move(error));
   return out;

@@ -686,4 +686,35 @@ struct FirmwareRolloutRequest {
 /// The FirmwareRolloutRequest request body checked against its schema; the error is "<JSON pointer>: <what>".
 Expected<FirmwareRolloutRequest, std::string> decode_firmware_rollout_request(simdjson::dom::object body);
 
+/// What a security-profile upgrade moves the station to
+struct SecurityProfileUpgrade {
+  /// The new profile, MaEVe's numbering: 1 wss + Basic (OCPP 2), 2 wss + client certificate (OCPP 3); above
+  /// the station's own
+  std::int64_t security_profile = 0;
+  /// 2.0.1, required: the wss:// URL the station connects to with the new profile (its id is appended), e.g.
+  /// wss://csms.example.com:9311/ws
+  std::optional<std::string> ocpp_csms_url;
+  /// 2.0.1: the network profile slot to set (a slot of the station, which refuses one it does not have);
+  /// default 1
+  std::optional<std::int64_t> configuration_slot;
+  /// 2.0.1: connectionData.messageTimeout in seconds; default 30
+  std::optional<std::int64_t> message_timeout;
+  /// 2.0.1: connectionData.ocppInterface; default Wired0
+  std::optional<std::string> ocpp_interface;
+  /// 2.0.1: the Reset that makes the station reconnect; default OnIdle (after its transactions)
+  std::optional<std::string> reset;
+  /// From profile 0: make sure the station has the CSMS root first; default true
+  std::optional<bool> install_csms_root;
+  /// PEM of the root the node's wss certificate chains to; default the local PKI's csms-root (required to
+  /// install a root when the node serves a certificate of --tls-cert)
+  std::optional<std::string> csms_root_certificate;
+  /// To profile 2: seconds to wait for the station to send SignCertificate and accept the signed certificate;
+  /// default 300
+  std::optional<std::int64_t> certificate_timeout;
+
+  bool operator==(const SecurityProfileUpgrade&) const = default;
+};
+/// The SecurityProfileUpgrade request body checked against its schema; the error is "<JSON pointer>: <what>".
+Expected<SecurityProfileUpgrade, std::string> decode_security_profile_upgrade(simdjson::dom::object body);
+
 }  // namespace evbroker::actors::api::bodies

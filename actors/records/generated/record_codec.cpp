@@ -48,6 +48,10 @@ void write_stored_members(ocpp::JsonWriter& w, const StationRecord& r) {
   key(w, "bootProvisioning", first);
   w.boolean(r.boot_provisioning);
   if (!r.groups.empty()) json_member(w, "groups", r.groups, first);
+  if (r.upgrade_to_profile >= 0) {
+    key(w, "upgradeToProfile", first);
+    w.integer(r.upgrade_to_profile);
+  }
 }
 
 void write_stored_members(ocpp::JsonWriter& w, const TokenRecord& r) {
@@ -344,6 +348,29 @@ void write_stored_members(ocpp::JsonWriter& w, const ProvisioningRecord& r) {
   json_member(w, "steps", r.steps, first);
 }
 
+void write_stored_members(ocpp::JsonWriter& w, const SecurityUpgradeRecord& r) {
+  bool first = true;
+  key(w, "fromProfile", first);
+  w.integer(r.from_profile);
+  key(w, "toProfile", first);
+  w.integer(r.to_profile);
+  key(w, "state", first);
+  w.string(r.state);
+  if (!r.detail.empty()) {
+    key(w, "detail", first);
+    w.string(r.detail);
+  }
+  if (r.configuration_slot != 0) {
+    key(w, "configurationSlot", first);
+    w.integer(r.configuration_slot);
+  }
+  json_member(w, "steps", r.steps, first);
+  key(w, "startedAt", first);
+  w.date_time(ocpp::DateTime::from_unix_ms(r.started_at_ms));
+  time_member(w, "updatedAt", r.updated_at_ms, first);
+  time_member(w, "finishedAt", r.finished_at_ms, first);
+}
+
 void write_stored_members(ocpp::JsonWriter& w, const StatusReportRecord& r) {
   bool first = true;
   key(w, "timestamp", first);
@@ -516,6 +543,7 @@ std::optional<StationRecord> parse_station_record(std::string_view json) {
   r.registration_status = json::get_string(o, "registrationStatus").value_or("Accepted");
   r.boot_provisioning = json::get_bool(o, "bootProvisioning").value_or(false);
   r.groups = parse_json(o, "groups");
+  r.upgrade_to_profile = static_cast<int>(json::get_int(o, "upgradeToProfile").value_or(-1));
   return r;
 }
 
@@ -796,6 +824,38 @@ std::optional<ProvisioningRecord> parse_provisioning_record(std::string_view jso
   r.started_at_ms = parse_time(o, "startedAt");
   r.finished_at_ms = parse_time(o, "finishedAt");
   r.steps = parse_json(o, "steps");
+  return r;
+}
+
+// ---- SecurityUpgradeRecord ---------------------------------------------------------------------------
+
+void write_json(ocpp::JsonWriter& w, const SecurityUpgradeRecord& record) {
+  w.raw('{');
+  write_stored_members(w, record);
+  w.raw('}');
+}
+
+std::string to_json(const SecurityUpgradeRecord& record) {
+  std::string out;
+  ocpp::JsonWriter w(out);
+  write_json(w, record);
+  return out;
+}
+
+std::optional<SecurityUpgradeRecord> parse_security_upgrade_record(std::string_view json) {
+  auto object = parse_object(json);
+  if (!object) return std::nullopt;
+  const auto& o = *object;
+  SecurityUpgradeRecord r;
+  r.from_profile = static_cast<int>(json::get_int(o, "fromProfile").value_or(0));
+  r.to_profile = static_cast<int>(json::get_int(o, "toProfile").value_or(0));
+  r.state = json::get_string(o, "state").value_or("");
+  r.detail = json::get_string(o, "detail").value_or("");
+  r.configuration_slot = static_cast<int>(json::get_int(o, "configurationSlot").value_or(0));
+  r.steps = parse_json(o, "steps");
+  r.started_at_ms = parse_time(o, "startedAt");
+  r.updated_at_ms = parse_time(o, "updatedAt");
+  r.finished_at_ms = parse_time(o, "finishedAt");
   return r;
 }
 

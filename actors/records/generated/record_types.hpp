@@ -31,6 +31,7 @@ struct StationRecord {
   std::string registration_status = "Accepted";  // what its BootNotification is answered (actors/station/registration.hpp)
   bool boot_provisioning = false;  // read its inventory at its first boot (actors/station/boot_provisioning.hpp)
   std::string groups;  // the station groups it belongs to, a JSON array of names: a token's localList may name them (actors/station/local_list.hpp)
+  int upgrade_to_profile = -1;  // a security profile (MaEVe numbering) the station was told to move to and may log in with besides its own; the first login with it makes it the station's profile (actors/station/security_upgrade.hpp); -1: none
 
   bool operator==(const StationRecord&) const = default;
 };
@@ -227,6 +228,29 @@ std::string to_json(const ProvisioningRecord& record);
 /// The stored form read back; nullopt when `json` is not a JSON object. A member that is
 /// missing or of another type gets its default: a record never fails on one damaged member.
 std::optional<ProvisioningRecord> parse_provisioning_record(std::string_view json);
+
+/// A security-profile upgrade of a station, OCPP 2.0.1 A05 and the 1.6 security extension's (table
+/// `station_runtime`, key = station id \0 securityUpgrade; actors/station/security_upgrade.hpp). The API
+/// shows it as stored.
+struct SecurityUpgradeRecord {
+  int from_profile = 0;  // MaEVe numbering: 0 ws+Basic, 1 wss+Basic, 2 wss+client cert
+  int to_profile = 0;
+  std::string state;  // Running | WaitingForCertificate | WaitingForReconnect | Completed | Failed | Cancelled
+  std::string detail;  // why it failed or was cancelled
+  int configuration_slot = 0;  // 2.0.1: the network profile slot it was given
+  std::string steps;  // in order: {"step", "action"?, "outcome", "answer"?: the station's answer as sent, "detail"?, "at"}
+  std::int64_t started_at_ms = 0;
+  std::int64_t updated_at_ms = 0;
+  std::int64_t finished_at_ms = 0;  // absent while it runs or waits
+
+  bool operator==(const SecurityUpgradeRecord&) const = default;
+};
+/// The stored form.
+void write_json(ocpp::JsonWriter& w, const SecurityUpgradeRecord& record);
+std::string to_json(const SecurityUpgradeRecord& record);
+/// The stored form read back; nullopt when `json` is not a JSON object. A member that is
+/// missing or of another type gets its default: a record never fails on one damaged member.
+std::optional<SecurityUpgradeRecord> parse_security_upgrade_record(std::string_view json);
 
 /// A station's latest firmware, log, diagnostics or publish-firmware status notification (table
 /// `station_runtime`, key = station id \0 firmware | log | diagnostics | publishFirmware).
