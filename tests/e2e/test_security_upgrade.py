@@ -160,6 +160,7 @@ class SecurityProfileUpgrade(LocalPkiTestCase):
     def test_1_6_reboot_required_gets_a_soft_reset(self):
         cs = self.register(self.new_id("U16R"), profile=1, password=PASSWORD)
         client = self.wss(cs, V16, password=PASSWORD)
+        self.assertEqual(boot(client)["status"], "Accepted")
         accept(client, "TriggerMessage", "Reset")
         client.on_call("ChangeConfiguration", lambda payload: {"status": "RebootRequired"})
         client.on_call("ExtendedTriggerMessage", lambda payload: {"status": "Rejected"})
@@ -174,6 +175,7 @@ class SecurityProfileUpgrade(LocalPkiTestCase):
         # Profile 0 -> 1 on another station: RebootRequired makes the node send Reset Soft.
         cs2 = self.register(self.new_id("U16S"), profile=0, password=PASSWORD)
         other = self.ws(cs2, V16)
+        self.assertEqual(boot(other)["status"], "Accepted")
         accept(other, "Reset")
         other.on_call("ChangeConfiguration", lambda payload: {"status": "RebootRequired"})
         self.api(202, "POST", path(cs2), {"securityProfile": 1, "installCsmsRoot": False})
@@ -186,6 +188,7 @@ class SecurityProfileUpgrade(LocalPkiTestCase):
     def test_a_refused_network_profile_fails_and_only_the_old_profile_logs_in(self):
         cs = self.register(self.new_id("A19R"), profile=0, password=PASSWORD)
         client = self.ws(cs)
+        self.assertEqual(boot(client)["status"], "Accepted")
         client.on_call("SetNetworkProfile", lambda payload: {"status": "Rejected"})
         self.api(202, "POST", path(cs), {"securityProfile": 1, "ocppCsmsUrl": self.csms_url(),
                                          "installCsmsRoot": False})
@@ -201,6 +204,7 @@ class SecurityProfileUpgrade(LocalPkiTestCase):
     def test_cancelling_a_waiting_upgrade_refuses_the_new_profile_again(self):
         cs = self.register(self.new_id("A19X"), profile=0, password=PASSWORD)
         client = self.ws(cs)
+        self.assertEqual(boot(client)["status"], "Accepted")
         accept(client, "SetNetworkProfile", "Reset")
         answer_priority(client)
         self.api(202, "POST", path(cs), {"securityProfile": 1, "ocppCsmsUrl": self.csms_url(),
@@ -220,6 +224,7 @@ class SecurityProfileUpgrade(LocalPkiTestCase):
         self.api(404, "GET", path(cs))
         self.assertIn("not connected", self.api(409, "POST", path(cs), {"securityProfile": 2})["error"])
         client = self.wss(cs, password=PASSWORD)
+        self.assertEqual(boot(client)["status"], "Accepted")
         self.assertIn("higher", self.api(409, "POST", path(cs), {"securityProfile": 1})["error"])
         self.assertIn("/securityProfile", self.api(400, "POST", path(cs), {"securityProfile": 3})["error"])
         self.assertIn("/ocppCsmsUrl", self.api(400, "POST", path(cs), {"securityProfile": 2})["error"])
