@@ -17,6 +17,24 @@ std::optional<SecurityUpgradeRecord> stored_upgrade(const storage::Reader& reade
   return stored ? parse_security_upgrade_record(*stored) : std::nullopt;
 }
 
+/// The last upgrade of the station the path names; answers 400/404 and gives nullopt when there is
+/// none (unknown station, or none asked for).
+std::optional<SecurityUpgradeRecord> upgrade_of_path(Request& r, std::string& id) {
+  if (!station_id_from_path(r, id)) return std::nullopt;
+  auto reader = r.ctx->store->read();
+  if (!reader.get(storage::Table::stations, id)) {
+    r.respond(error_response(404, "unknown charge station " + id));
+    return std::nullopt;
+  }
+  auto upgrade = stored_upgrade(reader, id);
+  if (!upgrade) r.respond(error_response(404, "no security-profile upgrade of " + id + " was asked for"));
+  return upgrade;
+}
+
+std::string under_way(const std::string& id) {
+  return "an upgrade of " + id + " is under way: cancel it first (DELETE)";
+}
+
 /// The state as the API tells it: a run stored as under way that no longer runs on this node was
 /// ended by a restart.
 SecurityUpgradeRecord as_shown(SecurityUpgradeRecord record, const std::string& id) {
@@ -66,14 +84,14 @@ void upgrade_station_security_profile(Request& r) {
   if (decoded->csms_root_certificate) {
     auto root = pki::Certificate::from_pem(*decoded->csms_root_certificate);
     if (!root) return r.respond(error_response(400, "/csmsRootCertificate: " + root.error()));
-    request.csms_root_pem = root->pem();
+    request.csms_root = std::move(*root);
   }
   if (auto problem = conflict(*station, *r.ctx, request.to_profile); !problem.empty())
     return r.respond(error_response(409, problem));
   if (auto previous = stored_upgrade(reader, id);
       security_upgrade_running(id) ||
       (previous && previous->state == "WaitingForReconnect" && station->upgrade_to_profile >= 0))
-    return r.respond(error_response(409, "an upgrade of " + id + " is under way: cancel it first (DELETE)"));
+    return r.respond(error_response(409, under_way(id)));
   auto entry = connected_station(r, id);
   if (!entry) return;
   if (entry->version == ocpp::Version::v201) {
@@ -85,38 +103,24 @@ void upgrade_station_security_profile(Request& r) {
       return r.respond(error_response(400, "/ocppCsmsUrl: security profiles 1 and 2 connect with wss://"));
     request.csms_url = *decoded->ocpp_csms_url;
   }
-  const int from = station->security_profile;
-  const bool v201 = entry->version == ocpp::Version::v201;
-  SecurityUpgradeRecord started;  // as the run stores it first
-  started.from_profile = from;
-  started.to_profile = request.to_profile;
-  started.state = "Running";
-  started.steps = "[]";
-  started.started_at_ms = started.updated_at_ms = r.ctx->clock->now_ms();
-  if (v201) started.configuration_slot = static_cast<int>(request.configuration_slot);
   auto respond = r.respond;
-  if (!start_security_upgrade(*r.system, r.ctx, id, entry->actor, entry->version, from, std::move(request),
-                              [respond, json = to_json(started)] { respond(json_response(202, json)); }))
-    return r.respond(error_response(409, "an upgrade of " + id + " is under way: cancel it first (DELETE)"));
+  if (!start_security_upgrade(*r.system, r.ctx, id, entry->actor, entry->version, station->security_profile,
+                              std::move(request),
+                              [respond](const std::string& record) { respond(json_response(202, record)); }))
+    return r.respond(error_response(409, under_way(id)));
 }
 
 void get_station_security_profile_upgrade(Request& r) {
   std::string id;
-  if (!station_id_from_path(r, id)) return;
-  auto reader = r.ctx->store->read();
-  if (!reader.get(storage::Table::stations, id)) return r.respond(error_response(404, "unknown charge station " + id));
-  auto upgrade = stored_upgrade(reader, id);
-  if (!upgrade) return r.respond(error_response(404, "no security-profile upgrade of " + id + " was asked for"));
+  auto upgrade = upgrade_of_path(r, id);
+  if (!upgrade) return;
   r.respond(json_response(200, to_json(as_shown(*upgrade, id))));
 }
 
 void cancel_station_security_profile_upgrade(Request& r) {
   std::string id;
-  if (!station_id_from_path(r, id)) return;
-  auto reader = r.ctx->store->read();
-  if (!reader.get(storage::Table::stations, id)) return r.respond(error_response(404, "unknown charge station " + id));
-  auto upgrade = stored_upgrade(reader, id);
-  if (!upgrade) return r.respond(error_response(404, "no security-profile upgrade of " + id + " was asked for"));
+  auto upgrade = upgrade_of_path(r, id);
+  if (!upgrade) return;
   if (cancel_running_security_upgrade(id)) {
     upgrade->detail = "being cancelled: the step under way finishes first";
     return r.respond(json_response(200, to_json(*upgrade)));

@@ -55,11 +55,13 @@ void forget(const std::string& id) {
 
 // ---- the record -------------------------------------------------------------------------------
 
-void add_step(Run& run, UpgradeStep step, const CsmsCall* call, const CsmsCallResult* result, std::string detail) {
+/// One entry of the record's steps: {"step", "action"?, "outcome"?, "answer"?, "detail"?, "at"}.
+std::string step_entry(std::string_view step, const CsmsCall* call, const CsmsCallResult* result, std::string detail,
+                       std::int64_t at_ms) {
   std::string out;
   ocpp::JsonWriter w(out);
   w.raw("{\"step\":");
-  w.string(to_string(step));
+  w.string(step);
   if (call) {
     w.raw(",\"action\":");
     w.string(call->action.name());
@@ -80,24 +82,30 @@ void add_step(Run& run, UpgradeStep step, const CsmsCall* call, const CsmsCallRe
     w.string(detail);
   }
   w.raw(",\"at\":");
-  w.date_time(ocpp::DateTime::from_unix_ms(run.ctx->clock->now_ms()));
+  w.date_time(ocpp::DateTime::from_unix_ms(at_ms));
   w.raw('}');
-  run.step_json.push_back(std::move(out));
+  return out;
 }
 
-void store(Run& run, std::function<void()> stored = {}) {
+void add_step(Run& run, UpgradeStep step, const CsmsCall* call, const CsmsCallResult* result, std::string detail) {
+  run.step_json.push_back(step_entry(to_string(step), call, result, std::move(detail), run.ctx->clock->now_ms()));
+}
+
+/// Stores the record; `stored` gets it as written once committed.
+void store(Run& run, std::function<void(const std::string& record)> stored = {}) {
   std::string steps = "[";
   for (std::size_t i = 0; i < run.step_json.size(); ++i) steps += (i ? "," : "") + run.step_json[i];
   run.record.steps = steps + "]";
   run.record.updated_at_ms = run.ctx->clock->now_ms();
-  run.ctx->committer->submit(
-      [key = runtime_key(run.id, RuntimeField::security_upgrade), value = to_json(run.record)](storage::WriteTxn& txn) {
-        txn.put(storage::Table::station_runtime, key, value);
-      },
-      [ctx = run.ctx, id = run.id, stored = std::move(stored)](const std::string& error) {
-        if (!error.empty()) ctx->station_log->warn("{}: storing its security-profile upgrade failed: {}", id, error);
-        if (stored) stored();
-      });
+  auto value = to_json(run.record);
+  run.ctx->committer->submit([key = runtime_key(run.id, RuntimeField::security_upgrade),
+                              value](storage::WriteTxn& txn) { txn.put(storage::Table::station_runtime, key, value); },
+                             [ctx = run.ctx, id = run.id, value, stored = std::move(stored)](const std::string& error) {
+                               if (!error.empty())
+                                 ctx->station_log->warn("{}: storing its security-profile upgrade failed: {}", id,
+                                                        error);
+                               if (stored) stored(value);
+                             });
 }
 
 /// Sets (profile >= 0) or clears (-1) the profile the gate lets the station log in with besides its
@@ -385,11 +393,6 @@ caf::behavior upgrade_runner(caf::event_based_actor* self, std::shared_ptr<Run> 
   };
 }
 
-std::string lowercase(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
 }  // namespace
 
 std::string_view to_string(UpgradeStep step) {
@@ -464,8 +467,7 @@ bool lists_certificate(const CsmsCallResult& result, const pki::Certificate& roo
   auto matches = [&](std::string_view algorithm, const std::string& name_hash, const std::string& key_hash,
                      const std::string& serial) {
     const auto mine = root.hash_data(root, algorithm);
-    return mine.same_as(
-        pki::CertificateHashData{std::string(algorithm), lowercase(name_hash), lowercase(key_hash), serial});
+    return mine.same_as(pki::CertificateHashData{std::string(algorithm), name_hash, key_hash, serial});
   };
   if (const auto* v201 = result.response.as<ocpp201::GetInstalledCertificateIdsResponse>()) {
     for (const auto& chain :
@@ -487,7 +489,7 @@ bool upgrade_finished(std::string_view state) {
 
 bool start_security_upgrade(caf::actor_system& system, const NodeContextPtr& ctx, const std::string& station_id,
                             const StationActor& station, ocpp::Version version, int from_profile,
-                            SecurityUpgradeRequest request, std::function<void()> stored) {
+                            SecurityUpgradeRequest request, std::function<void(const std::string&)> stored) {
   auto run = std::make_shared<Run>();
   {
     std::lock_guard lock(registry().mutex);
@@ -500,13 +502,7 @@ bool start_security_upgrade(caf::actor_system& system, const NodeContextPtr& ctx
   run->version = version;
   run->request = std::move(request);
   const auto& r = run->request;
-  if (from_profile == 0 && r.install_csms_root) {
-    if (!r.csms_root_pem.empty()) {
-      if (auto parsed = pki::Certificate::from_pem(r.csms_root_pem)) run->root = std::move(*parsed);
-    } else if (ctx->station_csms_root) {
-      run->root = *ctx->station_csms_root;
-    }
-  }
+  if (from_profile == 0 && r.install_csms_root) run->root = r.csms_root ? r.csms_root : ctx->station_csms_root;
   bool certificate_needed = true;
   if (r.to_profile == 2) {
     auto stored_sign = ctx->store->read().get(storage::Table::certificates, sign_key(station_id, kStationCertificate));
@@ -530,16 +526,16 @@ bool start_security_upgrade(caf::actor_system& system, const NodeContextPtr& ctx
                                  : "skipped: installCsmsRoot is false");
   ctx->station_log->info("{}: security-profile upgrade from {} to {} begins", station_id, from_profile, r.to_profile);
   // The first record is committed before the caller hears of it (and before the first call goes out).
-  store(*run, [&system, run, stored = std::move(stored)] {
-    std::lock_guard lock(registry().mutex);
-    auto found = registry().runs.find(run->id);
-    if (found == registry().runs.end() || found->second != run) {  // the node is shutting down
-      if (stored) stored();
-      return;
+  store(*run, [&system, run, stored = std::move(stored)](const std::string& record) {
+    {
+      std::lock_guard lock(registry().mutex);
+      auto found = registry().runs.find(run->id);
+      // Not there any more: the node is shutting down.
+      // Everything goes in as spawn arguments (CAF 0.17 and argument-less function actors: csms_call.cpp).
+      if (found != registry().runs.end() && found->second == run)
+        run->runner = caf::actor_cast<caf::actor>(system.spawn(upgrade_runner, run));
     }
-    // Everything goes in as spawn arguments (CAF 0.17 and argument-less function actors: csms_call.cpp).
-    run->runner = caf::actor_cast<caf::actor>(system.spawn(upgrade_runner, run));
-    if (stored) stored();
+    if (stored) stored(record);
   });
   return true;
 }
@@ -586,13 +582,9 @@ void adopt_upgraded_profile(const NodeContextPtr& ctx, const std::string& statio
         upgrade->state = "Completed";
         upgrade->detail.clear();
         upgrade->updated_at_ms = upgrade->finished_at_ms = now;
-        std::string step;
-        ocpp::JsonWriter w(step);
-        w.raw("{\"step\":\"reconnect\",\"detail\":");
-        w.string("logged in with security profile " + std::to_string(profile) + "; the old one is refused from now on");
-        w.raw(",\"at\":");
-        w.date_time(ocpp::DateTime::from_unix_ms(now));
-        w.raw('}');
+        const auto step = step_entry(
+            "reconnect", nullptr, nullptr,
+            "logged in with security profile " + std::to_string(profile) + "; the old one is refused from now on", now);
         auto steps = upgrade->steps.empty() ? std::string("[]") : upgrade->steps;
         steps.insert(steps.size() - 1, (steps.size() > 2 ? "," : "") + step);
         upgrade->steps = std::move(steps);

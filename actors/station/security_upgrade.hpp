@@ -53,9 +53,9 @@ struct SecurityUpgradeRequest {
   std::string csms_url;                 // 2.0.1: ocppCsmsUrl, wss://...
   std::int64_t message_timeout = 30;    // 2.0.1: seconds
   std::string ocpp_interface = "Wired0";
-  std::string reset = "OnIdle";   // 2.0.1: OnIdle | Immediate
-  bool install_csms_root = true;  // from profile 0
-  std::string csms_root_pem;      // the root stations must trust; "": the local PKI's
+  std::string reset = "OnIdle";               // 2.0.1: OnIdle | Immediate
+  bool install_csms_root = true;              // from profile 0
+  std::optional<pki::Certificate> csms_root;  // the root stations must trust; none: the node's own
   std::int64_t certificate_timeout_s = 300;
 };
 
@@ -81,11 +81,12 @@ bool lists_certificate(const CsmsCallResult& result, const pki::Certificate& roo
 bool upgrade_finished(std::string_view state);
 
 /// Starts the run (the caller checked the request against the station: a new profile above its
-/// own, connected, no other upgrade under way); `stored` runs once its first record is committed,
-/// after which its calls go out. False when another run for the station is under way on this node.
+/// own, connected, no other upgrade under way); `stored` gets its first record (JSON, as stored)
+/// once committed, after which its calls go out. False when another run for the station is under
+/// way on this node.
 bool start_security_upgrade(caf::actor_system& system, const NodeContextPtr& ctx, const std::string& station_id,
                             const StationActor& station, ocpp::Version version, int from_profile,
-                            SecurityUpgradeRequest request, std::function<void()> stored);
+                            SecurityUpgradeRequest request, std::function<void(const std::string& record)> stored);
 
 /// Node shutdown: ends every run at once (its record says Interrupted after the restart).
 void stop_security_upgrades();
